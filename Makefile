@@ -1,0 +1,41 @@
+# blackduck.hub: the commands of the README. Everything runs as root on Debian 12.
+SHELL := /bin/bash
+LAB := tests/lab
+VENV ?= /var/cache/bdlab/venv
+PY := $(VENV)/bin/python
+ORCH ?= compose
+VERSION ?= old
+SCALE ?= 10
+NAME ?= hub1
+SEED ?= 1
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-unit test-lab lab lab-down lab-status lab-hub lab-hub-rm
+
+## demo: bring the lab up, deploy an old hub with generated data, show its state
+demo: lab
+	$(PY) $(LAB)/labhub.py deploy demo --orch compose --version old --scale $(SCALE)
+	bash $(LAB)/lab.sh status
+
+## test: the whole test suite (sets the lab up first)
+test: lab
+	$(PY) -m pytest -ra $(PYTEST_ARGS) tests/unit tests/integration
+
+test-unit: 
+	bash $(LAB)/venv.sh
+	$(PY) -m pytest -ra tests/unit
+
+lab:
+	bash $(LAB)/lab.sh up
+
+lab-down:
+	bash $(LAB)/lab.sh down
+
+lab-status:
+	bash $(LAB)/lab.sh status
+
+lab-hub: lab
+	$(PY) $(LAB)/labhub.py deploy $(NAME) --orch $(ORCH) --version $(VERSION) --scale $(SCALE) --seed $(SEED)
+
+lab-hub-rm:
+	$(PY) $(LAB)/labhub.py remove $(NAME)

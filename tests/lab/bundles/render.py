@@ -1,0 +1,72 @@
+"""Render the lab's vendor-shaped Hub bundles: hub-docker-<version>/{docker-compose,docker-swarm,kubernetes}/.
+
+    python3 render.py --version 4.1.4 --out DIR [--pg-port 55436] [--webapp-port 18080] [--k8s-pg-port 15432]
+                      [--hostpath /var/lib/hub-postgresql/data] [--health-interval 5s]
+
+The templates under templates/ hold {{NAME}} placeholders; an unknown or unfilled placeholder is an error.
+The old and new versions differ where the vendor's bundles differ: the database volume is data-volume
+before 4.2 and postgres96-data-volume from 4.2 on.
+"""
+import argparse
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PLACEHOLDER = re.compile(r"\{\{([A-Z0-9_]+)\}\}")
+
+
+def data_volume(version):
+    major, minor = (int(x) for x in version.split(".")[:2])
+    return "postgres96-data-volume" if (major, minor) >= (4, 2) else "data-volume"
+
+
+def render_text(text, values):
+    def sub(match):
+        name = match.group(1)
+        if name not in values:
+            raise KeyError("template placeholder {{%s}} has no value" % name)
+        return str(values[name])
+
+    return PLACEHOLDER.sub(sub, text)
+
+
+def render(version, out, **kw):
+    values = {
+        "HUB_VERSION": version,
+        "DATA_VOLUME": data_volume(version),
+        "PG_PORT": kw.get("pg_port", 55436),
+        "WEBAPP_PORT": kw.get("webapp_port", 18080),
+        "K8S_PG_PORT": kw.get("k8s_pg_port", 15432),
+        "HOSTPATH": kw.get("hostpath", "/var/lib/hub-postgresql/data"),
+        "HEALTH_INTERVAL": kw.get("health_interval", "5s"),
+    }
+    root = os.path.join(out, "hub-docker-%s" % version)
+    templates = os.path.join(HERE, "templates")
+    for folder in sorted(os.listdir(templates)):
+        for name in sorted(os.listdir(os.path.join(templates, folder))):
+            with open(os.path.join(templates, folder, name), encoding="utf-8") as f:
+                text = render_text(f.read(), values)
+            os.makedirs(os.path.join(root, folder), exist_ok=True)
+            with open(os.path.join(root, folder, name), "w", encoding="utf-8") as f:
+                f.write(text)
+    return root
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--version", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--pg-port", type=int, default=55436)
+    ap.add_argument("--webapp-port", type=int, default=18080)
+    ap.add_argument("--k8s-pg-port", type=int, default=15432)
+    ap.add_argument("--hostpath", default="/var/lib/hub-postgresql/data")
+    ap.add_argument("--health-interval", default="5s")
+    a = ap.parse_args(argv)
+    print(render(a.version, a.out, pg_port=a.pg_port, webapp_port=a.webapp_port, k8s_pg_port=a.k8s_pg_port,
+                 hostpath=a.hostpath, health_interval=a.health_interval))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

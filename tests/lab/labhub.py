@@ -1,0 +1,395 @@
+"""Lab hubs: deploy an old (or new) Hub stand-in with generated data on Compose, Swarm or Kubernetes.
+
+    python3 labhub.py deploy NAME --orch compose|swarm|kubernetes [--version old|new|X.Y.Z] [--scale MB] [--seed N]
+    python3 labhub.py remove NAME        # containers, stack or namespace, volumes or hostPath data: all of it
+    python3 labhub.py info NAME          # JSON: where the hub is, its bundles, ports, versions
+    python3 labhub.py list
+
+Each hub gets its own folder under $LAB_HOME/hubs/NAME with both vendor-shaped bundles rendered
+(hub-docker-<old>/ and hub-docker-<new>/), its own Compose project / stack / namespace named NAME and its own
+loopback ports, so several hubs run side by side on one engine. A deploy is like a real install that has lived:
+the database starts first (migration-mode file), the Hub-like data is loaded, then the whole Hub starts and its
+webapp stand-in begins writing. The tests import this module for the same operations.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "bundles"))
+sys.path.insert(0, os.path.join(HERE, "datagen"))
+
+import render  # noqa: E402  (tests/lab/bundles/render.py)
+
+LAB_HOME = os.environ.get("LAB_HOME", "/var/lib/bdlab")
+HUBS = os.path.join(LAB_HOME, "hubs")
+KUBECONFIG = os.path.join(LAB_HOME, "kube", "kubeconfig")
+NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+ORCHESTRATIONS = ("compose", "swarm", "kubernetes")
+
+
+def versions():
+    out = {}
+    with open(os.path.join(HERE, "versions.env")) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                k, v = line.split("=", 1)
+                out[k] = v
+    return out
+
+
+VERSIONS = versions()
+OLD, NEW = VERSIONS["HUB_OLD_VERSION"], VERSIONS["HUB_NEW_VERSION"]
+
+
+class LabError(Exception):
+    pass
+
+
+def run(argv, check=True, capture=True, input=None, env=None, timeout=600):
+    """Run an argv list; return stdout (text). Raise LabError with stderr on failure."""
+    full_env = dict(os.environ, KUBECONFIG=KUBECONFIG)
+    if env:
+        full_env.update(env)
+    proc = subprocess.run(argv, input=input, capture_output=capture, text=True, env=full_env, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise LabError("command failed (%d): %s\n%s" % (proc.returncode, " ".join(argv), (proc.stderr or "").strip()))
+    return proc.stdout if capture else ""
+
+
+def wait(what, predicate, timeout=180, interval=1.0):
+    """Poll predicate() until it returns a true value; return that value."""
+    end = time.monotonic() + timeout
+    last_exc = None
+    while True:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as exc:  # keep polling; report the last error on timeout
+            last_exc = exc
+        if time.monotonic() >= end:
+            raise LabError("timed out after %ss waiting for %s%s" % (timeout, what, ": %s" % last_exc if last_exc else ""))
+        time.sleep(interval)
+
+
+# ----------------------------------------------------------------------------------------------- hub records
+
+def hub_dir(name):
+    return os.path.join(HUBS, name)
+
+
+def load(name):
+    path = os.path.join(hub_dir(name), "hub.json")
+    if not os.path.exists(path):
+        raise LabError("no lab hub named %r (make lab-hub NAME=%s ... deploys one)" % (name, name))
+    with open(path) as f:
+        return json.load(f)
+
+
+def save(hub):
+    os.makedirs(hub_dir(hub["name"]), exist_ok=True)
+    with open(os.path.join(hub_dir(hub["name"]), "hub.json"), "w") as f:
+        json.dump(hub, f, indent=2, sort_keys=True)
+
+
+def all_hubs():
+    if not os.path.isdir(HUBS):
+        return []
+    return [load(n) for n in sorted(os.listdir(HUBS)) if os.path.exists(os.path.join(HUBS, n, "hub.json"))]
+
+
+def allocate_slot(name):
+    """A small integer per hub, stable across redeploys, unique among the hubs on this machine."""
+    taken = {}
+    for h in all_hubs():
+        taken[h["slot"]] = h["name"]
+    for slot, owner in taken.items():
+        if owner == name:
+            return slot
+    slot = 0
+    while slot in taken:
+        slot += 1
+    return slot
+
+
+def new_record(name, orch, version):
+    slot = allocate_slot(name)
+    d = hub_dir(name)
+    hub = {
+        "name": name,
+        "orchestration": orch,
+        "slot": slot,
+        "deployed_version": version,
+        "old_version": OLD,
+        "new_version": NEW,
+        "pg_port": 55436 + slot,          # the vendor's reporting port for slot 0, on 127.0.0.1
+        "webapp_port": 18080 + slot,
+        "k8s_pg_port": 15432 + slot,
+        "namespace": name,
+        "project": name,
+        "hostpath": os.path.join(LAB_HOME, "k8s-data", name, "hub-postgresql", "data"),
+        "bundles": {},
+    }
+    for v in (OLD, NEW):
+        root = render.render(v, d, pg_port=hub["pg_port"], webapp_port=hub["webapp_port"],
+                             k8s_pg_port=hub["k8s_pg_port"], hostpath=hub["hostpath"])
+        hub["bundles"][v] = root
+    return hub
+
+
+# --------------------------------------------------------------------------------------------- orchestration
+
+def bundle_file(hub, version, kind, fname):
+    folder = {"compose": "docker-compose", "swarm": "docker-swarm", "kubernetes": "kubernetes"}[kind]
+    return os.path.join(hub["bundles"][version], folder, fname)
+
+
+def compose(hub, version, fname, *args):
+    return run(["docker", "compose", "-p", hub["project"], "-f", bundle_file(hub, version, "compose", fname)] + list(args))
+
+
+def kubectl(hub, *args, **kw):
+    return run(["kubectl", "--kubeconfig", KUBECONFIG, "-n", hub["namespace"]] + list(args), **kw)
+
+
+def containers(hub, service=None, all_states=False):
+    """Docker containers of this hub (Compose project or Swarm stack), optionally of one service."""
+    if hub["orchestration"] == "compose":
+        filters = ["--filter", "label=com.docker.compose.project=%s" % hub["project"]]
+        if service:
+            filters += ["--filter", "label=com.docker.compose.service=%s" % service]
+    elif hub["orchestration"] == "swarm":
+        filters = ["--filter", "label=com.docker.stack.namespace=%s" % hub["project"]]
+        if service:
+            filters += ["--filter", "label=com.docker.swarm.service.name=%s_%s" % (hub["project"], service)]
+    else:
+        raise LabError("containers() is for compose and swarm hubs")
+    out = run(["docker", "ps", "-q", "--no-trunc"] + (["-a"] if all_states else []) + filters)
+    return out.split()
+
+
+def health(container):
+    return run(["docker", "inspect", "-f", "{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}",
+                container]).strip()
+
+
+def db_exec_argv(hub, interactive=False):
+    """argv prefix that runs a command as the postgres OS user next to the hub's database."""
+    if hub["orchestration"] == "kubernetes":
+        pod = postgres_pod(hub)
+        return ["kubectl", "--kubeconfig", KUBECONFIG, "-n", hub["namespace"], "exec"] + (["-i"] if interactive else []) + [
+            pod, "-c", "postgres", "--", "setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups"]
+    cs = containers(hub, "postgres")
+    if len(cs) != 1:
+        raise LabError("expected one running postgres container for hub %s, found %d" % (hub["name"], len(cs)))
+    return ["docker", "exec"] + (["-i"] if interactive else []) + ["-u", "postgres", cs[0]]
+
+
+def postgres_pod(hub):
+    out = kubectl(hub, "get", "pods", "-l", "app=postgres", "-o", "json")
+    pods = [p for p in json.loads(out)["items"] if p["status"].get("phase") == "Running"
+            and not p["metadata"].get("deletionTimestamp")]
+    if len(pods) != 1:
+        raise LabError("expected one running postgres pod in namespace %s, found %d" % (hub["namespace"], len(pods)))
+    return pods[0]["metadata"]["name"]
+
+
+def psql(hub, sql, db="bds_hub"):
+    """Run SQL through psql next to the hub's database; return unaligned, tuples-only output."""
+    port = ["-p", str(hub["k8s_pg_port"])] if hub["orchestration"] == "kubernetes" else []
+    return run(db_exec_argv(hub, interactive=True) + ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"] + port +
+               ["-d", db, "-f", "-"], input=sql)
+
+
+def wait_db_ready(hub, timeout=180):
+    def ready():
+        return psql(hub, "SELECT 1", db="postgres").strip() == "1"
+
+    wait("the database of hub %s" % hub["name"], ready, timeout=timeout)
+
+
+def wait_healthy(hub, services, timeout=240):
+    def ok():
+        for s in services:
+            cs = containers(hub, s)
+            if len(cs) != 1 or health(cs[0]) not in ("healthy",):
+                return False
+        return True
+
+    wait("services %s of hub %s to be healthy" % (", ".join(services), hub["name"]), ok, timeout=timeout)
+
+
+def wait_pods_ready(hub, apps, timeout=240):
+    def ok():
+        pods = json.loads(kubectl(hub, "get", "pods", "-o", "json"))["items"]
+        for app in apps:
+            mine = [p for p in pods if p["metadata"].get("labels", {}).get("app") == app
+                    and not p["metadata"].get("deletionTimestamp")]
+            if len(mine) != 1:
+                return False
+            conds = {c["type"]: c["status"] for c in mine[0]["status"].get("conditions", [])}
+            if conds.get("Ready") != "True":
+                return False
+        return True
+
+    wait("pods %s of hub %s to be ready" % (", ".join(apps), hub["name"]), ok, timeout=timeout)
+
+
+def version_endpoint(hub):
+    """GET /api/current-version from the hub's webapp; returns the JSON body."""
+    path = "/api/current-version"
+    if hub["orchestration"] == "swarm":  # no published ports in the lab's swarm: ask from inside the task
+        cs = containers(hub, "webapp")
+        if len(cs) != 1:
+            raise LabError("expected one webapp container for hub %s, found %d" % (hub["name"], len(cs)))
+        code = "import urllib.request as u; print(u.urlopen('http://127.0.0.1:8080%s', timeout=5).read().decode())" % path
+        return json.loads(run(["docker", "exec", cs[0], "python3", "-c", code]))
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (hub["webapp_port"], path), timeout=5) as r:
+        return json.loads(r.read().decode())
+
+
+def start_db_only(hub, version):
+    orch = hub["orchestration"]
+    if orch == "compose":
+        compose(hub, version, "docker-compose.dbmigrate.yml", "up", "-d", "--pull", "never", "--wait", "--wait-timeout", "240")
+    elif orch == "swarm":
+        run(["docker", "stack", "deploy", "--resolve-image", "never", "-c",
+             bundle_file(hub, version, "swarm", "docker-compose.dbmigrate.yml"), hub["project"]])
+        wait_healthy(hub, ["postgres"])
+    else:
+        run(["kubectl", "--kubeconfig", KUBECONFIG, "create", "namespace", hub["namespace"]])
+        kubectl(hub, "create", "configmap", "hub-config", "--from-env-file=" + bundle_file(hub, version, "kubernetes", "pods.env"))
+        kubectl(hub, "apply", "-f", bundle_file(hub, version, "kubernetes", "kubernetes-pre-db.yml"))
+        wait_pods_ready(hub, ["cfssl", "postgres"])
+    wait_db_ready(hub)
+
+
+def start_full(hub, version):
+    orch = hub["orchestration"]
+    if orch == "compose":
+        compose(hub, version, "docker-compose.yml", "up", "-d", "--pull", "never", "--wait", "--wait-timeout", "240")
+    elif orch == "swarm":
+        run(["docker", "stack", "deploy", "--resolve-image", "never", "-c",
+             bundle_file(hub, version, "swarm", "docker-compose.yml"), hub["project"]])
+        wait_healthy(hub, ["cfssl", "logstash", "postgres", "webapp"])
+    else:
+        kubectl(hub, "apply", "-f", bundle_file(hub, version, "kubernetes", "kubernetes-post-db.yml"))
+        wait_pods_ready(hub, ["cfssl", "postgres", "logstash", "webapp"])
+    wait("the version endpoint of hub %s" % hub["name"], lambda: version_endpoint(hub).get("version") == version)
+
+
+def generator_argv(scale, seed):
+    return [sys.executable, os.path.join(HERE, "datagen", "hubgen.py"), "--scale", str(scale), "--seed", str(seed)]
+
+
+def load_data(hub, scale, seed):
+    """Stream the generator's SQL into psql next to the database (as the postgres superuser)."""
+    port = ["-p", str(hub["k8s_pg_port"])] if hub["orchestration"] == "kubernetes" else []
+    loader = db_exec_argv(hub, interactive=True) + ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"] + port + ["-d", "postgres"]
+    gen = subprocess.Popen(generator_argv(scale, seed), stdout=subprocess.PIPE)
+    load_proc = subprocess.run(loader, stdin=gen.stdout, capture_output=True, text=True,
+                               env=dict(os.environ, KUBECONFIG=KUBECONFIG))
+    gen.stdout.close()
+    if gen.wait() != 0 or load_proc.returncode != 0:
+        raise LabError("loading generated data into hub %s failed: %s" % (hub["name"], load_proc.stderr.strip()[-2000:]))
+
+
+def deploy(name, orch, version="old", scale=10.0, seed=1):
+    if not NAME_RE.match(name):
+        raise LabError("hub name %r: use lowercase letters, digits and dashes (it names a project, stack and namespace)" % name)
+    if orch not in ORCHESTRATIONS:
+        raise LabError("orchestration %r: choose one of %s" % (orch, ", ".join(ORCHESTRATIONS)))
+    version = {"old": OLD, "new": NEW}.get(version, version)
+    if version not in (OLD, NEW):
+        raise LabError("version %r: the lab has %s (old) and %s (new)" % (version, OLD, NEW))
+    if os.path.exists(os.path.join(hub_dir(name), "hub.json")):
+        remove(name)
+    hub = new_record(name, orch, version)
+    hub.update(scale=scale, seed=seed)
+    save(hub)
+    start_db_only(hub, version)
+    load_data(hub, scale, seed)
+    start_full(hub, version)
+    hub["deployed_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    save(hub)
+    return hub
+
+
+def remove_volume(vol):
+    run(["docker", "volume", "rm", "-f", vol], check=False)
+    return vol not in run(["docker", "volume", "ls", "-q"]).split()
+
+
+def remove(name):
+    """Remove everything of the hub, whatever state a test left it in."""
+    path = os.path.join(hub_dir(name), "hub.json")
+    if not os.path.exists(path):
+        return
+    hub = load(name)
+    orch = hub["orchestration"]
+    if orch == "compose":
+        for v in (OLD, NEW):
+            for f in ("docker-compose.yml", "docker-compose.dbmigrate.yml", "docker-compose.externaldb.yml"):
+                run(["docker", "compose", "-p", hub["project"], "-f", bundle_file(hub, v, "compose", f),
+                     "down", "-v", "--remove-orphans", "-t", "5"], check=False)
+    elif orch == "swarm":
+        run(["docker", "stack", "rm", hub["project"]], check=False)
+        wait("the stack %s to be gone" % hub["project"], lambda: not containers(hub, all_states=True), timeout=120)
+    else:
+        run(["kubectl", "--kubeconfig", KUBECONFIG, "delete", "namespace", hub["namespace"], "--ignore-not-found",
+             "--wait=true", "--timeout=120s"], check=False)
+        shutil.rmtree(os.path.dirname(os.path.dirname(hub["hostpath"])), ignore_errors=True)
+    # Volumes of the project or stack, whatever version made them (a migrated hub has both).
+    for label in ("com.docker.compose.project=%s" % hub["project"], "com.docker.stack.namespace=%s" % hub["project"]):
+        vols = run(["docker", "volume", "ls", "-q", "--filter", "label=%s" % label], check=False).split()
+        for vol in vols:  # a swarm task's container may still hold it for a moment after the stack is gone
+            wait("volume %s to be removed" % vol, lambda vol=vol: remove_volume(vol), timeout=60)
+    shutil.rmtree(hub_dir(name), ignore_errors=True)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Lab hubs for blackduck.hub tests")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    d = sub.add_parser("deploy")
+    d.add_argument("name")
+    d.add_argument("--orch", default="compose", choices=ORCHESTRATIONS)
+    d.add_argument("--version", default="old")
+    d.add_argument("--scale", type=float, default=10.0)
+    d.add_argument("--seed", type=int, default=1)
+    r = sub.add_parser("remove")
+    r.add_argument("name")
+    i = sub.add_parser("info")
+    i.add_argument("name")
+    sub.add_parser("list")
+    a = ap.parse_args(argv)
+    try:
+        if a.cmd == "deploy":
+            t0 = time.monotonic()
+            hub = deploy(a.name, a.orch, a.version, a.scale, a.seed)
+            print(json.dumps(hub, indent=2, sort_keys=True))
+            print("hub %s (%s, Hub %s) is up in %.0f s; version endpoint: %s" % (
+                hub["name"], hub["orchestration"], hub["deployed_version"], time.monotonic() - t0,
+                version_endpoint(hub)), file=sys.stderr)
+        elif a.cmd == "remove":
+            remove(a.name)
+        elif a.cmd == "info":
+            print(json.dumps(load(a.name), indent=2, sort_keys=True))
+        else:
+            for h in all_hubs():
+                print("%-20s %-11s %s slot %d" % (h["name"], h["orchestration"], h["deployed_version"], h["slot"]))
+    except LabError as exc:
+        print("labhub: %s" % exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
