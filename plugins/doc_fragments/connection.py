@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # Where the database is: shared by every module of the collection (module_utils/_target.py).
+    DOCUMENTATION = r"""
+options:
+  connection:
+    description:
+      - Where the database server is and how its client tools are reached.
+      - V(docker) runs the tools inside the database container with C(docker exec) (no TTY) as its C(postgres)
+        OS user over the local socket, as the vendor's scripts do. The container is named, or found by the
+        Hub's image labels.
+      - V(kubectl) runs the tools inside the database pod with C(kubectl exec).
+      - V(tcp) runs the tools on the managed host against a server reached over TCP, for external databases
+        such as Amazon RDS or a published port. The password goes through a mode 0600 passfile, never argv.
+      - More than one matching container or pod is an error that lists them; none is an error that says what
+        was searched.
+    type: dict
+    required: true
+    suboptions:
+      type:
+        description: How the database is reached.
+        type: str
+        required: true
+        choices: [docker, kubectl, tcp]
+      container:
+        description:
+          - V(docker) - the container's name or id. Without it, the one running container labelled
+            C(com.blackducksoftware.hub.image=postgres) (narrowed by O(connection.hub_version) and
+            O(connection.project)) is used.
+          - V(kubectl) - the container in the pod (default is the pod's only or first container).
+        type: str
+      hub_version:
+        description: V(docker) - only containers labelled C(com.blackducksoftware.hub.version) with this value.
+        type: str
+      project:
+        description: V(docker) - only containers of this Compose project or Swarm stack.
+        type: str
+      namespace:
+        description: V(kubectl) - the namespace of the pod.
+        type: str
+        default: default
+      pod:
+        description: V(kubectl) - the pod's name. Without it, the one running pod matching O(connection.selector).
+        type: str
+      selector:
+        description: V(kubectl) - a label selector for the database pod.
+        type: str
+        default: app=postgres
+      kubeconfig:
+        description: V(kubectl) - the kubeconfig file (default is kubectl's own rules, such as E(KUBECONFIG)).
+        type: path
+      context:
+        description: V(kubectl) - the kubeconfig context.
+        type: str
+      host:
+        description: V(tcp) - the server's host name or address (E(HUB_POSTGRES_HOST) in the Hub's terms).
+        type: str
+      port:
+        description:
+          - The server's port. V(tcp) defaults to 5432; V(docker) and V(kubectl) use the server's own default
+            socket port unless this is set.
+        type: int
+      user:
+        description:
+          - The role to connect as. Default C(postgres) (the superuser, over the container's local socket) for
+            V(docker) and V(kubectl), C(blackduck) (E(HUB_POSTGRES_ADMIN)) for V(tcp).
+        type: str
+      password:
+        description: V(tcp) - the password of O(connection.user). Never logged, never on a command line.
+        type: str
+      password_file:
+        description:
+          - V(tcp) - a file holding the password (E(HUB_POSTGRES_ADMIN_PASSWORD_FILE) in the Hub's terms);
+            used when O(connection.password) is not set.
+        type: path
+      sslmode:
+        description: V(tcp) - libpq's sslmode (E(HUB_POSTGRES_ENABLE_SSL=false) is V(disable)).
+        type: str
+        default: prefer
+        choices: [disable, allow, prefer, require, verify-ca, verify-full]
+      tools_path:
+        description: V(tcp) - the folder of the PostgreSQL client tools to use (default is the first on E(PATH)).
+        type: path
+      docker_cli:
+        description: V(docker) - the docker CLI to use (default is the first on E(PATH)).
+        type: path
+      kubectl_cli:
+        description: V(kubectl) - the kubectl CLI to use (default is the first on E(PATH)).
+        type: path
+"""

@@ -1,0 +1,259 @@
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Command lines from declared option formats, and processes whose output is streamed, never held.
+
+Private to the collection. Two pieces:
+
+* ``ArgFormat`` / ``build_argv``: each option of a tool is declared once with a format (a flag, an option with a
+  value, a repeated option); argv is assembled from the declarations, never by joining strings.
+* ``stream_to_file`` / ``stream_from_file``: run an argv with its stdout written to a file (or a file fed to its
+  stdin) in fixed-size chunks, computing sha256 and byte counts on the way, so memory stays bounded whatever
+  the size. Disk-full is reported with how much was written, and the partial file is removed.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import hashlib
+import os
+import subprocess
+import tempfile
+import time
+
+CHUNK = 1024 * 1024
+
+
+class CommandError(Exception):
+    """A command failed; ``message`` says what to do, ``stderr`` holds its last words."""
+
+    def __init__(self, message, rc=None, stderr=""):
+        super(CommandError, self).__init__(message)
+        self.message = message
+        self.rc = rc
+        self.stderr = stderr
+
+
+class DiskFullError(CommandError):
+    def __init__(self, path, written):
+        free = _free_bytes(os.path.dirname(path) or ".")
+        super(DiskFullError, self).__init__(
+            "the filesystem holding %s is full: %s written before it filled (%s still free there). Free space "
+            "or choose another dump directory; the partial file was removed." % (path, human(written), human(free)))
+        self.path = path
+        self.written = written
+
+
+def human(n):
+    n = float(n or 0)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return ("%d %s" % (n, unit)) if unit == "B" else ("%.1f %s" % (n, unit))
+        n /= 1024.0
+    return "%.1f PiB" % n  # pragma: no cover
+
+
+def _free_bytes(path):
+    try:
+        st = os.statvfs(path)
+        return st.f_bavail * st.f_frsize
+    except OSError:
+        return 0
+
+
+# --------------------------------------------------------------------------------------------- argv formats
+
+class ArgFormat:
+    """How one option becomes argv items: ``flag`` (present when true), ``opt`` (``--x value``), ``eq``
+    (``--x=value``), ``repeat`` (``--x v`` per item of a list), ``fixed`` (given items when true)."""
+
+    def __init__(self, kind, name=None, items=None):
+        if kind not in ("flag", "opt", "eq", "repeat", "fixed"):
+            raise ValueError("unknown ArgFormat kind %r" % kind)
+        self.kind, self.name, self.items = kind, name, list(items or [])
+
+    def render(self, value):
+        if value is None or value is False:
+            return []
+        if self.kind == "flag":
+            return [self.name]
+        if self.kind == "fixed":
+            return list(self.items)
+        if self.kind == "opt":
+            return [self.name, str(value)]
+        if self.kind == "eq":
+            return ["%s=%s" % (self.name, value)]
+        out = []
+        for v in value:
+            out += [self.name, str(v)]
+        return out
+
+
+def build_argv(head, formats, values, order=None):
+    """``head`` + each declared option present in ``values``, in declaration order (or ``order``)."""
+    argv = list(head)
+    for key in order or formats:
+        if key in values:
+            argv += formats[key].render(values[key])
+    return argv
+
+
+# ------------------------------------------------------------------------------------------------ processes
+
+def run(argv, env=None, stdin_data=None, timeout=None):
+    """Run argv; return (rc, stdout, stderr) as text. For small outputs only (queries, versions)."""
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        out, err = proc.communicate(stdin_data.encode("utf-8") if stdin_data is not None else None, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise CommandError("timed out after %ss: %s" % (timeout, argv[0]))
+    return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
+class _Progress:
+    """Calls ``callback(bytes_so_far, rate_bytes_per_s)`` at most every ``every`` seconds."""
+
+    def __init__(self, callback, every):
+        self.callback, self.every = callback, every
+        self.start = self.last = time.monotonic()
+
+    def tick(self, done, final=False):
+        now = time.monotonic()
+        if self.callback and (final or now - self.last >= self.every):
+            self.last = now
+            self.callback(done, done / max(now - self.start, 1e-6))
+
+
+def _stderr_tail(f, limit=8192):
+    f.seek(0, os.SEEK_END)
+    size = f.tell()
+    f.seek(max(0, size - limit))
+    return f.read().decode("utf-8", "replace")
+
+
+def stream_to_file(argv, path, env=None, progress=None, progress_every=10.0, mode=0o600):
+    """Run argv and write its stdout to ``path`` (created with ``mode``) chunk by chunk.
+
+    Returns dict(bytes=..., sha256=..., seconds=..., stderr=...). On failure the partial file is removed and
+    CommandError (or DiskFullError) is raised.
+    """
+    digest = hashlib.sha256()
+    written = 0
+    started = time.monotonic()
+    tick = _Progress(progress, progress_every)
+    with tempfile.TemporaryFile() as errf:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errf, env=env)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+            with os.fdopen(fd, "wb") as out:
+                while True:
+                    chunk = proc.stdout.read(CHUNK)
+                    if not chunk:
+                        break
+                    try:
+                        out.write(chunk)
+                    except (IOError, OSError) as exc:
+                        if exc.errno == errno.ENOSPC:
+                            raise DiskFullError(path, written)
+                        raise
+                    digest.update(chunk)
+                    written += len(chunk)
+                    tick.tick(written)
+                try:
+                    out.flush()
+                    os.fsync(out.fileno())
+                except (IOError, OSError) as exc:
+                    if exc.errno == errno.ENOSPC:
+                        raise DiskFullError(path, written)
+                    raise
+            rc = proc.wait()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            _unlink(path)
+            raise
+        finally:
+            proc.stdout.close()
+        stderr = _stderr_tail(errf)
+    if rc != 0:
+        _unlink(path)
+        raise CommandError("%s failed (exit %d): %s" % (os.path.basename(argv_tool(argv)), rc, stderr.strip()[-2000:]),
+                           rc=rc, stderr=stderr)
+    tick.tick(written, final=True)
+    return {"bytes": written, "sha256": digest.hexdigest(), "seconds": round(time.monotonic() - started, 3),
+            "stderr": stderr}
+
+
+def stream_from_file(argv, path, env=None, progress=None, progress_every=10.0):
+    """Run argv with ``path`` fed to its stdin chunk by chunk; return dict(rc, stdout, stderr, bytes, seconds).
+
+    The caller judges rc and stderr (pg_restore reports ignorable errors with a non-zero code).
+    """
+    started = time.monotonic()
+    sent = 0
+    tick = _Progress(progress, progress_every)
+    with tempfile.TemporaryFile() as outf, tempfile.TemporaryFile() as errf:
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=outf, stderr=errf, env=env)
+        broken = False
+        try:
+            with open(path, "rb") as src:
+                while True:
+                    chunk = src.read(CHUNK)
+                    if not chunk:
+                        break
+                    try:
+                        proc.stdin.write(chunk)
+                    except (IOError, OSError) as exc:
+                        if exc.errno == errno.EPIPE:
+                            broken = True  # the tool stopped reading: its exit code and stderr say why
+                            break
+                        raise
+                    sent += len(chunk)
+                    tick.tick(sent)
+            try:
+                proc.stdin.close()
+            except (IOError, OSError):
+                broken = True
+            rc = proc.wait()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        outf.seek(0)
+        stdout = outf.read(1024 * 1024).decode("utf-8", "replace")
+        errf.seek(0)
+        stderr = errf.read().decode("utf-8", "replace")
+    tick.tick(sent, final=True)
+    return {"rc": rc, "stdout": stdout, "stderr": stderr, "bytes": sent, "broken_pipe": broken,
+            "seconds": round(time.monotonic() - started, 3)}
+
+
+def sha256_file(path, chunk=CHUNK):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(chunk)
+            if not block:
+                break
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def argv_tool(argv):
+    """The client tool an argv runs, past any docker/kubectl exec prefix (for messages)."""
+    for item in argv:
+        base = os.path.basename(item)
+        if base.startswith("pg_") or base in ("psql",):
+            return base
+    return argv[0]
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

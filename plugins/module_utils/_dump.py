@@ -1,0 +1,266 @@
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Dump every Hub database and the globals from a target into a dump directory, streamed and checksummed.
+
+Layout of a dump directory (0700; every file 0600):
+  globals.sql            pg_dumpall --globals-only (roles, their attributes and memberships)
+  <database>.dump        pg_dump custom format, one per database
+  manifest.json          written last, atomically: its presence means the dump is complete
+  progress.json          bytes so far and rate while a dump runs (for a role to show)
+Files are written as ``<name>.partial`` and renamed when complete; a directory with partial files and no
+manifest is what an interrupted run left, and is replaced.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
+from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
+from ansible_collections.blackduck.hub.plugins.module_utils._command import (
+    ArgFormat, build_argv, human, sha256_file, stream_from_file, stream_to_file)
+from ansible_collections.blackduck.hub.plugins.module_utils._target import tool_version
+
+DEFAULT_DATABASES = ["bds_hub", "bds_hub_report", "bdio"]
+GLOBALS_FILE = "globals.sql"
+PROGRESS_FILE = "progress.json"
+
+PG_DUMP_FORMATS = {
+    "format": ArgFormat("opt", "--format"),
+    "compress": ArgFormat("opt", "--compress"),
+    "dbname": ArgFormat("eq", "--dbname"),
+}
+
+
+class DumpError(Exception):
+    pass
+
+
+def dump_file(database):
+    return "%s.dump" % database
+
+
+def compress_arg(compression, level, tool_major):
+    """pg_dump's --compress value: a level (all versions), or method[:level] (pg_dump 16+ for lz4/zstd)."""
+    if compression == "none":
+        return "0"
+    if compression == "gzip":
+        return str(level if level is not None else 6)
+    if tool_major is not None and tool_major < 16:
+        raise DumpError("compression %s needs pg_dump 16 or later; the dump tool here is %s. Use none or gzip, or a "
+                        "newer client." % (compression, tool_major))
+    return "%s:%d" % (compression, level) if level is not None else compression
+
+
+def pg_dump_argv_tail(database, compress):
+    return build_argv([], PG_DUMP_FORMATS, {"format": "custom", "compress": compress, "dbname": database})
+
+
+def tool_major(version_text):
+    """11 from 'pg_dump (PostgreSQL) 11.13', 9.4 -> 9."""
+    if not version_text:
+        return None
+    for word in version_text.split():
+        if word[:1].isdigit():
+            return int(word.split(".")[0])
+    return None
+
+
+def fingerprint(server, dbs, names):
+    """What must be the same for an existing dump to count as a dump of this source."""
+    return {"server_version": server["version"],
+            "databases": {n: dbs[n]["size_bytes"] for n in names}}
+
+
+def same_source(old, new, tolerance=0.02):
+    if old.get("server_version") != new.get("server_version"):
+        return False
+    if set(old.get("databases", {})) != set(new.get("databases", {})):
+        return False
+    for name, size in new["databases"].items():
+        before = old["databases"][name]
+        if abs(size - before) > max(tolerance * before, 1024 * 1024):
+            return False
+    return True
+
+
+def verify_files(dump_dir, data):
+    """Problems with the files a manifest lists (missing, size or sha256 differ); [] when all are intact."""
+    problems = []
+    for name, size, digest in manifest.files_of(data):
+        path = os.path.join(dump_dir, name)
+        if not os.path.exists(path):
+            problems.append("%s is missing" % name)
+            continue
+        actual = os.path.getsize(path)
+        if actual != size:
+            problems.append("%s has %d bytes, the manifest says %d (truncated or replaced)" % (name, actual, size))
+            continue
+        if sha256_file(path) != digest:
+            problems.append("%s does not match its sha256 in the manifest (corrupt)" % name)
+    return problems
+
+
+class Progress:
+    """Aggregates bytes across parallel dumps; writes progress.json and calls log()."""
+
+    def __init__(self, dump_dir, log):
+        self.path = os.path.join(dump_dir, PROGRESS_FILE)
+        self.log = log
+        self.lock = threading.Lock()
+        self.done = {}
+        self.start = time.monotonic()
+
+    def update(self, name, done, rate):
+        with self.lock:
+            self.done[name] = done
+            total = sum(self.done.values())
+            elapsed = time.monotonic() - self.start
+            state = {"file": name, "bytes": done, "total_bytes": total, "total_human": human(total),
+                     "rate_bytes_per_s": int(total / max(elapsed, 1e-6)), "elapsed_s": round(elapsed, 1),
+                     "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            tmp = self.path + ".tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(state, f)
+            os.rename(tmp, self.path)
+            self.log("dump progress: %s so far (%s/s), %s: %s" % (human(total), human(state["rate_bytes_per_s"]),
+                                                                  name, human(done)))
+
+
+def prepare_dir(dump_dir):
+    if not os.path.isdir(dump_dir):
+        os.makedirs(dump_dir, 0o700)
+    os.chmod(dump_dir, 0o700)
+
+
+def partial_leftovers(dump_dir):
+    if not os.path.isdir(dump_dir):
+        return []
+    return sorted(f for f in os.listdir(dump_dir) if f.endswith(".partial") or f == PROGRESS_FILE
+                  or f == manifest.MANIFEST + ".tmp")
+
+
+def remove_partial(dump_dir, names):
+    """Remove what an interrupted run left: partial files, and complete-looking files of a dump without manifest."""
+    removed = []
+    for f in sorted(set(partial_leftovers(dump_dir)) | set(n for n in names if os.path.exists(os.path.join(dump_dir, n)))):
+        os.unlink(os.path.join(dump_dir, f))
+        removed.append(f)
+    return removed
+
+
+def dump_one(target, dump_dir, name, argv, progress, interval):
+    path = os.path.join(dump_dir, name)
+    partial = path + ".partial"
+    res = stream_to_file(argv, partial, env=target.env, progress=lambda d, r: progress.update(name, d, r),
+                         progress_every=interval)
+    os.rename(partial, path)
+    return res
+
+
+def restore_list(target, path):
+    """pg_restore --list over the file (streamed to the tool next to the server): number of TOC entries."""
+    argv = target.tool_argv("pg_restore", ["--list"], stdin=True, conn=False)
+    res = stream_from_file(argv, path, env=target.env)
+    if res["rc"] != 0:
+        raise DumpError("pg_restore --list cannot read %s: %s. The dump is not usable; it was not kept."
+                        % (os.path.basename(path), res["stderr"].strip()[-1000:]))
+    return sum(1 for line in res["stdout"].splitlines() if line and not line.startswith(";"))
+
+
+def run_dump(target, params, log):
+    """Make the dump. Returns the manifest data."""
+    dump_dir = params["dump_dir"]
+    names = params["databases"]
+    jobs = max(1, params["jobs"])
+    interval = params["progress_interval"]
+    server, dbs = params["_server"], params["_dbs"]
+    started = time.time()
+    versions = {t: tool_version(target, t) for t in ("pg_dump", "pg_dumpall", "pg_restore")}
+    compress = compress_arg(params["compression"], params.get("compression_level"), tool_major(versions["pg_dump"]))
+    prepare_dir(dump_dir)
+    progress = Progress(dump_dir, log)
+    files = {}
+
+    if params["globals"]:
+        argv = target.tool_argv("pg_dumpall", ["--globals-only"])
+        if params.get("_no_role_passwords"):
+            argv.append("--no-role-passwords")
+        res = dump_one(target, dump_dir, GLOBALS_FILE, argv, progress, interval)
+        files[GLOBALS_FILE] = res
+
+    def one(name):
+        argv = target.tool_argv("pg_dump", pg_dump_argv_tail(name, compress))
+        res = dump_one(target, dump_dir, dump_file(name), argv, progress, interval)
+        res["toc_entries"] = restore_list(target, os.path.join(dump_dir, dump_file(name)))
+        inv = inventory.database_inventory(target, name, checksums=params["checksums"] == "full",
+                                           fixups=inventory.FIXUPS.get(name))
+        return name, res, inv
+
+    results = {}
+    with ThreadPoolExecutor(max_workers=min(jobs, len(names)) or 1) as pool:
+        for name, res, inv in pool.map(one, names):
+            results[name] = (res, inv)
+
+    data = {
+        "dump_id": str(uuid.uuid4()),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "completed": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "seconds": round(time.time() - started, 3),
+        "source": dict(target.identity(), server_version=server["version"], server_version_num=server["num"],
+                       server_major=server["major"]),
+        "fingerprint": fingerprint(server, dbs, names),
+        "tools": versions,
+        "options": {"format": "custom", "compression": params["compression"], "compress_arg": compress,
+                    "jobs": jobs, "checksums": params["checksums"]},
+        "roles": inventory.roles(target),
+        "databases": {},
+    }
+    if GLOBALS_FILE in files:
+        g = files[GLOBALS_FILE]
+        data["globals"] = {"file": GLOBALS_FILE, "bytes": g["bytes"], "sha256": g["sha256"], "seconds": g["seconds"]}
+    for name in names:
+        res, inv = results[name]
+        entry = {"file": dump_file(name), "bytes": res["bytes"], "sha256": res["sha256"], "seconds": res["seconds"],
+                 "toc_entries": res["toc_entries"], "owner": dbs[name]["owner"], "encoding": dbs[name]["encoding"],
+                 "collate": dbs[name]["collate"], "ctype": dbs[name]["ctype"], "size_bytes": dbs[name]["size_bytes"]}
+        entry.update(inv)
+        data["databases"][name] = entry
+    manifest.write(dump_dir, data)
+    try:
+        os.unlink(os.path.join(dump_dir, PROGRESS_FILE))
+    except OSError:
+        pass
+    return data
+
+
+def summary(data):
+    """The part of a manifest a task result shows."""
+    dbs = {}
+    for name, d in sorted(data.get("databases", {}).items()):
+        dbs[name] = {"file": d["file"], "bytes": d["bytes"], "sha256": d["sha256"], "tables": len(d.get("tables", {})),
+                     "rows": sum(t["rows"] for t in d.get("tables", {}).values()), "seconds": d.get("seconds")}
+    out = {"dump_id": data["dump_id"], "databases": dbs, "source": data.get("source"), "tools": data.get("tools"),
+           "total_bytes": sum(b for _, b, _ in manifest.files_of(data)), "seconds": data.get("seconds")}
+    if data.get("globals"):
+        out["globals"] = {k: data["globals"][k] for k in ("file", "bytes", "sha256")}
+    return out
+
+
+def check_quiet(target, names, allow):
+    sessions = inventory.active_sessions(target, names)
+    if sessions and not allow:
+        who = ", ".join(sorted(set("%s@%s from %s (%s)" % (s["user"], s["database"], s["client"], s["application"] or "?")
+                                   for s in sessions)))
+        raise DumpError("the databases still have client sessions: %s. Bring the Hub down (only the database in "
+                        "migration mode may run) before dumping, or set allow_active_sessions." % who)
+    return sessions
+

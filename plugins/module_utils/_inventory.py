@@ -1,0 +1,214 @@
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a live server holds, read with psql on the target: versions, databases, roles, and per database its
+tables (row counts and content checksums), sequences, large objects and object counts.
+
+The queries run on PostgreSQL 9.4 and later. Content checksums are order-independent (a sum of 64-bit slices of
+each row's md5) and do not depend on the server version: the session pins every output setting, and floating
+point columns are hashed through their binary send form (their text form changed in PostgreSQL 12).
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, run
+
+SEP = "\x1f"  # psql field separator: never part of an identifier we query
+SESSION = ("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; "
+           "SET bytea_output = 'hex'; SET extra_float_digits = 0; SET client_min_messages = warning;\n")
+SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
+FLOAT_SEND = {"float8": "float8send", "float4": "float4send"}
+
+# The Hub's post-restore fixups (hub-facts.md), and what each changes: rows matching ``changes`` are compared by
+# count only; the rest of the table by checksum; ``after`` must match no row once the fixup ran.
+FIXUPS = {
+    "bds_hub": [
+        {
+            "table": "st.policy_setting",
+            "sql": "DELETE FROM st.policy_setting WHERE policy_key IN "
+                   "('blackduck.reporting.database.transfer.last.end.time', "
+                   "'blackduck.reporting.database.transfer.last.id.processed')",
+            "changes": "policy_key IN ('blackduck.reporting.database.transfer.last.end.time', "
+                       "'blackduck.reporting.database.transfer.last.id.processed')",
+            "after": "policy_key IN ('blackduck.reporting.database.transfer.last.end.time', "
+                     "'blackduck.reporting.database.transfer.last.id.processed')",
+            "deletes": True,
+        },
+        {
+            "table": "st.job_instances",
+            "sql": "UPDATE st.job_instances SET status = 'FAILED' WHERE job_type = 'ReportingDatabaseTransferJob' "
+                   "AND status IN ('SCHEDULED', 'DISPATCHED', 'RUNNING')",
+            "changes": "job_type = 'ReportingDatabaseTransferJob' AND status IN ('SCHEDULED', 'DISPATCHED', 'RUNNING', "
+                       "'FAILED')",
+            "after": "job_type = 'ReportingDatabaseTransferJob' AND status IN ('SCHEDULED', 'DISPATCHED', 'RUNNING')",
+            "deletes": False,
+        },
+    ]
+}
+
+
+def quote_ident(name):
+    return '"%s"' % name.replace('"', '""')
+
+
+def qualified(schema, name):
+    return "%s.%s" % (quote_ident(schema), quote_ident(name))
+
+
+def split_name(qname):
+    schema, _, name = qname.partition(".")
+    return schema, name
+
+
+def quote_literal(value):
+    return "'%s'" % str(value).replace("'", "''")
+
+
+def psql(target, database, sql, what):
+    """Run SQL with psql on the target database; return rows as lists of fields."""
+    args = ["-X", "-q", "-A", "-t", "-F", SEP, "-v", "ON_ERROR_STOP=1", "-d", database, "-f", "-"]
+    rc, out, err = run(target.tool_argv("psql", args, stdin=True), env=target.env, stdin_data=SESSION + sql)
+    if rc != 0:
+        raise CommandError("%s on %s (database %s) failed: %s" % (what, target.describe(), database, err.strip()[-2000:]),
+                           rc=rc, stderr=err)
+    return [line.split(SEP) for line in out.splitlines() if line != ""]
+
+
+def server_version(target, database="postgres"):
+    rows = psql(target, database, "SELECT current_setting('server_version_num'), current_setting('server_version');",
+                "reading the server version")
+    num = int(rows[0][0])
+    major = "%d.%d" % (num // 10000, num // 100 % 100) if num < 100000 else str(num // 10000)
+    return {"num": num, "version": rows[0][1], "major": major}
+
+
+def databases(target):
+    rows = psql(target, "postgres",
+                "SELECT d.datname, pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, "
+                "pg_database_size(d.datname), coalesce(shobj_description(d.oid, 'pg_database'), '') "
+                "FROM pg_database d WHERE d.datallowconn AND NOT d.datistemplate ORDER BY 1;",
+                "listing databases")
+    return {r[0]: {"owner": r[1], "encoding": r[2], "collate": r[3], "ctype": r[4], "size_bytes": int(r[5]),
+                   "comment": r[6]} for r in rows}
+
+
+def roles(target):
+    rows = psql(target, "postgres",
+                "SELECT rolname, rolsuper, rolcreatedb, rolcreaterole, rolcanlogin, rolinherit FROM pg_roles "
+                "WHERE rolname !~ '^pg_' AND oid <> 10 ORDER BY 1;", "listing roles")
+    return {r[0]: {"superuser": r[1] == "t", "createdb": r[2] == "t", "createrole": r[3] == "t",
+                   "login": r[4] == "t", "inherit": r[5] == "t"} for r in rows}
+
+
+def _tables_and_columns(target, database):
+    rows = psql(target, database,
+                "SELECT n.nspname, c.relname, c.relkind, "
+                "coalesce(string_agg(a.attname || ':' || t.typname, ',' ORDER BY a.attnum), '') "
+                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+                "LEFT JOIN pg_type t ON t.oid = a.atttypid "
+                "WHERE c.relkind IN ('r', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                "AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp' "
+                "GROUP BY 1, 2, 3 ORDER BY 1, 2;", "listing tables")
+    tables, sequences = {}, []
+    for schema, name, kind, cols in rows:
+        if kind == "S":
+            sequences.append((schema, name))
+        else:
+            tables[(schema, name)] = [tuple(c.rsplit(":", 1)) for c in cols.split(",")] if cols else []
+    return tables, sequences
+
+
+def row_expression(columns):
+    """The text of one row, independent of server version: ROW(...) with floats through their send form."""
+    if not columns:
+        return "''"
+    parts = []
+    for col, typ in columns:
+        fn = FLOAT_SEND.get(typ)
+        parts.append("%s(t.%s)" % (fn, quote_ident(col)) if fn else "t.%s" % quote_ident(col))
+    return "ROW(%s)::text" % ", ".join(parts)
+
+
+def checksum_select(qname, columns, where=None, checksums=True, label=None):
+    """One row: label, row count, checksum (0 without checksums) of table qname ('schema.table')."""
+    hashed = ("coalesce(sum(('x' || substr(md5(%s), 1, 16))::bit(64)::bigint::numeric), 0)" % row_expression(columns)
+              if checksums else "0")
+    sql = "SELECT %s, count(*), %s FROM %s t" % (quote_literal(label or qname), hashed, qualified(*split_name(qname)))
+    if where:
+        sql += " WHERE %s" % where
+    return sql + ";\n"
+
+
+def database_inventory(target, database, checksums=True, fixups=None):
+    """Tables (rows, checksum), sequences, large objects and object counts of one database."""
+    tables, sequences = _tables_and_columns(target, database)
+    fixups = {f["table"]: f for f in (fixups or [])}
+    script = []
+    for (schema, name), cols in sorted(tables.items()):
+        qname = "%s.%s" % (schema, name)
+        script.append(checksum_select(qname, cols, checksums=checksums))
+        if qname in fixups:  # the same table split by what the fixup changes
+            f = fixups[qname]
+            script.append(checksum_select(qname, cols, "NOT (%s)" % f["changes"], checksums, qname + "#unchanged"))
+            script.append(checksum_select(qname, cols, f["changes"], False, qname + "#changed"))
+            script.append(checksum_select(qname, cols, f["after"], False, qname + "#after"))
+    for schema, name in sequences:
+        script.append("SELECT %s, last_value, CASE WHEN is_called THEN 1 ELSE 0 END FROM %s;\n"
+                      % (quote_literal("seq:%s.%s" % (schema, name)), qualified(schema, name)))
+    script.append("SELECT 'lo', count(*), %s FROM pg_largeobject_metadata;\n" % (
+        "coalesce(sum(('x' || substr(md5(lo_get(oid)), 1, 16))::bit(64)::bigint::numeric), 0)" if checksums else "0"))
+    script.append(
+        "SELECT 'objects', "
+        "(SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'i' "
+        " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast') || ',' || "
+        "(SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('v', 'm') "
+        " AND n.nspname NOT IN ('pg_catalog', 'information_schema')) || ',' || "
+        "(SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')) || ',' || "
+        "(SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+        " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')), 0;\n")
+    rows = psql(target, database, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n" + "".join(script) + "COMMIT;\n",
+                "taking row counts and checksums")
+    inv = {"tables": {}, "sequences": {}, "large_objects": {}, "objects": {}, "fixup_parts": {}}
+    for key, a, b in rows:
+        if key.startswith("seq:"):
+            inv["sequences"][key[4:]] = {"last_value": int(a), "is_called": b == "1"}
+        elif key == "lo":
+            inv["large_objects"] = {"count": int(a), "checksum": b if checksums else None}
+        elif key == "objects":
+            idx, views, funcs, cons = (int(x) for x in a.split(","))
+            inv["objects"] = {"indexes": idx, "views": views, "functions": funcs, "constraints": cons}
+        elif "#" in key:
+            table, part = key.split("#", 1)
+            inv["fixup_parts"].setdefault(table, {})[part] = {"rows": int(a), "checksum": b if checksums else None}
+        else:
+            inv["tables"][key] = {"rows": int(a), "checksum": b if checksums else None}
+    return inv
+
+
+def active_sessions(target, databases_):
+    """Client sessions on the given databases other than our own (anything still writing?)."""
+    rows = psql(target, "postgres",
+                "SELECT datname, coalesce(usename, ''), coalesce(application_name, ''), coalesce(client_addr::text, 'local') "
+                "FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname IN (%s);"
+                % ", ".join(quote_literal(d) for d in databases_), "listing client sessions")
+    return [{"database": r[0], "user": r[1], "application": r[2], "client": r[3]} for r in rows]
+
+
+def read_marker(comment):
+    """The restore marker kept in a database's comment, or None."""
+    if comment and comment.startswith("blackduck.hub restore "):
+        try:
+            return json.loads(comment[len("blackduck.hub restore "):])
+        except ValueError:
+            return None
+    return None
+
+
+def marker_sql(database, marker):
+    return "COMMENT ON DATABASE %s IS %s;" % (quote_ident(database),
+                                              quote_literal("blackduck.hub restore " + json.dumps(marker, sort_keys=True)))

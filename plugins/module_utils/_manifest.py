@@ -1,0 +1,164 @@
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The dump manifest (manifest.json beside the dump files) and the comparison of a live database with it.
+
+Pure logic, no I/O beyond reading and writing the manifest file: unit-tested without a server.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+
+MANIFEST = "manifest.json"
+FORMAT = "blackduck.hub/dump-manifest"
+FORMAT_VERSION = 1
+# Schemas whose content a migration does not carry verbatim (none today; kept as the one place to add them).
+IGNORED_SCHEMAS = ()
+
+
+def manifest_path(dump_dir):
+    return os.path.join(dump_dir, MANIFEST)
+
+
+def load(dump_dir):
+    """The manifest of a complete dump in dump_dir, or None when there is none (or only a partial one)."""
+    path = manifest_path(dump_dir)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        data = json.load(f)
+    if data.get("format") != FORMAT:
+        raise ValueError("%s is not a blackduck.hub dump manifest" % path)
+    if data.get("format_version", 0) > FORMAT_VERSION:
+        raise ValueError("%s was written by a newer blackduck.hub (manifest format %s): upgrade the collection"
+                         % (path, data.get("format_version")))
+    return data
+
+
+def write(dump_dir, data):
+    """Write atomically (temp file + rename), mode 0600: a manifest exists only for a complete dump."""
+    data = dict(data, format=FORMAT, format_version=FORMAT_VERSION)
+    path = manifest_path(dump_dir)
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=2, sort_keys=True)
+        f.flush()
+        os.fsync(f.fileno())
+    os.rename(tmp, path)
+    return path
+
+
+def files_of(data):
+    """(name, bytes, sha256) of every file the manifest lists."""
+    out = []
+    if data.get("globals"):
+        g = data["globals"]
+        out.append((g["file"], g["bytes"], g["sha256"]))
+    for db in sorted(data.get("databases", {})):
+        d = data["databases"][db]
+        out.append((d["file"], d["bytes"], d["sha256"]))
+    return out
+
+
+def _diff(kind, name, expected, actual, detail=""):
+    return {"kind": kind, "object": name, "expected": expected, "actual": actual, "detail": detail}
+
+
+def compare_database(expected, live, mode="exact", fixups=None, fixups_applied=False):
+    """Compare one database's manifest entry with a live inventory.
+
+    mode ``exact``: every table's row count and checksum, sequences, large objects and object counts equal.
+      Tables changed by the Hub's fixups (when ``fixups_applied``) are compared on the rows the fixup does not
+      touch (checksum), the number of rows it may touch (count; fewer for a deleting fixup), and no row left
+      that the fixup should have changed.
+    mode ``live``: for a running Hub that writes: every table is there with at least its rows (fixup tables:
+      at least the rows the fixup keeps); large objects at least as many.
+    Returns (diffs, tables) where tables is a per-table summary list.
+    """
+    diffs, summary = [], []
+    fixups = {f["table"]: f for f in (fixups or [])} if fixups_applied else {}
+    for table in sorted(expected.get("tables", {})):
+        if table.split(".", 1)[0] in IGNORED_SCHEMAS:
+            continue
+        exp = expected["tables"][table]
+        got = live.get("tables", {}).get(table)
+        row = {"table": table, "expected_rows": exp["rows"], "rows": got["rows"] if got else None, "status": "ok"}
+        summary.append(row)
+        if got is None:
+            diffs.append(_diff("missing_table", table, exp["rows"], None, "table is missing"))
+            row["status"] = "missing"
+            continue
+        fx = fixups.get(table)
+        if mode == "live":
+            floor = exp["rows"]
+            if fx and fx.get("deletes"):
+                floor = expected.get("fixup_parts", {}).get(table, {}).get("unchanged", {}).get("rows", 0)
+            if got["rows"] < floor:
+                diffs.append(_diff("rows", table, ">= %d" % floor, got["rows"], "rows were lost"))
+                row["status"] = "rows"
+            continue
+        if fx:
+            parts_e = expected.get("fixup_parts", {}).get(table, {})
+            parts_l = live.get("fixup_parts", {}).get(table, {})
+            row["status"] = "ok (fixup)"
+            ue, ul = parts_e.get("unchanged"), parts_l.get("unchanged")
+            if not ue or not ul:
+                diffs.append(_diff("fixup", table, "fixup parts", None, "no fixup breakdown to compare"))
+                row["status"] = "fixup"
+                continue
+            if (ue["rows"], ue.get("checksum")) != (ul["rows"], ul.get("checksum")):
+                diffs.append(_diff("checksum", table, ue, ul, "rows the fixup does not touch differ"))
+                row["status"] = "checksum"
+            ce, cl = parts_e.get("changed", {}).get("rows", 0), parts_l.get("changed", {}).get("rows", 0)
+            if (fx.get("deletes") and cl != 0) or (not fx.get("deletes") and cl != ce):
+                diffs.append(_diff("rows", table, 0 if fx.get("deletes") else ce, cl, "rows the fixup changes"))
+                row["status"] = "rows"
+            if parts_l.get("after", {}).get("rows", 0) != 0:
+                diffs.append(_diff("fixup", table, 0, parts_l["after"]["rows"], "the fixup has not been applied"))
+                row["status"] = "fixup"
+            continue
+        if got["rows"] != exp["rows"]:
+            diffs.append(_diff("rows", table, exp["rows"], got["rows"], "row count differs"))
+            row["status"] = "rows"
+        elif exp.get("checksum") is not None and got.get("checksum") is not None and exp["checksum"] != got["checksum"]:
+            diffs.append(_diff("checksum", table, exp["checksum"], got["checksum"], "content differs"))
+            row["status"] = "checksum"
+    for table in sorted(set(live.get("tables", {})) - set(expected.get("tables", {}))):
+        if mode == "exact":
+            diffs.append(_diff("extra_table", table, None, live["tables"][table]["rows"], "table not in the dump"))
+    if mode == "exact":
+        for seq, exp in sorted(expected.get("sequences", {}).items()):
+            got = live.get("sequences", {}).get(seq)
+            if got != exp:
+                diffs.append(_diff("sequence", seq, exp, got, "sequence value differs" if got else "sequence is missing"))
+        lo_e, lo_l = expected.get("large_objects", {}), live.get("large_objects", {})
+        if lo_e and (lo_e.get("count"), lo_e.get("checksum")) != (lo_l.get("count"), lo_l.get("checksum")):
+            diffs.append(_diff("large_objects", "pg_largeobject", lo_e, lo_l, "large objects differ"))
+        for kind, n in sorted(expected.get("objects", {}).items()):
+            got = live.get("objects", {}).get(kind)
+            if got != n:
+                diffs.append(_diff("objects", kind, n, got, "number of %s differs" % kind))
+    else:
+        lo_e, lo_l = expected.get("large_objects", {}), live.get("large_objects", {})
+        if lo_l.get("count", 0) < lo_e.get("count", 0):
+            diffs.append(_diff("large_objects", "pg_largeobject", lo_e.get("count"), lo_l.get("count"),
+                               "large objects were lost"))
+    return diffs, summary
+
+
+def compare_roles(expected, live):
+    """Every role of the dump exists on the target with its login/createdb/createrole attributes."""
+    diffs = []
+    for name, attrs in sorted(expected.items()):
+        got = live.get(name)
+        if got is None:
+            diffs.append(_diff("role", name, attrs, None, "role is missing"))
+            continue
+        for key in ("login", "createdb", "createrole"):
+            if attrs.get(key) != got.get(key):
+                diffs.append(_diff("role", name, {key: attrs.get(key)}, {key: got.get(key)}, "role attribute differs"))
+    return diffs

@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Restore a dump made by db_dump into a target: roles from the globals, databases as needed, each database
+streamed into pg_restore next to the server, errors classified, the Hub's fixups applied, and a marker left in
+each restored database (its comment) naming the dump, so a repeated restore is recognised.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
+from ansible_collections.blackduck.hub.plugins.module_utils import _restore_errors as restore_errors
+from ansible_collections.blackduck.hub.plugins.module_utils._command import ArgFormat, build_argv, stream_from_file
+from ansible_collections.blackduck.hub.plugins.module_utils._dump import verify_files
+
+PG_RESTORE_FORMATS = {
+    "dbname": ArgFormat("eq", "--dbname"),
+    "clean": ArgFormat("fixed", items=["--clean", "--if-exists"]),
+    "exit_on_error": ArgFormat("flag", "--exit-on-error"),
+}
+
+
+class RestoreError(Exception):
+    pass
+
+
+def check_files(dump_dir, data):
+    problems = verify_files(dump_dir, data)
+    if problems:
+        raise RestoreError("the dump in %s cannot be restored: %s. Make the dump again (db_dump) or restore another "
+                           "copy; nothing was changed on the target." % (dump_dir, "; ".join(problems)))
+
+
+def hub_tables(target, database="bds_hub"):
+    rows = inventory.psql(target, database,
+                          "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                          "WHERE n.nspname = 'st' AND c.relkind IN ('r', 'p');", "looking for Hub tables")
+    return int(rows[0][0])
+
+
+def plan(target, data, names, force):
+    """Which databases need a restore; raises RestoreError when the target holds other Hub data."""
+    live = inventory.databases(target)
+    todo, done, ours = [], [], []
+    for name in names:
+        marker = inventory.read_marker(live.get(name, {}).get("comment"))
+        if marker and marker.get("dump_id") == data["dump_id"]:
+            (done if marker.get("complete") else ours).append(name)
+        if name not in done:
+            todo.append(name)
+    if "bds_hub" in todo and "bds_hub" in live and "bds_hub" not in ours and not force:
+        n = hub_tables(target)
+        if n:
+            raise RestoreError("the target's bds_hub already holds Hub data (%d tables in schema st) that did not come "
+                               "from this dump: refusing to restore over it. If that data is an empty Hub started "
+                               "by mistake and may be replaced, set force=true." % n)
+    return todo, done, ours, live
+
+
+def restore_globals(target, dump_dir, data):
+    path = os.path.join(dump_dir, data["globals"]["file"])
+    argv = target.tool_argv("psql", ["-X", "-q", "-d", "postgres", "-f", "-"], stdin=True)
+    res = stream_from_file(argv, path, env=target.env)
+    errors, warnings, _ = restore_errors.classify(res["stderr"])
+    if res["rc"] != 0 and not errors:
+        errors = [res["stderr"].strip()[-1000:] or "psql exited with %d" % res["rc"]]
+    return errors, warnings
+
+
+def create_database(target, name, entry, live):
+    if name in live:
+        return False
+    sql = "CREATE DATABASE %s OWNER %s ENCODING %s TEMPLATE template0" % (
+        inventory.quote_ident(name), inventory.quote_ident(entry["owner"]), inventory.quote_literal(entry["encoding"]))
+    if entry.get("collate") and entry.get("ctype"):
+        sql += " LC_COLLATE %s LC_CTYPE %s" % (inventory.quote_literal(entry["collate"]),
+                                               inventory.quote_literal(entry["ctype"]))
+    inventory.psql(target, "postgres", sql + ";\n", "creating database %s" % name)
+    return True
+
+
+def restore_database(target, dump_dir, name, entry, clean, extra_allowed, progress=None):
+    path = os.path.join(dump_dir, entry["file"])
+    argv = target.tool_argv("pg_restore", build_argv([], PG_RESTORE_FORMATS, {"dbname": name, "clean": clean}),
+                            stdin=True)
+    res = stream_from_file(argv, path, env=target.env, progress=progress)
+    errors, warnings, ignored = restore_errors.classify(res["stderr"])
+    if extra_allowed:
+        kept = []
+        for e in errors:
+            if any(re.search(p, e) for p in extra_allowed):
+                warnings.append("ignored error allowed by allowed_errors: %s" % e)
+            else:
+                kept.append(e)
+        errors = kept
+    if res["rc"] != 0 and not errors and not warnings:
+        errors = [res["stderr"].strip()[-1000:] or "pg_restore exited with %d" % res["rc"]]
+    return {"errors": errors, "warnings": warnings, "ignored_count": ignored, "seconds": res["seconds"],
+            "bytes": res["bytes"]}
+
+
+def apply_fixups(target, name):
+    """The Hub's post-restore statements (reset the reporting transfer job), in one transaction."""
+    fixups = inventory.FIXUPS.get(name, [])
+    if not fixups:
+        return []
+    sql = "BEGIN;\n" + "".join("%s;\n" % f["sql"] for f in fixups) + "COMMIT;\n"
+    inventory.psql(target, name, sql, "applying the Hub's post-restore fixups")
+    return [f["sql"] for f in fixups]
+
+
+def analyze(target, name):
+    inventory.psql(target, name, "ANALYZE;\n", "analyzing %s" % name)
+
+
+def run_restore(target, dump_dir, data, todo, live, params, log):
+    result = {"databases": {}, "warnings": [], "created": []}
+    if params["globals"] and data.get("globals"):
+        errors, warnings = restore_globals(target, dump_dir, data)
+        result["warnings"] += warnings
+        if errors:
+            raise RestoreError("restoring the roles (globals.sql) failed: %s" % "; ".join(errors[:10]))
+    for name in todo:
+        if create_database(target, name, data["databases"][name], live):
+            result["created"].append(name)
+
+    for name in todo:  # an interrupted restore of this dump is recognised, and cleaned, on the next run
+        inventory.psql(target, "postgres", inventory.marker_sql(name, {"dump_id": data["dump_id"], "complete": False})
+                       + "\n", "recording the restore marker")
+
+    def one(name):
+        entry = data["databases"][name]
+        clean = name in live and (params["force"] or name in params.get("_ours", []))
+        started = time.time()
+        res = restore_database(target, dump_dir, name, entry, clean, params.get("allowed_errors"),
+                               progress=lambda d, r: log("restore progress: %s %d bytes (%d bytes/s)" % (name, d, r)))
+        res["seconds"] = round(time.time() - started, 3)
+        return name, res
+
+    failures = []
+    with ThreadPoolExecutor(max_workers=max(1, min(params["jobs"], len(todo) or 1))) as pool:
+        for name, res in pool.map(one, todo):
+            result["databases"][name] = res
+            result["warnings"] += ["%s: %s" % (name, w) for w in res["warnings"]]
+            if res["errors"]:
+                failures.append("%s: %s" % (name, "; ".join(res["errors"][:10])))
+    if failures:
+        raise RestoreError("pg_restore reported errors (the target is left as it is for inspection; the dump is "
+                           "untouched): %s" % " | ".join(failures))
+    for name in todo:
+        fixed = apply_fixups(target, name) if params["fixups"] else []
+        if params["analyze"]:
+            analyze(target, name)
+        marker = {"dump_id": data["dump_id"], "complete": True, "fixups": bool(fixed),
+                  "restored": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                  "source_version": data.get("source", {}).get("server_version")}
+        inventory.psql(target, "postgres", inventory.marker_sql(name, marker) + "\n", "recording the restore marker")
+        result["databases"][name]["fixups"] = fixed
+        result["databases"][name]["marker"] = marker
+    return result

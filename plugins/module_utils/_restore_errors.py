@@ -1,0 +1,52 @@
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Classify what pg_restore and psql say: every error fails the restore except a documented allowlist of
+known-harmless ones, which come back as warnings.
+
+Understands the messages of pg_restore 9.4 to 17 ("pg_restore: [archiver (db)] could not execute query: ERROR: ..."
+and "pg_restore: error: could not execute query: ERROR: ...") and of psql ("psql:<stdin>:12: ERROR: ...").
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+# (pattern, why it is harmless). Matched against the text of one ERROR.
+HARMLESS = (
+    (re.compile(r'role "blckdck" does not exist'),
+     "dumps made by the older Hub appliance name a role blckdck that no Hub needs"),
+    (re.compile(r'role "[^"]+" already exists'),
+     "the new Hub's database image already created this role; its attributes are set by the ALTER ROLE that follows"),
+    (re.compile(r'must be owner of extension plpgsql'),
+     "plpgsql is installed by the server itself; only its comment could not be restored"),
+    (re.compile(r'schema "public" already exists'),
+     "every new database has a public schema"),
+    (re.compile(r'current user cannot be dropped'),
+     "the role running the restore is not dropped and recreated"),
+)
+
+_ERROR = re.compile(r"(?:^|\s)(?:ERROR|FATAL|PANIC):\s+(.*)$")
+_IGNORED_COUNT = re.compile(r"(?:WARNING: )?errors ignored on restore: (\d+)")
+
+
+def classify(stderr):
+    """Return (errors, warnings, ignored_count): errors fail the task; warnings are known-harmless errors."""
+    errors, warnings = [], []
+    for line in stderr.splitlines():
+        m = _ERROR.search(line)
+        if not m:
+            if re.search(r"^(pg_restore|psql|pg_dump)(: error:|: \[[^\]]+\] )", line) and "could not execute query" not in line \
+                    and "Error while PROCESSING TOC" not in line and "Error from TOC entry" not in line:
+                errors.append(line.strip())
+            continue
+        text = m.group(1).strip()
+        for pattern, why in HARMLESS:
+            if pattern.search(text):
+                warnings.append("ignored known-harmless error: %s (%s)" % (text, why))
+                break
+        else:
+            errors.append(text)
+    m = _IGNORED_COUNT.search(stderr)
+    return errors, warnings, int(m.group(1)) if m else 0

@@ -1,0 +1,327 @@
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Where the database is, and how its client tools are run: one class per backend.
+
+* ``DockerTarget``: a container (by name or id, or found by the Hub's image labels); the tools run inside it
+  with ``docker exec`` (no TTY: it works from cron, Ansible and AWX) as its ``postgres`` OS user, on its socket.
+* ``KubectlTarget``: a pod (by name or label selector) and container; the tools run with ``kubectl exec``.
+* ``TcpTarget``: a server reached over TCP (external databases such as RDS, or a published port); the tools
+  run on the managed host; the password goes through a mode-0600 passfile, never argv.
+
+Every target answers ``tool_argv(tool, args, stdin=False)`` -> argv and ``env`` for that argv, so the modules
+never care which backend they talk to. More than one matching container or pod is an error that lists them;
+none is an error that says what was searched.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import shutil
+import tempfile
+import time
+
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, run
+
+HUB_IMAGE_LABEL = "com.blackducksoftware.hub.image"
+HUB_VERSION_LABEL = "com.blackducksoftware.hub.version"
+
+# The argument spec shared by every module (documented once in doc_fragments/connection.py).
+CONNECTION_SPEC = dict(
+    type=dict(type="str", required=True, choices=["docker", "kubectl", "tcp"]),
+    container=dict(type="str"),
+    hub_version=dict(type="str"),
+    project=dict(type="str"),
+    namespace=dict(type="str", default="default"),
+    pod=dict(type="str"),
+    selector=dict(type="str", default="app=postgres"),
+    kubeconfig=dict(type="path"),
+    context=dict(type="str"),
+    host=dict(type="str"),
+    port=dict(type="int"),
+    user=dict(type="str"),
+    password=dict(type="str", no_log=True),
+    password_file=dict(type="path", no_log=False),
+    sslmode=dict(type="str", default="prefer",
+                 choices=["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]),
+    tools_path=dict(type="path"),
+    docker_cli=dict(type="path"),
+    kubectl_cli=dict(type="path"),
+)
+
+
+def connection_argument_spec():
+    return dict(connection=dict(type="dict", required=True, options=CONNECTION_SPEC))
+
+
+class TargetError(Exception):
+    pass
+
+
+def make_target(params, which=None):
+    """Build the target for a module's ``connection`` option."""
+    kind = params["type"]
+    if kind == "docker":
+        return DockerTarget(params, which)
+    if kind == "kubectl":
+        return KubectlTarget(params, which)
+    return TcpTarget(params)
+
+
+class _Target:
+    kind = None
+    default_user = "postgres"
+
+    def __init__(self, params):
+        self.params = params
+        self.port = params.get("port")
+        self.user = params.get("user") or self.default_user
+        self._tmpdir = None
+
+    # The libpq options every tool takes, as argv items.
+    def conn_args(self, database=None):
+        args = []
+        if self.port:
+            args += ["-p", str(self.port)]
+        args += ["-U", self.user]
+        return args
+
+    @property
+    def env(self):
+        return dict(os.environ, LC_ALL="C", PGCONNECT_TIMEOUT="10")
+
+    def describe(self):
+        raise NotImplementedError
+
+    def cleanup(self):
+        if self._tmpdir:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    def identity(self):
+        """What the target is, for manifests and messages (no secrets)."""
+        return {"type": self.kind, "where": self.describe()}
+
+
+class DockerTarget(_Target):
+    kind = "docker"
+
+    def __init__(self, params, which=None):
+        super(DockerTarget, self).__init__(params)
+        self.cli = params.get("docker_cli") or shutil.which("docker")
+        if not self.cli:
+            raise TargetError("the docker CLI was not found on the managed host: install it or set connection.docker_cli")
+        self.container = self._find(params, which)
+
+    def _find(self, params, which):
+        if params.get("container"):
+            rc, out, err = run([self.cli, "inspect", "-f", "{{.Id}} {{.State.Running}} {{.Name}}", params["container"]])
+            if rc != 0:
+                raise TargetError("no container %r on this Docker engine (%s). Start the Hub's database in migration "
+                                  "mode first, or name the right container." % (params["container"], err.strip()))
+            cid, running, name = out.split()[:3]
+            if running != "true":
+                raise TargetError("container %s is not running: start the Hub's database in migration mode first"
+                                  % name.lstrip("/"))
+            self.name = name.lstrip("/")
+            return cid
+        filters = ["label=%s=postgres" % HUB_IMAGE_LABEL]
+        if params.get("hub_version"):
+            filters.append("label=%s=%s" % (HUB_VERSION_LABEL, params["hub_version"]))
+        if params.get("project"):
+            # a Compose project or a Swarm stack
+            filters_c = filters + ["label=com.docker.compose.project=%s" % params["project"]]
+            filters_s = filters + ["label=com.docker.stack.namespace=%s" % params["project"]]
+            found = self._ps(filters_c) + self._ps(filters_s)
+        else:
+            found = self._ps(filters)
+        searched = "running containers labelled %s" % " and ".join(
+            filters + (["in Compose project or stack %s" % params["project"]] if params.get("project") else []))
+        if not found:
+            raise TargetError("no database container found: searched %s. Start the Hub's database in migration mode, "
+                              "or set connection.container." % searched)
+        if len(found) > 1:
+            raise TargetError("more than one database container matches (%s): %s. Set connection.container, "
+                              "connection.project or connection.hub_version to choose one."
+                              % (searched, ", ".join(sorted(n for _, n in found))))
+        self.name = found[0][1]
+        return found[0][0]
+
+    def _ps(self, filters):
+        argv = [self.cli, "ps", "--no-trunc", "--format", "{{.ID}} {{.Names}}"]
+        for f in filters:
+            argv += ["--filter", f]
+        rc, out, err = run(argv)
+        if rc != 0:
+            raise TargetError("docker ps failed: %s" % err.strip())
+        return [tuple(line.split(None, 1)) for line in out.splitlines() if line.strip()]
+
+    def describe(self):
+        return "container %s" % self.name
+
+    def identity(self):
+        d = super(DockerTarget, self).identity()
+        rc, out, _ = run([self.cli, "inspect", "-f", "{{json .Config.Labels}}", self.container])
+        labels = json.loads(out) if rc == 0 and out.strip() else {}
+        d.update(container=self.name, hub_version=(labels or {}).get(HUB_VERSION_LABEL))
+        return d
+
+    def tool_argv(self, tool, args, stdin=False, conn=True):
+        argv = [self.cli, "exec"] + (["-i"] if stdin else []) + ["-u", "postgres", self.container, tool]
+        return argv + (self.conn_args() if conn else []) + list(args)
+
+
+class KubectlTarget(_Target):
+    kind = "kubectl"
+
+    def __init__(self, params, which=None):
+        super(KubectlTarget, self).__init__(params)
+        self.cli = params.get("kubectl_cli") or shutil.which("kubectl")
+        if not self.cli:
+            raise TargetError("kubectl was not found on the managed host: install it or set connection.kubectl_cli")
+        self.namespace = params.get("namespace") or "default"
+        self.pod_container = params.get("container")
+        self.pod = self._find(params)
+
+    def base(self):
+        argv = [self.cli]
+        if self.params.get("kubeconfig"):
+            argv += ["--kubeconfig", self.params["kubeconfig"]]
+        if self.params.get("context"):
+            argv += ["--context", self.params["context"]]
+        return argv + ["-n", self.namespace]
+
+    def _find(self, params):
+        if params.get("pod"):
+            rc, out, err = run(self.base() + ["get", "pod", params["pod"], "-o", "json"])
+            if rc != 0:
+                raise TargetError("no pod %r in namespace %s: %s" % (params["pod"], self.namespace, err.strip()))
+            pods = [json.loads(out)]
+            searched = "pod %s" % params["pod"]
+        else:
+            selector = params.get("selector") or "app=postgres"
+            rc, out, err = run(self.base() + ["get", "pods", "-l", selector, "-o", "json"])
+            if rc != 0:
+                raise TargetError("kubectl get pods failed in namespace %s: %s" % (self.namespace, err.strip()))
+            pods = json.loads(out).get("items", [])
+            searched = "pods with labels %s in namespace %s" % (selector, self.namespace)
+        running = [p for p in pods if p.get("status", {}).get("phase") == "Running"
+                   and not p["metadata"].get("deletionTimestamp")]
+        if not running:
+            raise TargetError("no running database pod found: searched %s. Start the Hub's database (migration mode) "
+                              "first, or set connection.pod / connection.selector." % searched)
+        if len(running) > 1:
+            raise TargetError("more than one database pod matches (%s): %s. Set connection.pod or a narrower "
+                              "connection.selector." % (searched, ", ".join(sorted(p["metadata"]["name"] for p in running))))
+        return running[0]["metadata"]["name"]
+
+    def describe(self):
+        return "pod %s/%s" % (self.namespace, self.pod)
+
+    def tool_argv(self, tool, args, stdin=False, conn=True):
+        argv = self.base() + ["exec"] + (["-i"] if stdin else []) + [self.pod]
+        if self.pod_container:
+            argv += ["-c", self.pod_container]
+        return argv + ["--", tool] + (self.conn_args() if conn else []) + list(args)
+
+
+class TcpTarget(_Target):
+    kind = "tcp"
+    default_user = "blackduck"
+
+    def __init__(self, params):
+        super(TcpTarget, self).__init__(params)
+        if not params.get("host"):
+            raise TargetError("connection.host is required when connection.type is tcp")
+        self.host = params["host"]
+        self.port = params.get("port") or 5432
+        self.tools_path = params.get("tools_path")
+        password = params.get("password")
+        if password is None and params.get("password_file"):
+            try:
+                with open(params["password_file"]) as f:
+                    password = f.read().strip()
+            except (IOError, OSError) as exc:
+                raise TargetError("cannot read connection.password_file %s: %s" % (params["password_file"], exc))
+        self._passfile = None
+        if password is not None:
+            self._tmpdir = tempfile.mkdtemp(prefix="bdhub-")
+            self._passfile = os.path.join(self._tmpdir, "pgpass")
+            fd = os.open(self._passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write("*:*:*:*:%s\n" % password.replace("\\", "\\\\").replace(":", "\\:"))
+
+    def conn_args(self, database=None):
+        return ["-h", self.host, "-p", str(self.port), "-U", self.user]
+
+    @property
+    def env(self):
+        env = dict(super(TcpTarget, self).env, PGSSLMODE=self.params.get("sslmode") or "prefer")
+        env.pop("PGPASSWORD", None)
+        if self._passfile:
+            env["PGPASSFILE"] = self._passfile
+        return env
+
+    def describe(self):
+        return "%s:%s as %s" % (self.host, self.port, self.user)
+
+    def identity(self):
+        d = super(TcpTarget, self).identity()
+        d.update(host=self.host, port=self.port, user=self.user)
+        return d
+
+    def tool(self, name):
+        if self.tools_path:
+            path = os.path.join(self.tools_path, name)
+            if not os.access(path, os.X_OK):
+                raise TargetError("%s not found in connection.tools_path %s" % (name, self.tools_path))
+            return path
+        found = shutil.which(name)
+        if not found:
+            raise TargetError("%s was not found on the managed host: install the PostgreSQL client tools (for example "
+                              "the postgresql-client package) or set connection.tools_path" % name)
+        return found
+
+    def tool_argv(self, tool, args, stdin=False, conn=True):
+        return [self.tool(tool)] + (self.conn_args() if conn else []) + list(args)
+
+
+def tool_version(target, tool):
+    """``pg_dump (PostgreSQL) 11.13`` and the like, from the tool that would run."""
+    rc, out, err = run(target.tool_argv(tool, ["--version"], conn=False), env=target.env)
+    return out.strip() if rc == 0 else None
+
+
+def wait_ready(target, timeout, interval=2.0):
+    """Wait until the server accepts a query (it may still be starting or recovering)."""
+    end = time.monotonic() + timeout
+    while True:
+        rc, out, err = run(target.tool_argv("psql", ["-X", "-A", "-t", "-d", "postgres", "-c", "SELECT 1"]),
+                           env=target.env, timeout=60)
+        if rc == 0 and out.strip() == "1":
+            return
+        if "password authentication failed" in err or "no password supplied" in err:
+            raise TargetError("the server at %s refused the credentials: %s. Check connection.user and the password."
+                              % (target.describe(), _first_line(err)))
+        if time.monotonic() >= end:
+            raise TargetError("the database server at %s was not ready after %ss: %s"
+                              % (target.describe(), timeout, _first_line(err) or "no answer"))
+        time.sleep(interval)
+
+
+def _first_line(text):
+    for line in (text or "").splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def check_call(target, tool, args, what, stdin_data=None, timeout=None):
+    """Run a small client command on the target; return stdout or raise CommandError with a clear message."""
+    rc, out, err = run(target.tool_argv(tool, args, stdin=stdin_data is not None), env=target.env,
+                       stdin_data=stdin_data, timeout=timeout)
+    if rc != 0:
+        raise CommandError("%s on %s failed: %s" % (what, target.describe(), err.strip()[-2000:]), rc=rc, stderr=err)
+    return out

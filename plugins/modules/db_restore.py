@@ -1,0 +1,204 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: db_restore
+short_description: Restore a Black Duck Hub dump made by db_dump into the new database server
+version_added: 0.1.0
+description:
+  - Step 7 of the Hub 4.2 migration. Restores the roles (from C(globals.sql)) and every database of a dump made
+    by M(blackduck.hub.db_dump), creating the databases as needed.
+  - Before anything is changed, every file's size and sha256 are checked against the manifest; a truncated or
+    corrupt dump is refused with a message that says which file.
+  - Refuses a target whose C(bds_hub) already holds tables in schema C(st) (the vendor's guard) unless
+    O(force=true) - except data restored by an interrupted earlier run of this same dump, which is cleaned and
+    restored again.
+  - Each dump file streams into C(pg_restore) next to the server (inside the container or pod, or on the managed
+    host for V(tcp)), never copied into the container. Databases are restored O(jobs) at a time.
+  - Every pg_restore error fails the task, except a documented allowlist of known-harmless ones (the role
+    C(blckdck) of dumps from the old appliance, roles that already exist, the comment on extension plpgsql,
+    schema public that already exists), which come back as warnings. O(allowed_errors) adds patterns.
+  - Applies the Hub's post-restore fixups to C(bds_hub) (reset the reporting transfer job) when O(fixups=true).
+  - Records in each restored database (its comment) which dump was restored; a target already restored from the
+    same dump gives C(changed=false).
+author:
+  - blackduck.hub contributors
+extends_documentation_fragment:
+  - blackduck.hub.connection
+options:
+  dump_dir:
+    description: The folder holding the dump (C(manifest.json) and the files it lists).
+    type: path
+    required: true
+  databases:
+    description: The databases to restore (default is every database in the dump).
+    type: list
+    elements: str
+  globals:
+    description: Restore the roles and grants from C(globals.sql) first.
+    type: bool
+    default: true
+  jobs:
+    description: How many databases are restored at the same time.
+    type: int
+    default: 2
+  force:
+    description:
+      - Restore even if the target's C(bds_hub) already holds Hub tables, replacing what the dump holds
+        (C(pg_restore --clean --if-exists)).
+    type: bool
+    default: false
+  fixups:
+    description:
+      - Apply the Hub's post-restore statements to C(bds_hub) - delete the reporting transfer's last end time and
+        last id from C(st.policy_setting), and mark scheduled, dispatched or running
+        C(ReportingDatabaseTransferJob) rows of C(st.job_instances) as failed, so the job starts afresh.
+    type: bool
+    default: true
+  analyze:
+    description: Run ANALYZE on each restored database, so the new server has planner statistics at once.
+    type: bool
+    default: true
+  allowed_errors:
+    description: Regular expressions of further pg_restore errors to report as warnings instead of failing.
+    type: list
+    elements: str
+    default: []
+  wait_timeout:
+    description: Seconds to wait for the server to accept connections before failing.
+    type: int
+    default: 300
+attributes:
+  check_mode:
+    support: full
+    description: Checks the dump files and the target, and reports which databases would be restored.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+seealso:
+  - module: blackduck.hub.db_dump
+  - module: blackduck.hub.db_verify
+"""
+
+EXAMPLES = r"""
+- name: Restore into the new Hub's database container (migration mode)
+  blackduck.hub.db_restore:
+    connection:
+      type: docker
+      hub_version: 4.2.0
+      project: hub
+    dump_dir: /var/backups/hub-4.2-migration
+
+- name: Restore into an external PostgreSQL 9.6 server
+  blackduck.hub.db_restore:
+    connection:
+      type: tcp
+      host: hub-db96.example.com
+      user: blackduck
+      password_file: /etc/blackduck/HUB_POSTGRES_ADMIN_PASSWORD_FILE
+      sslmode: require
+    dump_dir: /var/backups/hub-4.2-migration
+"""
+
+RETURN = r"""
+dump_id:
+  description: The id of the dump restored (or found already restored).
+  returned: always
+  type: str
+restored:
+  description: Per database restored now - seconds, bytes streamed, warnings, fixups applied, the marker written.
+  returned: success
+  type: dict
+already_restored:
+  description: Databases that already held this dump (nothing done for them).
+  returned: success
+  type: list
+  elements: str
+created:
+  description: Databases that were created on the target.
+  returned: success
+  type: list
+  elements: str
+warnings_ignored:
+  description: Known-harmless errors that were ignored, with the reason.
+  returned: success
+  type: list
+  elements: str
+target:
+  description: The target server - how it was reached, its version.
+  returned: success
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
+from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
+from ansible_collections.blackduck.hub.plugins.module_utils import _restore as restore
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError
+from ansible_collections.blackduck.hub.plugins.module_utils._target import (
+    TargetError, connection_argument_spec, make_target, wait_ready)
+
+
+def main():
+    argument_spec = connection_argument_spec()
+    argument_spec.update(
+        dump_dir=dict(type="path", required=True),
+        databases=dict(type="list", elements="str"),
+        globals=dict(type="bool", default=True),
+        jobs=dict(type="int", default=2),
+        force=dict(type="bool", default=False),
+        fixups=dict(type="bool", default=True),
+        analyze=dict(type="bool", default=True),
+        allowed_errors=dict(type="list", elements="str", default=[]),
+        wait_timeout=dict(type="int", default=300),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    p = module.params
+    result = dict(changed=False, dump_id=None)
+    target = None
+    try:
+        data = manifest.load(p["dump_dir"])
+        if data is None:
+            module.fail_json(msg="no complete dump in %s (no manifest.json): run db_dump first, or point dump_dir at "
+                                 "the folder it wrote." % p["dump_dir"], **result)
+        result["dump_id"] = data["dump_id"]
+        names = p["databases"] or sorted(data["databases"])
+        unknown = [n for n in names if n not in data["databases"]]
+        if unknown:
+            module.fail_json(msg="database %s is not in the dump (it has: %s)" % (
+                ", ".join(unknown), ", ".join(sorted(data["databases"]))), **result)
+        restore.check_files(p["dump_dir"], data)
+        target = make_target(p["connection"])
+        wait_ready(target, p["wait_timeout"])
+        server = inventory.server_version(target)
+        result["target"] = dict(target.identity(), server_version=server["version"], server_major=server["major"])
+        todo, done, ours, live = restore.plan(target, data, names, p["force"])
+        result.update(already_restored=done, restored={}, created=[], warnings_ignored=[])
+        if not todo:
+            result["msg"] = "the target already holds dump %s" % data["dump_id"]
+            module.exit_json(**result)
+        if module.check_mode:
+            result.update(changed=True, msg="would restore %s from %s into %s" % (
+                ", ".join(todo), p["dump_dir"], target.describe()))
+            module.exit_json(**result)
+        res = restore.run_restore(target, p["dump_dir"], data, todo, live, dict(p, _ours=ours), module.log)
+        for w in res["warnings"]:
+            module.warn(w)
+        result.update(changed=True, restored=res["databases"], created=res["created"], warnings_ignored=res["warnings"])
+        module.exit_json(**result)
+    except (TargetError, CommandError, restore.RestoreError, ValueError) as exc:
+        module.fail_json(msg=str(exc), **result)
+    finally:
+        if target is not None:
+            target.cleanup()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: db_verify
+short_description: Compare a live Black Duck Hub database server with a db_dump manifest, table by table
+version_added: 0.1.0
+description:
+  - Steps 7 and 10 of the Hub 4.2 migration. Reads the server's version, the restore marker, roles, and per
+    database the row counts and content checksums of every table, sequences, large objects and object counts,
+    and compares them with the manifest written by M(blackduck.hub.db_dump).
+  - O(mode=exact) belongs right after the restore, before any Hub process starts (a live Hub writes at once) -
+    every table's rows and checksum, sequences, large objects, indexes, views, functions and constraints must be
+    equal. Where the Hub's post-restore fixups ran (the restore marker says so), C(st.policy_setting) and
+    C(st.job_instances) are compared on the rows the fixups do not touch, and checked for the fixups' effect.
+  - O(mode=live) is for a running Hub (step 10) - what can still be confirmed - the server version, the restore
+    marker naming this dump, and that every table of the manifest is there with at least its rows.
+  - Can require a server major version (O(require_major)), the gate for a Hub 4.2 external database (9.6).
+  - Returns a per-table summary and every difference; fails on any difference unless O(fail_on_mismatch=false).
+  - Only reads; never changes anything.
+author:
+  - blackduck.hub contributors
+extends_documentation_fragment:
+  - blackduck.hub.connection
+options:
+  dump_dir:
+    description: The folder holding the dump's C(manifest.json). Without it only the server facts are read.
+    type: path
+  databases:
+    description: The databases to compare (default is every database in the manifest).
+    type: list
+    elements: str
+  mode:
+    description: V(exact) right after a restore; V(live) once the new Hub runs.
+    type: str
+    default: exact
+    choices: [exact, live]
+  roles:
+    description: Also check that every role of the dump exists with its login, createdb and createrole attributes.
+    type: bool
+    default: true
+  require_marker:
+    description: Require each database's restore marker to name the manifest's dump.
+    type: bool
+    default: true
+  checksums:
+    description: Compare content checksums (V(exact) mode); with V(false) only row counts are compared.
+    type: bool
+    default: true
+  require_major:
+    description:
+      - Fail unless the server's major version is this one (for example V(9.6) for Hub 4.2, V(15)).
+    type: str
+  fail_on_mismatch:
+    description: Fail when anything differs. With V(false) the differences are only returned.
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for the server to accept connections before failing.
+    type: int
+    default: 300
+attributes:
+  check_mode:
+    support: full
+    description: Runs the same read-only comparison.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+seealso:
+  - module: blackduck.hub.db_dump
+  - module: blackduck.hub.db_restore
+"""
+
+EXAMPLES = r"""
+- name: Exact comparison right after the restore, before the new Hub starts
+  blackduck.hub.db_verify:
+    connection:
+      type: docker
+      hub_version: 4.2.0
+      project: hub
+    dump_dir: /var/backups/hub-4.2-migration
+
+- name: Once the new Hub runs
+  blackduck.hub.db_verify:
+    connection:
+      type: docker
+      hub_version: 4.2.0
+      project: hub
+    dump_dir: /var/backups/hub-4.2-migration
+    mode: live
+
+- name: Gate - an external database for Hub 4.2 must be PostgreSQL 9.6
+  blackduck.hub.db_verify:
+    connection:
+      type: tcp
+      host: hub-db96.example.com
+      password_file: /etc/blackduck/HUB_POSTGRES_ADMIN_PASSWORD_FILE
+    require_major: "9.6"
+"""
+
+RETURN = r"""
+server:
+  description: The server's version - num (e.g. 150018), version, major (C(9.6), C(15)).
+  returned: always
+  type: dict
+verified:
+  description: Whether everything compared equal (and the version requirement held).
+  returned: always
+  type: bool
+databases:
+  description:
+    - Per database - marker (the restore marker found), tables (a per-table list of table, expected_rows, rows,
+      status), differences.
+  returned: when O(dump_dir) is given
+  type: dict
+differences:
+  description: Every difference found - kind, object, expected, actual, detail (database-qualified).
+  returned: always
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
+from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError
+from ansible_collections.blackduck.hub.plugins.module_utils._target import (
+    TargetError, connection_argument_spec, make_target, wait_ready)
+
+
+def verify(target, data, p):
+    live_dbs = inventory.databases(target)
+    names = p["databases"] or sorted(data["databases"])
+    out, diffs = {}, []
+    for name in names:
+        expected = data["databases"].get(name)
+        if expected is None:
+            raise ValueError("database %s is not in the dump" % name)
+        if name not in live_dbs:
+            diffs.append({"kind": "missing_database", "object": name, "expected": name, "actual": None,
+                          "detail": "database is missing on the target"})
+            out[name] = {"marker": None, "tables": [], "differences": diffs[-1:]}
+            continue
+        marker = inventory.read_marker(live_dbs[name]["comment"])
+        db_diffs = []
+        if p["require_marker"] and not (marker and marker.get("dump_id") == data["dump_id"] and marker.get("complete")):
+            db_diffs.append({"kind": "marker", "object": name, "expected": data["dump_id"],
+                             "actual": (marker or {}).get("dump_id"),
+                             "detail": "the database was not (completely) restored from this dump"})
+        live = inventory.database_inventory(target, name, checksums=p["checksums"] and p["mode"] == "exact",
+                                            fixups=inventory.FIXUPS.get(name))
+        exp = expected if p["checksums"] else dict(expected, tables={
+            t: dict(v, checksum=None) for t, v in expected.get("tables", {}).items()})
+        found, tables = manifest.compare_database(exp, live, mode=p["mode"], fixups=inventory.FIXUPS.get(name),
+                                                  fixups_applied=bool(marker and marker.get("fixups")))
+        db_diffs += found
+        for d in db_diffs:
+            d["database"] = name
+        diffs += db_diffs
+        out[name] = {"marker": marker, "tables": tables, "differences": db_diffs}
+    if p["roles"] and data.get("roles"):
+        role_diffs = manifest.compare_roles(data["roles"], inventory.roles(target))
+        diffs += role_diffs
+    return out, diffs
+
+
+def main():
+    argument_spec = connection_argument_spec()
+    argument_spec.update(
+        dump_dir=dict(type="path"),
+        databases=dict(type="list", elements="str"),
+        mode=dict(type="str", default="exact", choices=["exact", "live"]),
+        roles=dict(type="bool", default=True),
+        require_marker=dict(type="bool", default=True),
+        checksums=dict(type="bool", default=True),
+        require_major=dict(type="str"),
+        fail_on_mismatch=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=300),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    p = module.params
+    result = dict(changed=False, verified=False, differences=[])
+    target = None
+    try:
+        target = make_target(p["connection"])
+        wait_ready(target, p["wait_timeout"])
+        server = inventory.server_version(target)
+        result["server"] = server
+        if p["require_major"] and server["major"] != p["require_major"]:
+            module.fail_json(msg="the server at %s runs PostgreSQL %s; PostgreSQL %s is required (a Hub 4.2 external "
+                                 "database must be 9.6). Point the Hub at a %s server; nothing was changed."
+                             % (target.describe(), server["version"], p["require_major"], p["require_major"]), **result)
+        if p["dump_dir"]:
+            data = manifest.load(p["dump_dir"])
+            if data is None:
+                module.fail_json(msg="no complete dump in %s (no manifest.json) to compare with" % p["dump_dir"], **result)
+            result["dump_id"] = data["dump_id"]
+            result["databases"], result["differences"] = verify(target, data, p)
+        result["verified"] = not result["differences"]
+        if result["differences"] and p["fail_on_mismatch"]:
+            first = result["differences"][:5]
+            module.fail_json(msg="the database differs from the dump in %d place(s), first: %s" % (
+                len(result["differences"]), "; ".join("%s %s %s (expected %s, found %s)" % (
+                    d.get("database", ""), d["object"], d["detail"], d["expected"], d["actual"]) for d in first)),
+                **result)
+        module.exit_json(**result)
+    except (TargetError, CommandError, ValueError) as exc:
+        module.fail_json(msg=str(exc), **result)
+    finally:
+        if target is not None:
+            target.cleanup()
+
+
+if __name__ == "__main__":
+    main()
