@@ -222,6 +222,7 @@ def run_dump(target, params, log):
         "options": {"format": "custom", "compression": params["compression"], "compress_arg": compress,
                     "jobs": jobs, "checksums": params["checksums"]},
         "roles": inventory.roles(target),
+        "superusers": inventory.superusers(target),
         "databases": {},
     }
     if GLOBALS_FILE in files:
@@ -249,7 +250,7 @@ def summary(data):
         dbs[name] = {"file": d["file"], "bytes": d["bytes"], "sha256": d["sha256"], "tables": len(d.get("tables", {})),
                      "rows": sum(t["rows"] for t in d.get("tables", {}).values()), "seconds": d.get("seconds")}
     out = {"dump_id": data["dump_id"], "databases": dbs, "source": data.get("source"), "tools": data.get("tools"),
-           "total_bytes": sum(b for _, b, _ in manifest.files_of(data)), "seconds": data.get("seconds")}
+           "total_bytes": sum(size for dummy, size, dummy in manifest.files_of(data)), "seconds": data.get("seconds")}
     if data.get("globals"):
         out["globals"] = {k: data["globals"][k] for k in ("file", "bytes", "sha256")}
     return out
@@ -263,4 +264,3 @@ def check_quiet(target, names, allow):
         raise DumpError("the databases still have client sessions: %s. Bring the Hub down (only the database in "
                         "migration mode may run) before dumping, or set allow_active_sessions." % who)
     return sessions
-

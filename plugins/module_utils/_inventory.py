@@ -59,7 +59,7 @@ def qualified(schema, name):
 
 
 def split_name(qname):
-    schema, _, name = qname.partition(".")
+    schema, dummy, name = qname.partition(".")
     return schema, name
 
 
@@ -101,6 +101,11 @@ def roles(target):
                 "WHERE rolname !~ '^pg_' AND oid <> 10 ORDER BY 1;", "listing roles")
     return {r[0]: {"superuser": r[1] == "t", "createdb": r[2] == "t", "createrole": r[3] == "t",
                    "login": r[4] == "t", "inherit": r[5] == "t"} for r in rows}
+
+
+def superusers(target):
+    rows = psql(target, "postgres", "SELECT rolname FROM pg_roles WHERE rolsuper ORDER BY 1;", "listing superusers")
+    return [r[0] for r in rows]
 
 
 def _tables_and_columns(target, database):

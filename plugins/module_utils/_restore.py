@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils import _restore_errors as restore_errors
-from ansible_collections.blackduck.hub.plugins.module_utils._command import ArgFormat, build_argv, stream_from_file
+from ansible_collections.blackduck.hub.plugins.module_utils._command import ArgFormat, build_argv, run, stream_from_file
 from ansible_collections.blackduck.hub.plugins.module_utils._dump import verify_files
 
 PG_RESTORE_FORMATS = {
@@ -63,14 +63,52 @@ def plan(target, data, names, force):
     return todo, done, ours, live
 
 
-def restore_globals(target, dump_dir, data):
+GLOBALS_MAX = 16 * 1024 * 1024
+_SUPERUSER_ONLY = re.compile(r" (NOSUPERUSER|NOREPLICATION|NOBYPASSRLS)\b")
+
+
+def globals_for_non_superuser(text):
+    """Rewrite pg_dumpall's role statements so a non-superuser (CREATEROLE, as on Amazon RDS) can run them:
+    statements about superuser roles (the server's own) are left out, and the attributes only a superuser may
+    name, even to deny them, are dropped (they are the defaults)."""
+    out, skipped = [], []
+    superusers = set(re.findall(r'^ALTER ROLE ("?[^ ]+"?) WITH SUPERUSER\b', text, re.M))
+    for line in text.splitlines():
+        m = re.match(r'^(?:CREATE|ALTER) ROLE ("?[^ ;]+"?)', line)
+        if m and m.group(1) in superusers:
+            skipped.append(m.group(1).strip('"'))
+            continue
+        if line.startswith("ALTER ROLE "):
+            line = _SUPERUSER_ONLY.sub("", line)
+        out.append(line)
+    return "\n".join(out) + "\n", sorted(set(skipped))
+
+
+def is_superuser(target):
+    return inventory.psql(target, "postgres", "SELECT rolsuper FROM pg_roles WHERE rolname = current_user;",
+                          "checking the connecting role")[0][0] == "t"
+
+
+def restore_globals(target, dump_dir, data, superuser):
     path = os.path.join(dump_dir, data["globals"]["file"])
     argv = target.tool_argv("psql", ["-X", "-q", "-d", "postgres", "-f", "-"], stdin=True)
-    res = stream_from_file(argv, path, env=target.env)
-    errors, warnings, _ = restore_errors.classify(res["stderr"])
-    if res["rc"] != 0 and not errors:
-        errors = [res["stderr"].strip()[-1000:] or "psql exited with %d" % res["rc"]]
-    return errors, warnings
+    warnings = []
+    if superuser:
+        res = stream_from_file(argv, path, env=target.env)
+        rc, stderr = res["rc"], res["stderr"]
+    else:
+        if os.path.getsize(path) > GLOBALS_MAX:
+            raise RestoreError("%s is larger than %d bytes: not a globals file" % (path, GLOBALS_MAX))
+        with open(path) as f:
+            text, skipped = globals_for_non_superuser(f.read())
+        if skipped:
+            warnings.append("roles left as the target has them (superusers, which only a superuser may change): %s"
+                            % ", ".join(skipped))
+        rc, dummy, stderr = run(argv, env=target.env, stdin_data=text)
+    errors, harmless, dummy = restore_errors.classify(stderr)
+    if rc != 0 and not errors:
+        errors = [stderr.strip()[-1000:] or "psql exited with %d" % rc]
+    return errors, warnings + harmless
 
 
 def create_database(target, name, entry, live):
@@ -95,7 +133,8 @@ def restore_database(target, dump_dir, name, entry, clean, extra_allowed, progre
         kept = []
         for e in errors:
             if any(re.search(p, e) for p in extra_allowed):
-                warnings.append("ignored error allowed by allowed_errors: %s" % e)
+                warnings.append("ignored error (allowed_errors, or ownership by a superuser of the source that a "
+                                "non-superuser cannot restore): %s" % e)
             else:
                 kept.append(e)
         errors = kept
@@ -121,8 +160,9 @@ def analyze(target, name):
 
 def run_restore(target, dump_dir, data, todo, live, params, log):
     result = {"databases": {}, "warnings": [], "created": []}
+    superuser = is_superuser(target)
     if params["globals"] and data.get("globals"):
-        errors, warnings = restore_globals(target, dump_dir, data)
+        errors, warnings = restore_globals(target, dump_dir, data, superuser)
         result["warnings"] += warnings
         if errors:
             raise RestoreError("restoring the roles (globals.sql) failed: %s" % "; ".join(errors[:10]))
@@ -134,11 +174,17 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
         inventory.psql(target, "postgres", inventory.marker_sql(name, {"dump_id": data["dump_id"], "complete": False})
                        + "\n", "recording the restore marker")
 
+    allowed = list(params.get("allowed_errors") or [])
+    if not superuser:
+        # Objects the source's superusers own cannot be given to them by a non-superuser (as on Amazon RDS);
+        # the Hub's own objects belong to its admin role and are restored as they were.
+        allowed += ['must be member of role "%s"' % re.escape(r) for r in data.get("superusers", [])]
+
     def one(name):
         entry = data["databases"][name]
         clean = name in live and (params["force"] or name in params.get("_ours", []))
         started = time.time()
-        res = restore_database(target, dump_dir, name, entry, clean, params.get("allowed_errors"),
+        res = restore_database(target, dump_dir, name, entry, clean, allowed,
                                progress=lambda d, r: log("restore progress: %s %d bytes (%d bytes/s)" % (name, d, r)))
         res["seconds"] = round(time.time() - started, 3)
         return name, res

@@ -186,7 +186,7 @@ def db_exec_argv(hub, interactive=False):
     if hub["orchestration"] == "kubernetes":
         pod = postgres_pod(hub)
         return ["kubectl", "--kubeconfig", KUBECONFIG, "-n", hub["namespace"], "exec"] + (["-i"] if interactive else []) + [
-            pod, "-c", "postgres", "--", "setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups"]
+            pod, "-c", "postgres", "--"]
     cs = containers(hub, "postgres")
     if len(cs) != 1:
         raise LabError("expected one running postgres container for hub %s, found %d" % (hub["name"], len(cs)))
@@ -302,7 +302,9 @@ def load_data(hub, scale, seed):
         raise LabError("loading generated data into hub %s failed: %s" % (hub["name"], load_proc.stderr.strip()[-2000:]))
 
 
-def deploy(name, orch, version="old", scale=10.0, seed=1):
+def deploy(name, orch, version="old", scale=10.0, seed=1, load=True, full=True):
+    """Deploy a lab hub. load=False leaves the databases as the image creates them (empty); full=False leaves
+    the hub in migration mode (database containers only)."""
     if not NAME_RE.match(name):
         raise LabError("hub name %r: use lowercase letters, digits and dashes (it names a project, stack and namespace)" % name)
     if orch not in ORCHESTRATIONS:
@@ -313,11 +315,13 @@ def deploy(name, orch, version="old", scale=10.0, seed=1):
     if os.path.exists(os.path.join(hub_dir(name), "hub.json")):
         remove(name)
     hub = new_record(name, orch, version)
-    hub.update(scale=scale, seed=seed)
+    hub.update(scale=scale if load else None, seed=seed, mode="full" if full else "migration")
     save(hub)
     start_db_only(hub, version)
-    load_data(hub, scale, seed)
-    start_full(hub, version)
+    if load:
+        load_data(hub, scale, seed)
+    if full:
+        start_full(hub, version)
     hub["deployed_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     save(hub)
     return hub

@@ -11,12 +11,15 @@ API_URL=https://127.0.0.1:6443
 # Stop order for down.sh (reverse of the start order).
 DAEMONS=(kubelet kube-scheduler kube-controller-manager kube-apiserver etcd)
 
+# alive PID: the process exists and is not a zombie (pid 1 of this VM reaps orphans only after a second or two).
+alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+
 # daemon_pid NAME: print the pid from NAME's pid file if that process is alive and is still NAME.
 daemon_pid() {
   local f="$RUN/$1.pid" pid argv0
   [ -s "$f" ] || return 1
   pid=$(cat "$f")
-  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid" || return 1
   argv0=$(tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | head -n1) || return 1
   [ "$(basename "$argv0")" = "$1" ] || return 1
   echo "$pid"
@@ -28,11 +31,11 @@ stop_daemon() {
   if pid=$(daemon_pid "$name"); then
     log "stopping $name (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    if kill -0 "$pid" 2>/dev/null; then
+    for i in $(seq 300); do alive "$pid" || break; sleep 0.1; done
+    if alive "$pid"; then
       log "$name did not stop after 30 s: SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
-      for i in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      for i in $(seq 100); do alive "$pid" || break; sleep 0.1; done
     fi
   fi
   rm -f "$RUN/$name.pid"

@@ -1,0 +1,270 @@
+"""db_dump -> db_restore -> db_verify on real servers of two PostgreSQL majors, through docker, tcp and kubectl.
+
+The source is a lab hub of the old version in migration mode (database only) with generated Hub-like data; the
+target is a lab hub of the new version in migration mode with the empty databases its image creates. Each module
+runs through ansible-core, in the pattern: check mode, real run, idempotent check, idempotent run.
+"""
+import json
+import os
+import shutil
+import stat
+import subprocess
+
+import pytest
+
+import ansible_run
+import hubgen
+import labhub
+
+pytestmark = pytest.mark.usefixtures("docker_lab")
+
+SCALE = 2.0
+SEED = 11
+FIXUP_KEYS = ("blackduck.reporting.database.transfer.last.end.time",
+              "blackduck.reporting.database.transfer.last.id.processed")
+
+
+@pytest.fixture(scope="module")
+def old_hub():
+    hub = labhub.deploy("it-mod-old", "compose", version="old", scale=SCALE, seed=SEED, full=False)
+    yield hub
+    labhub.remove(hub["name"])
+
+
+@pytest.fixture
+def new_hub():
+    hub = labhub.deploy("it-mod-new", "compose", version="new", load=False, full=False)
+    yield hub
+    labhub.remove(hub["name"])
+
+
+def docker_conn(hub, version):
+    return {"type": "docker", "project": hub["project"], "hub_version": version}
+
+
+def tcp_conn(hub, password="blackduck"):
+    return {"type": "tcp", "host": "127.0.0.1", "port": hub["pg_port"], "user": "blackduck", "password": password,
+            "sslmode": "disable"}
+
+
+def counts(hub, db):
+    """Row counts of every table, read independently of the collection's code."""
+    sql = ("SELECT table_schema || '.' || table_name FROM information_schema.tables "
+           "WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1")
+    tables = labhub.psql(hub, sql, db=db).split()
+    q = "\n".join("SELECT '%s', count(*) FROM %s;" % (t, t) for t in tables)
+    return {line.split("|")[0]: int(line.split("|")[1]) for line in labhub.psql(hub, q, db=db).splitlines() if line}
+
+
+def fingerprint(hub):
+    """Everything a dump must not change on the source: row counts and an md5 of every table's sorted rows."""
+    out = {}
+    for db in ("bds_hub", "bds_hub_report", "bdio"):
+        c = counts(hub, db)
+        sums = labhub.psql(hub, "\n".join(
+            "SELECT '%s', md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))) FROM %s t;" % (t, t) for t in c), db=db)
+        out[db] = (c, sums)
+    return out
+
+
+def test_docker_round_trip_is_exact_and_idempotent(old_hub, new_hub, tmp_path):
+    dump_dir = str(tmp_path / "dump")
+    source = docker_conn(old_hub, labhub.OLD)
+    before = fingerprint(old_hub)
+
+    # db_dump: check mode, real, idempotent check, idempotent
+    r, _ = ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir}, check=True)
+    assert r["changed"] is True and "would dump bds_hub, bds_hub_report, bdio" in r["msg"]
+    assert not os.path.exists(dump_dir)
+    r, _ = ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir})
+    assert r["changed"] is True, r
+    assert set(r["databases"]) == {"bds_hub", "bds_hub_report", "bdio"}
+    assert stat.S_IMODE(os.stat(dump_dir).st_mode) == 0o700
+    for f in os.listdir(dump_dir):
+        assert stat.S_IMODE(os.stat(os.path.join(dump_dir, f)).st_mode) == 0o600, f
+    assert sorted(os.listdir(dump_dir)) == ["bdio.dump", "bds_hub.dump", "bds_hub_report.dump", "globals.sql",
+                                            "manifest.json"]
+    manifest = json.load(open(os.path.join(dump_dir, "manifest.json")))
+    assert manifest["source"]["server_major"] == labhub.VERSIONS["PG_OLD_MAJOR"]
+    expected = hubgen.expected_row_counts(SCALE, SEED)
+    for db, tables in expected.items():
+        for table, n in tables.items():
+            assert manifest["databases"][db]["tables"][table]["rows"] == n, (db, table)
+    assert manifest["databases"]["bds_hub"]["large_objects"]["count"] == len(hubgen.LO_OIDS)
+    assert manifest["databases"]["bds_hub"]["sequences"]["st.hub_event_seq"]["last_value"] == 424242
+    assert manifest["databases"]["bds_hub"]["toc_entries"] > 50
+    assert "blackduck_user" in manifest["roles"]
+    sha = subprocess.run(["sha256sum", os.path.join(dump_dir, "bds_hub.dump")], capture_output=True, text=True).stdout.split()[0]
+    assert sha == manifest["databases"]["bds_hub"]["sha256"] == r["databases"]["bds_hub"]["sha256"]
+    r, _ = ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir}, check=True)
+    assert r["changed"] is False
+    r, _ = ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir})
+    assert r["changed"] is False and r["dump_id"] == manifest["dump_id"]
+    assert fingerprint(old_hub) == before  # the source is unchanged
+
+    # db_restore: check mode changes nothing
+    target = docker_conn(new_hub, labhub.NEW)
+    r, _ = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir}, check=True)
+    assert r["changed"] is True
+    assert labhub.psql(new_hub, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'st'").strip() == "0"
+    r, out = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir})
+    assert r["changed"] is True, r
+    assert sorted(r["restored"]) == ["bdio", "bds_hub", "bds_hub_report"]
+    hashes = [w.strip("';") for w in open(os.path.join(dump_dir, "globals.sql")).read().split() if w.startswith("'md5")]
+    assert hashes and not any(h in out for h in hashes)  # the roles' password hashes never reach the output
+
+    # db_verify exact, right after the restore
+    r, _ = ansible_run.module("db_verify", {"connection": target, "dump_dir": dump_dir})
+    assert r["verified"] is True and r["differences"] == []
+    assert r["server"]["major"] == labhub.VERSIONS["PG_NEW_MAJOR"]
+    assert {t["table"] for t in r["databases"]["bds_hub"]["tables"]} == set(expected["bds_hub"])
+
+    # independently: the same rows, but for exactly what the Hub's fixups change
+    for db in ("bds_hub", "bds_hub_report", "bdio"):
+        old_c, new_c = counts(old_hub, db), counts(new_hub, db)
+        if db == "bds_hub":
+            present = int(labhub.psql(old_hub, "SELECT count(*) FROM st.policy_setting WHERE policy_key IN ('%s')"
+                                      % "', '".join(FIXUP_KEYS)).strip())
+            assert present == 2
+            assert new_c.pop("st.policy_setting") == old_c.pop("st.policy_setting") - present
+        assert new_c == old_c, db
+    active = labhub.psql(new_hub, "SELECT count(*) FROM st.job_instances WHERE job_type = 'ReportingDatabaseTransferJob' "
+                                  "AND status IN ('SCHEDULED', 'DISPATCHED', 'RUNNING')").strip()
+    assert active == "0"
+
+    # idempotent restore
+    r, _ = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir}, check=True)
+    assert r["changed"] is False
+    r, _ = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir})
+    assert r["changed"] is False and sorted(r["already_restored"]) == ["bdio", "bds_hub", "bds_hub_report"]
+
+    # a changed row is found, table by table
+    labhub.psql(new_hub, "UPDATE st.project SET name = name || '!' WHERE id = (SELECT min(id) FROM st.project)")
+    r, _ = ansible_run.module("db_verify", {"connection": target, "dump_dir": dump_dir})
+    assert r["failed"] is True and r["verified"] is False
+    assert [(d["database"], d["object"], d["kind"]) for d in r["differences"]] == [("bds_hub", "st.project", "checksum")]
+    assert "st.project" in r["msg"]
+
+    # the old hub's data was never touched
+    assert fingerprint(old_hub) == before
+
+
+def test_refusals_leave_everything_as_it_was(old_hub, new_hub, tmp_path):
+    dump_dir = str(tmp_path / "dump")
+    source = docker_conn(old_hub, labhub.OLD)
+    r, _ = ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir})
+    assert r["changed"] is True
+    target = docker_conn(new_hub, labhub.NEW)
+
+    # a truncated dump is refused before anything changes on the target
+    bad = str(tmp_path / "truncated")
+    shutil.copytree(dump_dir, bad)
+    with open(os.path.join(bad, "bds_hub.dump"), "r+b") as f:
+        f.truncate(os.path.getsize(os.path.join(bad, "bds_hub.dump")) // 2)
+    r, _ = ansible_run.module("db_restore", {"connection": target, "dump_dir": bad})
+    assert r["failed"] is True and "bds_hub.dump has" in r["msg"] and "truncated" in r["msg"]
+    assert labhub.psql(new_hub, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'st'").strip() == "0"
+
+    # a target that holds other Hub data is refused (the vendor's guard)
+    labhub.psql(new_hub, "CREATE SCHEMA st; CREATE TABLE st.someone_elses (id int); INSERT INTO st.someone_elses VALUES (1);")
+    r, _ = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir})
+    assert r["failed"] is True and "already holds Hub data" in r["msg"]
+    assert labhub.psql(new_hub, "SELECT count(*) FROM st.someone_elses").strip() == "1"
+
+    # a complete dump is never overwritten by a dump of another source
+    r, _ = ansible_run.module("db_dump", {"connection": target, "dump_dir": dump_dir, "allow_active_sessions": True})
+    assert r["failed"] is True and "never overwritten" in r["msg"]
+    r2 = json.load(open(os.path.join(dump_dir, "manifest.json")))
+    assert r2["source"]["server_major"] == labhub.VERSIONS["PG_OLD_MAJOR"]
+
+    # missing and ambiguous containers
+    r, _ = ansible_run.module("db_dump", {"connection": {"type": "docker", "container": "no-such-hub-db"},
+                                          "dump_dir": str(tmp_path / "x")})
+    assert r["failed"] is True and "no container 'no-such-hub-db'" in r["msg"]
+    r, _ = ansible_run.module("db_dump", {"connection": {"type": "docker"}, "dump_dir": str(tmp_path / "x")})
+    assert r["failed"] is True and "more than one database container" in r["msg"]
+    assert "it-mod-old-postgres-1" in r["msg"] and "it-mod-new-postgres-1" in r["msg"]
+    r, _ = ansible_run.module("db_dump", {"connection": {"type": "docker", "hub_version": "0.0.0"}, "dump_dir": str(tmp_path / "x")})
+    assert r["failed"] is True and "no database container found" in r["msg"] and "0.0.0" in r["msg"]
+    r, _ = ansible_run.module("db_dump", {"connection": source, "dump_dir": str(tmp_path / "x"), "databases": ["bds_hub", "nope"]})
+    assert r["failed"] is True and "database nope not found" in r["msg"]
+    assert not os.path.exists(str(tmp_path / "x"))
+
+    # a wrong password: a clear error and no secret in the output
+    secret = "Wr0ng-S3cret-Pw"
+    r, out = ansible_run.module("db_verify", {"connection": tcp_conn(new_hub, password=secret), "wait_timeout": 5})
+    assert r["failed"] is True and "refused the credentials" in r["msg"]
+    assert secret not in out
+
+
+def test_active_sessions_and_disk_full(old_hub, tmp_path):
+    source = docker_conn(old_hub, labhub.OLD)
+    # something still connected (a Hub not brought down) -> refused
+    holder = subprocess.Popen(labhub.db_exec_argv(old_hub, interactive=True) + ["psql", "-X", "-q", "-d", "bds_hub"],
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    try:
+        holder.stdin.write("SELECT 1;\n")
+        holder.stdin.flush()
+        labhub.wait("the session to appear", lambda: labhub.psql(
+            old_hub, "SELECT count(*) FROM pg_stat_activity WHERE datname = 'bds_hub'").strip() != "0", timeout=20)
+        r, _ = ansible_run.module("db_dump", {"connection": source, "dump_dir": str(tmp_path / "busy")})
+        assert r["failed"] is True and "still have client sessions" in r["msg"]
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=20)
+
+    # disk full mid-dump: a small tmpfs; the partial file is removed and the message says so
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(small)], check=True)
+    try:
+        before = fingerprint(old_hub)
+        r, _ = ansible_run.module("db_dump", {"connection": source, "dump_dir": str(small / "dump"), "jobs": 1})
+        assert r["failed"] is True and "is full" in r["msg"] and "partial file was removed" in r["msg"]
+        left = os.listdir(str(small / "dump"))
+        assert not [f for f in left if f.endswith(".partial")] and "manifest.json" not in left
+        assert fingerprint(old_hub) == before
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
+
+
+def test_tcp_round_trip_as_a_non_superuser(old_hub, new_hub, tmp_path):
+    """External-database path: the managed host's own client tools over TCP, as the Hub's admin role."""
+    dump_dir = str(tmp_path / "dump")
+    src, dst = tcp_conn(old_hub), tcp_conn(new_hub)
+    r, _ = ansible_run.module("db_dump", {"connection": src, "dump_dir": dump_dir, "no_role_passwords": True})
+    assert r["changed"] is True, r
+    assert r["tools"]["pg_dump"].split()[-1].split(".")[0] == labhub.VERSIONS["PG_NEW_MAJOR"]  # the newer client
+    r, _ = ansible_run.module("db_restore", {"connection": dst, "dump_dir": dump_dir})
+    assert r["changed"] is True, r.get("msg")
+    r, _ = ansible_run.module("db_verify", {"connection": dst, "dump_dir": dump_dir, "require_major": labhub.VERSIONS["PG_NEW_MAJOR"]})
+    assert r["verified"] is True, r["differences"]
+    r, _ = ansible_run.module("db_verify", {"connection": dst, "require_major": "9.6"})
+    assert r["failed"] is True and "PostgreSQL 9.6 is required" in r["msg"]
+
+
+@pytest.mark.usefixtures("k8s_lab")
+def test_kubectl_round_trip(tmp_path):
+    old = labhub.deploy("it-k8s-old", "kubernetes", version="old", scale=1.0, seed=3, full=False)
+    new = None
+    try:
+        new = labhub.deploy("it-k8s-new", "kubernetes", version="new", load=False, full=False)
+        dump_dir = str(tmp_path / "dump")
+
+        def conn(hub):
+            return {"type": "kubectl", "namespace": hub["namespace"], "kubeconfig": labhub.KUBECONFIG,
+                    "port": hub["k8s_pg_port"]}
+
+        r, _ = ansible_run.module("db_dump", {"connection": conn(old), "dump_dir": dump_dir})
+        assert r["changed"] is True, r
+        assert r["source"]["where"].startswith("pod it-k8s-old/postgres-")
+        r, _ = ansible_run.module("db_restore", {"connection": conn(new), "dump_dir": dump_dir})
+        assert r["changed"] is True, r
+        r, _ = ansible_run.module("db_verify", {"connection": conn(new), "dump_dir": dump_dir})
+        assert r["verified"] is True, r["differences"]
+        r, _ = ansible_run.module("db_restore", {"connection": conn(new), "dump_dir": dump_dir})
+        assert r["changed"] is False
+    finally:
+        labhub.remove("it-k8s-old")
+        if new:
+            labhub.remove("it-k8s-new")
