@@ -10,20 +10,25 @@ NAME ?= hub1
 SEED ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-unit test-lab lab lab-down lab-status lab-hub lab-hub-rm
+.PHONY: demo test test-unit test-lab sanity lab lab-down lab-status lab-hub lab-hub-rm
 
 ## demo: bring the lab up, deploy an old hub with generated data, show its state
 demo: lab
 	$(PY) $(LAB)/labhub.py deploy demo --orch compose --version old --scale $(SCALE)
 	bash $(LAB)/lab.sh status
 
-## test: the whole test suite (sets the lab up first)
+## test: the whole test suite (sets the lab up first): sanity, unit and integration tests
 test: lab
-	$(PY) -m pytest -ra $(PYTEST_ARGS) tests/unit tests/integration
+	bash tests/sanity/run.sh
+	$(PY) -m pytest -ra -p no:cacheprovider $(PYTEST_ARGS) tests/unit tests/integration
 
 test-unit: 
 	bash $(LAB)/venv.sh
 	$(PY) -m pytest -ra tests/unit
+
+## sanity: ansible-test sanity on a copy of the collection, offline (tests/sanity/run.sh)
+sanity:
+	bash tests/sanity/run.sh
 
 lab:
 	bash $(LAB)/lab.sh up

@@ -145,7 +145,7 @@ class DockerTarget(_Target):
         if len(found) > 1:
             raise TargetError("more than one database container matches (%s): %s. Set connection.container, "
                               "connection.project or connection.hub_version to choose one."
-                              % (searched, ", ".join(sorted(n for _, n in found))))
+                              % (searched, ", ".join(sorted(n for dummy, n in found))))
         self.name = found[0][1]
         return found[0][0]
 
@@ -163,7 +163,7 @@ class DockerTarget(_Target):
 
     def identity(self):
         d = super(DockerTarget, self).identity()
-        rc, out, _ = run([self.cli, "inspect", "-f", "{{json .Config.Labels}}", self.container])
+        rc, out, dummy = run([self.cli, "inspect", "-f", "{{json .Config.Labels}}", self.container])
         labels = json.loads(out) if rc == 0 and out.strip() else {}
         d.update(container=self.name, hub_version=(labels or {}).get(HUB_VERSION_LABEL))
         return d

@@ -32,7 +32,7 @@ description:
   - Defaults are chosen for speed - O(compression=none), because pg_dump's default compression made dumps about
     7 times slower in our benchmark, for files about 3 to 4 times larger. Choose V(gzip) when disk space is short.
 author:
-  - blackduck.hub contributors
+  - blackduck.hub contributors (!UNKNOWN)
 extends_documentation_fragment:
   - blackduck.hub.connection
 options:
@@ -100,8 +100,10 @@ attributes:
     description: Reports what would be dumped (databases, sizes) and changes nothing.
   diff_mode:
     support: none
+    description: Returns no diff.
   idempotent:
     support: full
+    description: A complete dump of the same source whose files still match the manifest gives C(changed=false).
 notes:
   - The source database server must be running (the Hub in migration mode); the module waits up to
     O(wait_timeout) seconds for it.

@@ -27,7 +27,7 @@ description:
   - Records in each restored database (its comment) which dump was restored; a target already restored from the
     same dump gives C(changed=false).
 author:
-  - blackduck.hub contributors
+  - blackduck.hub contributors (!UNKNOWN)
 extends_documentation_fragment:
   - blackduck.hub.connection
 options:
@@ -79,8 +79,10 @@ attributes:
     description: Checks the dump files and the target, and reports which databases would be restored.
   diff_mode:
     support: none
+    description: Returns no diff.
   idempotent:
     support: full
+    description: A target already restored from the same dump gives C(changed=false).
 seealso:
   - module: blackduck.hub.db_dump
   - module: blackduck.hub.db_verify

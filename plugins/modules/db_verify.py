@@ -24,7 +24,7 @@ description:
   - Returns a per-table summary and every difference; fails on any difference unless O(fail_on_mismatch=false).
   - Only reads; never changes anything.
 author:
-  - blackduck.hub contributors
+  - blackduck.hub contributors (!UNKNOWN)
 extends_documentation_fragment:
   - blackduck.hub.connection
 options:
@@ -70,8 +70,10 @@ attributes:
     description: Runs the same read-only comparison.
   diff_mode:
     support: none
+    description: Returns no diff.
   idempotent:
     support: full
+    description: Only reads; always C(changed=false).
 seealso:
   - module: blackduck.hub.db_dump
   - module: blackduck.hub.db_restore

@@ -10,7 +10,7 @@ import labhub
 def _ok(argv):
     try:
         return subprocess.run(argv, capture_output=True, timeout=30,
-                              env=dict(os.environ, KUBECONFIG=labhub.KUBECONFIG)).returncode == 0
+                              env=dict(os.environ, KUBECONFIG=labhub.KUBECONFIG), check=False).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 

@@ -17,7 +17,7 @@ up() {
     # Offline by construction: images are preferred locally, and any pull that still happens goes to a
     # proxy address on loopback where nothing listens, so it fails at once and no traffic leaves the machine.
     DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 \
-      NO_PROXY= setsid dockerd --data-root "$DOCKER_ROOT" --pidfile "$PIDFILE" \
+      NO_PROXY='' setsid dockerd --data-root "$DOCKER_ROOT" --pidfile "$PIDFILE" \
       >"$LAB_HOME/dockerd.log" 2>&1 < /dev/null &
     wait_for 60 "dockerd to answer (log: $LAB_HOME/dockerd.log)" docker info
   fi
@@ -43,7 +43,7 @@ down() {
   if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
     log "stopping dockerd"
     kill "$(cat "$PIDFILE")"
-    local i; for i in $(seq 60); do kill -0 "$(cat "$PIDFILE" 2>/dev/null)" 2>/dev/null || break; sleep 1; done
+    for _ in $(seq 60); do kill -0 "$(cat "$PIDFILE" 2>/dev/null)" 2>/dev/null || break; sleep 1; done
   fi
 }
 

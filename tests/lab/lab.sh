@@ -13,8 +13,11 @@ case "${1:-up}" in
     log "lab up in $((SECONDS - t0)) s: docker $(docker version -f '{{.Server.Version}}'), $(docker compose version --short), swarm $(docker info -f '{{.Swarm.LocalNodeState}}'), kubeconfig $KUBECONFIG_LAB"
     ;;
   down)
-    for h in $(ls "$LAB_HOME/hubs" 2>/dev/null); do "$LAB_VENV/bin/python" "$LAB_DIR/labhub.py" remove "$h" || true; done
-    [ -x "$LAB_DIR/k8s/down.sh" ] && bash "$LAB_DIR/k8s/down.sh" || true
+    for h in "$LAB_HOME"/hubs/*; do
+      [ -e "$h" ] || continue
+      "$LAB_VENV/bin/python" "$LAB_DIR/labhub.py" remove "$(basename "$h")" || true
+    done
+    if [ -x "$LAB_DIR/k8s/down.sh" ]; then bash "$LAB_DIR/k8s/down.sh" || true; fi
     bash "$LAB_DIR/docker.sh" down
     ;;
   status)

@@ -58,7 +58,7 @@ def run(argv, check=True, capture=True, input=None, env=None, timeout=600):
     full_env = dict(os.environ, KUBECONFIG=KUBECONFIG)
     if env:
         full_env.update(env)
-    proc = subprocess.run(argv, input=input, capture_output=capture, text=True, env=full_env, timeout=timeout)
+    proc = subprocess.run(argv, input=input, capture_output=capture, text=True, env=full_env, timeout=timeout, check=False)
     if check and proc.returncode != 0:
         raise LabError("command failed (%d): %s\n%s" % (proc.returncode, " ".join(argv), (proc.stderr or "").strip()))
     return proc.stdout if capture else ""
@@ -296,7 +296,7 @@ def load_data(hub, scale, seed):
     loader = db_exec_argv(hub, interactive=True) + ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"] + port + ["-d", "postgres"]
     gen = subprocess.Popen(generator_argv(scale, seed), stdout=subprocess.PIPE)
     load_proc = subprocess.run(loader, stdin=gen.stdout, capture_output=True, text=True,
-                               env=dict(os.environ, KUBECONFIG=KUBECONFIG))
+                               env=dict(os.environ, KUBECONFIG=KUBECONFIG), check=False)
     gen.stdout.close()
     if gen.wait() != 0 or load_proc.returncode != 0:
         raise LabError("loading generated data into hub %s failed: %s" % (hub["name"], load_proc.stderr.strip()[-2000:]))

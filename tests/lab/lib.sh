@@ -1,9 +1,11 @@
+# shellcheck shell=bash
 # Common settings for the lab scripts. Sourced, not run.
 # Everything the lab keeps lives outside the repository, so a clean clone stays clean.
 set -euo pipefail
 LAB_HOME=${LAB_HOME:-/var/lib/bdlab}          # state: docker data root, kube state, hubs
 LAB_CACHE=${LAB_CACHE:-/var/cache/bdlab}      # heavy builds: kubernetes binaries, rootfs
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034  # used by the scripts that source this file
 REPO_DIR=$(cd "$LAB_DIR/../.." && pwd)
 export KUBECONFIG_LAB="$LAB_HOME/kube/kubeconfig"
 mkdir -p "$LAB_HOME" "$LAB_CACHE"

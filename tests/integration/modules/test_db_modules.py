@@ -73,10 +73,10 @@ def test_docker_round_trip_is_exact_and_idempotent(old_hub, new_hub, tmp_path):
     before = fingerprint(old_hub)
 
     # db_dump: check mode, real, idempotent check, idempotent
-    r, _ = ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir}, check=True)
+    r = ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir}, check=True)
     assert r["changed"] is True and "would dump bds_hub, bds_hub_report, bdio" in r["msg"]
     assert not os.path.exists(dump_dir)
-    r, _ = ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir})
+    r = ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir})
     assert r["changed"] is True, r
     assert set(r["databases"]) == {"bds_hub", "bds_hub_report", "bdio"}
     assert stat.S_IMODE(os.stat(dump_dir).st_mode) == 0o700
@@ -94,27 +94,28 @@ def test_docker_round_trip_is_exact_and_idempotent(old_hub, new_hub, tmp_path):
     assert manifest["databases"]["bds_hub"]["sequences"]["st.hub_event_seq"]["last_value"] == 424242
     assert manifest["databases"]["bds_hub"]["toc_entries"] > 50
     assert "blackduck_user" in manifest["roles"]
-    sha = subprocess.run(["sha256sum", os.path.join(dump_dir, "bds_hub.dump")], capture_output=True, text=True).stdout.split()[0]
+    sha = subprocess.run(["sha256sum", os.path.join(dump_dir, "bds_hub.dump")], capture_output=True, text=True,
+                         check=True).stdout.split()[0]
     assert sha == manifest["databases"]["bds_hub"]["sha256"] == r["databases"]["bds_hub"]["sha256"]
-    r, _ = ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir}, check=True)
+    r = ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir}, check=True)
     assert r["changed"] is False
-    r, _ = ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir})
+    r = ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir})
     assert r["changed"] is False and r["dump_id"] == manifest["dump_id"]
     assert fingerprint(old_hub) == before  # the source is unchanged
 
     # db_restore: check mode changes nothing
     target = docker_conn(new_hub, labhub.NEW)
-    r, _ = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir}, check=True)
+    r = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir}, check=True)
     assert r["changed"] is True
     assert labhub.psql(new_hub, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'st'").strip() == "0"
-    r, out = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir})
+    r, out = ansible_run.module_output("db_restore", {"connection": target, "dump_dir": dump_dir})
     assert r["changed"] is True, r
     assert sorted(r["restored"]) == ["bdio", "bds_hub", "bds_hub_report"]
     hashes = [w.strip("';") for w in open(os.path.join(dump_dir, "globals.sql")).read().split() if w.startswith("'md5")]
     assert hashes and not any(h in out for h in hashes)  # the roles' password hashes never reach the output
 
     # db_verify exact, right after the restore
-    r, _ = ansible_run.module("db_verify", {"connection": target, "dump_dir": dump_dir})
+    r = ansible_run.module("db_verify", {"connection": target, "dump_dir": dump_dir})
     assert r["verified"] is True and r["differences"] == []
     assert r["server"]["major"] == labhub.VERSIONS["PG_NEW_MAJOR"]
     assert {t["table"] for t in r["databases"]["bds_hub"]["tables"]} == set(expected["bds_hub"])
@@ -133,14 +134,14 @@ def test_docker_round_trip_is_exact_and_idempotent(old_hub, new_hub, tmp_path):
     assert active == "0"
 
     # idempotent restore
-    r, _ = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir}, check=True)
+    r = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir}, check=True)
     assert r["changed"] is False
-    r, _ = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir})
+    r = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir})
     assert r["changed"] is False and sorted(r["already_restored"]) == ["bdio", "bds_hub", "bds_hub_report"]
 
     # a changed row is found, table by table
     labhub.psql(new_hub, "UPDATE st.project SET name = name || '!' WHERE id = (SELECT min(id) FROM st.project)")
-    r, _ = ansible_run.module("db_verify", {"connection": target, "dump_dir": dump_dir})
+    r = ansible_run.module("db_verify", {"connection": target, "dump_dir": dump_dir})
     assert r["failed"] is True and r["verified"] is False
     assert [(d["database"], d["object"], d["kind"]) for d in r["differences"]] == [("bds_hub", "st.project", "checksum")]
     assert "st.project" in r["msg"]
@@ -152,7 +153,7 @@ def test_docker_round_trip_is_exact_and_idempotent(old_hub, new_hub, tmp_path):
 def test_refusals_leave_everything_as_it_was(old_hub, new_hub, tmp_path):
     dump_dir = str(tmp_path / "dump")
     source = docker_conn(old_hub, labhub.OLD)
-    r, _ = ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir})
+    r = ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir})
     assert r["changed"] is True
     target = docker_conn(new_hub, labhub.NEW)
 
@@ -161,38 +162,38 @@ def test_refusals_leave_everything_as_it_was(old_hub, new_hub, tmp_path):
     shutil.copytree(dump_dir, bad)
     with open(os.path.join(bad, "bds_hub.dump"), "r+b") as f:
         f.truncate(os.path.getsize(os.path.join(bad, "bds_hub.dump")) // 2)
-    r, _ = ansible_run.module("db_restore", {"connection": target, "dump_dir": bad})
+    r = ansible_run.module("db_restore", {"connection": target, "dump_dir": bad})
     assert r["failed"] is True and "bds_hub.dump has" in r["msg"] and "truncated" in r["msg"]
     assert labhub.psql(new_hub, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'st'").strip() == "0"
 
     # a target that holds other Hub data is refused (the vendor's guard)
     labhub.psql(new_hub, "CREATE SCHEMA st; CREATE TABLE st.someone_elses (id int); INSERT INTO st.someone_elses VALUES (1);")
-    r, _ = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir})
+    r = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir})
     assert r["failed"] is True and "already holds Hub data" in r["msg"]
     assert labhub.psql(new_hub, "SELECT count(*) FROM st.someone_elses").strip() == "1"
 
     # a complete dump is never overwritten by a dump of another source
-    r, _ = ansible_run.module("db_dump", {"connection": target, "dump_dir": dump_dir, "allow_active_sessions": True})
+    r = ansible_run.module("db_dump", {"connection": target, "dump_dir": dump_dir, "allow_active_sessions": True})
     assert r["failed"] is True and "never overwritten" in r["msg"]
     r2 = json.load(open(os.path.join(dump_dir, "manifest.json")))
     assert r2["source"]["server_major"] == labhub.VERSIONS["PG_OLD_MAJOR"]
 
     # missing and ambiguous containers
-    r, _ = ansible_run.module("db_dump", {"connection": {"type": "docker", "container": "no-such-hub-db"},
-                                          "dump_dir": str(tmp_path / "x")})
+    r = ansible_run.module("db_dump", {"connection": {"type": "docker", "container": "no-such-hub-db"},
+                                       "dump_dir": str(tmp_path / "x")})
     assert r["failed"] is True and "no container 'no-such-hub-db'" in r["msg"]
-    r, _ = ansible_run.module("db_dump", {"connection": {"type": "docker"}, "dump_dir": str(tmp_path / "x")})
+    r = ansible_run.module("db_dump", {"connection": {"type": "docker"}, "dump_dir": str(tmp_path / "x")})
     assert r["failed"] is True and "more than one database container" in r["msg"]
     assert "it-mod-old-postgres-1" in r["msg"] and "it-mod-new-postgres-1" in r["msg"]
-    r, _ = ansible_run.module("db_dump", {"connection": {"type": "docker", "hub_version": "0.0.0"}, "dump_dir": str(tmp_path / "x")})
+    r = ansible_run.module("db_dump", {"connection": {"type": "docker", "hub_version": "0.0.0"}, "dump_dir": str(tmp_path / "x")})
     assert r["failed"] is True and "no database container found" in r["msg"] and "0.0.0" in r["msg"]
-    r, _ = ansible_run.module("db_dump", {"connection": source, "dump_dir": str(tmp_path / "x"), "databases": ["bds_hub", "nope"]})
+    r = ansible_run.module("db_dump", {"connection": source, "dump_dir": str(tmp_path / "x"), "databases": ["bds_hub", "nope"]})
     assert r["failed"] is True and "database nope not found" in r["msg"]
     assert not os.path.exists(str(tmp_path / "x"))
 
     # a wrong password: a clear error and no secret in the output
     secret = "Wr0ng-S3cret-Pw"
-    r, out = ansible_run.module("db_verify", {"connection": tcp_conn(new_hub, password=secret), "wait_timeout": 5})
+    r, out = ansible_run.module_output("db_verify", {"connection": tcp_conn(new_hub, password=secret), "wait_timeout": 5})
     assert r["failed"] is True and "refused the credentials" in r["msg"]
     assert secret not in out
 
@@ -207,7 +208,7 @@ def test_active_sessions_and_disk_full(old_hub, tmp_path):
         holder.stdin.flush()
         labhub.wait("the session to appear", lambda: labhub.psql(
             old_hub, "SELECT count(*) FROM pg_stat_activity WHERE datname = 'bds_hub'").strip() != "0", timeout=20)
-        r, _ = ansible_run.module("db_dump", {"connection": source, "dump_dir": str(tmp_path / "busy")})
+        r = ansible_run.module("db_dump", {"connection": source, "dump_dir": str(tmp_path / "busy")})
         assert r["failed"] is True and "still have client sessions" in r["msg"]
     finally:
         holder.stdin.close()
@@ -219,7 +220,7 @@ def test_active_sessions_and_disk_full(old_hub, tmp_path):
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(small)], check=True)
     try:
         before = fingerprint(old_hub)
-        r, _ = ansible_run.module("db_dump", {"connection": source, "dump_dir": str(small / "dump"), "jobs": 1})
+        r = ansible_run.module("db_dump", {"connection": source, "dump_dir": str(small / "dump"), "jobs": 1})
         assert r["failed"] is True and "is full" in r["msg"] and "partial file was removed" in r["msg"]
         left = os.listdir(str(small / "dump"))
         assert not [f for f in left if f.endswith(".partial")] and "manifest.json" not in left
@@ -232,14 +233,14 @@ def test_tcp_round_trip_as_a_non_superuser(old_hub, new_hub, tmp_path):
     """External-database path: the managed host's own client tools over TCP, as the Hub's admin role."""
     dump_dir = str(tmp_path / "dump")
     src, dst = tcp_conn(old_hub), tcp_conn(new_hub)
-    r, _ = ansible_run.module("db_dump", {"connection": src, "dump_dir": dump_dir, "no_role_passwords": True})
+    r = ansible_run.module("db_dump", {"connection": src, "dump_dir": dump_dir, "no_role_passwords": True})
     assert r["changed"] is True, r
     assert r["tools"]["pg_dump"].split()[-1].split(".")[0] == labhub.VERSIONS["PG_NEW_MAJOR"]  # the newer client
-    r, _ = ansible_run.module("db_restore", {"connection": dst, "dump_dir": dump_dir})
+    r = ansible_run.module("db_restore", {"connection": dst, "dump_dir": dump_dir})
     assert r["changed"] is True, r.get("msg")
-    r, _ = ansible_run.module("db_verify", {"connection": dst, "dump_dir": dump_dir, "require_major": labhub.VERSIONS["PG_NEW_MAJOR"]})
+    r = ansible_run.module("db_verify", {"connection": dst, "dump_dir": dump_dir, "require_major": labhub.VERSIONS["PG_NEW_MAJOR"]})
     assert r["verified"] is True, r["differences"]
-    r, _ = ansible_run.module("db_verify", {"connection": dst, "require_major": "9.6"})
+    r = ansible_run.module("db_verify", {"connection": dst, "require_major": "9.6"})
     assert r["failed"] is True and "PostgreSQL 9.6 is required" in r["msg"]
 
 
@@ -255,14 +256,14 @@ def test_kubectl_round_trip(tmp_path):
             return {"type": "kubectl", "namespace": hub["namespace"], "kubeconfig": labhub.KUBECONFIG,
                     "port": hub["k8s_pg_port"]}
 
-        r, _ = ansible_run.module("db_dump", {"connection": conn(old), "dump_dir": dump_dir})
+        r = ansible_run.module("db_dump", {"connection": conn(old), "dump_dir": dump_dir})
         assert r["changed"] is True, r
         assert r["source"]["where"].startswith("pod it-k8s-old/postgres-")
-        r, _ = ansible_run.module("db_restore", {"connection": conn(new), "dump_dir": dump_dir})
+        r = ansible_run.module("db_restore", {"connection": conn(new), "dump_dir": dump_dir})
         assert r["changed"] is True, r
-        r, _ = ansible_run.module("db_verify", {"connection": conn(new), "dump_dir": dump_dir})
+        r = ansible_run.module("db_verify", {"connection": conn(new), "dump_dir": dump_dir})
         assert r["verified"] is True, r["differences"]
-        r, _ = ansible_run.module("db_restore", {"connection": conn(new), "dump_dir": dump_dir})
+        r = ansible_run.module("db_restore", {"connection": conn(new), "dump_dir": dump_dir})
         assert r["changed"] is False
     finally:
         labhub.remove("it-k8s-old")

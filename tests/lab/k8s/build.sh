@@ -18,11 +18,11 @@ if [ ! -d "$SRC/tree" ]; then
     apt-get update -qq
   fi
   (cd "$SRC" && apt-get source --download-only kubernetes >/dev/null)
-  dsc=$(ls "$SRC"/kubernetes_*.dsc | head -n1)
+  dsc=$(find "$SRC" -maxdepth 1 -name 'kubernetes_*.dsc' | sort | head -n1)
   rm -rf "$SRC/tree.tmp" && dpkg-source --no-check -x "$dsc" "$SRC/tree.tmp" >/dev/null
   mv "$SRC/tree.tmp" "$SRC/tree"
 fi
-cd "$SRC/tree"
+cd "$SRC/tree" || exit
 # 1) reflect2 1.0.1 breaks with Go >= 1.18: put Debian's 1.0.2 sources in its vendored place
 #    (the module version recorded in go.mod/modules.txt stays, so -mod=vendor accepts it).
 R2=vendor/github.com/modern-go/reflect2

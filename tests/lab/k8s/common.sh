@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # the variables are for the scripts that source this file
 # Shared by k8s/up.sh and k8s/down.sh. Sourced, not run.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 K8S_BIN="$LAB_CACHE/k8s/bin"

@@ -137,8 +137,9 @@ start_daemon() {
   echo "===== $(date -Is) starting $name" >> "$logf"
   rm -f "$RUN/$name.pid"
   # The inner sh writes its own pid, then execs the daemon: the pid file names the daemon itself.
+  # shellcheck disable=SC2016  # $$, $0 and $@ are the inner sh's
   env "${envs[@]}" setsid sh -c 'echo $$ > "$0"; exec "$@"' "$RUN/$name.pid" "$@" >> "$logf" 2>&1 < /dev/null &
-  local i; for i in $(seq 50); do [ -s "$RUN/$name.pid" ] && break; sleep 0.1; done
+  for _ in $(seq 50); do [ -s "$RUN/$name.pid" ] && break; sleep 0.1; done
 }
 
 # wait_healthy NAME TIMEOUT CMD...: poll CMD; fail at once (with the log's tail) if the daemon died.

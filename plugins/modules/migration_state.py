@@ -1,0 +1,128 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: migration_state
+short_description: Read or record the steps of a Black Duck Hub migration in its state file
+version_added: 0.1.0
+description:
+  - Keeps the per-hub state file of the eleven-step Hub 4.2 migration - which steps are done, when, how long
+    they took, what they returned (for example the dump id) and where a run failed.
+  - The upgrade role reads it first, to resume at the first step not done and never repeat a completed
+    destructive step, and records each step as it starts, ends or fails.
+  - The file is JSON, mode 0600, written atomically.
+author:
+  - blackduck.hub contributors (!UNKNOWN)
+options:
+  path:
+    description: The state file.
+    type: path
+    required: true
+  hub:
+    description: The hub's name, recorded when the file is created.
+    type: str
+  step:
+    description: The step (1 to 11, or its name such as V(dump)) to record. Without it the state is only read.
+    type: str
+  status:
+    description: What to record for O(step).
+    type: str
+    choices: [started, done, failed]
+  data:
+    description: Facts to keep with the step (merged into what it already holds).
+    type: dict
+  note:
+    description: A message to keep with the step (for example why it failed).
+    type: str
+attributes:
+  check_mode:
+    support: full
+    description: Reads the state; records nothing.
+  diff_mode:
+    support: none
+    description: No diff.
+  idempotent:
+    support: none
+    description: Recording a step stamps the time of the call, so it reports a change each time.
+"""
+
+EXAMPLES = r"""
+- name: Read the migration state
+  blackduck.hub.migration_state:
+    path: /var/backups/hub-4.2-migration/state.json
+    hub: hub1
+  register: hub_state
+
+- name: Record the dump as done
+  blackduck.hub.migration_state:
+    path: /var/backups/hub-4.2-migration/state.json
+    step: dump
+    status: done
+    data:
+      dump_id: "{{ dump.dump_id }}"
+"""
+
+RETURN = r"""
+state:
+  description: The state after the call - hub, status, steps (per step name - number, status, started, finished,
+    seconds, data, message), last_done, failed_step.
+  returned: always
+  type: dict
+done:
+  description: The names of the steps done.
+  returned: always
+  type: list
+  elements: str
+next_step:
+  description: The first step not done (1 to 11), or null when all are.
+  returned: always
+  type: int
+steps:
+  description: The eleven steps in order - number, name, title.
+  returned: always
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.blackduck.hub.plugins.module_utils import _state
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            hub=dict(type="str"),
+            step=dict(type="str"),
+            status=dict(type="str", choices=["started", "done", "failed"]),
+            data=dict(type="dict"),
+            note=dict(type="str"),
+        ),
+        required_together=[("step", "status")],
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        state = _state.load(p["path"]) or _state.new_state(p["hub"])
+        changed = False
+        if p["step"]:
+            state = _state.apply(state, p["step"], p["status"], p["data"], p["note"])
+            changed = True
+            if not module.check_mode:
+                _state.save(p["path"], state)
+    except (ValueError, IOError, OSError) as exc:
+        module.fail_json(msg="migration state %s: %s" % (p["path"], exc))
+    module.exit_json(
+        changed=changed, state=state, next_step=_state.next_step(state),
+        done=[name for n, name, dummy in _state.STEPS if _state.done(state, name)],
+        steps=[{"number": n, "name": name, "title": title} for n, name, title in _state.STEPS])
+
+
+if __name__ == "__main__":
+    main()
