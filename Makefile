@@ -10,16 +10,17 @@ NAME ?= hub1
 SEED ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-unit test-lab sanity lab lab-down lab-status lab-hub lab-hub-rm
+.PHONY: demo test test-unit test-lab sanity lint lab lab-down lab-status lab-hub lab-hub-rm
 
 ## demo: bring the lab up, deploy an old hub with generated data, show its state
 demo: lab
 	$(PY) $(LAB)/labhub.py deploy demo --orch compose --version old --scale $(SCALE)
 	bash $(LAB)/lab.sh status
 
-## test: the whole test suite (sets the lab up first): sanity, unit and integration tests
+## test: the whole test suite (sets the lab up first): sanity, lint, unit and integration tests
 test: lab
 	bash tests/sanity/run.sh
+	bash tests/lint/run.sh
 	$(PY) -m pytest -ra -p no:cacheprovider $(PYTEST_ARGS) tests/unit tests/integration
 
 test-unit: 
@@ -29,6 +30,10 @@ test-unit:
 ## sanity: ansible-test sanity on a copy of the collection, offline (tests/sanity/run.sh)
 sanity:
 	bash tests/sanity/run.sh
+
+## lint: ansible-lint, production profile, on roles/ and playbooks/, offline (tests/lint/run.sh)
+lint:
+	bash tests/lint/run.sh
 
 lab:
 	bash $(LAB)/lab.sh up

@@ -44,10 +44,25 @@ def hub_tables(target, database="bds_hub"):
     return int(rows[0][0])
 
 
-def plan(target, data, names, force):
-    """Which databases need a restore; raises RestoreError when the target holds other Hub data."""
+def hub_data_rows(target, tables, database="bds_hub"):
+    """Rows of the tables that hold a Hub's user data (those that exist), e.g. {'st.project': 0}."""
+    rows = {}
+    for t in tables:  # a missing table cannot appear in a static FROM: ask for each on its own
+        exists = inventory.psql(target, database, "SELECT to_regclass(%s) IS NOT NULL;\n" % inventory.quote_literal(
+            inventory.qualified(*inventory.split_name(t))), "looking for %s" % t)[0][0] == "t"
+        if exists:
+            rows[t] = int(inventory.psql(target, database, "SELECT count(*) FROM %s;\n" % inventory.qualified(
+                *inventory.split_name(t)), "counting %s" % t)[0][0])
+    return rows
+
+
+def plan(target, data, names, force, replace_empty_hub=False, hub_data_tables=()):
+    """Which databases need a restore, and which hold an empty Hub to replace.
+
+    Raises RestoreError when the target holds Hub data that did not come from this dump.
+    """
     live = inventory.databases(target)
-    todo, done, ours = [], [], []
+    todo, done, ours, replace = [], [], [], []
     for name in names:
         marker = inventory.read_marker(live.get(name, {}).get("comment"))
         if marker and marker.get("dump_id") == data["dump_id"]:
@@ -57,10 +72,20 @@ def plan(target, data, names, force):
     if "bds_hub" in todo and "bds_hub" in live and "bds_hub" not in ours and not force:
         n = hub_tables(target)
         if n:
-            raise RestoreError("the target's bds_hub already holds Hub data (%d tables in schema st) that did not come "
-                               "from this dump: refusing to restore over it. If that data is an empty Hub started "
-                               "by mistake and may be replaced, set force=true." % n)
-    return todo, done, ours, live
+            rows = hub_data_rows(target, hub_data_tables) if replace_empty_hub else {}
+            holding = ["%s has %d rows" % (t, c) for t, c in sorted(rows.items()) if c > 0]
+            if replace_empty_hub and not holding:
+                # The new version was started without migrating: an empty Hub, replaced by the migrated data.
+                replace = [n_ for n_ in todo if n_ in live and n_ not in ours]
+            elif replace_empty_hub:
+                raise RestoreError("the target's bds_hub holds Hub data (%s) that did not come from this dump: refusing "
+                                   "to restore over it. Nothing was changed. If that data may be lost, set force=true."
+                                   % ", ".join(holding))
+            else:
+                raise RestoreError("the target's bds_hub already holds Hub data (%d tables in schema st) that did not "
+                                   "come from this dump: refusing to restore over it. If it is an empty Hub started "
+                                   "by mistake, set replace_empty_hub=true; to replace any data, force=true." % n)
+    return todo, done, ours, replace, live
 
 
 GLOBALS_MAX = 16 * 1024 * 1024
@@ -159,13 +184,18 @@ def analyze(target, name):
 
 
 def run_restore(target, dump_dir, data, todo, live, params, log):
-    result = {"databases": {}, "warnings": [], "created": []}
+    result = {"databases": {}, "warnings": [], "created": [], "replaced": []}
     superuser = is_superuser(target)
     if params["globals"] and data.get("globals"):
         errors, warnings = restore_globals(target, dump_dir, data, superuser)
         result["warnings"] += warnings
         if errors:
             raise RestoreError("restoring the roles (globals.sql) failed: %s" % "; ".join(errors[:10]))
+    for name in params.get("_replace", []):
+        inventory.psql(target, "postgres", "DROP DATABASE %s;\n" % inventory.quote_ident(name),
+                       "dropping the empty Hub's database %s" % name)
+        live.pop(name, None)
+        result["replaced"].append(name)
     for name in todo:
         if create_database(target, name, data["databases"][name], live):
             result["created"].append(name)

@@ -28,6 +28,8 @@ HARMLESS = (
 )
 
 _ERROR = re.compile(r"(?:^|\s)(?:ERROR|FATAL|PANIC):\s+(.*)$")
+# pg_restore up to 11 heads the errors of a stage or TOC entry with these lines: context, not errors.
+_CONTEXT = re.compile(r"Error while (?:INITIALIZING|PROCESSING TOC|FINALIZING):|Error from TOC entry ")
 _IGNORED_COUNT = re.compile(r"(?:WARNING: )?errors ignored on restore: (\d+)")
 
 
@@ -37,8 +39,8 @@ def classify(stderr):
     for line in stderr.splitlines():
         m = _ERROR.search(line)
         if not m:
-            if re.search(r"^(pg_restore|psql|pg_dump)(: error:|: \[[^\]]+\] )", line) and "could not execute query" not in line \
-                    and "Error while PROCESSING TOC" not in line and "Error from TOC entry" not in line:
+            # "could not execute query: <no server ERROR>" is a lost connection: an error too.
+            if re.search(r"^(pg_restore|psql|pg_dump)(: error:|: \[[^\]]+\] )", line) and not _CONTEXT.search(line):
                 errors.append(line.strip())
             continue
         text = m.group(1).strip()

@@ -53,6 +53,19 @@ options:
         (C(pg_restore --clean --if-exists)).
     type: bool
     default: false
+  replace_empty_hub:
+    description:
+      - When the target's C(bds_hub) holds an empty Hub - the new version was started without migrating, so it
+        created its schema but holds none of the Hub's user data (no rows in O(hub_data_tables)) - drop the
+        target's Hub databases that did not come from this dump and restore into new ones.
+      - A target whose O(hub_data_tables) hold rows is always refused (unless O(force=true)).
+    type: bool
+    default: false
+  hub_data_tables:
+    description: The tables whose rows mean a Hub holds user data (projects, scanned code locations).
+    type: list
+    elements: str
+    default: [st.project, st.code_location]
   fixups:
     description:
       - Apply the Hub's post-restore statements to C(bds_hub) - delete the reporting transfer's last end time and
@@ -122,6 +135,11 @@ already_restored:
   returned: success
   type: list
   elements: str
+replaced_empty_hub:
+  description: Databases of an empty Hub (started without migrating) that were dropped and restored anew.
+  returned: success
+  type: list
+  elements: str
 created:
   description: Databases that were created on the target.
   returned: success
@@ -156,6 +174,8 @@ def main():
         globals=dict(type="bool", default=True),
         jobs=dict(type="int", default=2),
         force=dict(type="bool", default=False),
+        replace_empty_hub=dict(type="bool", default=False),
+        hub_data_tables=dict(type="list", elements="str", default=["st.project", "st.code_location"]),
         fixups=dict(type="bool", default=True),
         analyze=dict(type="bool", default=True),
         allowed_errors=dict(type="list", elements="str", default=[]),
@@ -181,16 +201,19 @@ def main():
         wait_ready(target, p["wait_timeout"])
         server = inventory.server_version(target)
         result["target"] = dict(target.identity(), server_version=server["version"], server_major=server["major"])
-        todo, done, ours, live = restore.plan(target, data, names, p["force"])
-        result.update(already_restored=done, restored={}, created=[], warnings_ignored=[])
+        todo, done, ours, replace, live = restore.plan(target, data, names, p["force"], p["replace_empty_hub"],
+                                                       p["hub_data_tables"])
+        result.update(already_restored=done, restored={}, created=[], warnings_ignored=[], replaced_empty_hub=replace)
         if not todo:
             result["msg"] = "the target already holds dump %s" % data["dump_id"]
             module.exit_json(**result)
         if module.check_mode:
-            result.update(changed=True, msg="would restore %s from %s into %s" % (
-                ", ".join(todo), p["dump_dir"], target.describe()))
+            result.update(changed=True, msg="would restore %s from %s into %s%s" % (
+                ", ".join(todo), p["dump_dir"], target.describe(),
+                " (replacing the empty Hub's %s)" % ", ".join(replace) if replace else ""))
             module.exit_json(**result)
-        res = restore.run_restore(target, p["dump_dir"], data, todo, live, dict(p, _ours=ours), module.log)
+        res = restore.run_restore(target, p["dump_dir"], data, todo, live, dict(p, _ours=ours, _replace=replace),
+                                  module.log)
         for w in res["warnings"]:
             module.warn(w)
         result.update(changed=True, restored=res["databases"], created=res["created"], warnings_ignored=res["warnings"])

@@ -1,0 +1,286 @@
+"""module_utils/_dump.py: pg_dump options, versions, the same-source check, and the files of a dump directory."""
+import hashlib
+import json
+import os
+import stat
+
+import pytest
+
+from ansible_collections.blackduck.hub.plugins.module_utils import _dump, _manifest
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError
+
+MiB = 1024 * 1024
+
+
+# ------------------------------------------------------------------------------------------------ compress_arg
+
+@pytest.mark.parametrize("compression, level, major, arg", [
+    ("none", None, 9, "0"),
+    ("none", 5, 17, "0"),  # a level means nothing without compression
+    ("gzip", None, 9, "6"),
+    ("gzip", 0, 15, "0"),
+    ("gzip", 1, 15, "1"),
+    ("gzip", 9, 9, "9"),
+    ("lz4", None, 16, "lz4"),
+    ("lz4", 3, 17, "lz4:3"),
+    ("zstd", None, 16, "zstd"),
+    ("zstd", 19, 16, "zstd:19"),
+    ("zstd", 3, None, "zstd:3"),  # version unknown: let pg_dump judge
+])
+def test_compress_arg(compression, level, major, arg):
+    assert _dump.compress_arg(compression, level, major) == arg
+
+
+@pytest.mark.parametrize("compression, major", [("lz4", 15), ("zstd", 9), ("zstd", 11)])
+def test_compress_arg_refuses_lz4_zstd_before_16(compression, major):
+    with pytest.raises(_dump.DumpError) as info:
+        _dump.compress_arg(compression, None, major)
+    assert str(info.value) == ("compression %s needs pg_dump 16 or later; the dump tool here is %s. Use none or gzip, "
+                               "or a newer client." % (compression, major))
+
+
+def test_pg_dump_argv_tail():
+    assert _dump.pg_dump_argv_tail("bds_hub", "6") == ["--format", "custom", "--compress", "6", "--dbname=bds_hub"]
+    assert _dump.pg_dump_argv_tail("bdio", "0") == ["--format", "custom", "--compress", "0", "--dbname=bdio"]
+
+
+def test_dump_file():
+    assert _dump.dump_file("bds_hub_report") == "bds_hub_report.dump"
+
+
+# ------------------------------------------------------------------------------------------------ tool_major
+
+@pytest.mark.parametrize("text, major", [
+    ("pg_dump (PostgreSQL) 9.4.11", 9),
+    ("pg_dump (PostgreSQL) 9.6.24", 9),
+    ("pg_dump (PostgreSQL) 11.13", 11),
+    ("pg_dump (PostgreSQL) 15.18 (Debian 15.18-1.pgdg120+1)", 15),
+    ("15.18 (Debian 15.18-1.pgdg120+1)", 15),
+    ("pg_restore (PostgreSQL) 17.2", 17),
+    ("pg_dump (PostgreSQL) 16", 16),
+    (None, None),
+    ("", None),
+    ("pg_dump (PostgreSQL)", None),
+])
+def test_tool_major(text, major):
+    assert _dump.tool_major(text) == major
+
+
+# ------------------------------------------------------------------------------------------------ same_source
+
+def fp(version="9.4.11", **sizes):
+    return {"server_version": version, "databases": sizes}
+
+
+def test_fingerprint():
+    server = {"version": "9.4.11", "num": 90411, "major": "9.4"}
+    dbs = {"bds_hub": {"size_bytes": 100}, "bdio": {"size_bytes": 7}, "postgres": {"size_bytes": 1}}
+    assert _dump.fingerprint(server, dbs, ["bds_hub", "bdio"]) == fp(bds_hub=100, bdio=7)
+
+
+def test_same_source_identical_and_within_tolerance():
+    old = fp(bds_hub=10000 * MiB, bdio=50 * MiB)
+    assert _dump.same_source(old, fp(bds_hub=10000 * MiB, bdio=50 * MiB))
+    # 2 % (200 MiB) either way
+    assert _dump.same_source(old, fp(bds_hub=10200 * MiB, bdio=50 * MiB))
+    assert _dump.same_source(old, fp(bds_hub=9800 * MiB, bdio=50 * MiB))
+    # small databases get 1 MiB of slack (autovacuum, statistics)
+    assert _dump.same_source(old, fp(bds_hub=10000 * MiB, bdio=51 * MiB))
+    assert _dump.same_source(old, fp(bds_hub=10000 * MiB, bdio=49 * MiB))
+
+
+def test_same_source_beyond_tolerance():
+    old = fp(bds_hub=10000 * MiB, bdio=50 * MiB)
+    assert not _dump.same_source(old, fp(bds_hub=10200 * MiB + 1, bdio=50 * MiB))
+    assert not _dump.same_source(old, fp(bds_hub=9800 * MiB - 1, bdio=50 * MiB))
+    assert not _dump.same_source(old, fp(bds_hub=10000 * MiB, bdio=51 * MiB + 1))
+
+
+def test_same_source_custom_tolerance():
+    old = fp(bds_hub=1000 * MiB)
+    assert not _dump.same_source(old, fp(bds_hub=1050 * MiB))
+    assert _dump.same_source(old, fp(bds_hub=1050 * MiB), tolerance=0.1)
+
+
+def test_same_source_version_or_databases_differ():
+    assert not _dump.same_source(fp(bds_hub=1), fp(version="9.4.12", bds_hub=1))
+    assert not _dump.same_source(fp(bds_hub=1), fp(bds_hub=1, bdio=1))
+    assert not _dump.same_source(fp(bds_hub=1, bdio=1), fp(bds_hub=1))
+    assert not _dump.same_source(fp(bds_hub=1), fp(bdio=1))
+
+
+# ------------------------------------------------------------------------------------------------ verify_files
+
+def make_dump(tmp_path):
+    files = {"globals.sql": b"CREATE ROLE blackduck;\n", "bds_hub.dump": os.urandom(70000), "bdio.dump": b"PGDMP..."}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    data = {"globals": {"file": "globals.sql", "bytes": len(files["globals.sql"]),
+                        "sha256": hashlib.sha256(files["globals.sql"]).hexdigest()},
+            "databases": {n[:-5]: {"file": n, "bytes": len(files[n]), "sha256": hashlib.sha256(files[n]).hexdigest()}
+                          for n in ("bds_hub.dump", "bdio.dump")}}
+    return str(tmp_path), data, files
+
+
+def test_verify_files_intact(tmp_path):
+    d, data, dummy = make_dump(tmp_path)
+    assert _dump.verify_files(d, data) == []
+
+
+def test_verify_files_missing(tmp_path):
+    d, data, dummy = make_dump(tmp_path)
+    os.unlink(os.path.join(d, "bdio.dump"))
+    assert _dump.verify_files(d, data) == ["bdio.dump is missing"]
+
+
+def test_verify_files_truncated(tmp_path):
+    d, data, files = make_dump(tmp_path)
+    with open(os.path.join(d, "bds_hub.dump"), "r+b") as f:
+        f.truncate(65536)
+    assert _dump.verify_files(d, data) == [
+        "bds_hub.dump has 65536 bytes, the manifest says 70000 (truncated or replaced)"]
+
+
+def test_verify_files_corrupt_same_size(tmp_path):
+    d, data, files = make_dump(tmp_path)
+    raw = bytearray(files["bds_hub.dump"])
+    raw[12345] ^= 0x01
+    (tmp_path / "bds_hub.dump").write_bytes(bytes(raw))
+    assert _dump.verify_files(d, data) == ["bds_hub.dump does not match its sha256 in the manifest (corrupt)"]
+
+
+def test_verify_files_reports_every_problem(tmp_path):
+    d, data, dummy = make_dump(tmp_path)
+    os.unlink(os.path.join(d, "globals.sql"))
+    (tmp_path / "bdio.dump").write_bytes(b"PGDMP!!!")
+    (tmp_path / "bds_hub.dump").write_bytes(b"")
+    assert _dump.verify_files(d, data) == [
+        "globals.sql is missing",
+        "bdio.dump does not match its sha256 in the manifest (corrupt)",
+        "bds_hub.dump has 0 bytes, the manifest says 70000 (truncated or replaced)",
+    ]
+
+
+# ------------------------------------------------------------------------------------------------ leftovers
+
+def test_partial_leftovers_and_remove_partial(tmp_path):
+    for name in ("bds_hub.dump.partial", "globals.sql.partial", "progress.json", "manifest.json.tmp",
+                 "bdio.dump", "globals.sql", "notes.txt", "manifest.json"):
+        (tmp_path / name).write_text("x")
+    d = str(tmp_path)
+    assert _dump.partial_leftovers(d) == ["bds_hub.dump.partial", "globals.sql.partial", "manifest.json.tmp",
+                                          "progress.json"]
+    removed = _dump.remove_partial(d, ["globals.sql", "bdio.dump", "bds_hub.dump", "bds_hub_report.dump"])
+    assert removed == ["bdio.dump", "bds_hub.dump.partial", "globals.sql", "globals.sql.partial",
+                       "manifest.json.tmp", "progress.json"]
+    assert sorted(os.listdir(d)) == ["manifest.json", "notes.txt"]  # nothing else is touched
+    assert _dump.remove_partial(d, []) == []
+
+
+def test_partial_leftovers_of_a_missing_directory(tmp_path):
+    assert _dump.partial_leftovers(str(tmp_path / "nope")) == []
+
+
+def test_prepare_dir_is_private(tmp_path):
+    d = tmp_path / "a" / "dump"
+    _dump.prepare_dir(str(d))
+    assert stat.S_IMODE(os.stat(str(d)).st_mode) == 0o700
+    os.chmod(str(d), 0o755)
+    _dump.prepare_dir(str(d))
+    assert stat.S_IMODE(os.stat(str(d)).st_mode) == 0o700
+
+
+# ------------------------------------------------------------------------------------------------ with a fake tool
+
+def test_progress_file(tmp_path):
+    lines = []
+    p = _dump.Progress(str(tmp_path), lines.append)
+    p.update("bds_hub.dump", 3 * MiB, 1)
+    p.update("bdio.dump", MiB, 1)
+    p.update("bds_hub.dump", 5 * MiB, 1)
+    path = os.path.join(str(tmp_path), "progress.json")
+    with open(path) as f:
+        state = json.load(f)
+    assert (state["file"], state["bytes"], state["total_bytes"], state["total_human"]) == \
+        ("bds_hub.dump", 5 * MiB, 6 * MiB, "6.0 MiB")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert not os.path.exists(path + ".tmp")
+    assert len(lines) == 3 and lines[-1].startswith("dump progress: 6.0 MiB so far (")
+    assert lines[-1].endswith("bds_hub.dump: 5.0 MiB")
+
+
+def test_dump_one_renames_the_partial_when_complete(tmp_path, fake_target):
+    out = "PGDMP" + "x" * 5000
+    target = fake_target([{"tool": "pg_dump", "stdout": out}])
+    d = tmp_path / "dump"
+    d.mkdir()
+    res = _dump.dump_one(target, str(d), "bds_hub.dump", target.tool_argv("pg_dump", ["--dbname=bds_hub"]),
+                         _dump.Progress(str(d), lambda m: None), 10)
+    assert sorted(os.listdir(str(d))) == ["bds_hub.dump", "progress.json"]
+    assert (d / "bds_hub.dump").read_text() == out
+    assert res["bytes"] == len(out) and res["sha256"] == hashlib.sha256(out.encode()).hexdigest()
+
+
+def test_dump_one_failure_leaves_no_file(tmp_path, fake_target):
+    target = fake_target([{"tool": "pg_dump", "stdout": "PGDMP", "rc": 1,
+                           "stderr": "pg_dump: error: query failed: ERROR:  permission denied"}])
+    d = tmp_path / "dump"
+    d.mkdir()
+    with pytest.raises(CommandError) as info:
+        _dump.dump_one(target, str(d), "bds_hub.dump", target.tool_argv("pg_dump", []),
+                       _dump.Progress(str(d), lambda m: None), 10)
+    assert "permission denied" in str(info.value)
+    assert os.listdir(str(d)) == []
+
+
+def test_restore_list_counts_toc_entries(tmp_path, fake_target):
+    listing = (";\n; Archive created at 2024-01-01 00:00:00 UTC\n;     dbname: bds_hub\n;\n"
+               "; Selected TOC Entries:\n;\n"
+               "3; 2615 2200 SCHEMA - public postgres\n"
+               "2456; 0 0 COMMENT - SCHEMA public postgres\n"
+               "215; 1259 16390 TABLE st project blackduck\n\n"
+               "2300; 0 16390 TABLE DATA st project blackduck\n")
+    target = fake_target([{"tool": "pg_restore", "match": "--list", "stdout": listing}])
+    path = tmp_path / "bds_hub.dump"
+    path.write_bytes(b"PGDMP" + b"\0" * 1000)
+    assert _dump.restore_list(target, str(path)) == 4
+    (call,) = target.calls()
+    assert call["args"] == ["--list"] and call["bytes"] == 1005  # the file went through stdin
+
+
+def test_restore_list_unreadable_dump(tmp_path, fake_target):
+    target = fake_target([{"tool": "pg_restore", "rc": 1,
+                           "stderr": "pg_restore: error: input file does not appear to be a valid archive\n"}])
+    path = tmp_path / "bds_hub.dump"
+    path.write_bytes(b"garbage")
+    with pytest.raises(_dump.DumpError, match="pg_restore --list cannot read bds_hub.dump: pg_restore: error: input "
+                                              "file does not appear to be a valid archive. The dump is not usable"):
+        _dump.restore_list(target, str(path))
+
+
+def test_check_quiet(fake_target):
+    s = _dump.inventory.SEP
+    target = fake_target([{"stdout": "bds_hub%sblackduck_user%sjobrunner%s172.18.0.5/32\n" % (s, s, s) +
+                           "bds_hub%sblackduck%s%slocal\n" % (s, s, s)}])
+    with pytest.raises(_dump.DumpError) as info:
+        _dump.check_quiet(target, ["bds_hub"], allow=False)
+    assert str(info.value).startswith(
+        "the databases still have client sessions: blackduck@bds_hub from local (?), "
+        "blackduck_user@bds_hub from 172.18.0.5/32 (jobrunner). Bring the Hub down")
+    assert len(_dump.check_quiet(target, ["bds_hub"], allow=True)) == 2
+    target.set_rules([{"stdout": ""}])
+    assert _dump.check_quiet(target, ["bds_hub"], allow=False) == []
+
+
+def test_summary():
+    data = {"dump_id": "x", "seconds": 3.5, "source": {"type": "docker"}, "tools": {"pg_dump": "9.4.11"},
+            "globals": {"file": "globals.sql", "bytes": 10, "sha256": "g", "seconds": 0.1},
+            "databases": {"bds_hub": {"file": "bds_hub.dump", "bytes": 100, "sha256": "h", "seconds": 2,
+                                      "tables": {"st.a": {"rows": 3}, "st.b": {"rows": 4}}},
+                          "bdio": {"file": "bdio.dump", "bytes": 5, "sha256": "i", "seconds": 1, "tables": {}}}}
+    out = _dump.summary(data)
+    assert out["total_bytes"] == 115 == sum(size for dummy, size, dummy2 in _manifest.files_of(data))
+    assert out["databases"]["bds_hub"] == {"file": "bds_hub.dump", "bytes": 100, "sha256": "h", "tables": 2,
+                                           "rows": 7, "seconds": 2}
+    assert out["databases"]["bdio"]["rows"] == 0
+    assert out["globals"] == {"file": "globals.sql", "bytes": 10, "sha256": "g"}
