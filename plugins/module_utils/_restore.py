@@ -97,9 +97,10 @@ def globals_for_non_superuser(text):
     statements about superuser roles (the server's own) are left out, and the attributes only a superuser may
     name, even to deny them, are dropped (they are the defaults)."""
     out, skipped = [], []
-    superusers = set(re.findall(r'^ALTER ROLE ("?[^ ]+"?) WITH SUPERUSER\b', text, re.M))
+    name = r'("[^"]+"|[^ ;"]+)'  # a role name as pg_dumpall writes it: quoted (may hold spaces) or plain
+    superusers = set(re.findall(r'^ALTER ROLE %s WITH SUPERUSER\b' % name, text, re.M))
     for line in text.splitlines():
-        m = re.match(r'^(?:CREATE|ALTER) ROLE ("?[^ ;]+"?)', line)
+        m = re.match(r'^(?:CREATE|ALTER) ROLE %s' % name, line)
         if m and m.group(1) in superusers:
             skipped.append(m.group(1).strip('"'))
             continue

@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import calendar
 import json
 import os
 import time
@@ -94,8 +95,8 @@ def apply(state, step, status, data=None, message=None):
     else:
         entry["finished"] = stamp
         if entry.get("started"):
-            t0 = time.mktime(time.strptime(entry["started"], "%Y-%m-%dT%H:%M:%SZ"))
-            t1 = time.mktime(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
+            t0 = calendar.timegm(time.strptime(entry["started"], "%Y-%m-%dT%H:%M:%SZ"))
+            t1 = calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
             entry["seconds"] = int(t1 - t0)
     if data:
         entry.setdefault("data", {}).update(data)

@@ -127,13 +127,13 @@ class DockerTarget(_Target):
                                   % name.lstrip("/"))
             self.name = name.lstrip("/")
             return cid
-        filters = ["label=%s=postgres" % HUB_IMAGE_LABEL]
+        filters = ["%s=postgres" % HUB_IMAGE_LABEL]
         if params.get("hub_version"):
-            filters.append("label=%s=%s" % (HUB_VERSION_LABEL, params["hub_version"]))
+            filters.append("%s=%s" % (HUB_VERSION_LABEL, params["hub_version"]))
         if params.get("project"):
             # a Compose project or a Swarm stack
-            filters_c = filters + ["label=com.docker.compose.project=%s" % params["project"]]
-            filters_s = filters + ["label=com.docker.stack.namespace=%s" % params["project"]]
+            filters_c = filters + ["com.docker.compose.project=%s" % params["project"]]
+            filters_s = filters + ["com.docker.stack.namespace=%s" % params["project"]]
             found = self._ps(filters_c) + self._ps(filters_s)
         else:
             found = self._ps(filters)
@@ -152,7 +152,7 @@ class DockerTarget(_Target):
     def _ps(self, filters):
         argv = [self.cli, "ps", "--no-trunc", "--format", "{{.ID}} {{.Names}}"]
         for f in filters:
-            argv += ["--filter", f]
+            argv += ["--filter", "label=" + f]
         rc, out, err = run(argv)
         if rc != 0:
             raise TargetError("docker ps failed: %s" % err.strip())

@@ -40,3 +40,46 @@ def module_output(name, args, check=False, env=None):
     except (StopIteration, ValueError, IndexError):
         raise AssertionError("ansible did not return a result (rc %d):\n%s\n%s" % (proc.returncode, proc.stdout, proc.stderr))
     return result, proc.stdout + proc.stderr
+
+
+def hub_inventory(hubs, dump_root, **extra):
+    """An inventory (dict) with one host per lab hub, as a user would write it for upgrade_hub."""
+    hosts = {}
+    for hub in hubs:
+        host = {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": sys.executable,
+            "hub_orchestration": hub["orchestration"],
+            "hub_project": hub["project"],
+            "hub_old_bundle": hub["bundles"][hub["old_version"]],
+            "hub_new_bundle": hub["bundles"][hub["new_version"]],
+            "hub_dump_dir": os.path.join(dump_root, hub["name"]),
+            "hub_compose_pull": "never",
+        }
+        if hub["orchestration"] == "compose":
+            host["hub_url"] = "http://127.0.0.1:%d" % hub["webapp_port"]
+        host.update(extra.get(hub["name"], {}))
+        hosts[hub["name"]] = host
+    return {"all": {"hosts": hosts}}
+
+
+def playbook(inventory, *args, name="blackduck.hub.upgrade_hub", env=None, tmpdir=None):
+    """Run a playbook of the collection; return (rc, output, recap) where recap maps host -> counters."""
+    import tempfile
+    fd, inv = tempfile.mkstemp(suffix=".json", dir=tmpdir)
+    with os.fdopen(fd, "w") as f:
+        json.dump(inventory, f)
+    argv = [os.path.join(BIN, "ansible-playbook"), "-i", inv, name] + list(args)
+    proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(env), timeout=3600, check=False)
+    os.unlink(inv)
+    out = proc.stdout + proc.stderr
+    recap = {}
+    in_recap = False
+    for line in proc.stdout.splitlines():
+        if line.startswith("PLAY RECAP"):
+            in_recap = True
+            continue
+        if in_recap and " : " in line:
+            host, counters = line.split(" : ", 1)
+            recap[host.strip()] = {k: int(v) for k, v in (c.split("=") for c in counters.split())}
+    return proc.returncode, out, recap

@@ -13,6 +13,7 @@ import subprocess
 import pytest
 
 import ansible_run
+import dbcheck
 import hubgen
 import labhub
 
@@ -20,8 +21,7 @@ pytestmark = pytest.mark.usefixtures("docker_lab")
 
 SCALE = 2.0
 SEED = 11
-FIXUP_KEYS = ("blackduck.reporting.database.transfer.last.end.time",
-              "blackduck.reporting.database.transfer.last.id.processed")
+FIXUP_KEYS = dbcheck.FIXUP_KEYS
 
 
 @pytest.fixture(scope="module")
@@ -47,24 +47,8 @@ def tcp_conn(hub, password="blackduck"):
             "sslmode": "disable"}
 
 
-def counts(hub, db):
-    """Row counts of every table, read independently of the collection's code."""
-    sql = ("SELECT table_schema || '.' || table_name FROM information_schema.tables "
-           "WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1")
-    tables = labhub.psql(hub, sql, db=db).split()
-    q = "\n".join("SELECT '%s', count(*) FROM %s;" % (t, t) for t in tables)
-    return {line.split("|")[0]: int(line.split("|")[1]) for line in labhub.psql(hub, q, db=db).splitlines() if line}
-
-
-def fingerprint(hub):
-    """Everything a dump must not change on the source: row counts and an md5 of every table's sorted rows."""
-    out = {}
-    for db in ("bds_hub", "bds_hub_report", "bdio"):
-        c = counts(hub, db)
-        sums = labhub.psql(hub, "\n".join(
-            "SELECT '%s', md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))) FROM %s t;" % (t, t) for t in c), db=db)
-        out[db] = (c, sums)
-    return out
+counts = dbcheck.counts
+fingerprint = dbcheck.fingerprint
 
 
 def test_docker_round_trip_is_exact_and_idempotent(old_hub, new_hub, tmp_path):

@@ -84,9 +84,11 @@ def test_same_source_identical_and_within_tolerance():
     # 2 % (200 MiB) either way
     assert _dump.same_source(old, fp(bds_hub=10200 * MiB, bdio=50 * MiB))
     assert _dump.same_source(old, fp(bds_hub=9800 * MiB, bdio=50 * MiB))
-    # small databases get 1 MiB of slack (autovacuum, statistics)
-    assert _dump.same_source(old, fp(bds_hub=10000 * MiB, bdio=51 * MiB))
-    assert _dump.same_source(old, fp(bds_hub=10000 * MiB, bdio=49 * MiB))
+    # small databases get 1 MiB of slack (autovacuum, statistics), more than their 2 %
+    small = fp(bds_hub=10000 * MiB, bdio=10 * MiB)
+    assert _dump.same_source(small, fp(bds_hub=10000 * MiB, bdio=11 * MiB))
+    assert _dump.same_source(small, fp(bds_hub=10000 * MiB, bdio=9 * MiB))
+    assert not _dump.same_source(small, fp(bds_hub=10000 * MiB, bdio=11 * MiB + 1))
 
 
 def test_same_source_beyond_tolerance():

@@ -1,0 +1,174 @@
+"""ansible-playbook blackduck.hub.upgrade_hub on Compose lab hubs: the eleven steps end to end on a real engine.
+
+Scenarios (issue: upgrade_hub playbook and the Compose role):
+1. old hub -> playbook -> new hub on the newer major, version endpoint new, exact verification for all three
+   databases, checked independently (old data before the dump == new data before the Hub starts, apart from the
+   documented fixups); the old volume is still there.
+2. a rerun changes nothing.
+3. hub_remove_old_data removes the old volume, and only then.
+4. check mode on a fresh old hub changes nothing.
+5. a fleet of three with one failing at the dump: the others complete, the failed hub's data is intact, and a
+   rerun after the fix completes it from where it stopped.
+6. the new version started without migrating (empty), then the playbook: the data arrives.
+"""
+import json
+import os
+
+import pytest
+
+import ansible_run
+import dbcheck
+import hubgen
+import labhub
+
+pytestmark = pytest.mark.usefixtures("docker_lab")
+
+SCALE = 2.0
+
+
+def state(dump_root, name):
+    with open(os.path.join(dump_root, name, "state.json")) as f:
+        return json.load(f)
+
+
+def volumes(project):
+    return set(labhub.run(["docker", "volume", "ls", "-q", "--filter", "label=com.docker.compose.project=%s" % project]).split())
+
+
+def containers_snapshot(hub):
+    out = labhub.run(["docker", "ps", "-a", "--no-trunc", "--filter", "label=com.docker.compose.project=%s" % hub["project"],
+                      "--format", "{{.ID}} {{.Names}} {{.State}}"])
+    return sorted(out.splitlines())
+
+
+def test_end_to_end_rerun_and_removal(lab_hubs, tmp_path):
+    hub = lab_hubs("pb-e2e", "compose", scale=SCALE, seed=5)
+    dump_root = str(tmp_path)
+    inv = ansible_run.hub_inventory([hub], dump_root)
+    old_volume, new_volume = "pb-e2e_data-volume", "pb-e2e_postgres96-data-volume"
+
+    # steps 1-4 (tags), then the old database is read independently while its migration containers run
+    rc, out, recap = ansible_run.playbook(inv, "--tags", "step1,step2,step3,step4")
+    assert rc == 0, out
+    running = [c.split()[1] for c in containers_snapshot(hub) if c.endswith(" running")]
+    assert sorted(running) == ["pb-e2e-cfssl-1", "pb-e2e-logstash-1", "pb-e2e-postgres-1"]  # migration mode only
+    before = dbcheck.fingerprint_without_fixups(hub)
+    assert before["bds_hub"]["counts"]["st.project"] == hubgen.expected_row_counts(SCALE, 5)["bds_hub"]["st.project"]
+
+    # steps 5-7: restored into the new major and verified; read the new database before any Hub process starts
+    rc, out, recap = ansible_run.playbook(inv, "--tags", "step5,step6,step7")
+    assert rc == 0, out
+    assert int(labhub.psql(hub, "SHOW server_version_num", db="postgres")) // 10000 == int(labhub.VERSIONS["PG_NEW_MAJOR"])
+    after = dbcheck.fingerprint_without_fixups(hub)
+    assert after == before
+    active = labhub.psql(hub, "SELECT count(*) FROM st.job_instances WHERE job_type = 'ReportingDatabaseTransferJob' "
+                              "AND status IN ('SCHEDULED', 'DISPATCHED', 'RUNNING')").strip()
+    assert active == "0"
+
+    # the rest: the run resumes at step 8
+    rc, out, recap = ansible_run.playbook(inv)
+    assert rc == 0, out
+    st = state(dump_root, "pb-e2e")
+    assert [s for s, v in sorted(st["steps"].items(), key=lambda kv: kv[1]["number"]) if v["status"] == "done"] == [
+        "disk_space", "stop_hub", "start_old_migration", "dump", "stop_old_migration", "start_new_migration", "restore",
+        "stop_new_migration", "start_hub", "verify"]
+    verification = st["steps"]["restore"]["data"]["verification"]
+    assert sorted(verification) == ["bdio", "bds_hub", "bds_hub_report"]
+    for db, v in verification.items():
+        assert v["differences"] == [], db
+        assert v["tables"] and all(t["status"].startswith("ok") for t in v["tables"]), db
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+    assert {old_volume, new_volume} <= volumes("pb-e2e")  # the old data is kept
+    report = open(os.path.join(dump_root, "pb-e2e", "report.md")).read()
+    assert "| 10 | verify | done |" in report and "docker volume rm %s" % old_volume in report
+    report_json = json.load(open(os.path.join(dump_root, "pb-e2e", "report.json")))
+    assert report_json["facts"]["new_version"] == labhub.NEW
+
+    # 2: a rerun changes nothing
+    rc, out, recap = ansible_run.playbook(inv)
+    assert rc == 0 and recap["pb-e2e"]["changed"] == 0 and recap["pb-e2e"]["failed"] == 0, out
+
+    # 3: the old volume goes only when asked
+    assert old_volume in volumes("pb-e2e")
+    inv_remove = ansible_run.hub_inventory([hub], dump_root, **{"pb-e2e": {"hub_remove_old_data": True}})
+    rc, out, recap = ansible_run.playbook(inv_remove)
+    assert rc == 0, out
+    assert old_volume not in volumes("pb-e2e") and new_volume in volumes("pb-e2e")
+    assert state(dump_root, "pb-e2e")["steps"]["remove_old_data"]["status"] == "done"
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+    rc, out, recap = ansible_run.playbook(inv_remove)
+    assert rc == 0 and recap["pb-e2e"]["changed"] == 0, out
+
+
+def test_check_mode_changes_nothing(lab_hubs, tmp_path):
+    hub = lab_hubs("pb-check", "compose", scale=0.5, seed=2)
+    labhub.compose(hub, labhub.OLD, "docker-compose.yml", "stop", "webapp")  # so the data stands still
+    before = (containers_snapshot(hub), volumes("pb-check"), dbcheck.fingerprint(hub))
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)), "--check")
+    assert rc == 0, out
+    assert recap["pb-check"]["changed"] == 0
+    assert "step 4 dump: dump bds_hub, bds_hub_report, bdio and the roles" in out
+    assert "needs" in out and "free" in out  # the disk figures
+    assert (containers_snapshot(hub), volumes("pb-check"), dbcheck.fingerprint(hub)) == before
+    assert not os.path.exists(os.path.join(str(tmp_path), "pb-check"))
+
+
+def test_fleet_with_one_failure_then_resume(lab_hubs, tmp_path):
+    hubs = [lab_hubs("pb-fleet-%s" % x, "compose", scale=0.5, seed=i) for i, x in enumerate("abc")]
+    dump_root = str(tmp_path)
+    # hub c fails at the dump: a compression its old pg_dump does not have
+    bad = {"pb-fleet-c": {"hub_dump_compression": "lz4"}}
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory(hubs, dump_root, **bad))
+    assert rc != 0
+    assert "pb-fleet-c: FAILED at step 4 (dump)" in out
+    for h in hubs[:2]:
+        assert state(dump_root, h["name"])["steps"]["verify"]["status"] == "done"
+        assert labhub.version_endpoint(h) == {"version": labhub.NEW}
+    failed = state(dump_root, "pb-fleet-c")
+    assert failed["failed_step"] == 4 and "pg_dump 16" in failed["steps"]["dump"]["message"]
+    c = hubs[2]
+    assert labhub.containers(c, "postgres") and "pb-fleet-c_postgres96-data-volume" not in volumes("pb-fleet-c")
+    intact = dbcheck.fingerprint(c)  # the old data, untouched (its migration containers still run)
+    assert intact["bds_hub"]["counts"]["st.project"] == hubgen.expected_row_counts(0.5, 2)["bds_hub"]["st.project"]
+    started_before = {k: v["started"] for k, v in failed["steps"].items() if v["status"] == "done"}
+    assert sorted(started_before) == ["disk_space", "start_old_migration", "stop_hub"]
+
+    # the cause fixed, a rerun completes hub c from where it stopped; the others change nothing
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory(hubs, dump_root))
+    assert rc == 0, out
+    assert recap["pb-fleet-a"]["changed"] == 0 and recap["pb-fleet-b"]["changed"] == 0
+    done = state(dump_root, "pb-fleet-c")
+    assert done["steps"]["verify"]["status"] == "done"
+    # the completed steps 1 and 2 are not repeated; step 3 only re-ensures the old migration containers for the dump
+    assert {k: done["steps"][k]["started"] for k in ("disk_space", "stop_hub")} == {
+        k: started_before[k] for k in ("disk_space", "stop_hub")}
+    assert labhub.version_endpoint(c) == {"version": labhub.NEW}
+
+
+def test_upgrade_after_starting_the_new_version_without_migrating(lab_hubs, tmp_path):
+    hub = lab_hubs("pb-empty", "compose", scale=0.5, seed=4)
+    expected = hubgen.expected_row_counts(0.5, 4)["bds_hub"]
+    # the vendor's warning: the new version started on its new, empty volume
+    labhub.compose(hub, labhub.OLD, "docker-compose.yml", "down", "-t", "5")
+    labhub.compose(hub, labhub.NEW, "docker-compose.yml", "up", "-d", "--pull", "never", "--wait", "--wait-timeout", "240")
+    assert labhub.psql(hub, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'st'").strip() == "1"
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)))
+    assert rc == 0, out
+    got = dbcheck.counts(hub, "bds_hub")
+    assert got["st.project"] == expected["st.project"] and got["st.bom_entry"] == expected["st.bom_entry"]
+    st = state(str(tmp_path), "pb-empty")
+    assert st["steps"]["restore"]["data"]["replaced_empty_hub"] == ["bdio", "bds_hub", "bds_hub_report"]
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+
+
+def test_new_database_with_hub_data_is_refused(lab_hubs, tmp_path):
+    hub = lab_hubs("pb-refuse", "compose", scale=0.5, seed=6)
+    # the new version started empty, then used: it now holds a project
+    labhub.compose(hub, labhub.OLD, "docker-compose.yml", "down", "-t", "5")
+    labhub.compose(hub, labhub.NEW, "docker-compose.yml", "up", "-d", "--pull", "never", "--wait", "--wait-timeout", "240")
+    labhub.psql(hub, "CREATE TABLE st.project (id int); INSERT INTO st.project VALUES (1);")
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)))
+    assert rc != 0
+    st = state(str(tmp_path), "pb-refuse")
+    assert st["failed_step"] == 7 and "st.project has 1 rows" in st["steps"]["restore"]["message"]
+    assert "pb-refuse_data-volume" in volumes("pb-refuse")  # the old data is safe

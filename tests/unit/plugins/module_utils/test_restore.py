@@ -1,0 +1,269 @@
+"""module_utils/_restore.py: globals for a non-superuser, and the restore steps run against a fake server."""
+import hashlib
+import os
+
+import pytest
+
+from ansible_collections.blackduck.hub.plugins.module_utils import _inventory, _restore
+
+# pg_dumpall --globals-only of a Hub 4.1 server (PostgreSQL 9.4), and the roles a 9.5+ server adds.
+GLOBALS_94 = """--
+-- PostgreSQL database cluster dump
+--
+
+SET default_transaction_read_only = off;
+
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+
+--
+-- Roles
+--
+
+CREATE ROLE blackduck;
+ALTER ROLE blackduck WITH NOSUPERUSER INHERIT CREATEROLE CREATEDB LOGIN NOREPLICATION PASSWORD 'md5c0ffee00112233445566778899aabb';
+CREATE ROLE blackduck_reporter;
+ALTER ROLE blackduck_reporter WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION;
+CREATE ROLE blackduck_user;
+ALTER ROLE blackduck_user WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION PASSWORD 'md5ffeeddccbbaa99887766554433221100';
+CREATE ROLE postgres;
+ALTER ROLE postgres WITH SUPERUSER INHERIT CREATEROLE CREATEDB LOGIN REPLICATION;
+CREATE ROLE postgres_exporter;
+ALTER ROLE postgres_exporter WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS PASSWORD 'SCRAM-SHA-256$4096:c2E=$a2V5:c2U=';
+CREATE ROLE "HubAdmin";
+ALTER ROLE "HubAdmin" WITH SUPERUSER INHERIT CREATEROLE CREATEDB LOGIN REPLICATION BYPASSRLS;
+ALTER ROLE "HubAdmin" SET search_path TO st, public;
+ALTER ROLE blackduck SET search_path TO st, public;
+
+
+--
+-- Role memberships
+--
+
+GRANT blackduck_user TO blackduck GRANTED BY postgres;
+
+
+--
+-- PostgreSQL database cluster dump complete
+--
+
+"""
+
+
+def test_globals_for_non_superuser():
+    text, skipped = _restore.globals_for_non_superuser(GLOBALS_94)
+    lines = text.splitlines()
+    assert skipped == ["HubAdmin", "postgres"]
+    # the superusers' own statements are gone
+    assert not [line for line in lines if line.startswith(("CREATE ROLE postgres;", "ALTER ROLE postgres WITH",
+                                                           'CREATE ROLE "HubAdmin"', 'ALTER ROLE "HubAdmin"'))]
+    # the others keep their statements, without the attributes only a superuser may name; passwords kept
+    assert "ALTER ROLE blackduck WITH INHERIT CREATEROLE CREATEDB LOGIN PASSWORD " \
+           "'md5c0ffee00112233445566778899aabb';" in lines
+    assert "ALTER ROLE blackduck_reporter WITH INHERIT NOCREATEROLE NOCREATEDB LOGIN;" in lines
+    assert "ALTER ROLE blackduck_user WITH INHERIT NOCREATEROLE NOCREATEDB LOGIN PASSWORD " \
+           "'md5ffeeddccbbaa99887766554433221100';" in lines
+    # a role whose name starts with a superuser's is not taken for it
+    assert "CREATE ROLE postgres_exporter;" in lines
+    assert "ALTER ROLE postgres_exporter WITH INHERIT NOCREATEROLE NOCREATEDB LOGIN PASSWORD " \
+           "'SCRAM-SHA-256$4096:c2E=$a2V5:c2U=';" in lines
+    assert "ALTER ROLE blackduck SET search_path TO st, public;" in lines
+    assert "GRANT blackduck_user TO blackduck GRANTED BY postgres;" in lines
+    assert not any(w in text for w in ("NOSUPERUSER", "NOREPLICATION", "NOBYPASSRLS"))
+    # everything else is as it was, in order
+    kept = [line for line in GLOBALS_94.splitlines() if not line.startswith(("CREATE ROLE", "ALTER ROLE"))]
+    assert [line for line in lines if not line.startswith(("CREATE ROLE", "ALTER ROLE"))] == kept
+    assert text.endswith("\n")
+
+
+def test_globals_superuser_name_with_a_space():
+    src = 'CREATE ROLE "Hub Admin";\nALTER ROLE "Hub Admin" WITH SUPERUSER INHERIT CREATEROLE CREATEDB LOGIN;\n'
+    text, skipped = _restore.globals_for_non_superuser(src)
+    assert skipped == ["Hub Admin"] and "Hub Admin" not in text
+
+
+def test_globals_without_superusers_only_lose_the_no_attributes():
+    src = ("CREATE ROLE blackduck;\n"
+           "ALTER ROLE blackduck WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS;\n"
+           "COMMENT ON ROLE blackduck IS 'keeps NOSUPERUSER here';\n")
+    text, skipped = _restore.globals_for_non_superuser(src)
+    assert skipped == []
+    assert text == ("CREATE ROLE blackduck;\n"
+                    "ALTER ROLE blackduck WITH INHERIT NOCREATEROLE NOCREATEDB LOGIN;\n"
+                    "COMMENT ON ROLE blackduck IS 'keeps NOSUPERUSER here';\n")
+
+
+def test_replication_granted_to_a_non_superuser_is_kept():
+    src = "ALTER ROLE blackduck_replication WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN REPLICATION;\n"
+    text, dummy = _restore.globals_for_non_superuser(src)
+    assert text == "ALTER ROLE blackduck_replication WITH INHERIT NOCREATEROLE NOCREATEDB LOGIN REPLICATION;\n"
+
+
+# ------------------------------------------------------------------------------------------------ files
+
+def test_check_files(tmp_path):
+    (tmp_path / "bds_hub.dump").write_bytes(b"PGDMP")
+    data = {"databases": {"bds_hub": {"file": "bds_hub.dump", "bytes": 5,
+                                      "sha256": hashlib.sha256(b"PGDMP").hexdigest()},
+                          "bdio": {"file": "bdio.dump", "bytes": 1, "sha256": "0" * 64}}}
+    with pytest.raises(_restore.RestoreError) as info:
+        _restore.check_files(str(tmp_path), data)
+    assert str(info.value) == ("the dump in %s cannot be restored: bdio.dump is missing. Make the dump again (db_dump) "
+                               "or restore another copy; nothing was changed on the target." % tmp_path)
+    del data["databases"]["bdio"]
+    _restore.check_files(str(tmp_path), data)  # intact: no error
+
+
+# ------------------------------------------------------------------------------------------------ with a fake server
+
+def test_is_superuser(fake_target):
+    assert _restore.is_superuser(fake_target([{"stdout": "t\n"}])) is True
+    assert _restore.is_superuser(fake_target([{"stdout": "f\n"}])) is False
+
+
+def test_create_database(fake_target):
+    target = fake_target([{"tool": "psql", "stdout": ""}])
+    entry = {"owner": "blackduck", "encoding": "UTF8", "collate": "en_US.utf8", "ctype": "en_US.utf8"}
+    assert _restore.create_database(target, "bds_hub", entry, live={"postgres": {}}) is True
+    (call,) = target.calls()
+    assert call["stdin"].endswith("CREATE DATABASE \"bds_hub\" OWNER \"blackduck\" ENCODING 'UTF8' TEMPLATE "
+                                  "template0 LC_COLLATE 'en_US.utf8' LC_CTYPE 'en_US.utf8';\n")
+    assert "-d" in call["args"] and call["args"][call["args"].index("-d") + 1] == "postgres"
+
+
+def test_create_database_existing_or_without_locale(fake_target):
+    target = fake_target([{"tool": "psql", "stdout": ""}])
+    assert _restore.create_database(target, "bds_hub", {"owner": "blackduck", "encoding": "UTF8"},
+                                    live={"bds_hub": {}}) is False
+    assert target.calls() == []
+    assert _restore.create_database(target, "bdio", {"owner": "blackduck", "encoding": "SQL_ASCII", "collate": "C"},
+                                    live={}) is True
+    assert target.calls()[0]["stdin"].endswith(
+        "CREATE DATABASE \"bdio\" OWNER \"blackduck\" ENCODING 'SQL_ASCII' TEMPLATE template0;\n")
+
+
+def test_apply_fixups(fake_target):
+    target = fake_target([{"tool": "psql", "stdout": ""}])
+    assert _restore.apply_fixups(target, "bdio") == [] and target.calls() == []
+    applied = _restore.apply_fixups(target, "bds_hub")
+    assert applied == [f["sql"] for f in _inventory.FIXUPS["bds_hub"]]
+    (call,) = target.calls()
+    assert call["stdin"] == _inventory.SESSION + "BEGIN;\n" + "".join(s + ";\n" for s in applied) + "COMMIT;\n"
+    assert call["args"][call["args"].index("-d") + 1] == "bds_hub"
+
+
+APPLIANCE_NOISE = ("pg_restore: [archiver (db)] Error while PROCESSING TOC:\n"
+                   "pg_restore: [archiver (db)] Error from TOC entry 3; 2615 2200 SCHEMA public postgres\n"
+                   "pg_restore: [archiver (db)] could not execute query: ERROR:  role \"blckdck\" does not exist\n"
+                   "    Command was: ALTER SCHEMA public OWNER TO blckdck;\n"
+                   "WARNING: errors ignored on restore: 1\n")
+
+
+@pytest.fixture
+def dump_file(tmp_path):
+    data = os.urandom(300000)
+    (tmp_path / "bds_hub.dump").write_bytes(data)
+    return str(tmp_path), {"file": "bds_hub.dump"}, data
+
+
+def test_restore_database_streams_the_file_and_keeps_harmless_errors_as_warnings(fake_target, dump_file):
+    d, entry, data = dump_file
+    target = fake_target([{"tool": "pg_restore", "rc": 1, "stderr": APPLIANCE_NOISE}])
+    res = _restore.restore_database(target, d, "bds_hub", entry, clean=True, extra_allowed=[])
+    assert res["errors"] == [] and res["ignored_count"] == 1 and res["bytes"] == len(data)
+    assert len(res["warnings"]) == 1 and "blckdck" in res["warnings"][0]
+    (call,) = target.calls()
+    assert call["args"] == ["--dbname=bds_hub", "--clean", "--if-exists"]
+    assert call["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_restore_database_without_clean(fake_target, dump_file):
+    d, entry, dummy = dump_file
+    target = fake_target([{"tool": "pg_restore"}])
+    res = _restore.restore_database(target, d, "bds_hub", entry, clean=False, extra_allowed=[])
+    assert res["errors"] == [] and res["warnings"] == []
+    assert target.calls()[0]["args"] == ["--dbname=bds_hub"]
+
+
+def test_restore_database_errors_and_allowed_errors(fake_target, dump_file):
+    d, entry, dummy = dump_file
+    stderr = ("pg_restore: error: could not execute query: ERROR:  must be member of role \"rdsadmin\"\n"
+              "Command was: ALTER FUNCTION public.f() OWNER TO rdsadmin;\n"
+              "pg_restore: error: could not execute query: ERROR:  relation \"x\" already exists\n"
+              "pg_restore: warning: errors ignored on restore: 2\n")
+    target = fake_target([{"tool": "pg_restore", "rc": 1, "stderr": stderr}])
+    res = _restore.restore_database(target, d, "bds_hub", entry, clean=False, extra_allowed=[])
+    assert res["errors"] == ['must be member of role "rdsadmin"', 'relation "x" already exists']
+    res = _restore.restore_database(target, d, "bds_hub", entry, clean=False,
+                                    extra_allowed=['must be member of role "rdsadmin"'])
+    assert res["errors"] == ['relation "x" already exists']
+    assert res["warnings"] == ["ignored error (allowed_errors, or ownership by a superuser of the source that a "
+                               "non-superuser cannot restore): must be member of role \"rdsadmin\""]
+    assert res["ignored_count"] == 2
+
+
+def test_restore_database_failure_without_a_recognised_error(fake_target, dump_file):
+    d, entry, dummy = dump_file
+    target = fake_target([{"tool": "pg_restore", "rc": 1, "stderr": "Killed\n"}])
+    res = _restore.restore_database(target, d, "bds_hub", entry, clean=False, extra_allowed=[])
+    assert res["errors"] == ["Killed"]
+    target.set_rules([{"tool": "pg_restore", "rc": 137}])
+    res = _restore.restore_database(target, d, "bds_hub", entry, clean=False, extra_allowed=[])
+    assert res["errors"] == ["pg_restore exited with 137"]
+
+
+def test_restore_database_lost_connection_fails_even_with_harmless_noise(fake_target, dump_file):
+    d, entry, dummy = dump_file
+    stderr = APPLIANCE_NOISE.replace(
+        "WARNING:", "pg_restore: [archiver (db)] could not execute query: server closed the connection "
+                    "unexpectedly\n\tThis probably means the server terminated abnormally\nWARNING:")
+    target = fake_target([{"tool": "pg_restore", "rc": 1, "stderr": stderr}])
+    res = _restore.restore_database(target, d, "bds_hub", entry, clean=False, extra_allowed=[])
+    assert res["errors"] == ["pg_restore: [archiver (db)] could not execute query: server closed the connection "
+                             "unexpectedly"]
+
+
+def write_globals(tmp_path, text=GLOBALS_94):
+    (tmp_path / "globals.sql").write_text(text)
+    return str(tmp_path), {"globals": {"file": "globals.sql"}}
+
+
+def test_restore_globals_as_superuser_streams_the_file_as_is(tmp_path, fake_target):
+    d, data = write_globals(tmp_path)
+    target = fake_target([{"tool": "psql", "rc": 0,
+                           "stderr": "psql:<stdin>:14: ERROR:  role \"blackduck\" already exists\n"}])
+    errors, warnings = _restore.restore_globals(target, d, data, superuser=True)
+    assert errors == [] and len(warnings) == 1 and 'role "blackduck" already exists' in warnings[0]
+    (call,) = target.calls()
+    assert call["stdin"] == GLOBALS_94
+    assert call["args"] == ["-X", "-q", "-d", "postgres", "-f", "-"]
+
+
+def test_restore_globals_as_non_superuser_sends_the_rewritten_text(tmp_path, fake_target):
+    d, data = write_globals(tmp_path)
+    target = fake_target([{"tool": "psql", "rc": 0}])
+    errors, warnings = _restore.restore_globals(target, d, data, superuser=False)
+    assert errors == []
+    assert warnings == ["roles left as the target has them (superusers, which only a superuser may change): "
+                        "HubAdmin, postgres"]
+    assert target.calls()[0]["stdin"] == _restore.globals_for_non_superuser(GLOBALS_94)[0]
+
+
+def test_restore_globals_errors(tmp_path, fake_target):
+    d, data = write_globals(tmp_path)
+    target = fake_target([{"tool": "psql", "rc": 0,
+                           "stderr": "psql:<stdin>:3: ERROR:  permission denied to create role\n"}])
+    assert _restore.restore_globals(target, d, data, superuser=False)[0] == ["permission denied to create role"]
+    target.set_rules([{"tool": "psql", "rc": 2, "stderr": "psql: could not connect to server\n"}])
+    assert _restore.restore_globals(target, d, data, superuser=True)[0] == ["psql: could not connect to server"]
+    target.set_rules([{"tool": "psql", "rc": 2}])
+    assert _restore.restore_globals(target, d, data, superuser=True)[0] == ["psql exited with 2"]
+
+
+def test_restore_globals_refuses_a_huge_file_for_a_non_superuser(tmp_path, fake_target, monkeypatch):
+    d, data = write_globals(tmp_path)
+    monkeypatch.setattr(_restore, "GLOBALS_MAX", 100)
+    target = fake_target([{"tool": "psql"}])
+    with pytest.raises(_restore.RestoreError, match="is larger than 100 bytes: not a globals file"):
+        _restore.restore_globals(target, d, data, superuser=False)
+    assert target.calls() == []

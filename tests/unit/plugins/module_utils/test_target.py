@@ -1,0 +1,450 @@
+"""module_utils/_target.py: finding the database (docker, kubectl, tcp) and the argv/env its tools run with.
+
+The docker and kubectl CLIs are fakes: small scripts that log their argv and answer from canned rules."""
+import json
+import os
+import stat
+import sys
+
+import pytest
+
+from ansible_collections.blackduck.hub.plugins.module_utils import _target
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError
+from ansible_collections.blackduck.hub.plugins.module_utils._target import TargetError
+
+IMAGE = "label=com.blackducksoftware.hub.image=postgres"
+
+FAKE_CLI = r'''#!%s
+import json, os, sys
+here = os.path.dirname(os.path.abspath(__file__))
+name = os.path.basename(__file__)
+args = sys.argv[1:]
+with open(os.path.join(here, name + ".log"), "a") as f:
+    f.write(json.dumps({"args": args, "PGPASSWORD": os.environ.get("PGPASSWORD"),
+                        "PGPASSFILE": os.environ.get("PGPASSFILE")}) + "\n")
+with open(os.path.join(here, name + ".rules")) as f:
+    rules = json.load(f)
+for rule in rules:
+    if all(m in args for m in rule.get("match", [])) and not any(m in args for m in rule.get("unless", [])):
+        sys.stdout.write(rule.get("stdout", ""))
+        sys.stderr.write(rule.get("stderr", ""))
+        sys.exit(rule.get("rc", 0))
+sys.exit(0)
+''' % sys.executable
+
+
+class FakeCli:
+    def __init__(self, directory, name, rules):
+        self.path = os.path.join(directory, name)
+        with open(self.path, "w") as f:
+            f.write(FAKE_CLI)
+        os.chmod(self.path, 0o755)
+        with open(self.path + ".rules", "w") as f:
+            json.dump(rules, f)
+
+    def calls(self):
+        if not os.path.exists(self.path + ".log"):
+            return []
+        with open(self.path + ".log") as f:
+            return [json.loads(line) for line in f]
+
+
+@pytest.fixture
+def cli(tmp_path):
+    """cli(name, rules) -> FakeCli: a rule is {match: [argv items all present], unless?, stdout?, stderr?, rc?}."""
+    def make(name, rules):
+        return FakeCli(str(tmp_path), name, rules)
+    return make
+
+
+def filters(call):
+    return [call["args"][i + 1] for i, a in enumerate(call["args"]) if a == "--filter"]
+
+
+# ------------------------------------------------------------------------------------------------ docker
+
+def docker_params(cli_path, **kw):
+    return dict({"type": "docker", "docker_cli": cli_path}, **kw)
+
+
+def test_docker_named_container(cli):
+    docker = cli("docker", [{"match": ["inspect", "hub_postgres_1"], "stdout": "0123abcd true /hub_postgres_1\n"}])
+    t = _target.make_target(docker_params(docker.path, container="hub_postgres_1"))
+    assert isinstance(t, _target.DockerTarget)
+    assert (t.container, t.name, t.describe()) == ("0123abcd", "hub_postgres_1", "container hub_postgres_1")
+    assert docker.calls()[0]["args"] == ["inspect", "-f", "{{.Id}} {{.State.Running}} {{.Name}}", "hub_postgres_1"]
+
+
+def test_docker_named_container_not_running(cli):
+    docker = cli("docker", [{"match": ["inspect"], "stdout": "0123abcd false /hub_postgres_1\n"}])
+    with pytest.raises(TargetError, match="container hub_postgres_1 is not running: start the Hub's database"):
+        _target.DockerTarget(docker_params(docker.path, container="hub_postgres_1"))
+
+
+def test_docker_named_container_missing(cli):
+    docker = cli("docker", [{"match": ["inspect"], "rc": 1, "stderr": "Error: No such object: nope\n"}])
+    with pytest.raises(TargetError) as info:
+        _target.DockerTarget(docker_params(docker.path, container="nope"))
+    assert str(info.value).startswith("no container 'nope' on this Docker engine (Error: No such object: nope).")
+
+
+def test_docker_found_by_labels(cli):
+    docker = cli("docker", [{"match": ["ps"], "stdout": "f00dfeed hub_postgres.1.xyz\n"}])
+    t = _target.DockerTarget(docker_params(docker.path, hub_version="4.1.4"))
+    assert (t.container, t.name) == ("f00dfeed", "hub_postgres.1.xyz")
+    (call,) = docker.calls()
+    assert call["args"][:4] == ["ps", "--no-trunc", "--format", "{{.ID}} {{.Names}}"]
+    assert filters(call) == [IMAGE, "label=com.blackducksoftware.hub.version=4.1.4"]
+
+
+def test_docker_none_found_says_what_was_searched(cli):
+    docker = cli("docker", [{"match": ["ps"], "stdout": ""}])
+    with pytest.raises(TargetError) as info:
+        _target.DockerTarget(docker_params(docker.path, hub_version="4.2.0"))
+    assert str(info.value) == (
+        "no database container found: searched running containers labelled com.blackducksoftware.hub.image="
+        "postgres and com.blackducksoftware.hub.version=4.2.0. Start the Hub's database in migration mode, or set "
+        "connection.container.")
+
+
+def test_docker_several_found_are_listed(cli):
+    docker = cli("docker", [{"match": ["ps"], "stdout": "bbb hub_postgres_1\naaa other_postgres_1\n\n"}])
+    with pytest.raises(TargetError) as info:
+        _target.DockerTarget(docker_params(docker.path))
+    msg = str(info.value)
+    assert msg.startswith("more than one database container matches (running containers labelled "
+                          "com.blackducksoftware.hub.image=postgres): hub_postgres_1, other_postgres_1. Set ")
+    assert "connection.project" in msg
+
+
+def test_docker_project_searches_compose_and_stack(cli):
+    docker = cli("docker", [
+        {"match": ["label=com.docker.compose.project=hub"], "stdout": "c1 hub_postgres_1\n"},
+        {"match": ["label=com.docker.stack.namespace=hub"], "stdout": ""},
+    ])
+    t = _target.DockerTarget(docker_params(docker.path, project="hub"))
+    assert t.container == "c1"
+    compose, stack = docker.calls()
+    assert filters(compose) == [IMAGE, "label=com.docker.compose.project=hub"]
+    assert filters(stack) == [IMAGE, "label=com.docker.stack.namespace=hub"]
+
+
+def test_docker_project_none_found(cli):
+    docker = cli("docker", [{"match": ["ps"], "stdout": ""}])
+    with pytest.raises(TargetError, match="searched running containers labelled com.blackducksoftware.hub."
+                                          "image=postgres and in Compose project or stack hub\\."):
+        _target.DockerTarget(docker_params(docker.path, project="hub"))
+
+
+def test_docker_project_found_twice(cli):
+    docker = cli("docker", [
+        {"match": ["label=com.docker.compose.project=hub"], "stdout": "c1 hub_postgres_1\n"},
+        {"match": ["label=com.docker.stack.namespace=hub"], "stdout": "s1 hub_postgres.1.abc\n"},
+    ])
+    with pytest.raises(TargetError, match=r"more than one .*: hub_postgres.1.abc, hub_postgres_1\. Set"):
+        _target.DockerTarget(docker_params(docker.path, project="hub"))
+
+
+def test_docker_ps_failure(cli):
+    docker = cli("docker", [{"match": ["ps"], "rc": 1, "stderr": "Cannot connect to the Docker daemon\n"}])
+    with pytest.raises(TargetError, match="^docker ps failed: Cannot connect to the Docker daemon$"):
+        _target.DockerTarget(docker_params(docker.path))
+
+
+def test_docker_tool_argv(cli):
+    docker = cli("docker", [{"match": ["ps"], "stdout": "cid123 hub_postgres_1\n"}])
+    t = _target.DockerTarget(docker_params(docker.path))
+    head = [docker.path, "exec"]
+    tail = ["-u", "postgres", "cid123"]
+    assert t.tool_argv("pg_dump", ["--dbname=bds_hub"]) == head + tail + ["pg_dump", "-U", "postgres",
+                                                                          "--dbname=bds_hub"]
+    assert t.tool_argv("pg_restore", ["--list"], stdin=True) == head + ["-i"] + tail + ["pg_restore", "-U",
+                                                                                        "postgres", "--list"]
+    assert t.tool_argv("pg_restore", ["--list"], stdin=True, conn=False) == head + ["-i"] + tail + ["pg_restore",
+                                                                                                    "--list"]
+    assert "-t" not in t.tool_argv("psql", [], stdin=True)  # never a TTY: works from cron and AWX
+
+
+def test_docker_tool_argv_port_and_user(cli):
+    docker = cli("docker", [{"match": ["ps"], "stdout": "cid123 hub_postgres_1\n"}])
+    t = _target.DockerTarget(docker_params(docker.path, port=5433, user="blackduck"))
+    assert t.tool_argv("psql", ["-c", "SELECT 1"])[-7:] == ["psql", "-p", "5433", "-U", "blackduck", "-c", "SELECT 1"]
+    assert t.tool_argv("psql", ["--version"], conn=False)[-2:] == ["psql", "--version"]
+
+
+def test_docker_identity_reads_the_version_label(cli):
+    docker = cli("docker", [
+        {"match": ["ps"], "stdout": "cid123 hub_postgres_1\n"},
+        {"match": ["inspect", "{{json .Config.Labels}}"],
+         "stdout": json.dumps({"com.blackducksoftware.hub.version": "4.1.4",
+                               "com.blackducksoftware.hub.image": "postgres"}) + "\n"},
+    ])
+    t = _target.DockerTarget(docker_params(docker.path))
+    assert t.identity() == {"type": "docker", "where": "container hub_postgres_1", "container": "hub_postgres_1",
+                            "hub_version": "4.1.4"}
+
+
+def test_docker_cli_not_found(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(TargetError, match="the docker CLI was not found on the managed host"):
+        _target.DockerTarget({"type": "docker"})
+
+
+# ------------------------------------------------------------------------------------------------ kubectl
+
+def pod(name, phase="Running", deleting=False):
+    meta = {"name": name, "labels": {"app": "postgres"}}
+    if deleting:
+        meta["deletionTimestamp"] = "2024-01-01T00:00:00Z"
+    return {"metadata": meta, "status": {"phase": phase}}
+
+
+def kube_params(cli_path, **kw):
+    return dict({"type": "kubectl", "kubectl_cli": cli_path, "namespace": "hub", "selector": "app=postgres"}, **kw)
+
+
+def test_kubectl_one_running_pod_by_selector(cli):
+    items = [pod("postgres-old", deleting=True), pod("postgres-new"), pod("postgres-pending", phase="Pending")]
+    kubectl = cli("kubectl", [{"match": ["get", "pods"], "stdout": json.dumps({"items": items})}])
+    t = _target.make_target(kube_params(kubectl.path))
+    assert isinstance(t, _target.KubectlTarget)
+    assert (t.pod, t.describe()) == ("postgres-new", "pod hub/postgres-new")
+    assert kubectl.calls()[0]["args"] == ["-n", "hub", "get", "pods", "-l", "app=postgres", "-o", "json"]
+
+
+def test_kubectl_none_running_says_what_was_searched(cli):
+    kubectl = cli("kubectl", [{"match": ["get", "pods"],
+                               "stdout": json.dumps({"items": [pod("postgres-x", phase="Pending")]})}])
+    with pytest.raises(TargetError) as info:
+        _target.KubectlTarget(kube_params(kubectl.path, selector="app=hub-postgres"))
+    assert str(info.value) == ("no running database pod found: searched pods with labels app=hub-postgres in namespace "
+                               "hub. Start the Hub's database (migration mode) first, or set connection.pod / "
+                               "connection.selector.")
+
+
+def test_kubectl_several_running_are_listed(cli):
+    kubectl = cli("kubectl", [{"match": ["get", "pods"],
+                               "stdout": json.dumps({"items": [pod("postgres-b"), pod("postgres-a")]})}])
+    with pytest.raises(TargetError) as info:
+        _target.KubectlTarget(kube_params(kubectl.path))
+    assert str(info.value).startswith("more than one database pod matches (pods with labels app=postgres in "
+                                      "namespace hub): postgres-a, postgres-b. Set connection.pod")
+
+
+def test_kubectl_named_pod(cli):
+    kubectl = cli("kubectl", [
+        {"match": ["get", "pod", "postgres-0"], "stdout": json.dumps(pod("postgres-0"))},
+        {"match": ["get", "pod", "postgres-9"], "stdout": json.dumps(pod("postgres-9", phase="Failed"))},
+        {"match": ["get", "pod"], "rc": 1, "stderr": 'Error from server (NotFound): pods "nope" not found\n'},
+    ])
+    t = _target.KubectlTarget(kube_params(kubectl.path, pod="postgres-0", kubeconfig="/etc/kube/config",
+                                          context="lab"))
+    assert t.pod == "postgres-0"
+    assert kubectl.calls()[0]["args"] == ["--kubeconfig", "/etc/kube/config", "--context", "lab", "-n", "hub",
+                                          "get", "pod", "postgres-0", "-o", "json"]
+    with pytest.raises(TargetError, match="no running database pod found: searched pod postgres-9\\."):
+        _target.KubectlTarget(kube_params(kubectl.path, pod="postgres-9"))
+    with pytest.raises(TargetError, match='^no pod \'nope\' in namespace hub: Error from server \\(NotFound\\)'):
+        _target.KubectlTarget(kube_params(kubectl.path, pod="nope"))
+
+
+def test_kubectl_get_pods_failure(cli):
+    kubectl = cli("kubectl", [{"match": ["get"], "rc": 1, "stderr": "error: You must be logged in to the server\n"}])
+    with pytest.raises(TargetError, match="^kubectl get pods failed in namespace hub: error: You must be logged in"):
+        _target.KubectlTarget(kube_params(kubectl.path))
+
+
+def test_kubectl_tool_argv(cli):
+    kubectl = cli("kubectl", [{"match": ["get", "pods"], "stdout": json.dumps({"items": [pod("postgres-1")]})}])
+    t = _target.KubectlTarget(kube_params(kubectl.path, kubeconfig="/k", context="c", container="postgres"))
+    base = [kubectl.path, "--kubeconfig", "/k", "--context", "c", "-n", "hub", "exec"]
+    assert t.tool_argv("pg_dump", ["--dbname=bds_hub"]) == base + ["postgres-1", "-c", "postgres", "--", "pg_dump",
+                                                                   "-U", "postgres", "--dbname=bds_hub"]
+    assert t.tool_argv("pg_restore", ["--list"], stdin=True, conn=False) == base + [
+        "-i", "postgres-1", "-c", "postgres", "--", "pg_restore", "--list"]
+
+
+def test_kubectl_tool_argv_defaults(cli):
+    kubectl = cli("kubectl", [{"match": ["get", "pods"], "stdout": json.dumps({"items": [pod("postgres-1")]})}])
+    t = _target.KubectlTarget({"type": "kubectl", "kubectl_cli": kubectl.path})
+    assert kubectl.calls()[0]["args"][:2] == ["-n", "default"]
+    assert "app=postgres" in kubectl.calls()[0]["args"]
+    assert t.tool_argv("psql", ["-c", "x"], stdin=True) == [kubectl.path, "-n", "default", "exec", "-i", "postgres-1",
+                                                            "--", "psql", "-U", "postgres", "-c", "x"]
+
+
+def test_kubectl_not_found(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(TargetError, match="kubectl was not found on the managed host"):
+        _target.KubectlTarget({"type": "kubectl"})
+
+
+# ------------------------------------------------------------------------------------------------ tcp
+
+@pytest.fixture
+def tools(tmp_path):
+    """A tools_path with fake psql, pg_dump and pg_restore (answers set per test through FakeCli rules)."""
+    d = tmp_path / "bin"
+    d.mkdir()
+
+    def make(rules_by_tool=None):
+        rules_by_tool = rules_by_tool or {}
+        return {name: FakeCli(str(d), name, rules_by_tool.get(name, [])) for name in ("psql", "pg_dump", "pg_restore")}
+    make.path = str(d)
+    return make
+
+
+def test_tcp_passfile_escaping_mode_and_env(tools, monkeypatch):
+    monkeypatch.setenv("PGPASSWORD", "from-the-environment")
+    tools()
+    password = "s3:cr\\et:"
+    t = _target.make_target({"type": "tcp", "host": "db.example.com", "password": password, "tools_path": tools.path,
+                             "sslmode": "require"})
+    try:
+        assert isinstance(t, _target.TcpTarget)
+        env = t.env
+        passfile = env["PGPASSFILE"]
+        assert "PGPASSWORD" not in env
+        assert env["PGSSLMODE"] == "require" and env["LC_ALL"] == "C"
+        with open(passfile) as f:
+            assert f.read() == "*:*:*:*:s3\\:cr\\\\et\\:\n"
+        assert stat.S_IMODE(os.stat(passfile).st_mode) == 0o600
+        assert stat.S_IMODE(os.stat(os.path.dirname(passfile)).st_mode) == 0o700
+        for tool in ("psql", "pg_dump", "pg_restore"):
+            for kw in ({}, {"stdin": True}, {"conn": False}):
+                argv = t.tool_argv(tool, ["-d", "postgres"], **kw)
+                assert not any(password in a or "s3" in a for a in argv)
+        assert password not in json.dumps(t.identity())
+    finally:
+        t.cleanup()
+    assert not os.path.exists(passfile) and not os.path.exists(os.path.dirname(passfile))
+    t.cleanup()  # twice is harmless
+
+
+def test_tcp_tool_argv_and_identity(tools):
+    tools()
+    t = _target.TcpTarget({"type": "tcp", "host": "10.0.0.5", "tools_path": tools.path})
+    psql = os.path.join(tools.path, "psql")
+    assert t.tool_argv("psql", ["-c", "SELECT 1"]) == [psql, "-h", "10.0.0.5", "-p", "5432", "-U", "blackduck",
+                                                       "-c", "SELECT 1"]
+    assert t.tool_argv("psql", ["--version"], conn=False) == [psql, "--version"]
+    assert t.tool_argv("psql", [], stdin=True) == [psql, "-h", "10.0.0.5", "-p", "5432", "-U", "blackduck"]
+    assert t.identity() == {"type": "tcp", "where": "10.0.0.5:5432 as blackduck", "host": "10.0.0.5", "port": 5432,
+                            "user": "blackduck"}
+    assert t.env["PGSSLMODE"] == "prefer"
+    t2 = _target.TcpTarget({"type": "tcp", "host": "h", "port": 55436, "user": "postgres", "tools_path": tools.path})
+    assert t2.tool_argv("pg_dump", [])[1:] == ["-h", "h", "-p", "55436", "-U", "postgres"]
+
+
+def test_tcp_without_password_has_no_passfile(tools, monkeypatch):
+    monkeypatch.delenv("PGPASSFILE", raising=False)
+    monkeypatch.setenv("PGPASSWORD", "x")
+    t = _target.TcpTarget({"type": "tcp", "host": "h"})
+    assert "PGPASSFILE" not in t.env and "PGPASSWORD" not in t.env
+    t.cleanup()
+
+
+def test_tcp_password_file(tmp_path):
+    pw = tmp_path / "pw"
+    pw.write_text("from-file\n")
+    t = _target.TcpTarget({"type": "tcp", "host": "h", "password_file": str(pw)})
+    try:
+        with open(t.env["PGPASSFILE"]) as f:
+            assert f.read() == "*:*:*:*:from-file\n"
+    finally:
+        t.cleanup()
+    # an explicit password wins over the file
+    t = _target.TcpTarget({"type": "tcp", "host": "h", "password": "explicit", "password_file": str(pw)})
+    try:
+        with open(t.env["PGPASSFILE"]) as f:
+            assert f.read() == "*:*:*:*:explicit\n"
+    finally:
+        t.cleanup()
+
+
+def test_tcp_password_file_unreadable(tmp_path):
+    with pytest.raises(TargetError, match="cannot read connection.password_file %s" % tmp_path):
+        _target.TcpTarget({"type": "tcp", "host": "h", "password_file": str(tmp_path / "missing")})
+
+
+def test_tcp_host_required():
+    with pytest.raises(TargetError, match="connection.host is required when connection.type is tcp"):
+        _target.make_target({"type": "tcp"})
+
+
+def test_tcp_tool_missing_from_tools_path(tmp_path):
+    t = _target.TcpTarget({"type": "tcp", "host": "h", "tools_path": str(tmp_path)})
+    with pytest.raises(TargetError, match="pg_dump not found in connection.tools_path %s" % tmp_path):
+        t.tool_argv("pg_dump", [])
+
+
+def test_tcp_tool_not_on_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    t = _target.TcpTarget({"type": "tcp", "host": "h"})
+    with pytest.raises(TargetError, match="pg_restore was not found on the managed host: install the PostgreSQL "
+                                          "client tools"):
+        t.tool_argv("pg_restore", [])
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+def test_tool_version(tools):
+    fakes = tools({"pg_dump": [{"match": ["--version"], "stdout": "pg_dump (PostgreSQL) 15.18\n"}],
+                   "pg_restore": [{"rc": 127, "stderr": "not here"}]})
+    t = _target.TcpTarget({"type": "tcp", "host": "h", "tools_path": tools.path})
+    assert _target.tool_version(t, "pg_dump") == "pg_dump (PostgreSQL) 15.18"
+    assert fakes["pg_dump"].calls()[0]["args"] == ["--version"]  # no connection options
+    assert _target.tool_version(t, "pg_restore") is None
+
+
+def test_check_call_passes_the_passfile_not_the_password(tools, monkeypatch):
+    monkeypatch.setenv("PGPASSWORD", "leak")
+    fakes = tools({"psql": [{"match": ["-c"], "stdout": "ok\n"}]})
+    t = _target.TcpTarget({"type": "tcp", "host": "h", "password": "pw", "tools_path": tools.path})
+    try:
+        assert _target.check_call(t, "psql", ["-c", "SELECT 1"], "testing") == "ok\n"
+        (call,) = fakes["psql"].calls()
+        assert call["PGPASSWORD"] is None and call["PGPASSFILE"] == t.env["PGPASSFILE"]
+        assert "pw" not in call["args"]
+    finally:
+        t.cleanup()
+
+
+def test_check_call_failure(tools):
+    tools({"psql": [{"rc": 2, "stderr": "psql: error: connection refused\n"}]})
+    t = _target.TcpTarget({"type": "tcp", "host": "db", "tools_path": tools.path})
+    with pytest.raises(CommandError) as info:
+        _target.check_call(t, "psql", ["-c", "x"], "checking the server")
+    assert info.value.message == "checking the server on db:5432 as blackduck failed: psql: error: connection refused"
+    assert info.value.rc == 2
+
+
+def test_wait_ready(tools):
+    tools({"psql": [{"match": ["SELECT 1"], "stdout": "1\n"}]})
+    t = _target.TcpTarget({"type": "tcp", "host": "db", "tools_path": tools.path})
+    assert _target.wait_ready(t, timeout=5, interval=0.01) is None
+
+
+def test_wait_ready_bad_credentials_stop_at_once(tools):
+    fakes = tools({"psql": [{"rc": 2, "stderr": "\npsql: error: FATAL:  password authentication failed for user "
+                                                "\"blackduck\"\n"}]})
+    t = _target.TcpTarget({"type": "tcp", "host": "db", "tools_path": tools.path})
+    with pytest.raises(TargetError) as info:
+        _target.wait_ready(t, timeout=60, interval=0.01)
+    assert str(info.value).startswith("the server at db:5432 as blackduck refused the credentials: psql: error: "
+                                      "FATAL:  password authentication failed")
+    assert len(fakes["psql"].calls()) == 1
+
+
+def test_wait_ready_times_out(tools):
+    fakes = tools({"psql": [{"rc": 2, "stderr": "psql: error: the database system is starting up\n"}]})
+    t = _target.TcpTarget({"type": "tcp", "host": "db", "tools_path": tools.path})
+    with pytest.raises(TargetError, match="was not ready after 0.2s: psql: error: the database system is starting up"):
+        _target.wait_ready(t, timeout=0.2, interval=0.05)
+    assert len(fakes["psql"].calls()) >= 2
+
+
+def test_connection_argument_spec():
+    spec = _target.connection_argument_spec()["connection"]
+    assert spec["required"] and spec["options"]["password"]["no_log"] is True
+    assert spec["options"]["type"]["choices"] == ["docker", "kubectl", "tcp"]
