@@ -12,10 +12,9 @@ PYTEST_ARGS ?=
 
 .PHONY: demo test test-unit test-lab sanity lint lab lab-down lab-status lab-hub lab-hub-rm
 
-## demo: bring the lab up, deploy an old hub with generated data, show its state
+## demo: bring the lab up, deploy an old hub with generated data, upgrade it with the playbook, print the report
 demo: lab
-	$(PY) $(LAB)/labhub.py deploy demo --orch compose --version old --scale $(SCALE)
-	bash $(LAB)/lab.sh status
+	SCALE=$(SCALE) bash $(LAB)/demo.sh
 
 ## test: the whole test suite (sets the lab up first): sanity, lint, unit and integration tests
 test: lab

@@ -58,6 +58,8 @@ def hub_inventory(hubs, dump_root, **extra):
         }
         if hub["orchestration"] == "compose":
             host["hub_url"] = "http://127.0.0.1:%d" % hub["webapp_port"]
+        if hub["orchestration"] == "swarm":
+            host["hub_swarm_resolve_image"] = "never"
         host.update(extra.get(hub["name"], {}))
         hosts[hub["name"]] = host
     return {"all": {"hosts": hosts}}
