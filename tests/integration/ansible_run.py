@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import collection_root
+import labhub
 
 BIN = os.path.dirname(sys.executable)
 
@@ -56,8 +57,10 @@ def hub_inventory(hubs, dump_root, **extra):
             "hub_dump_dir": os.path.join(dump_root, hub["name"]),
             "hub_compose_pull": "never",
         }
-        if hub["orchestration"] == "compose":
+        if hub["orchestration"] in ("compose", "kubernetes"):
             host["hub_url"] = "http://127.0.0.1:%d" % hub["webapp_port"]
+        if hub["orchestration"] == "kubernetes":
+            host.update(hub_namespace=hub["namespace"], hub_kubeconfig=labhub.KUBECONFIG, hub_k8s_db_port=hub["k8s_pg_port"])
         if hub["orchestration"] == "swarm":
             host["hub_swarm_resolve_image"] = "never"
         host.update(extra.get(hub["name"], {}))

@@ -1,0 +1,99 @@
+"""ansible-playbook blackduck.hub.upgrade_hub on a Kubernetes lab hub: the same playbook, hub_orchestration: kubernetes.
+
+The old and new manifests use the same hostPath (the vendor's 4.2 layout): the old data folder is moved aside
+(renamed on the node, never deleted) before the new server initialises, and only step 11 deletes the copy.
+End to end with verification, rerun changes nothing, old-data removal only on request, check mode changes
+nothing, and an upgrade after the new version was started without migrating.
+"""
+import json
+import os
+
+import pytest
+
+import ansible_run
+import dbcheck
+import hubgen
+import labhub
+
+pytestmark = pytest.mark.usefixtures("docker_lab", "k8s_lab")
+
+
+def state(dump_root, name):
+    with open(os.path.join(dump_root, name, "state.json")) as f:
+        return json.load(f)
+
+
+def deployments(hub):
+    out = json.loads(labhub.kubectl(hub, "get", "deployments", "-o", "json"))
+    return sorted((d["metadata"]["name"], d["spec"]["template"]["spec"]["containers"][0]["image"], d["spec"]["replicas"])
+                  for d in out["items"])
+
+
+def pg_version(path):
+    with open(os.path.join(path, "PG_VERSION")) as f:
+        return f.read().strip()
+
+
+def test_kubernetes_end_to_end(lab_hubs, tmp_path):
+    hub = lab_hubs("pb-k8s", "kubernetes", scale=1.0, seed=12)
+    dump_root = str(tmp_path)
+    data = hub["hostpath"]
+    aside = data + ".blackduck-hub-" + labhub.OLD
+
+    # check mode changes nothing
+    labhub.kubectl(hub, "scale", "deployment", "webapp", "--replicas=0")
+    labhub.wait("the webapp pod to go", lambda: not json.loads(labhub.kubectl(hub, "get", "pods", "-l", "app=webapp",
+                                                                             "-o", "json"))["items"], timeout=90)
+    before = deployments(hub), dbcheck.fingerprint(hub)
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root), "--check")
+    assert rc == 0 and recap["pb-k8s"]["changed"] == 0, out
+    assert "rm -rf %s" % aside in out  # the plan says how the moved-aside copy would be removed
+    assert (deployments(hub), dbcheck.fingerprint(hub)) == before
+    assert not os.path.exists(aside)
+    expected = dbcheck.fingerprint_without_fixups(hub)
+
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root))
+    assert rc == 0, out
+    st = state(dump_root, "pb-k8s")
+    assert st["steps"]["verify"]["status"] == "done"
+    for db, v in st["steps"]["restore"]["data"]["verification"].items():
+        assert v["differences"] == [], db
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+    assert pg_version(data) == labhub.VERSIONS["PG_NEW_MAJOR"]
+    assert pg_version(aside) == labhub.VERSIONS["PG_OLD_MAJOR"]  # the old data, moved aside, intact
+    assert {d[1] for d in deployments(hub)} == {"blackducksoftware/hub-%s:%s" % (n, labhub.NEW)
+                                                for n in ("cfssl", "logstash", "postgres", "webapp")}
+    counts = dbcheck.counts(hub, "bds_hub")
+    assert counts["st.project"] == hubgen.expected_row_counts(1.0, 12)["bds_hub"]["st.project"]
+    assert counts["st.bom_entry"] == expected["bds_hub"]["counts"]["st.bom_entry"]
+
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root))
+    assert rc == 0 and recap["pb-k8s"]["changed"] == 0, out
+    assert os.path.exists(aside)
+
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root, **{"pb-k8s": {"hub_remove_old_data": True}}))
+    assert rc == 0, out
+    assert not os.path.exists(aside) and pg_version(data) == labhub.VERSIONS["PG_NEW_MAJOR"]
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+
+
+def test_kubernetes_upgrade_after_starting_the_new_version_without_migrating(lab_hubs, tmp_path):
+    """With one hostPath for both versions, the new server started on the old data refuses it (a different major):
+    the Hub does not come up, the data stays safe, and the playbook then migrates it."""
+    hub = lab_hubs("pb-k8s-early", "kubernetes", scale=0.5, seed=13)
+    for f in ("kubernetes-pre-db.yml", "kubernetes-post-db.yml"):
+        labhub.kubectl(hub, "apply", "-f", labhub.bundle_file(hub, labhub.NEW, "kubernetes", f))
+
+    def new_pod_failing():
+        pods = json.loads(labhub.kubectl(hub, "get", "pods", "-l", "app=postgres", "-o", "json"))["items"]
+        new = [p for p in pods if p["spec"]["containers"][0]["image"].endswith(":" + labhub.NEW)]
+        return new and any(c.get("restartCount", 0) > 0 or c.get("state", {}).get("waiting")
+                           for p in new for c in p["status"].get("containerStatuses", []))
+
+    labhub.wait("the new database to refuse the old data", new_pod_failing, timeout=120)
+    assert pg_version(hub["hostpath"]) == labhub.VERSIONS["PG_OLD_MAJOR"]  # the data is safe
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)))
+    assert rc == 0, out
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+    got = dbcheck.counts(hub, "bds_hub")
+    assert got["st.project"] == hubgen.expected_row_counts(0.5, 13)["bds_hub"]["st.project"]
