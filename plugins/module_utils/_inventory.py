@@ -103,6 +103,20 @@ def roles(target):
                    "login": r[4] == "t", "inherit": r[5] == "t"} for r in rows}
 
 
+def role_rights(target):
+    r = psql(target, "postgres", "SELECT rolname, rolsuper, rolcreatedb, rolcreaterole FROM pg_roles "
+                                 "WHERE rolname = current_user;", "reading the connecting role")[0]
+    return {"name": r[0], "superuser": r[1] == "t", "createdb": r[2] == "t", "createrole": r[3] == "t"}
+
+
+def hub_table_count(target, database="bds_hub"):
+    """Tables in schema st of bds_hub; 0 when the database does not exist."""
+    if database not in databases(target):
+        return 0
+    return int(psql(target, database, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                      "WHERE n.nspname = 'st' AND c.relkind IN ('r', 'p');", "looking for Hub tables")[0][0])
+
+
 def superusers(target):
     rows = psql(target, "postgres", "SELECT rolname FROM pg_roles WHERE rolsuper ORDER BY 1;", "listing superusers")
     return [r[0] for r in rows]

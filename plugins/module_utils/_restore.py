@@ -37,13 +37,6 @@ def check_files(dump_dir, data):
                            "copy; nothing was changed on the target." % (dump_dir, "; ".join(problems)))
 
 
-def hub_tables(target, database="bds_hub"):
-    rows = inventory.psql(target, database,
-                          "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                          "WHERE n.nspname = 'st' AND c.relkind IN ('r', 'p');", "looking for Hub tables")
-    return int(rows[0][0])
-
-
 def hub_data_rows(target, tables, database="bds_hub"):
     """Rows of the tables that hold a Hub's user data (those that exist), e.g. {'st.project': 0}."""
     rows = {}
@@ -70,7 +63,7 @@ def plan(target, data, names, force, replace_empty_hub=False, hub_data_tables=()
         if name not in done:
             todo.append(name)
     if "bds_hub" in todo and "bds_hub" in live and "bds_hub" not in ours and not force:
-        n = hub_tables(target)
+        n = inventory.hub_table_count(target)
         if n:
             rows = hub_data_rows(target, hub_data_tables) if replace_empty_hub else {}
             holding = ["%s has %d rows" % (t, c) for t, c in sorted(rows.items()) if c > 0]

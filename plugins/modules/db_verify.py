@@ -56,6 +56,17 @@ options:
     description:
       - Fail unless the server's major version is this one (for example V(9.6) for Hub 4.2, V(15)).
     type: str
+  require_create:
+    description:
+      - Fail unless the connecting role may create databases and roles (a superuser, or CREATEDB and CREATEROLE),
+        as a restore into an external server needs.
+    type: bool
+    default: false
+  require_no_hub_data:
+    description:
+      - Fail if the server's C(bds_hub) already holds tables in schema C(st) (a target for a migration must not).
+    type: bool
+    default: false
   fail_on_mismatch:
     description: Fail when anything differs. With V(false) the differences are only returned.
     type: bool
@@ -121,6 +132,14 @@ databases:
       status), differences.
   returned: when O(dump_dir) is given
   type: dict
+role:
+  description: The connecting role's rights - name, superuser, createdb, createrole.
+  returned: when O(require_create=true)
+  type: dict
+hub_tables:
+  description: The number of tables in schema st of bds_hub (0 when bds_hub does not exist).
+  returned: when O(require_no_hub_data=true)
+  type: int
 differences:
   description: Every difference found - kind, object, expected, actual, detail (database-qualified).
   returned: always
@@ -183,6 +202,8 @@ def main():
         require_marker=dict(type="bool", default=True),
         checksums=dict(type="bool", default=True),
         require_major=dict(type="str"),
+        require_create=dict(type="bool", default=False),
+        require_no_hub_data=dict(type="bool", default=False),
         fail_on_mismatch=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=300),
     )
@@ -199,6 +220,22 @@ def main():
             module.fail_json(msg="the server at %s runs PostgreSQL %s; PostgreSQL %s is required (a Hub 4.2 external "
                                  "database must be 9.6). Point the Hub at a %s server; nothing was changed."
                              % (target.describe(), server["version"], p["require_major"], p["require_major"]), **result)
+        if p["require_create"]:
+            rights = inventory.role_rights(target)
+            result["role"] = rights
+            if not (rights["superuser"] or (rights["createdb"] and rights["createrole"])):
+                module.fail_json(msg="the role %s on %s may not create databases and roles (CREATEDB %s, CREATEROLE %s): "
+                                     "a restore needs both. Grant them (ALTER ROLE %s CREATEDB CREATEROLE) or connect "
+                                     "as another role; nothing was changed." % (
+                                         rights["name"], target.describe(), rights["createdb"], rights["createrole"],
+                                         rights["name"]), **result)
+        if p["require_no_hub_data"]:
+            tables = inventory.hub_table_count(target)
+            result["hub_tables"] = tables
+            if tables:
+                module.fail_json(msg="the server at %s already holds Hub data (%d tables in schema st of bds_hub): it "
+                                     "cannot be the target of a migration. Use an empty server; nothing was changed."
+                                 % (target.describe(), tables), **result)
         if p["dump_dir"]:
             data = manifest.load(p["dump_dir"])
             if data is None:

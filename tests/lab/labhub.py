@@ -359,6 +359,29 @@ def remove(name):
     shutil.rmtree(hub_dir(name), ignore_errors=True)
 
 
+# An external database server (the stand-in for Amazon RDS or any PostgreSQL outside the Hub): a database
+# container of its own on the host's network, listening only on the Docker bridge's host address, so that both
+# the host (the modules' tcp connection) and the Hub's containers reach it, and nothing outside this machine does.
+# (A published port would not do: Docker isolates one bridge network's containers from another's.)
+EXTERNAL_ADDRESS = "172.17.0.1"
+
+
+def external_server(name, version, port):
+    """Start an external PostgreSQL server named bdlab-ext-NAME of the given Hub version's image; return its address."""
+    version = {"old": OLD, "new": NEW}.get(version, version)
+    remove_external_server(name)
+    run(["docker", "run", "-d", "--name", "bdlab-ext-%s" % name, "--label", "org.bdlab.external=%s" % name,
+         "--network", "host", "-e", "HUB_POSTGRES_LISTEN=%s" % EXTERNAL_ADDRESS, "-e", "PGPORT=%d" % port,
+         "blackducksoftware/hub-postgres:%s" % version])
+    wait("the external server %s" % name, lambda: run(["docker", "exec", "-u", "postgres", "bdlab-ext-%s" % name, "psql",
+                                                        "-X", "-A", "-t", "-c", "SELECT 1"], check=False).strip() == "1")
+    return {"host": EXTERNAL_ADDRESS, "port": port, "container": "bdlab-ext-%s" % name}
+
+
+def remove_external_server(name):
+    run(["docker", "rm", "-f", "-v", "bdlab-ext-%s" % name], check=False)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Lab hubs for blackduck.hub tests")
     sub = ap.add_subparsers(dest="cmd", required=True)

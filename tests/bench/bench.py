@@ -1,0 +1,869 @@
+"""make bench SCALE=<MB>: migration speed, memory and disk of the collection against the raw PostgreSQL tools and the
+vendor's way, in one run, on the same data.
+
+    python tests/bench/bench.py --scale 100             # what make bench runs (with the lab's venv Python)
+    python tests/bench/bench.py compare A.json B.json   # module peak memory of two runs (e.g. 1000 and 4000): flat?
+
+One old-major lab hub (Compose, migration mode, ``bench-old``) is loaded with SCALE MB of Hub-like data. Each path
+then moves bds_hub, bds_hub_report and bdio from it into a fresh new-major lab hub (``bench-new``: empty, migration
+mode; removed and deployed again before every path) and db_verify (mode exact) checks the result:
+
+  c        db_dump + db_restore through ansible, default settings
+  d        the same with their fastest settings (FAST_DUMP / FAST_RESTORE below)
+  a        the vendor's way: pg_dump -Fc to the container's /tmp, docker cp out, delete inside, file into pg_restore
+  b_dir    raw, by hand: pg_dump -Fd -j N -Z 0 and pg_restore -j N, host tools over TCP (loopback ports)
+  b_stream raw stream, no file: docker exec old pg_dump -Fc -Z 0 | docker exec -i new pg_restore, one database at a time
+  b_par    the same stream for the three databases at once
+
+then (e) the whole playbook (ansible-playbook blackduck.hub.upgrade_hub, all eleven steps) on a full Compose hub at
+the same scale (``bench-pb``), and on a tiny one (scale 0, ``bench-tiny``) for the orchestration overhead.
+
+Prints a table and the targets of the issue (met or missed), writes JSON to BENCH_OUT or --out (default
+tests/bench/results/<time>-scale<N>.json). Every lab hub it makes is named bench-* and removed at the end, whatever
+happened. Memory: see procmem.py for what is measured and how.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TESTS = os.path.dirname(HERE)
+REPO = os.path.dirname(TESTS)
+for _p in (os.path.join(TESTS, "integration"), os.path.join(TESTS, "lab", "datagen"), os.path.join(TESTS, "lab", "bundles"),
+           os.path.join(TESTS, "lab"), TESTS, HERE):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
+
+import ansible_run  # noqa: E402  (tests/integration/ansible_run.py)
+import labhub  # noqa: E402  (tests/lab/labhub.py)
+import procmem  # noqa: E402  (tests/bench/procmem.py)
+
+DATABASES = ("bds_hub", "bds_hub_report", "bdio")
+MIB = 1024 * 1024
+# (d): the modules' fastest settings. jobs=3: the three databases at once; checksums=count: row counts only at dump
+# time (no extra read of every table); analyze=false: no ANALYZE after the restore (the raw paths do none either).
+FAST_DUMP = {"jobs": 3, "checksums": "count"}
+FAST_RESTORE = {"jobs": 3, "analyze": False}
+PATHS = {
+    "c": "(c) db_dump + db_restore, defaults",
+    "d": "(d) db_dump + db_restore, fastest",
+    "a": "(a) vendor: -Fc, /tmp, docker cp",
+    "b_dir": "(b) raw -Fd -j N -Z 0, pg_restore -j N",
+    "b_stream": "(b) raw stream -Fc -Z 0 | pg_restore",
+    "b_par": "(b) raw stream, 3 databases at once",
+    "e": "(e) playbook upgrade_hub, 11 steps",
+    "tiny": "(e) playbook on a tiny hub (scale 0)",
+}
+ORDER = ("c", "d", "a", "b_dir", "b_stream", "b_par")
+B_PATHS = ("b_dir", "b_stream", "b_par")
+MEMORY_METHOD = (
+    "Peak RSS (VmHWM from /proc/<pid>/status, read every 0.2 s for every process of the command's tree; exact "
+    "except growth in the last 0.2 s of a process). module = the Python process running AnsiballZ_<module>.py "
+    "(the module runs in that process; pipelining off); ansible = the ansible / ansible-playbook controller process "
+    "itself. /usr/bin/time -v is run around every ansible command as a cross-check: its 'Maximum resident set "
+    "size' is the largest single process among the waited child and the descendants it reaped (here always the "
+    "controller), not the module and not a sum. Tools that run inside the containers are not in the tree.")
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg):
+    print("[bench %s] %s" % (time.strftime("%H:%M:%S"), msg), file=sys.stderr, flush=True)
+
+
+def tail(path, n=3000):
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - n))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def du_bytes(path):
+    """Bytes of the files under path (apparent size; what the dump takes)."""
+    if os.path.isfile(path):
+        return os.path.getsize(path)
+    total = 0
+    for root, dummy, files in os.walk(path):
+        for f in files:
+            total += os.path.getsize(os.path.join(root, f))
+    return total
+
+
+def restore_errors(stderr_text):
+    """The error lines pg_restore printed (it goes on after most errors and exits 1): kept for the record;
+    db_verify judges the result."""
+    return [ln.strip() for ln in stderr_text.splitlines() if "ERROR:" in ln or ": error:" in ln][:20]
+
+
+def ensure_gnu_time():
+    if os.access(procmem.GNU_TIME, os.X_OK):
+        return
+    log("installing GNU time (Debian package time) for /usr/bin/time -v")
+    subprocess.run(["apt-get", "install", "-y", "-q", "time"], check=True, stdout=subprocess.DEVNULL,
+                   env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.scale = args.scale
+        self.seed = args.seed
+        self.jobs = args.jobs or max(2, os.cpu_count() or 2)
+        self.prefix = args.prefix
+        self.work = tempfile.mkdtemp(prefix="bdhub-bench-", dir=os.environ.get("BENCH_WORK") or "/var/tmp")
+        os.chmod(self.work, 0o700)
+        self.logs = os.path.join(self.work, "logs")
+        os.makedirs(self.logs)
+        self.seq = 0
+        self.deployed = []
+        self.old = None
+        self.ref_dir = None  # a dump manifest of the source (from c, full checksums): what db_verify compares with
+        self.passfile = os.path.join(self.work, "pgpass")
+        fd = os.open(self.passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("127.0.0.1:*:*:blackduck:blackduck\n")  # the lab hubs' password (tests/lab/images/postgres)
+        self.results = {}
+
+    # ------------------------------------------------------------------------------------------------ lab hubs
+
+    def name(self, what):
+        name = self.prefix + what
+        if not name.startswith("bench-"):
+            raise BenchError("lab hubs of the benchmark are named bench-*: %r" % name)
+        return name
+
+    def deploy(self, what, **kw):
+        name = self.name(what)
+        if name not in self.deployed:
+            self.deployed.append(name)
+        started = time.monotonic()
+        hub = labhub.deploy(name, "compose", seed=self.seed, **kw)
+        log("lab hub %s deployed (%s, %s) in %.1f s" % (name, hub["deployed_version"], hub["mode"], time.monotonic() - started))
+        return hub, time.monotonic() - started
+
+    def remove(self, what):
+        name = self.name(what)
+        labhub.remove(name)
+        if name in self.deployed:
+            self.deployed.remove(name)
+
+    def cleanup(self):
+        for name in list(self.deployed):
+            try:
+                labhub.remove(name)
+            except Exception as exc:  # go on removing the others; say which one is left
+                log("could not remove lab hub %s: %s (remove it with: make lab-hub-rm NAME=%s)" % (name, exc, name))
+        if os.environ.get("BENCH_KEEP"):
+            log("work folder kept: %s" % self.work)
+        else:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    @staticmethod
+    def container(hub):
+        cs = labhub.containers(hub, "postgres")
+        if len(cs) != 1:
+            raise BenchError("expected one postgres container for %s, found %d" % (hub["name"], len(cs)))
+        return cs[0]
+
+    # -------------------------------------------------------------------------------------------- running things
+
+    def logfiles(self, what):
+        self.seq += 1
+        base = os.path.join(self.logs, "%03d-%s" % (self.seq, re.sub(r"[^a-z0-9_.-]+", "-", what.lower())))
+        return base + ".out", base + ".err", base + ".time"
+
+    def run(self, what, argv, env=None, stdin_path=None, ok_codes=(0,), timed=False):
+        out, err, tfile = self.logfiles(what)
+        stdin = open(stdin_path, "rb") if stdin_path else None
+        try:
+            res = procmem.run_measured(argv, env=env, stdout=out, stderr=err, stdin=stdin, time_file=tfile if timed else None)
+        finally:
+            if stdin:
+                stdin.close()
+        res.update(out=out, err=err)
+        if res["rc"] not in ok_codes:
+            raise BenchError("%s failed (exit %d): %s\n%s" % (what, res["rc"], " ".join(argv), tail(err)))
+        return res
+
+    def ansible_env(self, extra=None):
+        env = ansible_run.ansible_env({"ANSIBLE_PIPELINING": "False", "ANSIBLE_NOCOLOR": "1"})
+        env.update(extra or {})
+        return env
+
+    def module(self, name, params):
+        """Run blackduck.hub.<name> through ansible (ad hoc, on localhost), measured; return (result, measure)."""
+        argv = [os.path.join(ansible_run.BIN, "ansible"), "localhost", "-o", "-m", "blackduck.hub.%s" % name,
+                "-a", json.dumps(params)]
+        m = self.run("ansible-" + name, argv, env=self.ansible_env(), ok_codes=(0, 2, 4), timed=True)
+        with open(m["out"]) as f:
+            lines = [ln for ln in f.read().splitlines() if ln.startswith("localhost | ")]
+        if not lines:
+            raise BenchError("ansible %s gave no result (exit %d):\n%s" % (name, m["rc"], tail(m["err"])))
+        status, body = lines[0].split(" => ", 1)
+        result = json.loads(body)
+        result["failed"] = "FAILED" in status or "UNREACHABLE" in status
+        return result, m
+
+    def tcp_env(self):
+        return dict(os.environ, PGPASSFILE=self.passfile, PGSSLMODE="disable", PGCONNECT_TIMEOUT="10")
+
+    @staticmethod
+    def host_tool(tool):
+        found = shutil.which(tool)
+        if not found:
+            raise BenchError("%s is not on this host: apt-get install postgresql-client" % tool)
+        return found
+
+    # ----------------------------------------------------------------------------------------------- verification
+
+    def verify(self, target, own_dump=None):
+        """db_verify, mode exact, through ansible: against the path's own dump (marker required) or the reference
+        manifest of the source (raw paths leave no marker)."""
+        params = {"connection": self.docker_conn(target, labhub.NEW), "mode": "exact"}
+        if own_dump:
+            params["dump_dir"] = own_dump
+        else:
+            params.update(dump_dir=self.ref_dir, require_marker=False)
+        r, m = self.module("db_verify", params)
+        diffs = r.get("differences") or []
+        return {"passed": bool(r.get("verified")) and not r["failed"], "seconds": m["seconds"], "mode": "exact",
+                "against": "its own dump" if own_dump else "the reference manifest of the source (from c)",
+                "differences": len(diffs), "first_differences": diffs[:5], "msg": r.get("msg") if r["failed"] else None}
+
+    @staticmethod
+    def docker_conn(hub, version):
+        return {"type": "docker", "project": hub["project"], "hub_version": version}
+
+    # ---------------------------------------------------------------------------------------------------- paths
+
+    def path_modules(self, key, target, dump_opts, restore_opts):
+        dump_dir = os.path.join(self.work, key, "dump")
+        r1, m1 = self.module("db_dump", dict({"connection": self.docker_conn(self.old, labhub.OLD), "dump_dir": dump_dir},
+                                             **dump_opts))
+        if r1["failed"]:
+            raise BenchError("db_dump failed: %s" % r1.get("msg"))
+        r2, m2 = self.module("db_restore", dict({"connection": self.docker_conn(target, labhub.NEW), "dump_dir": dump_dir},
+                                                **restore_opts))
+        if r2["failed"]:
+            raise BenchError("db_restore failed: %s" % r2.get("msg"))
+        if key == "c":  # defaults: full checksums; its manifest is the reference for the paths that leave none
+            self.ref_dir = os.path.join(self.work, "reference")
+            os.makedirs(self.ref_dir, 0o700)
+            shutil.copy(os.path.join(dump_dir, "manifest.json"), self.ref_dir)
+        size = du_bytes(dump_dir)
+        out = {
+            "dump_s": m1["seconds"], "restore_s": m2["seconds"], "total_s": round(m1["seconds"] + m2["seconds"], 3),
+            "bytes_on_disk": size, "peak_disk_bytes": size,
+            "module_peak_mib": {"db_dump": m1["peaks_mb"].get("module:db_dump"),
+                                "db_restore": m2["peaks_mb"].get("module:db_restore")},
+            "ansible_peak_mib": max(m1["peaks_mb"].get("ansible", 0), m2["peaks_mb"].get("ansible", 0)),
+            "time_v_max_rss_mib": max(m1["time_v_max_rss_mb"] or 0, m2["time_v_max_rss_mb"] or 0),
+            "tree_rss_peak_mib": max(m1["tree_rss_peak_mb"], m2["tree_rss_peak_mb"]),
+            "peaks_by_process_mib": {"db_dump": m1["peaks_mb"], "db_restore": m2["peaks_mb"]},
+            "settings": {"db_dump": dump_opts or "defaults (jobs=2, checksums=full, compression=none)",
+                         "db_restore": restore_opts or "defaults (jobs=2, analyze=true, fixups=true)"},
+            "breakdown": self.module_breakdown(r1, m1, r2, m2),
+            "warnings": r2.get("warnings_ignored", []),
+        }
+        out["verify"] = self.verify(target, own_dump=dump_dir if key == "c" else None)
+        shutil.rmtree(os.path.join(self.work, key), ignore_errors=True)
+        return out
+
+    @staticmethod
+    def module_breakdown(r1, m1, r2, m2):
+        """Where the module paths' time goes: ansible around the module, the module itself, and inside it the
+        pg_dump / pg_restore streams (per database; they overlap when jobs > 1)."""
+        def lifetime(m, label):
+            spans = m["watch"].lifetimes(label)
+            return round(sum(b - a for a, b in spans), 2) if spans else None
+
+        d_life, r_life = lifetime(m1, "module:db_dump"), lifetime(m2, "module:db_restore")
+        dbs = r1.get("databases", {})
+        restored = r2.get("restored", {})
+        return {
+            "db_dump": {"wall_s": m1["seconds"], "module_process_s": d_life,
+                        "ansible_around_module_s": round(m1["seconds"] - d_life, 2) if d_life else None,
+                        "module_reported_s": r1.get("seconds"),
+                        "pg_dump_stream_s": {n: v.get("seconds") for n, v in sorted(dbs.items())},
+                        "note": "module_reported_s - streams = pg_restore --list pass over each file, the per-table "
+                                "row counts (and checksums) taken at dump time, catalog reads, manifest"},
+            "db_restore": {"wall_s": m2["seconds"], "module_process_s": r_life,
+                           "ansible_around_module_s": round(m2["seconds"] - r_life, 2) if r_life else None,
+                           "pg_restore_stream_s": {n: v.get("seconds") for n, v in sorted(restored.items())},
+                           "note": "module_process_s - streams = sha256 of every dump file before restoring, roles "
+                                   "(globals.sql), create database, markers, fixups, ANALYZE"},
+        }
+
+    def path_vendor(self, target):
+        old_c, new_c = self.container(self.old), self.container(target)
+        folder = os.path.join(self.work, "a")
+        os.makedirs(folder)
+        started = time.monotonic()
+        host_bytes, peak, peaks = 0, 0, {}
+        for db in DATABASES:
+            inside = "/tmp/%s.dump" % db
+            # The vendor's script runs pg_dump -U blackduck on the Hub's certificate login; the lab's socket login is
+            # peer, so the postgres OS user runs it as postgres. Default compression (-Fc), as the vendor's.
+            m = self.run("a-dump-" + db, ["docker", "exec", "-u", "postgres", old_c, "pg_dump", "-U", "postgres", "-Fc",
+                                          "-f", inside, db])
+            peaks = merge_peaks(peaks, m["peaks_mb"])
+            path = os.path.join(folder, "%s.dump" % db)
+            m = self.run("a-cp-" + db, ["docker", "cp", "%s:%s" % (old_c, inside), path])
+            peaks = merge_peaks(peaks, m["peaks_mb"])
+            size = os.path.getsize(path)
+            peak = max(peak, host_bytes + 2 * size)  # the copy in the container's /tmp and the one on the host
+            host_bytes += size
+            self.run("a-rm-" + db, ["docker", "exec", "-u", "postgres", old_c, "rm", "-f", inside])
+        dump_s = time.monotonic() - started
+        started = time.monotonic()
+        errors = []
+        for db in DATABASES:
+            m = self.run("a-restore-" + db, ["docker", "exec", "-i", "-u", "postgres", new_c, "pg_restore", "-U", "postgres",
+                                             "-Fc", "--verbose", "--clean", "--if-exists", "-d", db],
+                         stdin_path=os.path.join(folder, "%s.dump" % db), ok_codes=(0, 1))
+            peaks = merge_peaks(peaks, m["peaks_mb"])
+            errors += restore_errors(tail(m["err"], 200000))
+        restore_s = time.monotonic() - started
+        shutil.rmtree(folder, ignore_errors=True)
+        return self.raw_result(dump_s, restore_s, dump_s + restore_s, host_bytes, peak, peaks, errors, target,
+                               "pg_dump -Fc inside the old container to /tmp, docker cp, rm inside; pg_restore -Fc --verbose "
+                               "--clean --if-exists inside the new container, fed the file on stdin; databases one after "
+                               "the other. Left out: the vendor's guard query and its two reporting-job statements "
+                               "(milliseconds; without a restore marker db_verify would count their deletions as "
+                               "differences).")
+
+    def path_dir(self, target):
+        env = self.tcp_env()
+        pg_dump, pg_restore = self.host_tool("pg_dump"), self.host_tool("pg_restore")
+        folder = os.path.join(self.work, "b_dir")
+        os.makedirs(folder)
+        conn_old = ["-h", "127.0.0.1", "-p", str(self.old["pg_port"]), "-U", "blackduck"]
+        conn_new = ["-h", "127.0.0.1", "-p", str(target["pg_port"]), "-U", "blackduck"]
+        peaks, errors = {}, []
+        started = time.monotonic()
+        for db in DATABASES:
+            m = self.run("b-dir-dump-" + db, [pg_dump] + conn_old + ["-Fd", "-j", str(self.jobs), "-Z", "0", "-f",
+                                                                    os.path.join(folder, db), db], env=env)
+            peaks = merge_peaks(peaks, m["peaks_mb"])
+        dump_s = time.monotonic() - started
+        size = du_bytes(folder)
+        started = time.monotonic()
+        for db in DATABASES:
+            m = self.run("b-dir-restore-" + db, [pg_restore] + conn_new + ["-j", str(self.jobs), "-d", db,
+                                                                         os.path.join(folder, db)], env=env, ok_codes=(0, 1))
+            peaks = merge_peaks(peaks, m["peaks_mb"])
+            errors += restore_errors(tail(m["err"], 200000))
+        restore_s = time.monotonic() - started
+        shutil.rmtree(folder, ignore_errors=True)
+        return self.raw_result(dump_s, restore_s, dump_s + restore_s, size, size, peaks, errors, target,
+                               "host tools (PostgreSQL %s client) over TCP to the hubs' loopback ports as blackduck "
+                               "(password from a 0600 passfile); -j %d; databases one after the other"
+                               % (tool_major(pg_dump), self.jobs))
+
+    def path_stream(self, target, parallel):
+        old_c, new_c = self.container(self.old), self.container(target)
+        batches = [list(DATABASES)] if parallel else [[db] for db in DATABASES]
+        dump_s = restore_s = 0.0
+        peaks, errors = {}, []
+        started = time.monotonic()
+        for batch in batches:
+            d, r, p, e = self.pipelines(old_c, new_c, batch)
+            dump_s, restore_s = dump_s + d, restore_s + r
+            peaks = merge_peaks(peaks, p)
+            errors += e
+        total = time.monotonic() - started
+        return self.raw_result(dump_s, restore_s, total, 0, 0, peaks, errors, target,
+                               "docker exec old pg_dump -Fc -Z 0 | docker exec -i new pg_restore, no file; %s. dump_s and "
+                               "restore_s run at the same time (each is how long that side ran): total_s is the wall "
+                               "time" % ("the three databases at once" if parallel else "databases one after the other"))
+
+    def pipelines(self, old_c, new_c, dbs):
+        """Run one stream per database at the same time; return (dump seconds, restore seconds, peaks, errors),
+        the seconds being the longest of the batch."""
+        procs, files = [], []
+        started = time.monotonic()
+        for db in dbs:
+            out, err_dump, dummy = self.logfiles("stream-dump-" + db)
+            dummy, err_restore, dummy = self.logfiles("stream-restore-" + db)
+            fd, fr = open(err_dump, "wb"), open(err_restore, "wb")
+            files += [fd, fr]
+            dump = subprocess.Popen(["docker", "exec", "-u", "postgres", old_c, "pg_dump", "-U", "postgres", "-Fc", "-Z", "0",
+                                     db], stdout=subprocess.PIPE, stderr=fd, stdin=subprocess.DEVNULL)
+            restore = subprocess.Popen(["docker", "exec", "-i", "-u", "postgres", new_c, "pg_restore", "-U", "postgres",
+                                        "-d", db], stdin=dump.stdout, stdout=subprocess.DEVNULL, stderr=fr)
+            dump.stdout.close()  # pg_restore holds the pipe; pg_dump sees EPIPE if it stops
+            procs.append((db, dump, restore, err_dump, err_restore))
+        watch = procmem.TreeWatch([p.pid for dummy, a, b, dummy2, dummy3 in procs for p in (a, b)])
+        watch.start()
+        ends_dump, ends_restore, failures, errors = [], [], [], []
+        try:
+            for db, dump, restore, err_dump, err_restore in procs:
+                rc_d = dump.wait()
+                ends_dump.append(time.monotonic() - started)
+                rc_r = restore.wait()
+                ends_restore.append(time.monotonic() - started)
+                if rc_d != 0:
+                    failures.append("pg_dump %s exit %d: %s" % (db, rc_d, tail(err_dump)))
+                if rc_r not in (0, 1):
+                    failures.append("pg_restore %s exit %d: %s" % (db, rc_r, tail(err_restore)))
+                errors += restore_errors(tail(err_restore, 200000))
+        finally:
+            watch.stop()
+            for f in files:
+                f.close()
+        if failures:
+            raise BenchError("stream failed: %s" % " | ".join(failures))
+        return max(ends_dump), max(ends_restore), watch.peaks_mb(), errors
+
+    def raw_result(self, dump_s, restore_s, total_s, size, peak_disk, peaks, errors, target, how):
+        out = {"dump_s": round(dump_s, 3), "restore_s": round(restore_s, 3), "total_s": round(total_s, 3),
+               "bytes_on_disk": size, "peak_disk_bytes": peak_disk, "module_peak_mib": None, "ansible_peak_mib": None,
+               "host_tools_peak_mib": peaks, "how": how, "restore_errors": errors}
+        out["verify"] = self.verify(target)
+        return out
+
+    # ------------------------------------------------------------------------------------------------- playbook
+
+    def playbook(self, key, scale):
+        hub, deploy_s = self.deploy(key, version="old", scale=scale, full=True)
+        dump_root = os.path.join(self.work, key)
+        os.makedirs(dump_root)
+        inv = ansible_run.hub_inventory([hub], dump_root, **{hub["name"]: {"hub_remove_old_data": True}})
+        inv_path = os.path.join(self.work, key + "-inventory.json")
+        with open(inv_path, "w") as f:
+            json.dump(inv, f)
+        env = self.ansible_env({"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
+                                "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "all", "PROFILE_TASKS_SORT_ORDER": "none"})
+        m = self.run("playbook-" + key, [os.path.join(ansible_run.BIN, "ansible-playbook"), "-i", inv_path,
+                                         "blackduck.hub.upgrade_hub"], env=env, ok_codes=(0, 2, 4), timed=True)
+        with open(m["out"]) as f:
+            output = f.read()
+        tasks = profile_tasks(output)
+        steps = per_step(tasks)
+        state_path = os.path.join(dump_root, hub["name"], "state.json")
+        state = json.load(open(state_path)) if os.path.exists(state_path) else {}
+        done = sorted((v.get("number", 0), k) for k, v in state.get("steps", {}).items() if v.get("status") == "done")
+        verification = state.get("steps", {}).get("restore", {}).get("data", {}).get("verification", {})
+        passed = m["rc"] == 0 and len(done) == 11 and bool(verification) and all(
+            not v.get("differences") for v in verification.values())
+        dump_dir = os.path.join(dump_root, hub["name"], "dump")
+        size = du_bytes(dump_dir) if os.path.isdir(dump_dir) else 0
+        out = {
+            "scale": scale, "deploy_s": round(deploy_s, 1), "rc": m["rc"],
+            "dump_s": task_seconds(tasks, "Step 4 | Dump every database"),
+            "restore_s": task_seconds(tasks, "Step 7 | Restore the dump"),
+            "total_s": m["seconds"], "bytes_on_disk": size, "peak_disk_bytes": size,
+            "module_peak_mib": {k.split(":", 1)[1]: v for k, v in m["peaks_mb"].items() if k.startswith("module:")},
+            "ansible_peak_mib": m["peaks_mb"].get("ansible-playbook"),
+            "ansible_worker_peak_mib": m["peaks_mb"].get("ansible-worker"),
+            "time_v_max_rss_mib": m["time_v_max_rss_mb"], "tree_rss_peak_mib": m["tree_rss_peak_mb"],
+            "steps_s": steps, "steps_done": [k for dummy, k in done],
+            "verify": {"passed": passed, "mode": "exact at step 7 (before the Hub starts) and live at step 10, inside "
+                       "the playbook", "seconds": task_seconds(tasks, "Step 7 | Verify every table"),
+                       "databases": sorted(verification)},
+        }
+        if m["rc"] != 0:
+            out["verify"]["msg"] = tail(m["out"], 4000)
+        self.remove(key)
+        return out
+
+    # ------------------------------------------------------------------------------------------------------ run
+
+    def main(self):
+        ensure_gnu_time()
+        res = self.results
+        res["run"] = run_facts(self)
+        res["memory_method"] = MEMORY_METHOD
+        res["paths"] = {}
+        paths = [p for p in ORDER if p in self.args.paths]
+        if paths and paths[0] != "c" and "c" in paths:
+            paths.remove("c")
+            paths.insert(0, "c")
+        try:
+            if paths:
+                self.old, load_s = self.deploy("old", version="old", scale=self.scale, full=False)
+                res["data"] = data_facts(self.old, load_s, self.scale, self.seed)
+                res["run"]["versions"]["postgresql_old_server"] = res["data"].pop("server_version")
+                if "c" not in paths:
+                    paths.insert(0, "c")  # its manifest is what db_verify compares the other paths with
+                for key in paths:
+                    log("path %s: %s" % (key, PATHS[key]))
+                    target, dummy = self.deploy("new", version="new", load=False, full=False)
+                    res["run"]["versions"].setdefault("postgresql_new_server", labhub.psql(
+                        target, "SHOW server_version", db="postgres").strip())
+                    try:
+                        if key in ("c", "d"):
+                            out = self.path_modules(key, target, {} if key == "c" else FAST_DUMP,
+                                                    {} if key == "c" else FAST_RESTORE)
+                        elif key == "a":
+                            out = self.path_vendor(target)
+                        elif key == "b_dir":
+                            out = self.path_dir(target)
+                        else:
+                            out = self.path_stream(target, parallel=key == "b_par")
+                    except BenchError as exc:
+                        out = {"error": str(exc)}
+                        log("path %s failed: %s" % (key, exc))
+                    out["label"] = PATHS[key]
+                    res["paths"][key] = out
+                    log("path %s: %s" % (key, summary_line(out)))
+                    self.remove("new")
+                self.remove("old")
+            for key, scale, wanted in (("e", self.scale, self.args.playbook), ("tiny", 0, self.args.tiny)):
+                if not wanted:
+                    res["paths"][key] = {"label": PATHS[key], "skipped": self.args.skip_reason.get(key, "not asked for")}
+                    log("path %s skipped: %s" % (key, res["paths"][key]["skipped"]))
+                    continue
+                log("path %s: %s" % (key, PATHS[key]))
+                try:
+                    out = self.playbook(key, scale)
+                except (BenchError, labhub.LabError) as exc:
+                    out = {"error": str(exc)}
+                out["label"] = PATHS[key]
+                res["paths"][key] = out
+                log("path %s: %s" % (key, summary_line(out)))
+        finally:
+            self.cleanup()
+        res["run"]["finished"] = now_utc()
+        ratios(res)
+        res["targets"] = targets(res, self.scale)
+        return res
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+def merge_peaks(a, b):
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = max(out.get(k, 0), v)
+    return out
+
+
+def tool_major(path):
+    out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False).stdout
+    m = re.search(r"(\d+)(?:\.\d+)+", out)
+    return m.group(1) if m else "?"
+
+
+def now_utc():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+TASK_LINE = re.compile(r"^(.+?) -* ?(\d+\.\d+)s$")
+
+
+def profile_tasks(output):
+    """[(task name, seconds)] in the order they ran, from ansible.posix.profile_tasks' recap (sort order none)."""
+    tasks, recap = [], False
+    for line in output.splitlines():
+        if line.startswith("TASKS RECAP"):
+            recap = True
+            continue
+        if recap:
+            m = TASK_LINE.match(line.strip())
+            if m:
+                tasks.append((m.group(1).strip(), float(m.group(2))))
+    return tasks
+
+
+def per_step(tasks):
+    """Seconds per step: each task counts for the last 'Step N |' task before it (the orchestration role's tasks
+    have their own names); what comes before step 1 is 'setup', after step 11 'summary'."""
+    steps, current = {}, "setup"
+    for name, seconds in tasks:
+        m = re.search(r"Step (\d+) \|", name)
+        if m:
+            current = "step %s" % m.group(1)
+        elif current == "step 11" and not name.startswith("compose :") and "Step" not in name:
+            current = "summary"
+        steps[current] = round(steps.get(current, 0) + seconds, 2)
+    return steps
+
+
+def task_seconds(tasks, prefix):
+    found = [s for n, s in tasks if prefix in n]
+    return round(sum(found), 3) if found else None
+
+
+def run_facts(bench):
+    def cmd(argv):
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, check=False, timeout=30).stdout.strip()
+        except OSError:
+            return None
+
+    mem = {}
+    with open("/proc/meminfo") as f:
+        for line in f:
+            k, v = line.split(":", 1)
+            mem[k] = int(v.split()[0]) * 1024
+    cpu = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    docker_root = cmd(["docker", "info", "-f", "{{.DockerRootDir}}"]) or "/var/lib/docker"
+    disks = {}
+    for what, path in (("work", bench.work), ("docker", docker_root)):
+        df = cmd(["df", "-B1", "--output=source,fstype,size,avail,target", path]).splitlines()[-1].split()
+        disks[what] = {"path": path, "device": df[0], "fstype": df[1], "size_bytes": int(df[2]), "avail_bytes": int(df[3]),
+                       "mount": df[4]}
+    ansible_v = cmd([os.path.join(ansible_run.BIN, "ansible"), "--version"]).splitlines()[0]
+    with open(os.path.join(REPO, "galaxy.yml")) as f:
+        coll = re.search(r"^version:\s*(\S+)", f.read(), re.M).group(1)
+    return {
+        "started": now_utc(), "scale_mb": bench.scale, "seed": bench.seed, "raw_jobs": bench.jobs,
+        "command": "make bench SCALE=%s" % fmt_scale(bench.scale), "argv": sys.argv,
+        "order": [p for p in ORDER if p in bench.args.paths], "fast_settings": {"db_dump": FAST_DUMP, "db_restore": FAST_RESTORE},
+        "machine": {"nproc": os.cpu_count(), "cpu": cpu, "mem_total_bytes": mem.get("MemTotal"), "disks": disks,
+                    "kernel": platform.release()},
+        "versions": {"docker": cmd(["docker", "version", "-f", "{{.Server.Version}}"]),
+                     "compose": cmd(["docker", "compose", "version", "--short"]),
+                     "postgresql_host_client": cmd(["pg_dump", "--version"]),
+                     "ansible_core": ansible_v, "python": platform.python_version(), "collection": coll},
+    }
+
+
+def data_facts(hub, load_s, scale, seed):
+    sizes = {}
+    for db in DATABASES:
+        sizes[db] = int(labhub.psql(hub, "SELECT pg_database_size(current_database())", db=db).strip())
+    return {"deploy_and_load_s": round(load_s, 1), "scale_mb": scale, "seed": seed, "database_bytes": sizes,
+            "total_database_bytes": sum(sizes.values()),
+            "server_version": labhub.psql(hub, "SHOW server_version", db="postgres").strip()}
+
+
+def fmt_scale(s):
+    return ("%g" % s)
+
+
+def ratios(res):
+    b = {k: v["total_s"] for k, v in res["paths"].items() if k in B_PATHS and v.get("total_s")}
+    if not b:
+        res["fastest_b"] = None
+        return
+    fastest = min(b, key=b.get)
+    res["fastest_b"] = {"path": fastest, "total_s": b[fastest]}
+    for v in res["paths"].values():
+        if v.get("total_s"):
+            v["ratio_to_fastest_b"] = round(v["total_s"] / b[fastest], 2)
+
+
+def module_peak(path):
+    peaks = [v for v in (path or {}).get("module_peak_mib", None) and path["module_peak_mib"].values() or [] if v]
+    return max(peaks) if peaks else None
+
+
+FLAT_MIB = 10.0  # "flat": the module's peak grows by at most this much between the two scales
+
+
+def targets(res, scale):
+    p = res["paths"]
+    out = []
+
+    def add(name, goal, value, met, note=""):
+        out.append({"target": name, "goal": goal, "value": value, "met": met, "note": note})
+
+    fb = res.get("fastest_b")
+    c, a = p.get("c", {}), p.get("a", {})
+    if fb and c.get("total_s"):
+        add("(c) vs fastest (b)", "<= 1.10x", "%.2fx (%s s vs %s s, %s)" % (c["total_s"] / fb["total_s"], c["total_s"],
+                                                                          fb["total_s"], fb["path"]),
+            c["total_s"] <= 1.10 * fb["total_s"])
+    else:
+        add("(c) vs fastest (b)", "<= 1.10x", None, None, "not measured")
+    if a.get("total_s") and c.get("total_s"):
+        add("(c) vs (a)", ">= 3x faster", "%.2fx (%s s vs %s s)" % (a["total_s"] / c["total_s"], a["total_s"], c["total_s"]),
+            a["total_s"] >= 3 * c["total_s"])
+    else:
+        add("(c) vs (a)", ">= 3x faster", None, None, "not measured")
+    peaks = {k: module_peak(p.get(k)) for k in ("c", "d", "e")}
+    peaks = {k: v for k, v in peaks.items() if v}
+    if peaks:
+        worst = max(peaks.values())
+        add("module peak memory", "<= 100 MiB", "%.1f MiB (%s)" % (worst, ", ".join("%s %.1f" % kv for kv in sorted(peaks.items()))),
+            worst <= 100)
+    else:
+        add("module peak memory", "<= 100 MiB", None, None, "not measured")
+    tiny, at_scale = module_peak(p.get("tiny")), module_peak(p.get("c"))
+    if tiny and at_scale:
+        add("module peak memory flat", "+%g MiB at most from scale 0 to this scale" % FLAT_MIB,
+            "%.1f MiB at scale 0 (playbook), %.1f MiB at scale %s (c)" % (tiny, at_scale, fmt_scale(scale)),
+            at_scale - tiny <= FLAT_MIB,
+            "between SCALE=1000 and 4000: python tests/bench/bench.py compare <1000.json> <4000.json>")
+    else:
+        add("module peak memory flat", "+%g MiB at most" % FLAT_MIB, None, None, "needs (c) and the tiny playbook run")
+    t = p.get("tiny", {})
+    if t.get("total_s"):
+        add("playbook overhead on a tiny hub", "<= 60 s", "%.1f s (all eleven steps, scale 0)" % t["total_s"],
+            t["total_s"] <= 60 and t.get("rc") == 0)
+    else:
+        add("playbook overhead on a tiny hub", "<= 60 s", None, None, t.get("skipped") or t.get("error") or "not measured")
+    if scale < 1000:
+        for t_ in out:
+            t_["note"] = ("small-scale run: the issue sets these targets at SCALE=1000 and 4000. " + t_["note"]).strip()
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ reporting
+
+def mb(n):
+    return "-" if n is None else "%.1f" % (n / 1e6)
+
+
+def num(v, fmt="%.1f"):
+    return "-" if v is None else fmt % v
+
+
+def summary_line(out):
+    if out.get("error"):
+        return "FAILED: %s" % out["error"][:300]
+    if out.get("skipped"):
+        return "skipped: %s" % out["skipped"]
+    return "dump %s s, restore %s s, total %s s, verify %s" % (num(out.get("dump_s")), num(out.get("restore_s")),
+                                                               num(out.get("total_s")),
+                                                               "passed" if out.get("verify", {}).get("passed") else "FAILED")
+
+
+def table(res):
+    head = ("path", "dump s", "restore s", "total s", "x fastest b", "disk MB", "peak disk MB", "module MiB (dump/restore)",
+            "ansible MiB", "db_verify")
+    rows = []
+    for key in ORDER + ("e", "tiny"):
+        v = res["paths"].get(key)
+        if v is None:
+            continue
+        if v.get("error") or v.get("skipped"):
+            rows.append((v["label"], "FAILED: " + v["error"][:60] if v.get("error") else "skipped: " + v["skipped"][:60])
+                        + ("",) * (len(head) - 2))
+            continue
+        mp = v.get("module_peak_mib")
+        if mp:
+            mods = "%s/%s" % (num(mp.get("db_dump")), num(mp.get("db_restore")))
+        else:
+            mods = "- (host: %s)" % num(max(v.get("host_tools_peak_mib", {}).values() or [0]))
+        rows.append((v["label"], num(v.get("dump_s")), num(v.get("restore_s")), num(v.get("total_s")),
+                     num(v.get("ratio_to_fastest_b"), "%.2f"), mb(v.get("bytes_on_disk")), mb(v.get("peak_disk_bytes")), mods,
+                     num(v.get("ansible_peak_mib")), "passed" if v.get("verify", {}).get("passed") else "FAILED"))
+    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+    lines = ["  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+             for r in [head] + rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def report(res, path):
+    run = res["run"]
+    print()
+    print("blackduck.hub benchmark, SCALE=%s MB (%s), %s cores, %.1f GiB memory; PostgreSQL %s -> %s; %s" % (
+        fmt_scale(run["scale_mb"]), run["command"], run["machine"]["nproc"], run["machine"]["mem_total_bytes"] / 2 ** 30,
+        run["versions"].get("postgresql_old_server", "?"), run["versions"].get("postgresql_new_server", "?"),
+        run["versions"]["ansible_core"]))
+    if res.get("data"):
+        print("data: %s MB in the three databases (pg_database_size), loaded in %s s" % (
+            mb(res["data"]["total_database_bytes"]), res["data"]["deploy_and_load_s"]))
+    print()
+    print(table(res))
+    print()
+    print("stream paths: dump and restore run at the same time (total is the wall time). (b) raw -j N: N=%d. "
+          "(d) settings: db_dump %s, db_restore %s." % (run["raw_jobs"], FAST_DUMP, FAST_RESTORE))
+    t = res["paths"].get("tiny", {})
+    if t.get("steps_s"):
+        print("tiny hub, seconds per step: %s" % ", ".join("%s %.1f" % kv for kv in t["steps_s"].items()))
+    print()
+    print("TARGETS%s:" % (" (the issue sets them at SCALE=1000 and 4000; this is a small-scale run)"
+                          if run["scale_mb"] < 1000 else ""))
+    for t_ in res["targets"]:
+        state = "not measured" if t_["met"] is None else ("met" if t_["met"] else "MISSED")
+        print("  %-34s %-13s %-14s %s" % (t_["target"], t_["goal"], state.upper() if state == "MISSED" else state,
+                                           t_["value"] or t_["note"]))
+    missed = [t_["target"] for t_ in res["targets"] if t_["met"] is False]
+    print()
+    print("missed: %s" % (", ".join(missed) if missed else "none"))
+    failed = [k for k, v in res["paths"].items() if v.get("error") or (v.get("verify") and not v["verify"].get("passed"))]
+    if failed:
+        print("FAILED paths (error or db_verify): %s" % ", ".join(failed))
+    print("JSON: %s" % path)
+
+
+def compare(a_path, b_path):
+    """Module peak memory of two runs (say SCALE=1000 and 4000): flat when it grows by FLAT_MIB at most."""
+    a, b = json.load(open(a_path)), json.load(open(b_path))
+    ok = True
+    print("module peak memory, MiB: %s (SCALE=%s) -> %s (SCALE=%s)" % (a_path, a["run"]["scale_mb"], b_path, b["run"]["scale_mb"]))
+    for key in ("c", "d", "e"):
+        pa, pb = (a["paths"].get(key) or {}).get("module_peak_mib") or {}, (b["paths"].get(key) or {}).get("module_peak_mib") or {}
+        for mod in sorted(set(pa) | set(pb)):
+            va, vb = pa.get(mod), pb.get(mod)
+            if va is None or vb is None:
+                continue
+            flat = vb - va <= FLAT_MIB and max(va, vb) <= 100
+            ok = ok and flat
+            print("  %-5s %-11s %7.1f %7.1f  %s" % (key, mod, va, vb, "flat" if flat else "NOT FLAT (or over 100 MiB)"))
+    print("flat and within 100 MiB: %s" % ("yes" if ok else "NO"))
+    return 0 if ok else 1
+
+
+def parse(argv):
+    if argv and argv[0] == "compare":
+        ap = argparse.ArgumentParser(prog="bench.py compare")
+        ap.add_argument("cmd")
+        ap.add_argument("a")
+        ap.add_argument("b")
+        return ap.parse_args(argv)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", type=float, default=float(os.environ.get("SCALE", 100)), help="MB of Hub-like data (default 100)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--jobs", type=int, default=0, help="N for the raw pg_dump/pg_restore -j (default: cores, at least 2)")
+    ap.add_argument("--paths", default=",".join(ORDER), help="which of %s (default all; c always runs: its manifest is "
+                                                             "the reference for db_verify)" % ",".join(ORDER))
+    ap.add_argument("--no-playbook", action="store_true", help="leave out (e) at SCALE (recorded as skipped)")
+    ap.add_argument("--no-tiny", action="store_true", help="leave out the playbook on a tiny hub (recorded as skipped)")
+    ap.add_argument("--prefix", default="bench-", help="prefix of the lab hubs' names (must start with bench-)")
+    ap.add_argument("--out", default=os.environ.get("BENCH_OUT"), help="JSON file (default BENCH_OUT, else "
+                                                                       "tests/bench/results/<time>-scale<N>.json)")
+    a = ap.parse_args(argv)
+    a.cmd = "run"
+    a.paths = [p.strip() for p in a.paths.split(",") if p.strip()]
+    unknown = [p for p in a.paths if p not in ORDER]
+    if unknown:
+        ap.error("unknown path %s (choose from %s)" % (", ".join(unknown), ", ".join(ORDER)))
+    if not a.prefix.startswith("bench-"):
+        ap.error("--prefix must start with bench-")
+    a.playbook, a.tiny = not a.no_playbook, not a.no_tiny
+    a.skip_reason = {"e": "--no-playbook given", "tiny": "--no-tiny given"}
+    return a
+
+
+def main(argv=None):
+    args = parse(sys.argv[1:] if argv is None else argv)
+    if args.cmd == "compare":
+        return compare(args.a, args.b)
+    out = args.out or os.path.join(HERE, "results", "%s-scale%s.json" % (time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
+                                                                         fmt_scale(args.scale)))
+    bench = Bench(args)
+    res = bench.main()
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(res, f, indent=2, sort_keys=True, default=str)
+    report(res, out)
+    bad = [k for k, v in res["paths"].items() if v.get("error") or (v.get("verify") and not v["verify"].get("passed"))]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
