@@ -373,8 +373,8 @@ def external_server(name, version, port):
     run(["docker", "run", "-d", "--name", "bdlab-ext-%s" % name, "--label", "org.bdlab.external=%s" % name,
          "--network", "host", "-e", "HUB_POSTGRES_LISTEN=%s" % EXTERNAL_ADDRESS, "-e", "PGPORT=%d" % port,
          "blackducksoftware/hub-postgres:%s" % version])
-    wait("the external server %s" % name, lambda: run(["docker", "exec", "-u", "postgres", "bdlab-ext-%s" % name, "psql",
-                                                        "-X", "-A", "-t", "-c", "SELECT 1"], check=False).strip() == "1")
+    ready = ["docker", "exec", "-u", "postgres", "bdlab-ext-%s" % name, "psql", "-X", "-A", "-t", "-c", "SELECT 1"]
+    wait("the external server %s" % name, lambda: run(ready, check=False).strip() == "1")
     return {"host": EXTERNAL_ADDRESS, "port": port, "container": "bdlab-ext-%s" % name}
 
 

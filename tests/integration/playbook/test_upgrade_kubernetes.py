@@ -29,6 +29,10 @@ def deployments(hub):
                   for d in out["items"])
 
 
+def pods(hub, selector):
+    return json.loads(labhub.kubectl(hub, "get", "pods", "-l", selector, "-o", "json"))["items"]
+
+
 def pg_version(path):
     with open(os.path.join(path, "PG_VERSION")) as f:
         return f.read().strip()
@@ -42,8 +46,7 @@ def test_kubernetes_end_to_end(lab_hubs, tmp_path):
 
     # check mode changes nothing
     labhub.kubectl(hub, "scale", "deployment", "webapp", "--replicas=0")
-    labhub.wait("the webapp pod to go", lambda: not json.loads(labhub.kubectl(hub, "get", "pods", "-l", "app=webapp",
-                                                                             "-o", "json"))["items"], timeout=90)
+    labhub.wait("the webapp pod to go", lambda: not pods(hub, "app=webapp"), timeout=90)
     before = deployments(hub), dbcheck.fingerprint(hub)
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root), "--check")
     assert rc == 0 and recap["pb-k8s"]["changed"] == 0, out
