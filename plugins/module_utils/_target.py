@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import json
 import os
 import shutil
@@ -286,6 +287,17 @@ class TcpTarget(_Target):
 
     def tool_argv(self, tool, args, stdin=False, conn=True):
         return [self.tool(tool)] + (self.conn_args() if conn else []) + list(args)
+
+
+@contextlib.contextmanager
+def target_session(params, wait_timeout):
+    """The module's target, ready to answer queries; its temporary files (passfile) removed afterwards."""
+    target = make_target(params)
+    try:
+        wait_ready(target, wait_timeout)
+        yield target
+    finally:
+        target.cleanup()
 
 
 def tool_version(target, tool):

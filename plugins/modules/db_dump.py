@@ -198,7 +198,7 @@ from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError
 from ansible_collections.blackduck.hub.plugins.module_utils._target import (
-    TargetError, connection_argument_spec, make_target, wait_ready)
+    TargetError, connection_argument_spec, target_session)
 
 
 def main():
@@ -221,60 +221,55 @@ def main():
     p = module.params
     dump_dir = p["dump_dir"]
     result = dict(changed=False, dump_dir=dump_dir, removed_partial=[])
-    target = None
     try:
-        target = make_target(p["connection"])
-        wait_ready(target, p["wait_timeout"])
-        server = inventory.server_version(target)
-        dbs = inventory.databases(target)
-        missing = [d for d in p["databases"] if d not in dbs]
-        if missing:
-            module.fail_json(msg="database %s not found on %s (it has: %s). Check the databases option and that this "
-                                 "is the Hub's database server." % (", ".join(missing), target.describe(),
-                                                                    ", ".join(sorted(dbs)) or "none"), **result)
-        names = list(p["databases"])
-        fp = dump.fingerprint(server, dbs, names)
+        with target_session(p["connection"], p["wait_timeout"]) as target:
+            server = inventory.server_version(target)
+            dbs = inventory.databases(target)
+            missing = [d for d in p["databases"] if d not in dbs]
+            if missing:
+                module.fail_json(msg="database %s not found on %s (it has: %s). Check the databases option and that this "
+                                     "is the Hub's database server." % (", ".join(missing), target.describe(),
+                                                                        ", ".join(sorted(dbs)) or "none"), **result)
+            names = list(p["databases"])
+            fp = dump.fingerprint(server, dbs, names)
 
-        existing = manifest.load(dump_dir)
-        if existing and not p["force"]:
-            problems = dump.verify_files(dump_dir, existing)
-            if problems:
-                module.fail_json(msg="%s holds a complete dump whose files no longer match its manifest: %s. It is "
-                                     "kept as it is; use another dump_dir, or force=true to replace it."
-                                 % (dump_dir, "; ".join(problems)), **result)
-            if sorted(existing.get("databases", {})) != sorted(names) or not dump.same_source(existing["fingerprint"], fp):
-                module.fail_json(msg="%s already holds a complete dump of another source or of different data (dump %s "
-                                     "of %s, taken %s). It is never overwritten: use another dump_dir, or force=true "
-                                     "to replace it." % (dump_dir, existing["dump_id"],
-                                                         existing["source"].get("where"), existing["created"]), **result)
-            result.update(dump.summary(existing), manifest=manifest.manifest_path(dump_dir),
-                          reason="a complete dump of this source is already in %s and its files match the manifest"
-                          % dump_dir)
+            existing = manifest.load(dump_dir)
+            if existing and not p["force"]:
+                problems = dump.verify_files(dump_dir, existing)
+                if problems:
+                    module.fail_json(msg="%s holds a complete dump whose files no longer match its manifest: %s. It is "
+                                         "kept as it is; use another dump_dir, or force=true to replace it."
+                                     % (dump_dir, "; ".join(problems)), **result)
+                if sorted(existing.get("databases", {})) != sorted(names) or not dump.same_source(existing["fingerprint"], fp):
+                    module.fail_json(msg="%s already holds a complete dump of another source or of different data (dump %s "
+                                         "of %s, taken %s). It is never overwritten: use another dump_dir, or force=true "
+                                         "to replace it." % (dump_dir, existing["dump_id"],
+                                                             existing["source"].get("where"), existing["created"]), **result)
+                result.update(dump.summary(existing), manifest=manifest.manifest_path(dump_dir),
+                              reason="a complete dump of this source is already in %s and its files match the manifest"
+                              % dump_dir)
+                module.exit_json(**result)
+
+            leftovers = dump.partial_leftovers(dump_dir)
+            if module.check_mode:
+                result.update(changed=True, databases={n: {"size_bytes": dbs[n]["size_bytes"]} for n in names},
+                              removed_partial=leftovers,
+                              msg="would dump %s (%s) from %s into %s" % (
+                                  ", ".join(names), dump.human(sum(dbs[n]["size_bytes"] for n in names)),
+                                  target.describe(), dump_dir))
+                module.exit_json(**result)
+
+            dump.check_quiet(target, names, p["allow_active_sessions"])
+            old_files = [manifest.MANIFEST] + [dump.dump_file(n) for n in names] + [dump.GLOBALS_FILE]
+            if existing and p["force"]:
+                os.unlink(manifest.manifest_path(dump_dir))  # no manifest: the dump is incomplete until rewritten
+            result["removed_partial"] = dump.remove_partial(dump_dir, old_files) if os.path.isdir(dump_dir) else []
+            params = dict(p, databases=names, _server=server, _dbs=dbs, _no_role_passwords=p["no_role_passwords"])
+            data = dump.run_dump(target, params, module.log)
+            result.update(dump.summary(data), changed=True, manifest=manifest.manifest_path(dump_dir))
             module.exit_json(**result)
-
-        leftovers = dump.partial_leftovers(dump_dir)
-        if module.check_mode:
-            result.update(changed=True, databases={n: {"size_bytes": dbs[n]["size_bytes"]} for n in names},
-                          removed_partial=leftovers,
-                          msg="would dump %s (%s) from %s into %s" % (
-                              ", ".join(names), dump.human(sum(dbs[n]["size_bytes"] for n in names)),
-                              target.describe(), dump_dir))
-            module.exit_json(**result)
-
-        dump.check_quiet(target, names, p["allow_active_sessions"])
-        old_files = [manifest.MANIFEST] + [dump.dump_file(n) for n in names] + [dump.GLOBALS_FILE]
-        if existing and p["force"]:
-            os.unlink(manifest.manifest_path(dump_dir))  # no manifest: the dump is incomplete until rewritten
-        result["removed_partial"] = dump.remove_partial(dump_dir, old_files) if os.path.isdir(dump_dir) else []
-        params = dict(p, databases=names, _server=server, _dbs=dbs, _no_role_passwords=p["no_role_passwords"])
-        data = dump.run_dump(target, params, module.log)
-        result.update(dump.summary(data), changed=True, manifest=manifest.manifest_path(dump_dir))
-        module.exit_json(**result)
     except (TargetError, CommandError, dump.DumpError, ValueError) as exc:
         module.fail_json(msg=str(exc), **result)
-    finally:
-        if target is not None:
-            target.cleanup()
 
 
 if __name__ == "__main__":

@@ -163,7 +163,7 @@ from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as 
 from ansible_collections.blackduck.hub.plugins.module_utils import _restore as restore
 from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError
 from ansible_collections.blackduck.hub.plugins.module_utils._target import (
-    TargetError, connection_argument_spec, make_target, wait_ready)
+    TargetError, connection_argument_spec, target_session)
 
 
 def main():
@@ -184,7 +184,6 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     result = dict(changed=False, dump_id=None)
-    target = None
     try:
         data = manifest.load(p["dump_dir"])
         if data is None:
@@ -197,32 +196,28 @@ def main():
             module.fail_json(msg="database %s is not in the dump (it has: %s)" % (
                 ", ".join(unknown), ", ".join(sorted(data["databases"]))), **result)
         restore.check_files(p["dump_dir"], data)
-        target = make_target(p["connection"])
-        wait_ready(target, p["wait_timeout"])
-        server = inventory.server_version(target)
-        result["target"] = dict(target.identity(), server_version=server["version"], server_major=server["major"])
-        todo, done, ours, replace, live = restore.plan(target, data, names, p["force"], p["replace_empty_hub"],
-                                                       p["hub_data_tables"])
-        result.update(already_restored=done, restored={}, created=[], warnings_ignored=[], replaced_empty_hub=replace)
-        if not todo:
-            result["msg"] = "the target already holds dump %s" % data["dump_id"]
+        with target_session(p["connection"], p["wait_timeout"]) as target:
+            server = inventory.server_version(target)
+            result["target"] = dict(target.identity(), server_version=server["version"], server_major=server["major"])
+            todo, done, ours, replace, live = restore.plan(target, data, names, p["force"], p["replace_empty_hub"],
+                                                           p["hub_data_tables"])
+            result.update(already_restored=done, restored={}, created=[], warnings_ignored=[], replaced_empty_hub=replace)
+            if not todo:
+                result["msg"] = "the target already holds dump %s" % data["dump_id"]
+                module.exit_json(**result)
+            if module.check_mode:
+                result.update(changed=True, msg="would restore %s from %s into %s%s" % (
+                    ", ".join(todo), p["dump_dir"], target.describe(),
+                    " (replacing the empty Hub's %s)" % ", ".join(replace) if replace else ""))
+                module.exit_json(**result)
+            res = restore.run_restore(target, p["dump_dir"], data, todo, live, dict(p, _ours=ours, _replace=replace),
+                                      module.log)
+            for w in res["warnings"]:
+                module.warn(w)
+            result.update(changed=True, restored=res["databases"], created=res["created"], warnings_ignored=res["warnings"])
             module.exit_json(**result)
-        if module.check_mode:
-            result.update(changed=True, msg="would restore %s from %s into %s%s" % (
-                ", ".join(todo), p["dump_dir"], target.describe(),
-                " (replacing the empty Hub's %s)" % ", ".join(replace) if replace else ""))
-            module.exit_json(**result)
-        res = restore.run_restore(target, p["dump_dir"], data, todo, live, dict(p, _ours=ours, _replace=replace),
-                                  module.log)
-        for w in res["warnings"]:
-            module.warn(w)
-        result.update(changed=True, restored=res["databases"], created=res["created"], warnings_ignored=res["warnings"])
-        module.exit_json(**result)
     except (TargetError, CommandError, restore.RestoreError, ValueError) as exc:
         module.fail_json(msg=str(exc), **result)
-    finally:
-        if target is not None:
-            target.cleanup()
 
 
 if __name__ == "__main__":

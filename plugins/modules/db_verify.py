@@ -153,7 +153,7 @@ from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError
 from ansible_collections.blackduck.hub.plugins.module_utils._target import (
-    TargetError, connection_argument_spec, make_target, wait_ready)
+    TargetError, connection_argument_spec, target_session)
 
 
 def verify(target, data, p):
@@ -210,51 +210,46 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     result = dict(changed=False, verified=False, differences=[])
-    target = None
     try:
-        target = make_target(p["connection"])
-        wait_ready(target, p["wait_timeout"])
-        server = inventory.server_version(target)
-        result["server"] = server
-        if p["require_major"] and server["major"] != p["require_major"]:
-            module.fail_json(msg="the server at %s runs PostgreSQL %s; PostgreSQL %s is required (a Hub 4.2 external "
-                                 "database must be 9.6). Point the Hub at a %s server; nothing was changed."
-                             % (target.describe(), server["version"], p["require_major"], p["require_major"]), **result)
-        if p["require_create"]:
-            rights = inventory.role_rights(target)
-            result["role"] = rights
-            if not (rights["superuser"] or (rights["createdb"] and rights["createrole"])):
-                module.fail_json(msg="the role %s on %s may not create databases and roles (CREATEDB %s, CREATEROLE %s): "
-                                     "a restore needs both. Grant them (ALTER ROLE %s CREATEDB CREATEROLE) or connect "
-                                     "as another role; nothing was changed." % (
-                                         rights["name"], target.describe(), rights["createdb"], rights["createrole"],
-                                         rights["name"]), **result)
-        if p["require_no_hub_data"]:
-            tables = inventory.hub_table_count(target)
-            result["hub_tables"] = tables
-            if tables:
-                module.fail_json(msg="the server at %s already holds Hub data (%d tables in schema st of bds_hub): it "
-                                     "cannot be the target of a migration. Use an empty server; nothing was changed."
-                                 % (target.describe(), tables), **result)
-        if p["dump_dir"]:
-            data = manifest.load(p["dump_dir"])
-            if data is None:
-                module.fail_json(msg="no complete dump in %s (no manifest.json) to compare with" % p["dump_dir"], **result)
-            result["dump_id"] = data["dump_id"]
-            result["databases"], result["differences"] = verify(target, data, p)
-        result["verified"] = not result["differences"]
-        if result["differences"] and p["fail_on_mismatch"]:
-            first = result["differences"][:5]
-            module.fail_json(msg="the database differs from the dump in %d place(s), first: %s" % (
-                len(result["differences"]), "; ".join("%s %s %s (expected %s, found %s)" % (
-                    d.get("database", ""), d["object"], d["detail"], d["expected"], d["actual"]) for d in first)),
-                **result)
-        module.exit_json(**result)
+        with target_session(p["connection"], p["wait_timeout"]) as target:
+            server = inventory.server_version(target)
+            result["server"] = server
+            if p["require_major"] and server["major"] != p["require_major"]:
+                module.fail_json(msg="the server at %s runs PostgreSQL %s; PostgreSQL %s is required (a Hub 4.2 external "
+                                     "database must be 9.6). Point the Hub at a %s server; nothing was changed."
+                                 % (target.describe(), server["version"], p["require_major"], p["require_major"]), **result)
+            if p["require_create"]:
+                rights = inventory.role_rights(target)
+                result["role"] = rights
+                if not (rights["superuser"] or (rights["createdb"] and rights["createrole"])):
+                    module.fail_json(msg="the role %s on %s may not create databases and roles (CREATEDB %s, CREATEROLE %s): "
+                                         "a restore needs both. Grant them (ALTER ROLE %s CREATEDB CREATEROLE) or connect "
+                                         "as another role; nothing was changed." % (
+                                             rights["name"], target.describe(), rights["createdb"], rights["createrole"],
+                                             rights["name"]), **result)
+            if p["require_no_hub_data"]:
+                tables = inventory.hub_table_count(target)
+                result["hub_tables"] = tables
+                if tables:
+                    module.fail_json(msg="the server at %s already holds Hub data (%d tables in schema st of bds_hub): it "
+                                         "cannot be the target of a migration. Use an empty server; nothing was changed."
+                                     % (target.describe(), tables), **result)
+            if p["dump_dir"]:
+                data = manifest.load(p["dump_dir"])
+                if data is None:
+                    module.fail_json(msg="no complete dump in %s (no manifest.json) to compare with" % p["dump_dir"], **result)
+                result["dump_id"] = data["dump_id"]
+                result["databases"], result["differences"] = verify(target, data, p)
+            result["verified"] = not result["differences"]
+            if result["differences"] and p["fail_on_mismatch"]:
+                first = result["differences"][:5]
+                module.fail_json(msg="the database differs from the dump in %d place(s), first: %s" % (
+                    len(result["differences"]), "; ".join("%s %s %s (expected %s, found %s)" % (
+                        d.get("database", ""), d["object"], d["detail"], d["expected"], d["actual"]) for d in first)),
+                    **result)
+            module.exit_json(**result)
     except (TargetError, CommandError, ValueError) as exc:
         module.fail_json(msg=str(exc), **result)
-    finally:
-        if target is not None:
-            target.cleanup()
 
 
 if __name__ == "__main__":

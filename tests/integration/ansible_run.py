@@ -88,3 +88,9 @@ def playbook(inventory, *args, name="blackduck.hub.upgrade_hub", env=None, tmpdi
             host, counters = line.split(" : ", 1)
             recap[host.strip()] = {k: int(v) for k, v in (c.split("=") for c in counters.split())}
     return proc.returncode, out, recap
+
+
+def state(dump_root, name):
+    """The upgrade role's state file of one hub (hub_dump_dir = dump_root/name, as hub_inventory sets it)."""
+    with open(os.path.join(dump_root, name, "state.json")) as f:
+        return json.load(f)

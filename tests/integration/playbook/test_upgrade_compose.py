@@ -26,9 +26,7 @@ pytestmark = pytest.mark.usefixtures("docker_lab")
 SCALE = 2.0
 
 
-def state(dump_root, name):
-    with open(os.path.join(dump_root, name, "state.json")) as f:
-        return json.load(f)
+state = ansible_run.state
 
 
 def volumes(project):

@@ -6,7 +6,6 @@ The target is a separate PostgreSQL container of the newer major (the lab's stan
 3) A target that already holds Hub data is refused.
 4) A wrong admin password gives a clear error and leaves no secret in the output.
 """
-import json
 import os
 import time
 
@@ -20,9 +19,7 @@ import labhub
 pytestmark = pytest.mark.usefixtures("docker_lab")
 
 
-def state(dump_root, name):
-    with open(os.path.join(dump_root, name, "state.json")) as f:
-        return json.load(f)
+state = ansible_run.state
 
 
 def containers(hub):

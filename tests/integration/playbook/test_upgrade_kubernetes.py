@@ -18,9 +18,7 @@ import labhub
 pytestmark = pytest.mark.usefixtures("docker_lab", "k8s_lab")
 
 
-def state(dump_root, name):
-    with open(os.path.join(dump_root, name, "state.json")) as f:
-        return json.load(f)
+state = ansible_run.state
 
 
 def deployments(hub):

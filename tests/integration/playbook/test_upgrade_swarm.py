@@ -4,8 +4,6 @@ End to end with verification, rerun changes nothing, old-volume removal only on 
 nothing, an upgrade after the new version was started without migrating, and one Compose hub with one Swarm hub
 in the same run.
 """
-import json
-import os
 
 import pytest
 
@@ -17,9 +15,7 @@ import labhub
 pytestmark = pytest.mark.usefixtures("docker_lab")
 
 
-def state(dump_root, name):
-    with open(os.path.join(dump_root, name, "state.json")) as f:
-        return json.load(f)
+state = ansible_run.state
 
 
 def stack_volumes(stack):
