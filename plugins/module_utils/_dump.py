@@ -15,8 +15,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import json
 import os
+import shutil
 import threading
 import time
 import uuid
@@ -25,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
-    ArgFormat, build_argv, human, sha256_file, stream_from_file, stream_to_file)
+    ArgFormat, build_argv, human, run, sha256_file, stream_from_file, stream_to_file)
 from ansible_collections.blackduck.hub.plugins.module_utils._target import tool_version
 
 DEFAULT_DATABASES = ["bds_hub", "bds_hub_report", "bdio"]
@@ -34,6 +36,8 @@ PROGRESS_FILE = "progress.json"
 
 PG_DUMP_FORMATS = {
     "format": ArgFormat("opt", "--format"),
+    "jobs": ArgFormat("opt", "--jobs"),
+    "file": ArgFormat("opt", "--file"),
     "compress": ArgFormat("opt", "--compress"),
     "dbname": ArgFormat("eq", "--dbname"),
 }
@@ -43,8 +47,8 @@ class DumpError(Exception):
     pass
 
 
-def dump_file(database):
-    return "%s.dump" % database
+def dump_file(database, fmt="custom"):
+    return "%s.%s" % (database, "dir" if fmt == "directory" else "dump")
 
 
 def compress_arg(compression, level, tool_major):
@@ -59,8 +63,42 @@ def compress_arg(compression, level, tool_major):
     return "%s:%d" % (compression, level) if level is not None else compression
 
 
-def pg_dump_argv_tail(database, compress):
-    return build_argv([], PG_DUMP_FORMATS, {"format": "custom", "compress": compress, "dbname": database})
+def pg_dump_argv_tail(database, compress, fmt="custom", jobs=None, path=None):
+    values = {"format": fmt, "compress": compress, "dbname": database}
+    if fmt == "directory":
+        values.update(jobs=jobs, file=path)
+    return build_argv([], PG_DUMP_FORMATS, values)
+
+
+def directory_files(path):
+    """{relative name: {bytes, sha256}} of every file in a directory-format dump."""
+    files = {}
+    for name in sorted(os.listdir(path)):
+        full = os.path.join(path, name)
+        os.chmod(full, 0o600)
+        files[name] = {"bytes": os.path.getsize(full), "sha256": sha256_file(full)}
+    os.chmod(path, 0o700)
+    return files
+
+
+def dump_directory(target, dump_dir, name, jobs, compress, progress):
+    """pg_dump --format directory --jobs N on the managed host (tcp): the tool writes the files itself."""
+    path = os.path.join(dump_dir, dump_file(name, "directory"))
+    partial = path + ".partial"
+    if os.path.isdir(partial):
+        shutil.rmtree(partial)
+    started = time.monotonic()
+    rc, dummy, err = run(target.tool_argv("pg_dump", pg_dump_argv_tail(name, compress, "directory", jobs, partial)),
+                         env=target.env)
+    if rc != 0:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise DumpError("pg_dump of %s failed (exit %d): %s" % (name, rc, err.strip()[-2000:]))
+    os.rename(partial, path)
+    files = directory_files(path)
+    total = sum(f["bytes"] for f in files.values())
+    progress.update(dump_file(name, "directory"), total, 0)
+    digest = hashlib.sha256("".join("%s %s\n" % (n, f["sha256"]) for n, f in sorted(files.items())).encode()).hexdigest()
+    return {"bytes": total, "sha256": digest, "files": files, "seconds": round(time.monotonic() - started, 3)}
 
 
 def tool_major(version_text):
@@ -152,7 +190,11 @@ def remove_partial(dump_dir, names):
     """Remove what an interrupted run left: partial files, and complete-looking files of a dump without manifest."""
     removed = []
     for f in sorted(set(partial_leftovers(dump_dir)) | set(n for n in names if os.path.exists(os.path.join(dump_dir, n)))):
-        os.unlink(os.path.join(dump_dir, f))
+        path = os.path.join(dump_dir, f)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
         removed.append(f)
     return removed
 
@@ -168,8 +210,12 @@ def dump_one(target, dump_dir, name, argv, progress, interval):
 
 def restore_list(target, path):
     """pg_restore --list over the file (streamed to the tool next to the server): number of TOC entries."""
-    argv = target.tool_argv("pg_restore", ["--list"], stdin=True, conn=False)
-    res = stream_from_file(argv, path, env=target.env)
+    if os.path.isdir(path):  # a directory-format dump, on the managed host: the host's pg_restore reads it
+        rc, out, err = run(target.tool_argv("pg_restore", ["--list", path], conn=False), env=target.env)
+        res = {"rc": rc, "stdout": out, "stderr": err}
+    else:
+        argv = target.tool_argv("pg_restore", ["--list"], stdin=True, conn=False)
+        res = stream_from_file(argv, path, env=target.env)
     if res["rc"] != 0:
         raise DumpError("pg_restore --list cannot read %s: %s. The dump is not usable; it was not kept."
                         % (os.path.basename(path), res["stderr"].strip()[-1000:]))
@@ -197,16 +243,25 @@ def run_dump(target, params, log):
         res = dump_one(target, dump_dir, GLOBALS_FILE, argv, progress, interval)
         files[GLOBALS_FILE] = res
 
+    fmt = params.get("format") or "custom"
+    if fmt == "directory" and target.kind != "tcp":
+        raise DumpError("the directory format needs connection.type tcp: its files are written by pg_dump itself, on "
+                        "the managed host, and cannot be streamed out of a container or pod. Use format custom there.")
+
     def one(name):
-        argv = target.tool_argv("pg_dump", pg_dump_argv_tail(name, compress))
-        res = dump_one(target, dump_dir, dump_file(name), argv, progress, interval)
-        res["toc_entries"] = restore_list(target, os.path.join(dump_dir, dump_file(name)))
+        if fmt == "directory":
+            res = dump_directory(target, dump_dir, name, jobs, compress, progress)
+        else:
+            argv = target.tool_argv("pg_dump", pg_dump_argv_tail(name, compress))
+            res = dump_one(target, dump_dir, dump_file(name), argv, progress, interval)
+        res["toc_entries"] = restore_list(target, os.path.join(dump_dir, dump_file(name, fmt)))
         inv = inventory.database_inventory(target, name, checksums=params["checksums"] == "full",
                                            fixups=inventory.FIXUPS.get(name))
         return name, res, inv
 
     results = {}
-    with ThreadPoolExecutor(max_workers=min(jobs, len(names)) or 1) as pool:
+    # custom format: the databases are dumped jobs at a time; directory format: one at a time, each with jobs workers
+    with ThreadPoolExecutor(max_workers=1 if fmt == "directory" else (min(jobs, len(names)) or 1)) as pool:
         for name, res, inv in pool.map(one, names):
             results[name] = (res, inv)
 
@@ -219,7 +274,7 @@ def run_dump(target, params, log):
                        server_major=server["major"]),
         "fingerprint": fingerprint(server, dbs, names),
         "tools": versions,
-        "options": {"format": "custom", "compression": params["compression"], "compress_arg": compress,
+        "options": {"format": fmt, "compression": params["compression"], "compress_arg": compress,
                     "jobs": jobs, "checksums": params["checksums"]},
         "roles": inventory.roles(target),
         "superusers": inventory.superusers(target),
@@ -230,9 +285,12 @@ def run_dump(target, params, log):
         data["globals"] = {"file": GLOBALS_FILE, "bytes": g["bytes"], "sha256": g["sha256"], "seconds": g["seconds"]}
     for name in names:
         res, inv = results[name]
-        entry = {"file": dump_file(name), "bytes": res["bytes"], "sha256": res["sha256"], "seconds": res["seconds"],
+        entry = {"file": dump_file(name, fmt), "format": fmt, "bytes": res["bytes"], "sha256": res["sha256"],
+                 "seconds": res["seconds"],
                  "toc_entries": res["toc_entries"], "owner": dbs[name]["owner"], "encoding": dbs[name]["encoding"],
                  "collate": dbs[name]["collate"], "ctype": dbs[name]["ctype"], "size_bytes": dbs[name]["size_bytes"]}
+        if fmt == "directory":
+            entry["files"] = res["files"]
         entry.update(inv)
         data["databases"][name] = entry
     manifest.write(dump_dir, data)

@@ -60,7 +60,11 @@ def files_of(data):
         out.append((g["file"], g["bytes"], g["sha256"]))
     for db in sorted(data.get("databases", {})):
         d = data["databases"][db]
-        out.append((d["file"], d["bytes"], d["sha256"]))
+        if d.get("format") == "directory":  # one entry per file of the directory
+            for rel, f in sorted(d["files"].items()):
+                out.append((d["file"] + "/" + rel, f["bytes"], f["sha256"]))
+        else:
+            out.append((d["file"], d["bytes"], d["sha256"]))
     return out
 
 

@@ -21,6 +21,7 @@ from ansible_collections.blackduck.hub.plugins.module_utils._dump import verify_
 
 PG_RESTORE_FORMATS = {
     "dbname": ArgFormat("eq", "--dbname"),
+    "jobs": ArgFormat("opt", "--jobs"),
     "clean": ArgFormat("fixed", items=["--clean", "--if-exists"]),
     "exit_on_error": ArgFormat("flag", "--exit-on-error"),
 }
@@ -142,11 +143,23 @@ def create_database(target, name, entry, live):
     return True
 
 
-def restore_database(target, dump_dir, name, entry, clean, extra_allowed, progress=None):
+def restore_database(target, dump_dir, name, entry, clean, extra_allowed, progress=None, jobs=1):
     path = os.path.join(dump_dir, entry["file"])
-    argv = target.tool_argv("pg_restore", build_argv([], PG_RESTORE_FORMATS, {"dbname": name, "clean": clean}),
-                            stdin=True)
-    res = stream_from_file(argv, path, env=target.env, progress=progress)
+    if entry.get("format") == "directory":
+        # a directory on the managed host: the host's pg_restore reads it, jobs workers at a time (tcp only)
+        if target.kind != "tcp":
+            raise RestoreError("%s is a directory-format dump: restore it with connection.type tcp (the host's "
+                               "pg_restore reads the folder), not into a container or pod" % entry["file"])
+        argv = target.tool_argv("pg_restore", build_argv([], PG_RESTORE_FORMATS, {
+            "dbname": name, "clean": clean, "jobs": max(1, jobs)}) + [path])
+        started = time.time()
+        rc, out, err = run(argv, env=target.env)
+        res = {"rc": rc, "stdout": out, "stderr": err, "seconds": round(time.time() - started, 3),
+               "bytes": entry["bytes"]}
+    else:
+        argv = target.tool_argv("pg_restore", build_argv([], PG_RESTORE_FORMATS, {"dbname": name, "clean": clean}),
+                                stdin=True)
+        res = stream_from_file(argv, path, env=target.env, progress=progress)
     errors, warnings, ignored = restore_errors.classify(res["stderr"])
     if extra_allowed:
         kept = []
@@ -208,13 +221,15 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
         entry = data["databases"][name]
         clean = name in live and (params["force"] or name in params.get("_ours", []))
         started = time.time()
-        res = restore_database(target, dump_dir, name, entry, clean, allowed,
+        res = restore_database(target, dump_dir, name, entry, clean, allowed, jobs=params["jobs"],
                                progress=lambda d, r: log("restore progress: %s %d bytes (%d bytes/s)" % (name, d, r)))
         res["seconds"] = round(time.time() - started, 3)
         return name, res
 
     failures = []
-    with ThreadPoolExecutor(max_workers=max(1, min(params["jobs"], len(todo) or 1))) as pool:
+    # custom format: jobs databases at a time; directory format: one at a time, each with pg_restore --jobs
+    directory = any(data["databases"][n].get("format") == "directory" for n in todo)
+    with ThreadPoolExecutor(max_workers=1 if directory else max(1, min(params["jobs"], len(todo) or 1))) as pool:
         for name, res in pool.map(one, todo):
             result["databases"][name] = res
             result["warnings"] += ["%s: %s" % (name, w) for w in res["warnings"]]

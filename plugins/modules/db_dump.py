@@ -55,6 +55,15 @@ options:
         connecting role is not a superuser, as on Amazon RDS; the restored roles then need their passwords set.
     type: bool
     default: false
+  format:
+    description:
+      - V(custom) - one file per database, streamed from the server's side (any connection type).
+      - V(directory) - a folder per database written by C(pg_dump --jobs) O(jobs) on the managed host; the fastest
+        for large databases, and C(pg_restore --jobs) can read it in parallel. Needs O(connection.type=tcp) (the
+        files cannot be streamed out of a container or pod).
+    type: str
+    default: custom
+    choices: [custom, directory]
   compression:
     description:
       - Compression of the dump files. V(none) is fastest; V(gzip) is pg_dump's own; V(lz4) and V(zstd) need
@@ -66,7 +75,9 @@ options:
     description: The compression level (for V(gzip) 1 to 9, default 6).
     type: int
   jobs:
-    description: How many databases are dumped at the same time.
+    description:
+      - V(custom) format - how many databases are dumped at the same time.
+      - V(directory) format - the workers of C(pg_dump --jobs) for each database (the databases one after the other).
     type: int
     default: 2
   checksums:
@@ -207,6 +218,7 @@ def main():
         dump_dir=dict(type="path", required=True),
         databases=dict(type="list", elements="str", default=list(dump.DEFAULT_DATABASES)),
         globals=dict(type="bool", default=True),
+        format=dict(type="str", default="custom", choices=["custom", "directory"]),
         no_role_passwords=dict(type="bool", default=False),
         compression=dict(type="str", default="none", choices=["none", "gzip", "lz4", "zstd"]),
         compression_level=dict(type="int"),
@@ -260,7 +272,8 @@ def main():
                 module.exit_json(**result)
 
             dump.check_quiet(target, names, p["allow_active_sessions"])
-            old_files = [manifest.MANIFEST] + [dump.dump_file(n) for n in names] + [dump.GLOBALS_FILE]
+            old_files = ([manifest.MANIFEST, dump.GLOBALS_FILE] + [dump.dump_file(n) for n in names]
+                         + [dump.dump_file(n, "directory") for n in names])
             if existing and p["force"]:
                 os.unlink(manifest.manifest_path(dump_dir))  # no manifest: the dump is incomplete until rewritten
             result["removed_partial"] = dump.remove_partial(dump_dir, old_files) if os.path.isdir(dump_dir) else []

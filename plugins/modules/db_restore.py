@@ -44,7 +44,10 @@ options:
     type: bool
     default: true
   jobs:
-    description: How many databases are restored at the same time.
+    description:
+      - A custom-format dump - how many databases are restored at the same time (each streamed into pg_restore).
+      - A directory-format dump (restored over O(connection.type=tcp)) - the workers of C(pg_restore --jobs) for
+        each database, the databases one after the other.
     type: int
     default: 2
   force:
