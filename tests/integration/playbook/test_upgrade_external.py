@@ -78,11 +78,15 @@ def test_external_database_gate_and_migration(lab_hubs, tmp_path):
         # 4) a wrong admin password: a clear error, and the secret nowhere in the output
         target = labhub.external_server("pb-ext-target", "new", 56513)
         servers.append("pb-ext-target")
+        # (handed over as AWX does: a credential writes the password into a file and names it in the environment)
         secret = "N0t-The-Adm1n-Pw"
-        rc, out, recap = ansible_run.playbook(settings(target, hub_postgres_admin_password=secret,
-                                                       hub_postgres_admin_password_file=""))
+        awx_file = str(tmp_path / "awx-credential")
+        with open(awx_file, "w") as f:
+            f.write(secret)
+        rc, out, recap = ansible_run.playbook(settings(target, hub_postgres_admin_password_file=""),
+                                              env={"HUB_NEW_POSTGRES_ADMIN_PASSWORD_FILE": awx_file})
         assert rc != 0 and "refused the credentials" in out
-        assert secret not in out
+        assert secret not in out and secret not in open(os.path.join(dump_root, "pb-ext", "state.json")).read()
         assert containers(hub) == running
 
         # 1) the migration into the external server; the Hub's own settings (hub-postgres.env) point at it
