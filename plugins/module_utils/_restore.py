@@ -104,27 +104,47 @@ def globals_for_non_superuser(text):
     return "\n".join(out) + "\n", sorted(set(skipped))
 
 
+_PASSWORD = re.compile(r" PASSWORD '(?:[^']|'')*'")
+
+
+def keep_existing_passwords(text, existing):
+    """Leave out the password of every role that already exists on the target: a new server's roles (made by
+    its image, or by the DBA of an external server) keep the passwords the new Hub is configured with - and the
+    role this restore connects as keeps working."""
+    out, kept = [], []
+    for line in text.splitlines():
+        m = re.match(r'^ALTER ROLE ("[^"]+"|[^ ;"]+)', line)
+        if m and m.group(1).strip('"') in existing and _PASSWORD.search(line):
+            line = _PASSWORD.sub("", line)
+            kept.append(m.group(1).strip('"'))
+        out.append(line)
+    if not kept:
+        return text, []
+    return "\n".join(out) + "\n", sorted(set(kept))
+
+
 def is_superuser(target):
     return inventory.psql(target, "postgres", "SELECT rolsuper FROM pg_roles WHERE rolname = current_user;",
                           "checking the connecting role")[0][0] == "t"
 
 
-def restore_globals(target, dump_dir, data, superuser):
+def restore_globals(target, dump_dir, data, superuser, existing=()):
     path = os.path.join(dump_dir, data["globals"]["file"])
     argv = target.tool_argv("psql", ["-X", "-q", "-d", "postgres", "-f", "-"], stdin=True)
     warnings = []
-    if superuser:
-        res = stream_from_file(argv, path, env=target.env)
-        rc, stderr = res["rc"], res["stderr"]
-    else:
-        if os.path.getsize(path) > GLOBALS_MAX:
-            raise RestoreError("%s is larger than %d bytes: not a globals file" % (path, GLOBALS_MAX))
-        with open(path) as f:
-            text, skipped = globals_for_non_superuser(f.read())
+    if os.path.getsize(path) > GLOBALS_MAX:
+        raise RestoreError("%s is larger than %d bytes: not a globals file" % (path, GLOBALS_MAX))
+    with open(path) as f:
+        text = f.read()
+    if not superuser:
+        text, skipped = globals_for_non_superuser(text)
         if skipped:
             warnings.append("roles left as the target has them (superusers, which only a superuser may change): %s"
                             % ", ".join(skipped))
-        rc, dummy, stderr = run(argv, env=target.env, stdin_data=text)
+    text, kept = keep_existing_passwords(text, set(existing))
+    if kept:
+        warnings.append("roles that already existed on the target keep their passwords there: %s" % ", ".join(kept))
+    rc, dummy, stderr = run(argv, env=target.env, stdin_data=text)
     errors, harmless, dummy = restore_errors.classify(stderr)
     if rc != 0 and not errors:
         errors = [stderr.strip()[-1000:] or "psql exited with %d" % rc]
@@ -194,7 +214,8 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
     result = {"databases": {}, "warnings": [], "created": [], "replaced": []}
     superuser = is_superuser(target)
     if params["globals"] and data.get("globals"):
-        errors, warnings = restore_globals(target, dump_dir, data, superuser)
+        existing = set(inventory.roles(target)) | set(inventory.superusers(target))
+        errors, warnings = restore_globals(target, dump_dir, data, superuser, existing)
         result["warnings"] += warnings
         if errors:
             raise RestoreError("restoring the roles (globals.sql) failed: %s" % "; ".join(errors[:10]))

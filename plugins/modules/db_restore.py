@@ -13,6 +13,8 @@ version_added: 0.1.0
 description:
   - Step 7 of the Hub 4.2 migration. Restores the roles (from C(globals.sql)) and every database of a dump made
     by M(blackduck.hub.db_dump), creating the databases as needed.
+  - Roles that already exist on the target (made by the new Hub's database image, or by the DBA of an external
+    server) keep their passwords there; their other attributes and memberships are restored.
   - Before anything is changed, every file's size and sha256 are checked against the manifest; a truncated or
     corrupt dump is refused with a message that says which file.
   - Refuses a target whose C(bds_hub) already holds tables in schema C(st) (the vendor's guard) unless

@@ -267,3 +267,25 @@ def test_restore_globals_refuses_a_huge_file_for_a_non_superuser(tmp_path, fake_
     with pytest.raises(_restore.RestoreError, match="is larger than 100 bytes: not a globals file"):
         _restore.restore_globals(target, d, data, superuser=False)
     assert target.calls() == []
+
+
+def test_roles_that_exist_on_the_target_keep_their_passwords():
+    text = ("CREATE ROLE blackduck;\n"
+            "ALTER ROLE blackduck WITH NOSUPERUSER INHERIT CREATEROLE CREATEDB LOGIN PASSWORD 'md5abc''d';\n"
+            "CREATE ROLE \"New Role\";\n"
+            "ALTER ROLE \"New Role\" WITH LOGIN PASSWORD 'md5new';\n")
+    out, kept = _restore.keep_existing_passwords(text, {"blackduck"})
+    assert kept == ["blackduck"]
+    assert "ALTER ROLE blackduck WITH NOSUPERUSER INHERIT CREATEROLE CREATEDB LOGIN;" in out
+    assert "md5abc" not in out and "ALTER ROLE \"New Role\" WITH LOGIN PASSWORD 'md5new';" in out
+    assert _restore.keep_existing_passwords(text, {"someone"}) == (text, [])
+
+
+def test_restore_globals_keeps_existing_passwords(tmp_path, fake_target):
+    d, data = write_globals(tmp_path)
+    target = fake_target([{"tool": "psql", "rc": 0}])
+    errors, warnings = _restore.restore_globals(target, d, data, superuser=True, existing={"blackduck"})
+    assert errors == [] and warnings == ["roles that already existed on the target keep their passwords there: blackduck"]
+    sent = target.calls()[0]["stdin"]
+    assert [ln for ln in sent.splitlines() if ln.startswith("ALTER ROLE blackduck ")] and \
+        all("PASSWORD" not in ln for ln in sent.splitlines() if ln.startswith("ALTER ROLE blackduck "))
