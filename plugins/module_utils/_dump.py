@@ -222,8 +222,16 @@ def restore_list(target, path):
     return sum(1 for line in res["stdout"].splitlines() if line and not line.startswith(";"))
 
 
+def check_format(target, fmt):
+    if fmt == "directory" and target.kind != "tcp":
+        raise DumpError("the directory format needs connection.type tcp: its files are written by pg_dump itself, on "
+                        "the managed host, and cannot be streamed out of a container or pod. Use format custom there.")
+
+
 def run_dump(target, params, log):
     """Make the dump. Returns the manifest data."""
+    fmt = params.get("format") or "custom"
+    check_format(target, fmt)
     dump_dir = params["dump_dir"]
     names = params["databases"]
     jobs = max(1, params["jobs"])
@@ -242,11 +250,6 @@ def run_dump(target, params, log):
             argv.append("--no-role-passwords")
         res = dump_one(target, dump_dir, GLOBALS_FILE, argv, progress, interval)
         files[GLOBALS_FILE] = res
-
-    fmt = params.get("format") or "custom"
-    if fmt == "directory" and target.kind != "tcp":
-        raise DumpError("the directory format needs connection.type tcp: its files are written by pg_dump itself, on "
-                        "the managed host, and cannot be streamed out of a container or pod. Use format custom there.")
 
     def one(name):
         if fmt == "directory":

@@ -235,6 +235,7 @@ def main():
     result = dict(changed=False, dump_dir=dump_dir, removed_partial=[])
     try:
         with target_session(p["connection"], p["wait_timeout"]) as target:
+            dump.check_format(target, p["format"])
             server = inventory.server_version(target)
             dbs = inventory.databases(target)
             missing = [d for d in p["databases"] if d not in dbs]
