@@ -10,7 +10,7 @@ NAME ?= hub1
 SEED ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-unit test-lab sanity lint lab lab-down lab-status lab-hub lab-hub-rm
+.PHONY: demo test test-unit test-lab sanity units lint lab lab-down lab-status lab-hub lab-hub-rm bench
 
 ## demo: bring the lab up, deploy an old hub with generated data, upgrade it with the playbook, print the report
 demo: lab
@@ -19,16 +19,26 @@ demo: lab
 ## test: the whole test suite (sets the lab up first): sanity, lint, unit and integration tests
 test: lab
 	bash tests/sanity/run.sh
+	ANSIBLE_TEST_COMMAND=units bash tests/sanity/run.sh
 	bash tests/lint/run.sh
-	$(PY) -m pytest -ra -p no:cacheprovider $(PYTEST_ARGS) tests/unit tests/integration
+	$(PY) -m pytest -ra -p no:cacheprovider $(PYTEST_ARGS) tests/integration
 
 test-unit: 
 	bash $(LAB)/venv.sh
 	$(PY) -m pytest -ra tests/unit
 
+## bench: migration speed, memory and disk against the raw tools and the vendor's way (BENCHMARKS.md); SCALE=<MB>, default 100
+BENCH_SCALE = $(if $(filter file,$(origin SCALE)),100,$(SCALE))
+bench: lab
+	$(PY) tests/bench/bench.py --scale $(BENCH_SCALE)
+
 ## sanity: ansible-test sanity on a copy of the collection, offline (tests/sanity/run.sh)
 sanity:
 	bash tests/sanity/run.sh
+
+## units: ansible-test units (the unit tests, in ansible-test's own environment)
+units:
+	ANSIBLE_TEST_COMMAND=units bash tests/sanity/run.sh
 
 ## lint: ansible-lint, production profile, on roles/ and playbooks/, offline (tests/lint/run.sh)
 lint:

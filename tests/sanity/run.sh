@@ -13,6 +13,14 @@
 # SANITY_KEEP=1 keeps the temporary tree; SANITY_PYTHON=3.12 checks with another Python than 3.11.
 source "$(dirname "$0")/../lab/lib.sh"
 SANITY_PYTHON=${SANITY_PYTHON:-3.11}
+# `ansible-test sanity --local` by default; ANSIBLE_TEST_COMMAND=units runs `ansible-test units --venv` (its own
+# virtual environment with ansible-test's pinned pytest, so the lab's venv is not changed) on the same copy.
+ANSIBLE_TEST_COMMAND=${ANSIBLE_TEST_COMMAND:-sanity}
+case "$ANSIBLE_TEST_COMMAND" in
+  sanity) ENV_ARG=--local ;;
+  units) ENV_ARG=--venv ;;
+  *) die "ANSIBLE_TEST_COMMAND is sanity or units, not $ANSIBLE_TEST_COMMAND" ;;
+esac
 started=$SECONDS
 
 bash "$LAB_DIR/venv.sh"
@@ -67,8 +75,8 @@ mkdir -p "$coll"
 # .gitignore applies as it does in the work tree.
 git -C "$coll" init -q
 
-log "sanity: ansible-test sanity --local --python $SANITY_PYTHON -v $* (in $coll)"
+log "$ANSIBLE_TEST_COMMAND: ansible-test $ANSIBLE_TEST_COMMAND $ENV_ARG --python $SANITY_PYTHON -v $* (in $coll)"
 rc=0
-(cd "$coll" && PATH="$LAB_VENV/bin:$PATH" ansible-test sanity --local --python "$SANITY_PYTHON" -v "$@") || rc=$?
-log "sanity: exit code $rc after $((SECONDS - started)) s"
+(cd "$coll" && PATH="$LAB_VENV/bin:$PATH" ansible-test "$ANSIBLE_TEST_COMMAND" "$ENV_ARG" --python "$SANITY_PYTHON" -v "$@") || rc=$?
+log "$ANSIBLE_TEST_COMMAND: exit code $rc after $((SECONDS - started)) s"
 exit "$rc"
