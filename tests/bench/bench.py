@@ -8,15 +8,16 @@ One old-major lab hub (Compose, migration mode, ``bench-old``) is loaded with SC
 then moves bds_hub, bds_hub_report and bdio from it into a fresh new-major lab hub (``bench-new``: empty, migration
 mode; removed and deployed again before every path) and db_verify (mode exact) checks the result:
 
-  c        db_dump + db_restore through ansible, default settings
-  d        the same with their fastest settings (FAST_DUMP / FAST_RESTORE below)
+  c        db_dump + db_restore through ansible, default settings (docker connection: the tools in the containers)
+  d        the same with their fastest settings: format directory over tcp, jobs N (see module_settings)
+  d_custom the same, custom format in the containers, the three databases at once
   a        the vendor's way: pg_dump -Fc to the container's /tmp, docker cp out, delete inside, file into pg_restore
   b_dir    raw, by hand: pg_dump -Fd -j N -Z 0 and pg_restore -j N, host tools over TCP (loopback ports)
   b_stream raw stream, no file: docker exec old pg_dump -Fc -Z 0 | docker exec -i new pg_restore, one database at a time
   b_par    the same stream for the three databases at once
 
 then (e) the whole playbook (ansible-playbook blackduck.hub.upgrade_hub, all eleven steps) on a full Compose hub at
-the same scale (``bench-pb``), and on a tiny one (scale 0, ``bench-tiny``) for the orchestration overhead.
+the same scale (``bench-e``), and on a tiny one (scale 0, ``bench-tiny``) for the orchestration overhead.
 
 Prints a table and the targets of the issue (met or missed), writes JSON to BENCH_OUT or --out (default
 tests/bench/results/<time>-scale<N>.json). Every lab hub it makes is named bench-* and removed at the end, whatever
@@ -44,17 +45,14 @@ for _p in (os.path.join(TESTS, "integration"), os.path.join(TESTS, "lab", "datag
 
 import ansible_run  # noqa: E402  (tests/integration/ansible_run.py)
 import labhub  # noqa: E402  (tests/lab/labhub.py)
+import phases  # noqa: E402  (tests/bench/phases.py)
 import procmem  # noqa: E402  (tests/bench/procmem.py)
 
 DATABASES = ("bds_hub", "bds_hub_report", "bdio")
-MIB = 1024 * 1024
-# (d): the modules' fastest settings. jobs=3: the three databases at once; checksums=count: row counts only at dump
-# time (no extra read of every table); analyze=false: no ANALYZE after the restore (the raw paths do none either).
-FAST_DUMP = {"jobs": 3, "checksums": "count"}
-FAST_RESTORE = {"jobs": 3, "analyze": False}
 PATHS = {
     "c": "(c) db_dump + db_restore, defaults",
-    "d": "(d) db_dump + db_restore, fastest",
+    "d": "(d) modules fastest: -Fd -j N over TCP",
+    "d_custom": "(d) modules, custom format, jobs=3",
     "a": "(a) vendor: -Fc, /tmp, docker cp",
     "b_dir": "(b) raw -Fd -j N -Z 0, pg_restore -j N",
     "b_stream": "(b) raw stream -Fc -Z 0 | pg_restore",
@@ -62,7 +60,8 @@ PATHS = {
     "e": "(e) playbook upgrade_hub, 11 steps",
     "tiny": "(e) playbook on a tiny hub (scale 0)",
 }
-ORDER = ("c", "d", "a", "b_dir", "b_stream", "b_par")
+ORDER = ("c", "d", "d_custom", "a", "b_dir", "b_stream", "b_par")
+MODULE_PATHS = ("c", "d", "d_custom")
 B_PATHS = ("b_dir", "b_stream", "b_par")
 MEMORY_METHOD = (
     "Peak RSS (VmHWM from /proc/<pid>/status, read every 0.2 s for every process of the command's tree; exact "
@@ -108,6 +107,13 @@ def restore_errors(stderr_text):
     return [ln.strip() for ln in stderr_text.splitlines() if "ERROR:" in ln or ": error:" in ln][:20]
 
 
+def secret_file(path, text):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    return path
+
+
 def ensure_gnu_time():
     if os.access(procmem.GNU_TIME, os.X_OK):
         return
@@ -131,10 +137,9 @@ class Bench:
         self.deployed = []
         self.old = None
         self.ref_dir = None  # a dump manifest of the source (from c, full checksums): what db_verify compares with
-        self.passfile = os.path.join(self.work, "pgpass")
-        fd = os.open(self.passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write("127.0.0.1:*:*:blackduck:blackduck\n")  # the lab hubs' password (tests/lab/images/postgres)
+        # the lab hubs' password (tests/lab/images/postgres), in 0600 files: the raw tools' passfile, the modules' password_file
+        self.passfile = secret_file(os.path.join(self.work, "pgpass"), "127.0.0.1:*:*:blackduck:blackduck\n")
+        self.pwfile = secret_file(os.path.join(self.work, "password"), "blackduck\n")
         self.results = {}
 
     # ------------------------------------------------------------------------------------------------ lab hubs
@@ -222,6 +227,13 @@ class Bench:
 
     @staticmethod
     def host_tool(tool):
+        """The newest PostgreSQL client on the host (the binary itself, not Debian's pg_wrapper script)."""
+        majors = sorted((int(v) for v in os.listdir("/usr/lib/postgresql") if v.isdigit()), reverse=True) \
+            if os.path.isdir("/usr/lib/postgresql") else []
+        for major in majors:
+            path = "/usr/lib/postgresql/%d/bin/%s" % (major, tool)
+            if os.access(path, os.X_OK):
+                return path
         found = shutil.which(tool)
         if not found:
             raise BenchError("%s is not on this host: apt-get install postgresql-client" % tool)
@@ -240,6 +252,7 @@ class Bench:
         r, m = self.module("db_verify", params)
         diffs = r.get("differences") or []
         return {"passed": bool(r.get("verified")) and not r["failed"], "seconds": m["seconds"], "mode": "exact",
+                "module_peak_mib": m["peaks_mb"].get("module:db_verify"),
                 "against": "its own dump" if own_dump else "the reference manifest of the source (from c)",
                 "differences": len(diffs), "first_differences": diffs[:5], "msg": r.get("msg") if r["failed"] else None}
 
@@ -247,16 +260,41 @@ class Bench:
     def docker_conn(hub, version):
         return {"type": "docker", "project": hub["project"], "hub_version": version}
 
+    def tcp_conn(self, hub):
+        return {"type": "tcp", "host": "127.0.0.1", "port": hub["pg_port"], "user": "blackduck",
+                "password_file": self.pwfile, "sslmode": "disable",
+                "tools_path": os.path.dirname(self.host_tool("pg_dump"))}
+
+    def module_settings(self, key, target):
+        """(db_dump options, db_restore options) of a module path, connections included.
+
+        c:        the defaults (docker: the tools inside the containers; custom format; jobs=2; checksums=full;
+                  analyze=true).
+        d:        the fastest: format=directory over tcp with the host's newest client (pg_dump --jobs N,
+                  pg_restore --jobs N, as b_dir does), checksums=count (row counts only: one read of every table
+                  less), analyze=false (the raw paths run no ANALYZE either); no_role_passwords, since the dump
+                  connects as blackduck, not a superuser (the new image's roles keep their passwords anyway).
+        d_custom: custom format in the containers, the three databases at once (jobs=3), checksums=count,
+                  analyze=false.
+        """
+        if key == "c":
+            return ({"connection": self.docker_conn(self.old, labhub.OLD)},
+                    {"connection": self.docker_conn(target, labhub.NEW)})
+        if key == "d":
+            return ({"connection": self.tcp_conn(self.old), "format": "directory", "jobs": self.jobs, "checksums": "count",
+                     "no_role_passwords": True},
+                    {"connection": self.tcp_conn(target), "jobs": self.jobs, "analyze": False})
+        return ({"connection": self.docker_conn(self.old, labhub.OLD), "jobs": 3, "checksums": "count"},
+                {"connection": self.docker_conn(target, labhub.NEW), "jobs": 3, "analyze": False})
+
     # ---------------------------------------------------------------------------------------------------- paths
 
     def path_modules(self, key, target, dump_opts, restore_opts):
         dump_dir = os.path.join(self.work, key, "dump")
-        r1, m1 = self.module("db_dump", dict({"connection": self.docker_conn(self.old, labhub.OLD), "dump_dir": dump_dir},
-                                             **dump_opts))
+        r1, m1 = self.module("db_dump", dict(dump_opts, dump_dir=dump_dir))
         if r1["failed"]:
             raise BenchError("db_dump failed: %s" % r1.get("msg"))
-        r2, m2 = self.module("db_restore", dict({"connection": self.docker_conn(target, labhub.NEW), "dump_dir": dump_dir},
-                                                **restore_opts))
+        r2, m2 = self.module("db_restore", dict(restore_opts, dump_dir=dump_dir))
         if r2["failed"]:
             raise BenchError("db_restore failed: %s" % r2.get("msg"))
         if key == "c":  # defaults: full checksums; its manifest is the reference for the paths that leave none
@@ -273,8 +311,7 @@ class Bench:
             "time_v_max_rss_mib": max(m1["time_v_max_rss_mb"] or 0, m2["time_v_max_rss_mb"] or 0),
             "tree_rss_peak_mib": max(m1["tree_rss_peak_mb"], m2["tree_rss_peak_mb"]),
             "peaks_by_process_mib": {"db_dump": m1["peaks_mb"], "db_restore": m2["peaks_mb"]},
-            "settings": {"db_dump": dump_opts or "defaults (jobs=2, checksums=full, compression=none)",
-                         "db_restore": restore_opts or "defaults (jobs=2, analyze=true, fixups=true)"},
+            "settings": {"db_dump": dump_opts, "db_restore": restore_opts},
             "breakdown": self.module_breakdown(r1, m1, r2, m2),
             "warnings": r2.get("warnings_ignored", []),
         }
@@ -338,7 +375,7 @@ class Bench:
             errors += restore_errors(tail(m["err"], 200000))
         restore_s = time.monotonic() - started
         shutil.rmtree(folder, ignore_errors=True)
-        return self.raw_result(dump_s, restore_s, dump_s + restore_s, host_bytes, peak, peaks, errors, target,
+        return self.raw_result(dump_s, restore_s, dump_s + restore_s, host_bytes, peak, peaks, errors, target, None,
                                "pg_dump -Fc inside the old container to /tmp, docker cp, rm inside; pg_restore -Fc --verbose "
                                "--clean --if-exists inside the new container, fed the file on stdin; databases one after "
                                "the other. Left out: the vendor's guard query and its two reporting-job statements "
@@ -352,23 +389,26 @@ class Bench:
         os.makedirs(folder)
         conn_old = ["-h", "127.0.0.1", "-p", str(self.old["pg_port"]), "-U", "blackduck"]
         conn_new = ["-h", "127.0.0.1", "-p", str(target["pg_port"]), "-U", "blackduck"]
-        peaks, errors = {}, []
+        peaks, errors, per_db = {}, [], {db: {} for db in DATABASES}
         started = time.monotonic()
         for db in DATABASES:
-            m = self.run("b-dir-dump-" + db, [pg_dump] + conn_old + ["-Fd", "-j", str(self.jobs), "-Z", "0", "-f",
-                                                                    os.path.join(folder, db), db], env=env)
+            argv = [pg_dump] + conn_old + ["-Fd", "-j", str(self.jobs), "-Z", "0", "-f", os.path.join(folder, db), db]
+            m = self.run("b-dir-dump-" + db, argv, env=env)
+            per_db[db]["dump_s"] = m["seconds"]
             peaks = merge_peaks(peaks, m["peaks_mb"])
         dump_s = time.monotonic() - started
         size = du_bytes(folder)
         started = time.monotonic()
         for db in DATABASES:
-            m = self.run("b-dir-restore-" + db, [pg_restore] + conn_new + ["-j", str(self.jobs), "-d", db,
-                                                                         os.path.join(folder, db)], env=env, ok_codes=(0, 1))
+            argv = [pg_restore] + conn_new + ["-j", str(self.jobs), "-d", db, os.path.join(folder, db)]
+            m = self.run("b-dir-restore-" + db, argv, env=env, ok_codes=(0, 1))
+            per_db[db]["restore_s"] = m["seconds"]
+            per_db[db]["bytes"] = du_bytes(os.path.join(folder, db))
             peaks = merge_peaks(peaks, m["peaks_mb"])
             errors += restore_errors(tail(m["err"], 200000))
         restore_s = time.monotonic() - started
         shutil.rmtree(folder, ignore_errors=True)
-        return self.raw_result(dump_s, restore_s, dump_s + restore_s, size, size, peaks, errors, target,
+        return self.raw_result(dump_s, restore_s, dump_s + restore_s, size, size, peaks, errors, target, per_db,
                                "host tools (PostgreSQL %s client) over TCP to the hubs' loopback ports as blackduck "
                                "(password from a 0600 passfile); -j %d; databases one after the other"
                                % (tool_major(pg_dump), self.jobs))
@@ -377,15 +417,17 @@ class Bench:
         old_c, new_c = self.container(self.old), self.container(target)
         batches = [list(DATABASES)] if parallel else [[db] for db in DATABASES]
         dump_s = restore_s = 0.0
-        peaks, errors = {}, []
+        peaks, errors, per_db = {}, [], {}
         started = time.monotonic()
         for batch in batches:
             d, r, p, e = self.pipelines(old_c, new_c, batch)
             dump_s, restore_s = dump_s + d, restore_s + r
             peaks = merge_peaks(peaks, p)
             errors += e
+            if len(batch) == 1:
+                per_db[batch[0]] = {"dump_s": round(d, 3), "restore_s": round(r, 3)}
         total = time.monotonic() - started
-        return self.raw_result(dump_s, restore_s, total, 0, 0, peaks, errors, target,
+        return self.raw_result(dump_s, restore_s, total, 0, 0, peaks, errors, target, per_db or None,
                                "docker exec old pg_dump -Fc -Z 0 | docker exec -i new pg_restore, no file; %s. dump_s and "
                                "restore_s run at the same time (each is how long that side ran): total_s is the wall "
                                "time" % ("the three databases at once" if parallel else "databases one after the other"))
@@ -428,10 +470,12 @@ class Bench:
             raise BenchError("stream failed: %s" % " | ".join(failures))
         return max(ends_dump), max(ends_restore), watch.peaks_mb(), errors
 
-    def raw_result(self, dump_s, restore_s, total_s, size, peak_disk, peaks, errors, target, how):
+    def raw_result(self, dump_s, restore_s, total_s, size, peak_disk, peaks, errors, target, per_db, how):
         out = {"dump_s": round(dump_s, 3), "restore_s": round(restore_s, 3), "total_s": round(total_s, 3),
                "bytes_on_disk": size, "peak_disk_bytes": peak_disk, "module_peak_mib": None, "ansible_peak_mib": None,
                "host_tools_peak_mib": peaks, "how": how, "restore_errors": errors}
+        if per_db:
+            out["per_database"] = per_db
         out["verify"] = self.verify(target)
         return out
 
@@ -447,6 +491,8 @@ class Bench:
             json.dump(inv, f)
         env = self.ansible_env({"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
                                 "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "all", "PROFILE_TASKS_SORT_ORDER": "none"})
+        versions = self.results["run"]["versions"]
+        versions.setdefault("postgresql_old_server", labhub.psql(hub, "SHOW server_version", db="postgres").strip())
         m = self.run("playbook-" + key, [os.path.join(ansible_run.BIN, "ansible-playbook"), "-i", inv_path,
                                          "blackduck.hub.upgrade_hub"], env=env, ok_codes=(0, 2, 4), timed=True)
         with open(m["out"]) as f:
@@ -459,6 +505,8 @@ class Bench:
         verification = state.get("steps", {}).get("restore", {}).get("data", {}).get("verification", {})
         passed = m["rc"] == 0 and len(done) == 11 and bool(verification) and all(
             not v.get("differences") for v in verification.values())
+        if m["rc"] == 0:
+            versions.setdefault("postgresql_new_server", labhub.psql(hub, "SHOW server_version", db="postgres").strip())
         dump_dir = os.path.join(dump_root, hub["name"], "dump")
         size = du_bytes(dump_dir) if os.path.isdir(dump_dir) else 0
         out = {
@@ -470,7 +518,7 @@ class Bench:
             "ansible_peak_mib": m["peaks_mb"].get("ansible-playbook"),
             "ansible_worker_peak_mib": m["peaks_mb"].get("ansible-worker"),
             "time_v_max_rss_mib": m["time_v_max_rss_mb"], "tree_rss_peak_mib": m["tree_rss_peak_mb"],
-            "steps_s": steps, "steps_done": [k for dummy, k in done],
+            "steps_s": steps, "steps_done": [k for dummy, k in done], "tasks_run": len(tasks),
             "verify": {"passed": passed, "mode": "exact at step 7 (before the Hub starts) and live at step 10, inside "
                        "the playbook", "seconds": task_seconds(tasks, "Step 7 | Verify every table"),
                        "databases": sorted(verification)},
@@ -480,6 +528,32 @@ class Bench:
         self.remove(key)
         return out
 
+    def one_path(self, key):
+        """Deploy a fresh empty new-major target and move the data by path ``key`` into it."""
+        target, dummy = self.deploy("new", version="new", load=False, full=False)
+        self.results["run"]["versions"].setdefault("postgresql_new_server", labhub.psql(
+            target, "SHOW server_version", db="postgres").strip())
+        if key in MODULE_PATHS:
+            return self.path_modules(key, target, *self.module_settings(key, target))
+        if key == "a":
+            return self.path_vendor(target)
+        if key == "b_dir":
+            return self.path_dir(target)
+        return self.path_stream(target, parallel=key == "b_par")
+
+    def phases(self):
+        """db_dump's and db_restore's work phase by phase, one database at a time (phases.py), into a fresh target."""
+        log("phases: the modules' work, phase by phase")
+        target, dummy = self.deploy("new", version="new", load=False, full=False)
+        try:
+            return phases.measure(self.old, target, os.path.join(self.work, "phases"), DATABASES, labhub.OLD, labhub.NEW)
+        except Exception as exc:  # the timings are an explanation, not a path: record the failure and go on
+            log("phases failed: %s" % exc)
+            return {"error": str(exc)}
+        finally:
+            shutil.rmtree(os.path.join(self.work, "phases"), ignore_errors=True)
+            self.remove("new")
+
     # ------------------------------------------------------------------------------------------------------ run
 
     def main(self):
@@ -488,39 +562,27 @@ class Bench:
         res["run"] = run_facts(self)
         res["memory_method"] = MEMORY_METHOD
         res["paths"] = {}
-        paths = [p for p in ORDER if p in self.args.paths]
-        if paths and paths[0] != "c" and "c" in paths:
-            paths.remove("c")
-            paths.insert(0, "c")
+        # c always runs, first: its manifest (full checksums) is what db_verify compares the raw paths with
+        paths = ["c"] + [p for p in ORDER if p in self.args.paths and p != "c"]
         try:
-            if paths:
+            if self.args.paths:
                 self.old, load_s = self.deploy("old", version="old", scale=self.scale, full=False)
                 res["data"] = data_facts(self.old, load_s, self.scale, self.seed)
                 res["run"]["versions"]["postgresql_old_server"] = res["data"].pop("server_version")
-                if "c" not in paths:
-                    paths.insert(0, "c")  # its manifest is what db_verify compares the other paths with
                 for key in paths:
                     log("path %s: %s" % (key, PATHS[key]))
-                    target, dummy = self.deploy("new", version="new", load=False, full=False)
-                    res["run"]["versions"].setdefault("postgresql_new_server", labhub.psql(
-                        target, "SHOW server_version", db="postgres").strip())
                     try:
-                        if key in ("c", "d"):
-                            out = self.path_modules(key, target, {} if key == "c" else FAST_DUMP,
-                                                    {} if key == "c" else FAST_RESTORE)
-                        elif key == "a":
-                            out = self.path_vendor(target)
-                        elif key == "b_dir":
-                            out = self.path_dir(target)
-                        else:
-                            out = self.path_stream(target, parallel=key == "b_par")
-                    except BenchError as exc:
+                        out = self.one_path(key)
+                    except (BenchError, labhub.LabError) as exc:  # recorded, and the other paths still run
                         out = {"error": str(exc)}
                         log("path %s failed: %s" % (key, exc))
+                    finally:
+                        self.remove("new")
                     out["label"] = PATHS[key]
                     res["paths"][key] = out
                     log("path %s: %s" % (key, summary_line(out)))
-                    self.remove("new")
+                if self.args.phases:
+                    res["phases"] = self.phases()
                 self.remove("old")
             for key, scale, wanted in (("e", self.scale, self.args.playbook), ("tiny", 0, self.args.tiny)):
                 if not wanted:
@@ -580,16 +642,15 @@ def profile_tasks(output):
 
 
 def per_step(tasks):
-    """Seconds per step: each task counts for the last 'Step N |' task before it (the orchestration role's tasks
-    have their own names); what comes before step 1 is 'setup', after step 11 'summary'."""
+    """Seconds per step: a task counts for the last 'Step N |' task before it (the orchestration role's tasks have
+    names of their own); before step 1 is 'setup' (discover, state), the report and the summary play are 'report'."""
     steps, current = {}, "setup"
     for name, seconds in tasks:
         m = re.search(r"Step (\d+) \|", name)
         if m:
-            current = "step %s" % m.group(1)
-        elif current == "step 11" and not name.startswith("compose :") and "Step" not in name:
-            current = "summary"
-        steps[current] = round(steps.get(current, 0) + seconds, 2)
+            current = "step %02d" % int(m.group(1))
+        bucket = "report" if re.search(r"Report \||Summary \||Write the report|Fail when a step failed", name) else current
+        steps[bucket] = round(steps.get(bucket, 0) + seconds, 2)
     return steps
 
 
@@ -628,7 +689,7 @@ def run_facts(bench):
     return {
         "started": now_utc(), "scale_mb": bench.scale, "seed": bench.seed, "raw_jobs": bench.jobs,
         "command": "make bench SCALE=%s" % fmt_scale(bench.scale), "argv": sys.argv,
-        "order": [p for p in ORDER if p in bench.args.paths], "fast_settings": {"db_dump": FAST_DUMP, "db_restore": FAST_RESTORE},
+        "order": ["c"] + [p for p in ORDER if p in bench.args.paths and p != "c"], "module_settings": Bench.module_settings.__doc__,
         "machine": {"nproc": os.cpu_count(), "cpu": cpu, "mem_total_bytes": mem.get("MemTotal"), "disks": disks,
                     "kernel": platform.release()},
         "versions": {"docker": cmd(["docker", "version", "-f", "{{.Server.Version}}"]),
@@ -664,10 +725,12 @@ def ratios(res):
 
 
 def module_peak(path):
-    peaks = [v for v in (path or {}).get("module_peak_mib", None) and path["module_peak_mib"].values() or [] if v]
+    """The largest peak of the module processes of a path (MiB), or None."""
+    peaks = [v for k, v in ((path or {}).get("module_peak_mib") or {}).items() if v and k in DATA_MODULES]
     return max(peaks) if peaks else None
 
 
+DATA_MODULES = ("db_dump", "db_restore")  # the modules whose work grows with the data
 FLAT_MIB = 10.0  # "flat": the module's peak grows by at most this much between the two scales
 
 
@@ -681,17 +744,16 @@ def targets(res, scale):
     fb = res.get("fastest_b")
     c, a = p.get("c", {}), p.get("a", {})
     if fb and c.get("total_s"):
-        add("(c) vs fastest (b)", "<= 1.10x", "%.2fx (%s s vs %s s, %s)" % (c["total_s"] / fb["total_s"], c["total_s"],
-                                                                          fb["total_s"], fb["path"]),
-            c["total_s"] <= 1.10 * fb["total_s"])
+        value = "%.2fx (%s s vs %s s, %s)" % (c["total_s"] / fb["total_s"], c["total_s"], fb["total_s"], fb["path"])
+        add("(c) vs fastest (b)", "<= 1.10x", value, c["total_s"] <= 1.10 * fb["total_s"])
     else:
         add("(c) vs fastest (b)", "<= 1.10x", None, None, "not measured")
     if a.get("total_s") and c.get("total_s"):
-        add("(c) vs (a)", ">= 3x faster", "%.2fx (%s s vs %s s)" % (a["total_s"] / c["total_s"], a["total_s"], c["total_s"]),
-            a["total_s"] >= 3 * c["total_s"])
+        value = "(a) takes %.2fx of (c) (%s s vs %s s)" % (a["total_s"] / c["total_s"], a["total_s"], c["total_s"])
+        add("(c) vs (a)", ">= 3x faster", value, a["total_s"] >= 3 * c["total_s"])
     else:
         add("(c) vs (a)", ">= 3x faster", None, None, "not measured")
-    peaks = {k: module_peak(p.get(k)) for k in ("c", "d", "e")}
+    peaks = {k: module_peak(p.get(k)) for k in MODULE_PATHS + ("e",)}
     peaks = {k: v for k, v in peaks.items() if v}
     if peaks:
         worst = max(peaks.values())
@@ -701,7 +763,7 @@ def targets(res, scale):
         add("module peak memory", "<= 100 MiB", None, None, "not measured")
     tiny, at_scale = module_peak(p.get("tiny")), module_peak(p.get("c"))
     if tiny and at_scale:
-        add("module peak memory flat", "+%g MiB at most from scale 0 to this scale" % FLAT_MIB,
+        add("module peak memory flat", "+%g MiB at most" % FLAT_MIB,
             "%.1f MiB at scale 0 (playbook), %.1f MiB at scale %s (c)" % (tiny, at_scale, fmt_scale(scale)),
             at_scale - tiny <= FLAT_MIB,
             "between SCALE=1000 and 4000: python tests/bench/bench.py compare <1000.json> <4000.json>")
@@ -713,9 +775,9 @@ def targets(res, scale):
             t["total_s"] <= 60 and t.get("rc") == 0)
     else:
         add("playbook overhead on a tiny hub", "<= 60 s", None, None, t.get("skipped") or t.get("error") or "not measured")
-    if scale < 1000:
-        for t_ in out:
-            t_["note"] = ("small-scale run: the issue sets these targets at SCALE=1000 and 4000. " + t_["note"]).strip()
+    for t_ in out:
+        t_["scale_mb"] = scale
+        t_["small_scale"] = scale < 1000  # the issue sets the targets at SCALE=1000 and 4000
     return out
 
 
@@ -742,14 +804,13 @@ def summary_line(out):
 def table(res):
     head = ("path", "dump s", "restore s", "total s", "x fastest b", "disk MB", "peak disk MB", "module MiB (dump/restore)",
             "ansible MiB", "db_verify")
-    rows = []
+    rows, spans = [], []
     for key in ORDER + ("e", "tiny"):
         v = res["paths"].get(key)
         if v is None:
             continue
         if v.get("error") or v.get("skipped"):
-            rows.append((v["label"], "FAILED: " + v["error"][:60] if v.get("error") else "skipped: " + v["skipped"][:60])
-                        + ("",) * (len(head) - 2))
+            spans.append((v["label"], "FAILED: %s" % v["error"][:200] if v.get("error") else "skipped: %s" % v["skipped"]))
             continue
         mp = v.get("module_peak_mib")
         if mp:
@@ -763,6 +824,7 @@ def table(res):
     lines = ["  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
              for r in [head] + rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    lines += ["%s  %s" % (label.ljust(widths[0]), text) for label, text in spans]
     return "\n".join(lines)
 
 
@@ -780,17 +842,30 @@ def report(res, path):
     print(table(res))
     print()
     print("stream paths: dump and restore run at the same time (total is the wall time). (b) raw -j N: N=%d. "
-          "(d) settings: db_dump %s, db_restore %s." % (run["raw_jobs"], FAST_DUMP, FAST_RESTORE))
+          "(d): directory format over TCP, jobs N, checksums=count, analyze=false; (d) custom: jobs=3, checksums=count, "
+          "analyze=false." % run["raw_jobs"])
+    ph = res.get("phases")
+    if ph and not ph.get("error"):
+        d, r, f = ph["dump_total"], ph["restore_total"], ph["fixed"]
+        print("where the modules' time goes (phases.py: their own code, one database at a time, each phase alone):")
+        print("  db_dump:    stream %.2f s (%s MB), pg_restore --list %.2f s, row counts %.2f s or row counts + checksums "
+              "%.2f s; preflight %.2f s, tool versions %.2f s, globals %.2f s" % (
+                  d["stream"], mb(sum(ph["bytes"].values())), d["list"], d["rows"], d["checksums"], f["dump preflight"],
+                  f["dump tool versions"], f["dump globals"]))
+        print("  db_restore: sha256 of the files %.2f s, stream into pg_restore %.2f s, fixups %.2f s, ANALYZE %.2f s; "
+              "preflight %.2f s, globals %.2f s" % (r["sha256"], r["stream"], r["fixups"], r["analyze"],
+                                                    f["restore preflight"], f["restore globals"]))
+    elif ph:
+        print("phase timings failed: %s" % ph["error"][:300])
     t = res["paths"].get("tiny", {})
     if t.get("steps_s"):
-        print("tiny hub, seconds per step: %s" % ", ".join("%s %.1f" % kv for kv in t["steps_s"].items()))
+        print("tiny hub, seconds per step (%d tasks): %s" % (t["tasks_run"], ", ".join("%s %.1f" % kv for kv in t["steps_s"].items())))
     print()
     print("TARGETS%s:" % (" (the issue sets them at SCALE=1000 and 4000; this is a small-scale run)"
                           if run["scale_mb"] < 1000 else ""))
     for t_ in res["targets"]:
         state = "not measured" if t_["met"] is None else ("met" if t_["met"] else "MISSED")
-        print("  %-34s %-13s %-14s %s" % (t_["target"], t_["goal"], state.upper() if state == "MISSED" else state,
-                                           t_["value"] or t_["note"]))
+        print("  %-32s %-16s %-12s %s" % (t_["target"], t_["goal"], state, t_["value"] or t_["note"]))
     missed = [t_["target"] for t_ in res["targets"] if t_["met"] is False]
     print()
     print("missed: %s" % (", ".join(missed) if missed else "none"))
@@ -805,7 +880,7 @@ def compare(a_path, b_path):
     a, b = json.load(open(a_path)), json.load(open(b_path))
     ok = True
     print("module peak memory, MiB: %s (SCALE=%s) -> %s (SCALE=%s)" % (a_path, a["run"]["scale_mb"], b_path, b["run"]["scale_mb"]))
-    for key in ("c", "d", "e"):
+    for key in MODULE_PATHS + ("e",):
         pa, pb = (a["paths"].get(key) or {}).get("module_peak_mib") or {}, (b["paths"].get(key) or {}).get("module_peak_mib") or {}
         for mod in sorted(set(pa) | set(pb)):
             va, vb = pa.get(mod), pb.get(mod)
@@ -825,14 +900,15 @@ def parse(argv):
         ap.add_argument("a")
         ap.add_argument("b")
         return ap.parse_args(argv)
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scale", type=float, default=float(os.environ.get("SCALE", 100)), help="MB of Hub-like data (default 100)")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", type=float, default=100.0, help="MB of Hub-like data (default 100)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=0, help="N for the raw pg_dump/pg_restore -j (default: cores, at least 2)")
     ap.add_argument("--paths", default=",".join(ORDER), help="which of %s (default all; c always runs: its manifest is "
                                                              "the reference for db_verify)" % ",".join(ORDER))
     ap.add_argument("--no-playbook", action="store_true", help="leave out (e) at SCALE (recorded as skipped)")
     ap.add_argument("--no-tiny", action="store_true", help="leave out the playbook on a tiny hub (recorded as skipped)")
+    ap.add_argument("--no-phases", action="store_true", help="leave out the phase timings of the modules' work (phases.py)")
     ap.add_argument("--prefix", default="bench-", help="prefix of the lab hubs' names (must start with bench-)")
     ap.add_argument("--out", default=os.environ.get("BENCH_OUT"), help="JSON file (default BENCH_OUT, else "
                                                                        "tests/bench/results/<time>-scale<N>.json)")
@@ -844,7 +920,7 @@ def parse(argv):
         ap.error("unknown path %s (choose from %s)" % (", ".join(unknown), ", ".join(ORDER)))
     if not a.prefix.startswith("bench-"):
         ap.error("--prefix must start with bench-")
-    a.playbook, a.tiny = not a.no_playbook, not a.no_tiny
+    a.playbook, a.tiny, a.phases = not a.no_playbook, not a.no_tiny, not a.no_phases
     a.skip_reason = {"e": "--no-playbook given", "tiny": "--no-tiny given"}
     return a
 
