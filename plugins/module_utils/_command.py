@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import errno
 import hashlib
+import json
 import os
 import subprocess
 import tempfile
@@ -241,6 +242,20 @@ def sha256_file(path, chunk=CHUNK):
                 break
             digest.update(block)
     return digest.hexdigest()
+
+
+def write_json_atomic(path, data, durable=True):
+    """Write data as JSON to path, mode 0600, through a temp file and a rename: readers see the old or the new
+    file, never half of one. durable=True also fsyncs before the rename (for files that mean "complete")."""
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=2, sort_keys=True)
+        if durable:
+            f.flush()
+            os.fsync(f.fileno())
+    os.rename(tmp, path)
+    return path
 
 
 def argv_tool(argv):

@@ -16,7 +16,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
-import json
 import os
 import shutil
 import threading
@@ -27,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
-    ArgFormat, build_argv, human, run, sha256_file, stream_from_file, stream_to_file)
+    ArgFormat, build_argv, human, run, sha256_file, stream_from_file, stream_to_file, write_json_atomic)
 from ansible_collections.blackduck.hub.plugins.module_utils._target import tool_version
 
 DEFAULT_DATABASES = ["bds_hub", "bds_hub_report", "bdio"]
@@ -164,11 +163,7 @@ class Progress:
             state = {"file": name, "bytes": done, "total_bytes": total, "total_human": human(total),
                      "rate_bytes_per_s": int(total / max(elapsed, 1e-6)), "elapsed_s": round(elapsed, 1),
                      "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-            tmp = self.path + ".tmp"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                json.dump(state, f)
-            os.rename(tmp, self.path)
+            write_json_atomic(self.path, state, durable=False)
             self.log("dump progress: %s so far (%s/s), %s: %s" % (human(total), human(state["rate_bytes_per_s"]),
                                                                   name, human(done)))
 

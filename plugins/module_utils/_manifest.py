@@ -12,6 +12,8 @@ __metaclass__ = type
 import json
 import os
 
+from ansible_collections.blackduck.hub.plugins.module_utils._command import write_json_atomic
+
 MANIFEST = "manifest.json"
 FORMAT = "blackduck.hub/dump-manifest"
 FORMAT_VERSION = 1
@@ -40,16 +42,7 @@ def load(dump_dir):
 
 def write(dump_dir, data):
     """Write atomically (temp file + rename), mode 0600: a manifest exists only for a complete dump."""
-    data = dict(data, format=FORMAT, format_version=FORMAT_VERSION)
-    path = manifest_path(dump_dir)
-    tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.rename(tmp, path)
-    return path
+    return write_json_atomic(manifest_path(dump_dir), dict(data, format=FORMAT, format_version=FORMAT_VERSION))
 
 
 def files_of(data):

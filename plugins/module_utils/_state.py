@@ -15,6 +15,8 @@ import json
 import os
 import time
 
+from ansible_collections.blackduck.hub.plugins.module_utils._command import write_json_atomic
+
 FORMAT = "blackduck.hub/migration-state"
 STEPS = (
     (1, "disk_space", "check disk space"),
@@ -55,13 +57,7 @@ def save(path, state):
     directory = os.path.dirname(path)
     if directory and not os.path.isdir(directory):
         os.makedirs(directory, 0o700)
-    tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(state, f, indent=2, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.rename(tmp, path)
+    write_json_atomic(path, state)
 
 
 def step_key(step):
