@@ -94,4 +94,8 @@ options:
       kubectl_cli:
         description: V(kubectl) - the kubectl CLI to use (default is the first on E(PATH)).
         type: path
+  wait_timeout:
+    description: Seconds to wait for the server to accept connections before failing.
+    type: int
+    default: 300
 """

@@ -54,7 +54,9 @@ CONNECTION_SPEC = dict(
 
 
 def connection_argument_spec():
-    return dict(connection=dict(type="dict", required=True, options=CONNECTION_SPEC))
+    """The options every module that reaches a database takes (documented in doc_fragments/connection.py)."""
+    return dict(connection=dict(type="dict", required=True, options=CONNECTION_SPEC),
+                wait_timeout=dict(type="int", default=300))
 
 
 class TargetError(Exception):

@@ -97,10 +97,6 @@ options:
     description: Replace a complete dump that is already in O(dump_dir).
     type: bool
     default: false
-  wait_timeout:
-    description: Seconds to wait for the server to accept connections before failing.
-    type: int
-    default: 300
   progress_interval:
     description: Seconds between progress lines while the dump runs.
     type: float
@@ -226,7 +222,6 @@ def main():
         checksums=dict(type="str", default="full", choices=["full", "count"]),
         allow_active_sessions=dict(type="bool", default=False),
         force=dict(type="bool", default=False),
-        wait_timeout=dict(type="int", default=300),
         progress_interval=dict(type="float", default=10),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

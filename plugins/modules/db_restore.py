@@ -87,10 +87,6 @@ options:
     type: list
     elements: str
     default: []
-  wait_timeout:
-    description: Seconds to wait for the server to accept connections before failing.
-    type: int
-    default: 300
 attributes:
   check_mode:
     support: full
@@ -184,7 +180,6 @@ def main():
         fixups=dict(type="bool", default=True),
         analyze=dict(type="bool", default=True),
         allowed_errors=dict(type="list", elements="str", default=[]),
-        wait_timeout=dict(type="int", default=300),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params

@@ -71,10 +71,6 @@ options:
     description: Fail when anything differs. With V(false) the differences are only returned.
     type: bool
     default: true
-  wait_timeout:
-    description: Seconds to wait for the server to accept connections before failing.
-    type: int
-    default: 300
 attributes:
   check_mode:
     support: full
@@ -205,7 +201,6 @@ def main():
         require_create=dict(type="bool", default=False),
         require_no_hub_data=dict(type="bool", default=False),
         fail_on_mismatch=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=300),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
