@@ -47,6 +47,23 @@ def versions():
 
 VERSIONS = versions()
 OLD, NEW = VERSIONS["HUB_OLD_VERSION"], VERSIONS["HUB_NEW_VERSION"]
+# Every port the lab listens on sits below Linux's ephemeral range (32768-60999 by default): a port inside it can be
+# held at any moment by the local end of some client's loopback connection (kubelet -> API server, docker-proxy...),
+# and then publishing it fails with "address already in use". That is why the vendor's 55436 is not used here.
+LAB_PG_PORT = 25436
+
+
+def outside_ephemeral_range(port, range_file="/proc/sys/net/ipv4/ip_local_port_range"):
+    """Return port; raise LabError if the kernel may hand it out as the local end of an outgoing connection."""
+    try:
+        with open(range_file) as f:
+            low, high = (int(x) for x in f.read().split())
+    except OSError:
+        low, high = 32768, 60999
+    if low <= port <= high:
+        raise LabError("port %d lies in the ephemeral port range %d-%d, where any loopback client may hold it: "
+                       "choose a lab port below %d" % (port, low, high, low))
+    return port
 
 
 class LabError(Exception):
@@ -130,7 +147,7 @@ def new_record(name, orch, version):
         "deployed_version": version,
         "old_version": OLD,
         "new_version": NEW,
-        "pg_port": 55436 + slot,          # the vendor's reporting port for slot 0, on 127.0.0.1
+        "pg_port": outside_ephemeral_range(LAB_PG_PORT + slot),   # the database published on 127.0.0.1 (the vendor uses 55436)
         "webapp_port": 18080 + slot,
         "k8s_pg_port": 15432 + slot,
         "namespace": name,
@@ -369,6 +386,7 @@ EXTERNAL_ADDRESS = "172.17.0.1"
 def external_server(name, version, port):
     """Start an external PostgreSQL server named bdlab-ext-NAME of the given Hub version's image; return its address."""
     version = {"old": OLD, "new": NEW}.get(version, version)
+    outside_ephemeral_range(port)
     remove_external_server(name)
     run(["docker", "run", "-d", "--name", "bdlab-ext-%s" % name, "--label", "org.bdlab.external=%s" % name,
          "--network", "host", "-e", "HUB_POSTGRES_LISTEN=%s" % EXTERNAL_ADDRESS, "-e", "PGPORT=%d" % port,

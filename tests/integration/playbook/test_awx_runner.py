@@ -20,7 +20,7 @@ ansible_runner = pytest.importorskip("ansible_runner", reason="ansible-runner is
 
 def test_job_template_run_with_a_credential(lab_hubs, tmp_path):
     hub = lab_hubs("pb-awx", "compose", scale=0.5, seed=31)
-    target = labhub.external_server("pb-awx", "new", 56521)
+    target = labhub.external_server("pb-awx", "new", 26521)
     try:
         secret = "Awx-Cred3ntial-Pw"
         labhub.run(["docker", "exec", "-u", "postgres", target["container"], "psql", "-X", "-q", "-c",

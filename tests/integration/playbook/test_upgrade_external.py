@@ -57,7 +57,7 @@ def test_external_database_gate_and_migration(lab_hubs, tmp_path):
         running = containers(hub)
 
         # 2) the wrong major: refused at the gate, before anything is stopped
-        old_major = labhub.external_server("pb-ext-old", "old", 56511)
+        old_major = labhub.external_server("pb-ext-old", "old", 26511)
         servers.append("pb-ext-old")
         rc, out, recap = ansible_run.playbook(settings(old_major))
         assert rc != 0
@@ -68,7 +68,7 @@ def test_external_database_gate_and_migration(lab_hubs, tmp_path):
         assert containers(hub) == running and labhub.version_endpoint(hub) == {"version": labhub.OLD}
 
         # 3) a target that already holds Hub data
-        used = labhub.external_server("pb-ext-used", "new", 56512)
+        used = labhub.external_server("pb-ext-used", "new", 26512)
         servers.append("pb-ext-used")
         ext_psql(used, "CREATE SCHEMA st; CREATE TABLE st.project (id int); INSERT INTO st.project VALUES (1);")
         rc, out, recap = ansible_run.playbook(settings(used))
@@ -76,7 +76,7 @@ def test_external_database_gate_and_migration(lab_hubs, tmp_path):
         assert containers(hub) == running
 
         # 4) a wrong admin password: a clear error, and the secret nowhere in the output
-        target = labhub.external_server("pb-ext-target", "new", 56513)
+        target = labhub.external_server("pb-ext-target", "new", 26513)
         servers.append("pb-ext-target")
         # (handed over as AWX does: a credential writes the password into a file and names it in the environment)
         secret = "N0t-The-Adm1n-Pw"

@@ -1,6 +1,6 @@
 """Render the lab's vendor-shaped Hub bundles: hub-docker-<version>/{docker-compose,docker-swarm,kubernetes}/.
 
-    python3 render.py --version 4.1.4 --out DIR [--pg-port 55436] [--webapp-port 18080] [--k8s-pg-port 15432]
+    python3 render.py --version 4.1.4 --out DIR [--pg-port 25436] [--webapp-port 18080] [--k8s-pg-port 15432]
                       [--hostpath /var/lib/hub-postgresql/data] [--health-interval 5s]
 
 The templates under templates/ hold {{NAME}} placeholders; an unknown or unfilled placeholder is an error.
@@ -38,7 +38,7 @@ def render(version, out, **kw):
     values = {
         "HUB_VERSION": version,
         "DATA_VOLUME": data_volume(version),
-        "PG_PORT": kw.get("pg_port", 55436),
+        "PG_PORT": kw.get("pg_port", 25436),
         "WEBAPP_PORT": kw.get("webapp_port", 18080),
         "K8S_PG_PORT": kw.get("k8s_pg_port", 15432),
         "HOSTPATH": kw.get("hostpath", "/var/lib/hub-postgresql/data"),
@@ -61,7 +61,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--version", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--pg-port", type=int, default=55436)
+    ap.add_argument("--pg-port", type=int, default=25436)
     ap.add_argument("--webapp-port", type=int, default=18080)
     ap.add_argument("--k8s-pg-port", type=int, default=15432)
     ap.add_argument("--hostpath", default="/var/lib/hub-postgresql/data")

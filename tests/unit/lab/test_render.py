@@ -21,7 +21,7 @@ def test_unknown_placeholder_is_an_error():
 
 @pytest.mark.parametrize("version,volume", [("4.1.4", "data-volume"), ("4.2.0", "postgres96-data-volume")])
 def test_rendered_bundle_has_the_vendor_layout(tmp_path, version, volume):
-    root = render.render(version, str(tmp_path), pg_port=55437, webapp_port=18081)
+    root = render.render(version, str(tmp_path), pg_port=25437, webapp_port=18081)
     assert os.path.basename(root) == "hub-docker-%s" % version
     for folder in ("docker-compose", "docker-swarm"):
         for f in ("docker-compose.yml", "docker-compose.dbmigrate.yml", "docker-compose.externaldb.yml",
@@ -38,7 +38,7 @@ def test_rendered_bundle_has_the_vendor_layout(tmp_path, version, volume):
         for svc in full["services"].values():
             assert svc["healthcheck"]["test"] == ["CMD", "/usr/local/bin/docker-healthcheck.sh"]
     compose = yaml.safe_load(open(os.path.join(root, "docker-compose", "docker-compose.yml")))
-    assert compose["services"]["postgres"]["ports"] == ["127.0.0.1:55437:5432"]
+    assert compose["services"]["postgres"]["ports"] == ["127.0.0.1:25437:5432"]
     assert compose["services"]["webapp"]["ports"] == ["127.0.0.1:18081:8080"]
     swarm = yaml.safe_load(open(os.path.join(root, "docker-swarm", "docker-compose.yml")))
     for svc in swarm["services"].values():
