@@ -18,7 +18,6 @@ __metaclass__ = type
 import hashlib
 import os
 import shutil
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
-    ArgFormat, build_argv, human, run, sha256_file, stream_from_file, stream_to_file, write_json_atomic)
+    ArgFormat, build_argv, run, sha256_file, stream_from_file, stream_to_file)
+from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
 from ansible_collections.blackduck.hub.plugins.module_utils._target import tool_version
 
 DEFAULT_DATABASES = ["bds_hub", "bds_hub_report", "bdio"]
@@ -145,29 +145,6 @@ def verify_files(dump_dir, data):
     return problems
 
 
-class Progress:
-    """Aggregates bytes across parallel dumps; writes progress.json and calls log()."""
-
-    def __init__(self, dump_dir, log):
-        self.path = os.path.join(dump_dir, PROGRESS_FILE)
-        self.log = log
-        self.lock = threading.Lock()
-        self.done = {}
-        self.start = time.monotonic()
-
-    def update(self, name, done, rate):
-        with self.lock:
-            self.done[name] = done
-            total = sum(self.done.values())
-            elapsed = time.monotonic() - self.start
-            state = {"file": name, "bytes": done, "total_bytes": total, "total_human": human(total),
-                     "rate_bytes_per_s": int(total / max(elapsed, 1e-6)), "elapsed_s": round(elapsed, 1),
-                     "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-            write_json_atomic(self.path, state, durable=False)
-            self.log("dump progress: %s so far (%s/s), %s: %s" % (human(total), human(state["rate_bytes_per_s"]),
-                                                                  name, human(done)))
-
-
 def prepare_dir(dump_dir):
     if not os.path.isdir(dump_dir):
         os.makedirs(dump_dir, 0o700)
@@ -225,18 +202,22 @@ def check_format(target, fmt):
 
 def run_dump(target, params, log):
     """Make the dump. Returns the manifest data."""
-    fmt = params.get("format") or "custom"
-    check_format(target, fmt)
-    dump_dir = params["dump_dir"]
-    names = params["databases"]
-    jobs = max(1, params["jobs"])
-    interval = params["progress_interval"]
-    server, dbs = params["_server"], params["_dbs"]
+    check_format(target, params.get("format") or "custom")
+    dump_dir, names, dbs = params["dump_dir"], params["databases"], params["_dbs"]
     started = time.time()
     versions = {t: tool_version(target, t) for t in ("pg_dump", "pg_dumpall", "pg_restore")}
     compress = compress_arg(params["compression"], params.get("compression_level"), tool_major(versions["pg_dump"]))
     prepare_dir(dump_dir)
-    progress = Progress(dump_dir, log)
+    with Progress(os.path.join(dump_dir, PROGRESS_FILE), log, "dump",
+                  expected_bytes=sum(dbs[n]["size_bytes"] for n in names) or None) as progress:
+        return _dump_all(target, params, progress, started, versions, compress)
+
+
+def _dump_all(target, params, progress, started, versions, compress):
+    fmt = params.get("format") or "custom"
+    dump_dir, names, interval = params["dump_dir"], params["databases"], params["progress_interval"]
+    jobs = max(1, params["jobs"])
+    server, dbs = params["_server"], params["_dbs"]
     files = {}
 
     if params["globals"]:
@@ -252,7 +233,9 @@ def run_dump(target, params, log):
         else:
             argv = target.tool_argv("pg_dump", pg_dump_argv_tail(name, compress))
             res = dump_one(target, dump_dir, dump_file(name), argv, progress, interval)
+        progress.phase(name, "reading %s back with pg_restore --list" % dump_file(name, fmt))
         res["toc_entries"] = restore_list(target, os.path.join(dump_dir, dump_file(name, fmt)))
+        progress.phase(name, "counting the rows of %s and taking their checksums" % name)
         inv = inventory.database_inventory(target, name, checksums=params["checksums"] == "full",
                                            fixups=inventory.FIXUPS.get(name))
         return name, res, inv
@@ -292,10 +275,6 @@ def run_dump(target, params, log):
         entry.update(inv)
         data["databases"][name] = entry
     manifest.write(dump_dir, data)
-    try:
-        os.unlink(os.path.join(dump_dir, PROGRESS_FILE))
-    except OSError:
-        pass
     return data
 
 

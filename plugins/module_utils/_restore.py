@@ -18,6 +18,7 @@ from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as
 from ansible_collections.blackduck.hub.plugins.module_utils import _restore_errors as restore_errors
 from ansible_collections.blackduck.hub.plugins.module_utils._command import ArgFormat, build_argv, run, stream_from_file
 from ansible_collections.blackduck.hub.plugins.module_utils._dump import verify_files
+from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
 
 PG_RESTORE_FORMATS = {
     "dbname": ArgFormat("eq", "--dbname"),
@@ -238,35 +239,40 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
         # the Hub's own objects belong to its admin role and are restored as they were.
         allowed += ['must be member of role "%s"' % re.escape(r) for r in data.get("superusers", [])]
 
-    def one(name):
-        entry = data["databases"][name]
-        clean = name in live and (params["force"] or name in params.get("_ours", []))
-        started = time.time()
-        res = restore_database(target, dump_dir, name, entry, clean, allowed, jobs=params["jobs"],
-                               progress=lambda d, r: log("restore progress: %s %d bytes (%d bytes/s)" % (name, d, r)))
-        res["seconds"] = round(time.time() - started, 3)
-        return name, res
+    with Progress(params.get("progress_file"), log, "restore", exact=True,
+                  expected_bytes=sum(data["databases"][n]["bytes"] for n in todo) or None) as progress:
 
-    failures = []
-    # custom format: jobs databases at a time; directory format: one at a time, each with pg_restore --jobs
-    directory = any(data["databases"][n].get("format") == "directory" for n in todo)
-    with ThreadPoolExecutor(max_workers=1 if directory else max(1, min(params["jobs"], len(todo) or 1))) as pool:
-        for name, res in pool.map(one, todo):
-            result["databases"][name] = res
-            result["warnings"] += ["%s: %s" % (name, w) for w in res["warnings"]]
-            if res["errors"]:
-                failures.append("%s: %s" % (name, "; ".join(res["errors"][:10])))
-    if failures:
-        raise RestoreError("pg_restore reported errors (the target is left as it is for inspection; the dump is "
-                           "untouched): %s" % " | ".join(failures))
-    for name in todo:
-        fixed = apply_fixups(target, name) if params["fixups"] else []
-        if params["analyze"]:
-            analyze(target, name)
-        marker = {"dump_id": data["dump_id"], "complete": True, "fixups": bool(fixed),
-                  "restored": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                  "source_version": data.get("source", {}).get("server_version")}
-        inventory.psql(target, "postgres", inventory.marker_sql(name, marker) + "\n", "recording the restore marker")
-        result["databases"][name]["fixups"] = fixed
-        result["databases"][name]["marker"] = marker
+        def one(name):
+            entry = data["databases"][name]
+            clean = name in live and (params["force"] or name in params.get("_ours", []))
+            started = time.time()
+            res = restore_database(target, dump_dir, name, entry, clean, allowed, jobs=params["jobs"],
+                                   progress=lambda d, r: progress.update(entry["file"], d, r))
+            res["seconds"] = round(time.time() - started, 3)
+            return name, res
+
+        failures = []
+        # custom format: jobs databases at a time; directory format: one at a time, each with pg_restore --jobs
+        directory = any(data["databases"][n].get("format") == "directory" for n in todo)
+        with ThreadPoolExecutor(max_workers=1 if directory else max(1, min(params["jobs"], len(todo) or 1))) as pool:
+            for name, res in pool.map(one, todo):
+                result["databases"][name] = res
+                result["warnings"] += ["%s: %s" % (name, w) for w in res["warnings"]]
+                if res["errors"]:
+                    failures.append("%s: %s" % (name, "; ".join(res["errors"][:10])))
+        if failures:
+            raise RestoreError("pg_restore reported errors (the target is left as it is for inspection; the dump is "
+                               "untouched): %s" % " | ".join(failures))
+        for name in todo:
+            progress.phase(name, "applying the Hub's fixups to %s" % name)
+            fixed = apply_fixups(target, name) if params["fixups"] else []
+            if params["analyze"]:
+                progress.phase(name, "analyzing %s" % name)
+                analyze(target, name)
+            marker = {"dump_id": data["dump_id"], "complete": True, "fixups": bool(fixed),
+                      "restored": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                      "source_version": data.get("source", {}).get("server_version")}
+            inventory.psql(target, "postgres", inventory.marker_sql(name, marker) + "\n", "recording the restore marker")
+            result["databases"][name]["fixups"] = fixed
+            result["databases"][name]["marker"] = marker
     return result

@@ -203,7 +203,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.blackduck.hub.plugins.module_utils import _dump as dump
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
-from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, human
 from ansible_collections.blackduck.hub.plugins.module_utils._target import (
     TargetError, connection_argument_spec, target_session)
 
@@ -263,7 +263,7 @@ def main():
                 result.update(changed=True, databases={n: {"size_bytes": dbs[n]["size_bytes"]} for n in names},
                               removed_partial=leftovers,
                               msg="would dump %s (%s) from %s into %s" % (
-                                  ", ".join(names), dump.human(sum(dbs[n]["size_bytes"] for n in names)),
+                                  ", ".join(names), human(sum(dbs[n]["size_bytes"] for n in names)),
                                   target.describe(), dump_dir))
                 module.exit_json(**result)
 

@@ -87,6 +87,13 @@ options:
     type: list
     elements: str
     default: []
+  progress_file:
+    description:
+      - A file in which to keep the restore's progress (bytes streamed, rate, percentage, what it does now) while
+        it runs, mode 0600, removed when the restore ends. The upgrade role shows it through
+        M(blackduck.hub.async_progress).
+      - Progress lines also go to the module's log (syslog or journald on the managed host).
+    type: path
 attributes:
   check_mode:
     support: full
@@ -180,6 +187,7 @@ def main():
         fixups=dict(type="bool", default=True),
         analyze=dict(type="bool", default=True),
         allowed_errors=dict(type="list", elements="str", default=[]),
+        progress_file=dict(type="path"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params

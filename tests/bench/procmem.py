@@ -79,8 +79,16 @@ def label_of(cmdline):
     return names[0] if names else "?"
 
 
+def _is_module(pid):
+    raw = _read("/proc/%d/cmdline" % pid) or b""
+    return b"AnsiballZ_" in raw
+
+
 class TreeWatch(threading.Thread):
-    """Polls the process trees under ``roots`` (pids) and keeps the peaks per label and per process."""
+    """Polls the process trees under ``roots`` (pids) and keeps the peaks per label and per process.
+
+    A module run with ``async`` leaves the tree: Ansible's async_wrapper daemonizes it (its parent becomes init). So
+    every ``AnsiballZ_`` process that was not there at the first sample is watched too, with its own tree."""
 
     def __init__(self, roots, interval=0.2):
         super().__init__(daemon=True)
@@ -91,6 +99,7 @@ class TreeWatch(threading.Thread):
         self.tree_rss_peak_kb = 0
         self.samples = 0
         self.started = time.monotonic()
+        self.preexisting = None
 
     def run(self):
         while not self.stop_event.is_set():
@@ -102,9 +111,15 @@ class TreeWatch(threading.Thread):
         children = {}
         for pid, (ppid, dummy) in ppids.items():
             children.setdefault(ppid, []).append(pid)
-        todo, tree = list(self.roots), []
+        if self.preexisting is None:
+            self.preexisting = set(ppids)
+        detached = [pid for pid in ppids if pid not in self.preexisting and _is_module(pid)]
+        todo, tree, seen = list(self.roots) + detached, [], set()
         while todo:
             pid = todo.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
             if pid in ppids:
                 tree.append(pid)
             todo.extend(children.get(pid, []))

@@ -1,6 +1,5 @@
 """module_utils/_dump.py: pg_dump options, versions, the same-source check, and the files of a dump directory."""
 import hashlib
-import json
 import os
 import stat
 
@@ -8,6 +7,7 @@ import pytest
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _dump, _manifest
 from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError
+from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
 
 MiB = 1024 * 1024
 
@@ -194,30 +194,13 @@ def test_prepare_dir_is_private(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ with a fake tool
 
-def test_progress_file(tmp_path):
-    lines = []
-    p = _dump.Progress(str(tmp_path), lines.append)
-    p.update("bds_hub.dump", 3 * MiB, 1)
-    p.update("bdio.dump", MiB, 1)
-    p.update("bds_hub.dump", 5 * MiB, 1)
-    path = os.path.join(str(tmp_path), "progress.json")
-    with open(path) as f:
-        state = json.load(f)
-    assert (state["file"], state["bytes"], state["total_bytes"], state["total_human"]) == \
-        ("bds_hub.dump", 5 * MiB, 6 * MiB, "6.0 MiB")
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert not os.path.exists(path + ".tmp")
-    assert len(lines) == 3 and lines[-1].startswith("dump progress: 6.0 MiB so far (")
-    assert lines[-1].endswith("bds_hub.dump: 5.0 MiB")
-
-
 def test_dump_one_renames_the_partial_when_complete(tmp_path, fake_target):
     out = "PGDMP" + "x" * 5000
     target = fake_target([{"tool": "pg_dump", "stdout": out}])
     d = tmp_path / "dump"
     d.mkdir()
     res = _dump.dump_one(target, str(d), "bds_hub.dump", target.tool_argv("pg_dump", ["--dbname=bds_hub"]),
-                         _dump.Progress(str(d), lambda m: None), 10)
+                         Progress(str(d / "progress.json"), lambda m: None, "dump"), 10)
     assert sorted(os.listdir(str(d))) == ["bds_hub.dump", "progress.json"]
     assert (d / "bds_hub.dump").read_text() == out
     assert res["bytes"] == len(out) and res["sha256"] == hashlib.sha256(out.encode()).hexdigest()
@@ -230,7 +213,7 @@ def test_dump_one_failure_leaves_no_file(tmp_path, fake_target):
     d.mkdir()
     with pytest.raises(CommandError) as info:
         _dump.dump_one(target, str(d), "bds_hub.dump", target.tool_argv("pg_dump", []),
-                       _dump.Progress(str(d), lambda m: None), 10)
+                       Progress(str(d / "progress.json"), lambda m: None, "dump"), 10)
     assert "permission denied" in str(info.value)
     assert os.listdir(str(d)) == []
 

@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Wait for a db_dump or db_restore started with async, and print its progress lines on the controller."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import json
+import time
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.blackduck.hub.plugins.module_utils._progress import describe
+
+display = Display()
+
+# what async_status adds to a finished job's result, not part of the module's own result
+ASYNC_KEYS = ("ansible_job_id", "started", "finished", "results_file", "erased", "stdout", "stderr", "stdout_lines",
+              "stderr_lines", "_ansible_suppress_tmpdir_delete")
+
+ARGUMENT_SPEC = {
+    "job": {"type": "dict", "required": True},
+    "progress_file": {"type": "path"},
+    "interval": {"type": "float", "default": 10.0},
+    "timeout": {"type": "float"},
+    "label": {"type": "str"},
+}
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = True
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        job = args["job"]
+        jid = job.get("ansible_job_id")
+        if not jid:
+            # the task ran synchronously (check mode, or async off): its result is already final
+            result.update(dict((k, v) for k, v in job.items() if k not in ASYNC_KEYS))
+            return result
+        if job.get("failed"):
+            result.update(job, failed=True, msg=job.get("msg") or "the job did not start")
+            return result
+        if args["interval"] <= 0:
+            raise AnsibleActionFail("interval must be more than 0 seconds (it is %s)" % args["interval"])
+
+        host = (task_vars or {}).get("inventory_hostname", "?")
+        label = args.get("label") or "job %s" % jid
+        async_dir = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
+        started = time.monotonic()
+        shown = None
+        display.display("[%s] %s: started (job %s), progress every %ds" % (host, label, jid, int(args["interval"])))
+        try:
+            while True:
+                status = self._execute_module(module_name="ansible.legacy.async_status", task_vars=task_vars,
+                                              module_args={"jid": jid, "mode": "status", "_async_dir": async_dir})
+                if status.get("finished") or (status.get("failed") and not status.get("started")):
+                    break
+                elapsed = time.monotonic() - started
+                if args.get("timeout") and elapsed > args["timeout"]:
+                    raise AnsibleActionFail("%s did not end within %ds: it may still run on %s (job %s; see "
+                                            "ansible.builtin.async_status). Nothing was removed."
+                                            % (label, int(args["timeout"]), host, jid))
+                line = self._progress_line(args.get("progress_file"), task_vars)
+                if line is None or line == shown:
+                    line = "still running, %ds" % int(elapsed)
+                else:
+                    shown = line
+                display.display("[%s] %s: %s" % (host, label, line))
+                time.sleep(args["interval"])
+        finally:
+            self._execute_module(module_name="ansible.legacy.async_status", task_vars=task_vars,
+                                 module_args={"jid": jid, "mode": "cleanup", "_async_dir": async_dir})
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+
+        final = dict((k, v) for k, v in status.items() if k not in ASYNC_KEYS)
+        if final.get("failed") and not final.get("msg"):
+            final["msg"] = "%s failed: %s" % (label, to_text(status.get("stderr") or status.get("stdout") or "no output"))
+        display.display("[%s] %s: %s after %ds" % (host, label, "failed" if final.get("failed") else "done",
+                                                   int(time.monotonic() - started)))
+        result.update(final)
+        return result
+
+    def _progress_line(self, path, task_vars):
+        """describe() of the progress file on the managed host, or None if there is none (yet, or any more)."""
+        if not path:
+            return None
+        res = self._execute_module(module_name="ansible.legacy.slurp", module_args={"src": path}, task_vars=task_vars)
+        if res.get("failed") or "content" not in res:
+            return None
+        try:
+            return describe(json.loads(base64.b64decode(res["content"])))
+        except ValueError:  # caught between two writes cannot happen (atomic rename); a foreign file can
+            return None
