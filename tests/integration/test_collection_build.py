@@ -28,6 +28,8 @@ import tarfile
 import pytest
 import yaml
 
+from ansible_collections.blackduck.hub.plugins.filter import k8s_manifest
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
 
@@ -165,6 +167,22 @@ def test_ansible_doc_renders_every_module(module, installed, outside):
     assert proc.returncode == 0, explain(proc)
     assert "- name: %s" % short in " ".join(proc.stdout.split()), \
         "ansible-doc -s %s does not show the short description %r:\n%s" % (fqcn, short, proc.stdout[:500])
+
+
+FILTERS = sorted(f[:-4] for f in os.listdir(os.path.join(REPO, "plugins", "filter")) if f.endswith(".yml"))
+
+
+def test_the_filters_are_documented_and_exported():
+    assert FILTERS == sorted(k8s_manifest.FilterModule().filters())
+
+
+@pytest.mark.parametrize("name", FILTERS)
+def test_ansible_doc_renders_every_filter(name, installed, outside):
+    fqcn = "%s.%s" % (FQCN, name)
+    proc = run([os.path.join(BIN, "ansible-doc"), "-t", "filter", fqcn], outside, _env(installed))
+    assert proc.returncode == 0, explain(proc)
+    assert proc.stdout.startswith("> FILTER %s" % fqcn), proc.stdout[:500]
+    assert "[WARNING]" not in proc.stderr and "[ERROR]" not in proc.stderr, explain(proc)
 
 
 def test_every_role_has_argument_specs():

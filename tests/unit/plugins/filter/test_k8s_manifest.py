@@ -1,0 +1,98 @@
+"""plugins/filter/k8s_manifest.py: the database's data volume in a Hub manifest, and the claim renamed."""
+import pytest
+import yaml
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import (
+    FilterModule, k8s_claim_copy, k8s_data_volume, k8s_rename_claim)
+
+
+def manifest(volume, with_claim=None, as_list=True):
+    deployment = {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "postgres"},
+        "spec": {"template": {"spec": {
+            "initContainers": [{"name": "owner", "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql/data"}]}],
+            "containers": [{"name": "postgres", "volumeMounts": [
+                {"name": "certs", "mountPath": "/tmp/certs"},
+                {"name": "data", "mountPath": "/var/lib/postgresql/data/"}]}],
+            "volumes": [{"name": "certs", "emptyDir": {}}, dict(volume, name="data")]}}}}
+    cfssl = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "cfssl"},
+             "spec": {"template": {"spec": {"containers": [{"name": "cfssl"}],
+                                            "volumes": [{"name": "x", "persistentVolumeClaim": {"claimName": "other"}}]}}}}
+    objs = [cfssl, deployment]
+    if with_claim:
+        objs.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": with_claim},
+                     "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}},
+                              "storageClassName": "fast", "volumeName": "pv-1"}})
+    if as_list:
+        return yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": objs})
+    return yaml.safe_dump_all(objs)
+
+
+def test_the_filters_are_exported():
+    assert sorted(FilterModule().filters()) == ["k8s_claim_copy", "k8s_data_volume", "k8s_rename_claim"]
+
+
+def test_a_host_path():
+    text = manifest({"hostPath": {"path": "/var/lib/hub-postgresql/data", "type": "DirectoryOrCreate"}})
+    assert k8s_data_volume(text) == {"kind": "path", "path": "/var/lib/hub-postgresql/data"}
+
+
+@pytest.mark.parametrize("as_list", [True, False])
+def test_a_claim_with_its_spec_in_the_manifest(as_list):
+    text = manifest({"persistentVolumeClaim": {"claimName": "pg"}}, with_claim="pg", as_list=as_list)
+    found = k8s_data_volume(text)
+    assert found["kind"] == "claim" and found["name"] == "pg"
+    assert found["claim_spec"]["storageClassName"] == "fast"
+
+
+def test_a_claim_made_elsewhere():
+    found = k8s_data_volume(yaml.safe_load(manifest({"persistentVolumeClaim": {"claimName": "pg"}})))
+    assert found == {"kind": "claim", "name": "pg", "claim_spec": {}}
+
+
+def test_another_volume_kind_is_reported_as_it_is():
+    assert k8s_data_volume(manifest({"emptyDir": {}})) == {"kind": "other", "volume": {"name": "data", "emptyDir": {}}}
+
+
+def test_no_database_workload_is_an_error():
+    with pytest.raises(AnsibleFilterError, match="no Deployment named postgres in the manifest"):
+        k8s_data_volume("kind: List\nitems: []\n")
+    with pytest.raises(AnsibleFilterError, match="mounts no volume at /var/lib/postgresql/data"):
+        k8s_data_volume({"kind": "Deployment", "metadata": {"name": "postgres"},
+                         "spec": {"template": {"spec": {"containers": [{"name": "postgres"}]}}}})
+    with pytest.raises(AnsibleFilterError, match="not int"):
+        k8s_data_volume(3)
+
+
+def test_rename_moves_only_the_database_claim_and_leaves_the_old_claim_out():
+    text = manifest({"persistentVolumeClaim": {"claimName": "pg"}}, with_claim="pg")
+    out = k8s_rename_claim(text, "pg", "pg-4.2.0")
+    assert out["kind"] == "List"
+    kinds = [(o["kind"], o["metadata"]["name"]) for o in out["items"]]
+    assert kinds == [("Deployment", "cfssl"), ("Deployment", "postgres")]  # the old claim object is not applied
+    assert k8s_data_volume(out["items"])["name"] == "pg-4.2.0"
+    assert out["items"][0]["spec"]["template"]["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"] == "other"
+    assert k8s_data_volume(text)["name"] == "pg"  # the input is not changed
+
+
+def test_claim_copy_keeps_the_storage_and_drops_the_binding():
+    live = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "pg", "namespace": "hub", "uid": "u-1", "labels": {"app": "postgres"},
+                         "annotations": {"pv.kubernetes.io/bind-completed": "yes"}},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}},
+                     "storageClassName": "fast", "volumeMode": "Filesystem", "volumeName": "pv-1",
+                     "selector": {"matchLabels": {"disk": "a"}}},
+            "status": {"phase": "Bound"}}
+    new = k8s_claim_copy(live, "pg-4.2.0")
+    assert new == {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                   "metadata": {"name": "pg-4.2.0", "labels": {"app": "postgres"},
+                                "annotations": {"blackduck.hub/copied-from": "pg"}},
+                   "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}},
+                            "storageClassName": "fast", "volumeMode": "Filesystem"}}
+    from_spec = k8s_claim_copy({"accessModes": ["ReadWriteOnce"], "volumeName": "x"}, "n")
+    assert from_spec == {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "n"},
+                         "spec": {"accessModes": ["ReadWriteOnce"]}}
+    with pytest.raises(AnsibleFilterError):
+        k8s_claim_copy("pg", "n")
