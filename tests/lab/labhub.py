@@ -1,6 +1,7 @@
 """Lab hubs: deploy an old (or new) Hub stand-in with generated data on Compose, Swarm or Kubernetes.
 
     python3 labhub.py deploy NAME --orch compose|swarm|kubernetes [--version old|new|X.Y.Z] [--scale MB] [--seed N]
+                             [--k8s-storage hostpath|claim]
     python3 labhub.py remove NAME        # containers, stack or namespace, volumes or hostPath data: all of it
     python3 labhub.py info NAME          # JSON: where the hub is, its bundles, ports, versions
     python3 labhub.py list
@@ -137,7 +138,7 @@ def allocate_slot(name):
     return slot
 
 
-def new_record(name, orch, version):
+def new_record(name, orch, version, k8s_storage="hostpath"):
     slot = allocate_slot(name)
     d = hub_dir(name)
     hub = {
@@ -153,11 +154,14 @@ def new_record(name, orch, version):
         "namespace": name,
         "project": name,
         "hostpath": os.path.join(LAB_HOME, "k8s-data", name, "hub-postgresql", "data"),
+        "k8s_storage": k8s_storage,
+        "storage_class": "bdlab-%s" % name,
         "bundles": {},
     }
     for v in (OLD, NEW):
         root = render.render(v, d, pg_port=hub["pg_port"], webapp_port=hub["webapp_port"],
-                             k8s_pg_port=hub["k8s_pg_port"], hostpath=hub["hostpath"])
+                             k8s_pg_port=hub["k8s_pg_port"], hostpath=hub["hostpath"], k8s_storage=k8s_storage,
+                             storage_class=hub["storage_class"])
         hub["bundles"][v] = root
     return hub
 
@@ -310,18 +314,42 @@ def generator_argv(scale, seed):
 def load_data(hub, scale, seed):
     """Stream the generator's SQL into psql next to the database (as the postgres superuser)."""
     port = ["-p", str(hub["k8s_pg_port"])] if hub["orchestration"] == "kubernetes" else []
-    loader = db_exec_argv(hub, interactive=True) + ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"] + port + ["-d", "postgres"]
+    _load(db_exec_argv(hub, interactive=True) + ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"] + port + ["-d", "postgres"],
+          "hub %s" % hub["name"], scale, seed)
+
+
+def _load(loader, what, scale, seed):
     gen = subprocess.Popen(generator_argv(scale, seed), stdout=subprocess.PIPE)
     load_proc = subprocess.run(loader, stdin=gen.stdout, capture_output=True, text=True,
                                env=dict(os.environ, KUBECONFIG=KUBECONFIG), check=False)
     gen.stdout.close()
     if gen.wait() != 0 or load_proc.returncode != 0:
-        raise LabError("loading generated data into hub %s failed: %s" % (hub["name"], load_proc.stderr.strip()[-2000:]))
+        raise LabError("loading generated data into %s failed: %s" % (what, load_proc.stderr.strip()[-2000:]))
 
 
-def deploy(name, orch, version="old", scale=10.0, seed=1, load=True, full=True):
+# Kubernetes data on PersistentVolumeClaims: the lab cluster has no dynamic provisioner, so a hub deployed with
+# k8s_storage="claim" gets PersistentVolumes made beforehand, as an administrator of such a cluster does: hostPath
+# volumes of the hub's own storage class, one for the old version's claim and spares for a new claim.
+CLAIM_VOLUMES = ("a", "b")
+
+
+def make_claim_volumes(hub):
+    items = []
+    for v in CLAIM_VOLUMES:
+        path = os.path.join(LAB_HOME, "k8s-data", hub["name"], "pv-%s" % v)
+        items.append({"apiVersion": "v1", "kind": "PersistentVolume",
+                      "metadata": {"name": "%s-pv-%s" % (hub["storage_class"], v), "labels": {"bdlab/hub": hub["name"]}},
+                      "spec": {"capacity": {"storage": "2Gi"}, "accessModes": ["ReadWriteOnce"],
+                               "persistentVolumeReclaimPolicy": "Retain", "storageClassName": hub["storage_class"],
+                               "hostPath": {"path": path, "type": "DirectoryOrCreate"}}})
+    manifest = {"apiVersion": "v1", "kind": "List", "items": items}
+    run(["kubectl", "--kubeconfig", KUBECONFIG, "apply", "-f", "-"], input=json.dumps(manifest))
+
+
+def deploy(name, orch, version="old", scale=10.0, seed=1, load=True, full=True, k8s_storage="hostpath"):
     """Deploy a lab hub. load=False leaves the databases as the image creates them (empty); full=False leaves
-    the hub in migration mode (database containers only)."""
+    the hub in migration mode (database containers only). k8s_storage="claim" puts a Kubernetes hub's data on a
+    PersistentVolumeClaim instead of the vendor's hostPath."""
     if not NAME_RE.match(name):
         raise LabError("hub name %r: use lowercase letters, digits and dashes (it names a project, stack and namespace)" % name)
     if orch not in ORCHESTRATIONS:
@@ -331,9 +359,13 @@ def deploy(name, orch, version="old", scale=10.0, seed=1, load=True, full=True):
         raise LabError("version %r: the lab has %s (old) and %s (new)" % (version, OLD, NEW))
     if os.path.exists(os.path.join(hub_dir(name), "hub.json")):
         remove(name)
-    hub = new_record(name, orch, version)
+    if k8s_storage != "hostpath" and orch != "kubernetes":
+        raise LabError("k8s_storage=%s is for a kubernetes hub" % k8s_storage)
+    hub = new_record(name, orch, version, k8s_storage)
     hub.update(scale=scale if load else None, seed=seed, mode="full" if full else "migration")
     save(hub)
+    if k8s_storage == "claim":
+        make_claim_volumes(hub)
     start_db_only(hub, version)
     if load:
         load_data(hub, scale, seed)
@@ -367,6 +399,8 @@ def remove(name):
     else:
         run(["kubectl", "--kubeconfig", KUBECONFIG, "delete", "namespace", hub["namespace"], "--ignore-not-found",
              "--wait=true", "--timeout=120s"], check=False)
+        run(["kubectl", "--kubeconfig", KUBECONFIG, "delete", "persistentvolumes", "-l", "bdlab/hub=%s" % hub["name"],
+             "--ignore-not-found", "--wait=true", "--timeout=60s"], check=False)
         shutil.rmtree(os.path.dirname(os.path.dirname(hub["hostpath"])), ignore_errors=True)
     # Volumes of the project or stack, whatever version made them (a migrated hub has both).
     for label in ("com.docker.compose.project=%s" % hub["project"], "com.docker.stack.namespace=%s" % hub["project"]):
@@ -396,6 +430,33 @@ def external_server(name, version, port):
     return {"host": EXTERNAL_ADDRESS, "port": port, "container": "bdlab-ext-%s" % name}
 
 
+def load_external_server(server, scale, seed):
+    """Load the generator's Hub-like data into an external server (as its postgres superuser)."""
+    _load(["docker", "exec", "-i", "-u", "postgres", server["container"], "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+           "-d", "postgres"], "the external server %s" % server["container"], scale, seed)
+
+
+def point_bundle_at(hub, version, server):
+    """Make a bundle's hub-postgres.env name an external server, as a user configures the Hub for one."""
+    env = bundle_file(hub, version, "compose", "hub-postgres.env")
+    with open(env) as f:
+        lines = [ln for ln in f.read().splitlines() if not ln.startswith(("HUB_POSTGRES_HOST=", "HUB_POSTGRES_PORT="))]
+    with open(env, "w") as f:
+        f.write("\n".join(lines + ["HUB_POSTGRES_HOST=%s" % server["host"], "HUB_POSTGRES_PORT=%d" % server["port"]]) + "\n")
+
+
+def run_on_external_server(hub, version, server):
+    """Turn a Compose lab hub into one that runs on an external server: its own database container and volume go,
+    and the version's docker-compose.externaldb.yml runs, its webapp writing to the server."""
+    for f in ("docker-compose.yml", "docker-compose.dbmigrate.yml"):
+        compose(hub, version, f, "down", "-t", "5")
+    wait("the data volume of %s to be removed" % hub["name"],
+         lambda: remove_volume("%s_%s" % (hub["project"], render.data_volume(version))), timeout=60)
+    point_bundle_at(hub, version, server)
+    compose(hub, version, "docker-compose.externaldb.yml", "up", "-d", "--pull", "never", "--wait", "--wait-timeout", "240")
+    wait("the version endpoint of hub %s" % hub["name"], lambda: version_endpoint(hub).get("version") == version)
+
+
 def remove_external_server(name):
     run(["docker", "rm", "-f", "-v", "bdlab-ext-%s" % name], check=False)
 
@@ -409,6 +470,7 @@ def main(argv=None):
     d.add_argument("--version", default="old")
     d.add_argument("--scale", type=float, default=10.0)
     d.add_argument("--seed", type=int, default=1)
+    d.add_argument("--k8s-storage", default="hostpath", choices=["hostpath", "claim"])
     r = sub.add_parser("remove")
     r.add_argument("name")
     i = sub.add_parser("info")
@@ -418,7 +480,7 @@ def main(argv=None):
     try:
         if a.cmd == "deploy":
             t0 = time.monotonic()
-            hub = deploy(a.name, a.orch, a.version, a.scale, a.seed)
+            hub = deploy(a.name, a.orch, a.version, a.scale, a.seed, k8s_storage=a.k8s_storage)
             print(json.dumps(hub, indent=2, sort_keys=True))
             print("hub %s (%s, Hub %s) is up in %.0f s; version endpoint: %s" % (
                 hub["name"], hub["orchestration"], hub["deployed_version"], time.monotonic() - t0,

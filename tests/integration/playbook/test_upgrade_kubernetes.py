@@ -4,6 +4,8 @@ The old and new manifests use the same hostPath (the vendor's 4.2 layout): the o
 (renamed on the node, never deleted) before the new server initialises, and only step 11 deletes the copy.
 End to end with verification, rerun changes nothing, old-data removal only on request, check mode changes
 nothing, and an upgrade after the new version was started without migrating.
+The same with the data on a PersistentVolumeClaim that both bundles name: the new version gets a claim of its own,
+the old claim keeps the old data until step 11 deletes it.
 """
 import json
 import os
@@ -98,3 +100,64 @@ def test_kubernetes_upgrade_after_starting_the_new_version_without_migrating(lab
     assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
     got = dbcheck.counts(hub, "bds_hub")
     assert got["st.project"] == hubgen.expected_row_counts(0.5, 13)["bds_hub"]["st.project"]
+
+
+def claims(hub):
+    items = json.loads(labhub.kubectl(hub, "get", "persistentvolumeclaims", "-o", "json"))["items"]
+    return {c["metadata"]["name"]: c for c in items}
+
+
+def claim_path(hub, claim):
+    """The folder on this node of the (lab's hostPath) volume bound to a claim."""
+    pv = json.loads(labhub.run(["kubectl", "--kubeconfig", labhub.KUBECONFIG, "get", "persistentvolume",
+                                claim["spec"]["volumeName"], "-o", "json"]))
+    return pv["spec"]["hostPath"]["path"]
+
+
+def postgres_claim(hub):
+    dep = json.loads(labhub.kubectl(hub, "get", "deployment", "postgres", "-o", "json"))
+    return [v["persistentVolumeClaim"]["claimName"] for v in dep["spec"]["template"]["spec"]["volumes"]
+            if "persistentVolumeClaim" in v]
+
+
+def test_kubernetes_data_on_a_claim(lab_hubs, tmp_path):
+    hub = lab_hubs("pb-k8s-pvc", "kubernetes", scale=1.0, seed=14, k8s_storage="claim")
+    dump_root = str(tmp_path)
+    old_claim, new_claim = "blackduck-postgres", "blackduck-postgres-%s" % labhub.NEW
+    before = claims(hub)
+    assert sorted(before) == [old_claim] and before[old_claim]["status"]["phase"] == "Bound"
+    old_path = claim_path(hub, before[old_claim])
+    assert pg_version(old_path) == labhub.VERSIONS["PG_OLD_MAJOR"]
+
+    # check mode: the plan names the claim step 11 would delete; nothing changes
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root), "--check")
+    assert rc == 0 and recap["pb-k8s-pvc"]["changed"] == 0, out
+    assert "delete persistentvolumeclaim %s" % old_claim in out
+    assert sorted(claims(hub)) == [old_claim] and postgres_claim(hub) == [old_claim]
+    expected = dbcheck.fingerprint_without_fixups(hub)
+
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root))
+    assert rc == 0, out
+    st = state(dump_root, "pb-k8s-pvc")
+    for db, v in st["steps"]["restore"]["data"]["verification"].items():
+        assert v["differences"] == [], db
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+    now = claims(hub)
+    assert sorted(now) == [old_claim, new_claim] and now[new_claim]["status"]["phase"] == "Bound"
+    assert now[new_claim]["spec"]["storageClassName"] == before[old_claim]["spec"]["storageClassName"]
+    assert now[new_claim]["metadata"]["annotations"]["blackduck.hub/copied-from"] == old_claim
+    assert postgres_claim(hub) == [new_claim]
+    assert pg_version(claim_path(hub, now[new_claim])) == labhub.VERSIONS["PG_NEW_MAJOR"]
+    assert pg_version(old_path) == labhub.VERSIONS["PG_OLD_MAJOR"]  # the old claim's data, intact
+    counts = dbcheck.counts(hub, "bds_hub")
+    assert counts["st.bom_entry"] == expected["bds_hub"]["counts"]["st.bom_entry"]
+
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root))
+    assert rc == 0 and recap["pb-k8s-pvc"]["changed"] == 0, out
+    assert old_claim in claims(hub)
+
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root,
+                                                                    **{"pb-k8s-pvc": {"hub_remove_old_data": True}}))
+    assert rc == 0, out
+    assert sorted(claims(hub)) == [new_claim] and postgres_claim(hub) == [new_claim]
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}

@@ -2,6 +2,7 @@
 
     python3 render.py --version 4.1.4 --out DIR [--pg-port 25436] [--webapp-port 18080] [--k8s-pg-port 15432]
                       [--hostpath /var/lib/hub-postgresql/data] [--health-interval 5s]
+                      [--k8s-storage hostpath|claim] [--storage-class bdlab]
 
 The templates under templates/ hold {{NAME}} placeholders; an unknown or unfilled placeholder is an error.
 A template named X.tmpl renders to X: the YAML ones are not YAML before rendering, so they do not end in .yml
@@ -24,6 +25,27 @@ def data_volume(version):
     return "postgres96-data-volume" if (major, minor) >= (4, 2) else "data-volume"
 
 
+CLAIM = "blackduck-postgres"
+
+
+def k8s_data_source(storage, hostpath):
+    """The postgres Deployment's data volume: the vendor's hostPath, or a PersistentVolumeClaim (a customised install)."""
+    if storage == "claim":
+        return "persistentVolumeClaim: {claimName: %s}" % CLAIM
+    if storage == "hostpath":
+        return "hostPath: {path: %s, type: DirectoryOrCreate}" % hostpath
+    raise ValueError("k8s_storage is hostpath or claim, not %r" % storage)
+
+
+def k8s_extra_items(storage, storage_class):
+    """With a claim, the claim itself is in the manifest (the same name in both versions' bundles)."""
+    if storage != "claim":
+        return ""
+    return ("- apiVersion: v1\n  kind: PersistentVolumeClaim\n  metadata: {name: %s}\n"
+            "  spec: {accessModes: [ReadWriteOnce], storageClassName: %s, resources: {requests: {storage: 2Gi}}}\n"
+            % (CLAIM, storage_class))
+
+
 def render_text(text, values):
     def sub(match):
         name = match.group(1)
@@ -42,6 +64,8 @@ def render(version, out, **kw):
         "WEBAPP_PORT": kw.get("webapp_port", 18080),
         "K8S_PG_PORT": kw.get("k8s_pg_port", 15432),
         "HOSTPATH": kw.get("hostpath", "/var/lib/hub-postgresql/data"),
+        "K8S_DATA_SOURCE": k8s_data_source(kw.get("k8s_storage", "hostpath"), kw.get("hostpath", "/var/lib/hub-postgresql/data")),
+        "K8S_EXTRA_ITEMS": k8s_extra_items(kw.get("k8s_storage", "hostpath"), kw.get("storage_class", "bdlab")),
         "HEALTH_INTERVAL": kw.get("health_interval", "5s"),
     }
     root = os.path.join(out, "hub-docker-%s" % version)
@@ -66,9 +90,12 @@ def main(argv=None):
     ap.add_argument("--k8s-pg-port", type=int, default=15432)
     ap.add_argument("--hostpath", default="/var/lib/hub-postgresql/data")
     ap.add_argument("--health-interval", default="5s")
+    ap.add_argument("--k8s-storage", choices=["hostpath", "claim"], default="hostpath")
+    ap.add_argument("--storage-class", default="bdlab")
     a = ap.parse_args(argv)
     print(render(a.version, a.out, pg_port=a.pg_port, webapp_port=a.webapp_port, k8s_pg_port=a.k8s_pg_port,
-                 hostpath=a.hostpath, health_interval=a.health_interval))
+                 hostpath=a.hostpath, health_interval=a.health_interval, k8s_storage=a.k8s_storage,
+                 storage_class=a.storage_class))
     return 0
 
 
