@@ -58,6 +58,11 @@ def test_job_template_run_with_a_credential(lab_hubs, tmp_path):
                    and e["event_data"].get("task") == "Summary | Show every hub's outcome"]
         assert summary and "pb-awx: migrated %s -> %s" % (labhub.OLD, labhub.NEW) in json.dumps(summary[0]["event_data"])
         assert r.stats["failures"] == {} and r.stats["ok"].get("pb-awx", 0) > 50
+        # the dump's and the restore's progress lines reach the job's output as events, as they come
+        progress = [e.get("stdout", "") for e in events if e["event"] == "verbose"]
+        for line in ("[pb-awx] Step 4 dump: started (job ", "[pb-awx] Step 4 dump: done after ",
+                     "[pb-awx] Step 7 restore: started (job ", "[pb-awx] Step 7 restore: done after "):
+            assert any(line in p for p in progress), (line, progress[-20:])
         # the secret is nowhere: not in an event, not in the artifacts (stdout, job events, command line)
         assert not [e["uuid"] for e in events if secret in json.dumps(e)]
         for root, dummy, files in os.walk(str(pdd / "artifacts")):

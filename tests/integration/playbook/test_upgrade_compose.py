@@ -48,6 +48,7 @@ def test_end_to_end_rerun_and_removal(lab_hubs, tmp_path):
     # steps 1-4 (tags), then the old database is read independently while its migration containers run
     rc, out, recap = ansible_run.playbook(inv, "--tags", "step1,step2,step3,step4")
     assert rc == 0, out
+    assert "[pb-e2e] Step 4 dump: started (job " in out and "[pb-e2e] Step 4 dump: done after " in out  # watched
     running = [c.split()[1] for c in containers_snapshot(hub) if c.endswith(" running")]
     assert sorted(running) == ["pb-e2e-cfssl-1", "pb-e2e-logstash-1", "pb-e2e-postgres-1"]  # migration mode only
     before = dbcheck.fingerprint_without_fixups(hub)
@@ -56,6 +57,8 @@ def test_end_to_end_rerun_and_removal(lab_hubs, tmp_path):
     # steps 5-7: restored into the new major and verified; read the new database before any Hub process starts
     rc, out, recap = ansible_run.playbook(inv, "--tags", "step5,step6,step7")
     assert rc == 0, out
+    assert "[pb-e2e] Step 7 restore: done after " in out
+    assert not os.path.exists(os.path.join(dump_root, "pb-e2e", "restore-progress.json"))  # removed when done
     assert int(labhub.psql(hub, "SHOW server_version_num", db="postgres")) // 10000 == int(labhub.VERSIONS["PG_NEW_MAJOR"])
     after = dbcheck.fingerprint_without_fixups(hub)
     assert after == before

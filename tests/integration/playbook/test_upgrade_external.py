@@ -5,6 +5,9 @@ The target is a separate PostgreSQL container of the newer major (the lab's stan
 2) A target of the wrong major is refused before anything is stopped: the old hub still runs, unchanged.
 3) A target that already holds Hub data is refused.
 4) A wrong admin password gives a clear error and leaves no secret in the output.
+5) An old Hub already on an external server (of the old major) -> a new external server: dumped over TCP from the
+   old server, restored and verified on the new one, the new Hub writing there; the old server is never touched,
+   not even by step 11; check mode first changes nothing; a rerun changes nothing.
 """
 import os
 import time
@@ -33,13 +36,19 @@ def ext_psql(server, sql, db="bds_hub"):
                        "-v", "ON_ERROR_STOP=1", "-d", db, "-f", "-"], input=sql)
 
 
+def admin_password_file(tmp_path):
+    """The lab servers' admin password in a 0600 file, as a user keeps HUB_POSTGRES_ADMIN_PASSWORD_FILE."""
+    path = str(tmp_path / "admin-password")
+    with open(path, "w") as f:
+        f.write("blackduck\n")
+    os.chmod(path, 0o600)
+    return path
+
+
 def test_external_database_gate_and_migration(lab_hubs, tmp_path):
     hub = lab_hubs("pb-ext", "compose", scale=0.5, seed=21)
     dump_root = str(tmp_path / "dumps")
-    pwfile = str(tmp_path / "admin-password")
-    with open(pwfile, "w") as f:
-        f.write("blackduck\n")
-    os.chmod(pwfile, 0o600)
+    pwfile = admin_password_file(tmp_path)
     new_major = labhub.VERSIONS["PG_NEW_MAJOR"]
     servers = []
 
@@ -90,11 +99,7 @@ def test_external_database_gate_and_migration(lab_hubs, tmp_path):
         assert containers(hub) == running
 
         # 1) the migration into the external server; the Hub's own settings (hub-postgres.env) point at it
-        env = labhub.bundle_file(hub, labhub.NEW, "compose", "hub-postgres.env")
-        with open(env) as f:
-            lines = [ln for ln in f.read().splitlines() if not ln.startswith(("HUB_POSTGRES_HOST=", "HUB_POSTGRES_PORT="))]
-        with open(env, "w") as f:
-            f.write("\n".join(lines + ["HUB_POSTGRES_HOST=%s" % target["host"], "HUB_POSTGRES_PORT=%d" % target["port"]]) + "\n")
+        labhub.point_bundle_at(hub, labhub.NEW, target)
         rc, out, recap = ansible_run.playbook(settings(target))
         assert rc == 0, out
         st = state(dump_root, "pb-ext")
@@ -117,3 +122,77 @@ def test_external_database_gate_and_migration(lab_hubs, tmp_path):
     finally:
         for name in servers:
             labhub.remove_external_server(name)
+
+
+def test_old_external_server_to_new_external_server(lab_hubs, tmp_path):
+    dump_root = str(tmp_path / "dumps")
+    pwfile = admin_password_file(tmp_path)
+    new_major = labhub.VERSIONS["PG_NEW_MAJOR"]
+    try:
+        source = labhub.external_server("pb-x2x-old", "old", 26514)
+        labhub.load_external_server(source, 0.5, 23)
+        hub = lab_hubs("pb-x2x", "compose", load=False, full=False)
+        labhub.run_on_external_server(hub, labhub.OLD, source)
+        target = labhub.external_server("pb-x2x-new", "new", 26515)
+        labhub.point_bundle_at(hub, labhub.NEW, target)
+        host = {"hub_database": "external", "hub_postgres_host": target["host"], "hub_postgres_port": target["port"],
+                "hub_postgres_admin_password_file": pwfile, "hub_postgres_required_major": new_major,
+                "hub_old_postgres_host": source["host"], "hub_old_postgres_port": source["port"],
+                "hub_old_postgres_admin_password_file": pwfile, "hub_remove_old_data": True}
+        inv = ansible_run.hub_inventory([hub], dump_root, **{"pb-x2x": host})
+        assert not labhub.containers(hub, "postgres")  # the old Hub has no database container of its own
+
+        # check mode: the plan names the old server, and nothing changes
+        running = containers(hub)
+        rc, out, recap = ansible_run.playbook(inv, "--check")
+        assert rc == 0, out
+        assert "step 3 start_old_migration: nothing to start: the old database is the external server %s:%d" % (
+            source["host"], source["port"]) in out
+        assert "step 11 remove_old_data: nothing on this host: retire the old external server" in out
+        assert containers(hub) == running and not os.path.exists(os.path.join(dump_root, "pb-x2x", "dump"))
+
+        # the old Hub stands still from here, to compare: its webapp stops writing (step 2 brings the rest down)
+        labhub.compose(hub, labhub.OLD, "docker-compose.externaldb.yml", "stop", "webapp")
+        before = ext_fingerprint(source)
+
+        rc, out, recap = ansible_run.playbook(inv)
+        assert rc == 0, out
+        st = state(dump_root, "pb-x2x")
+        assert st["steps"]["remove_old_data"]["status"] == "done"
+        assert "keeps its databases" in st["steps"]["remove_old_data"]["message"]
+        assert st["steps"]["dump"]["data"]["source"]["host"] == source["host"]
+        for db, v in st["steps"]["restore"]["data"]["verification"].items():
+            assert v["differences"] == [], db
+        assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+        # the new server holds the old server's rows (but for the heartbeats the new Hub adds, and the two settings
+        # the Hub's post-restore fixups delete, which the role's exact verification accounted for); the Hub writes there
+        after = ext_fingerprint(target)
+        for db in ("bds_hub", "bds_hub_report", "bdio"):
+            assert set(after[db]) == set(before[db]), db
+            for table, n in before[db].items():
+                if table not in ("st.hub_heartbeat", "st.policy_setting"):
+                    assert after[db][table] == n, (db, table)
+        beats = int(ext_psql(target, "SELECT count(*) FROM st.hub_heartbeat"))
+        time.sleep(3)
+        assert int(ext_psql(target, "SELECT count(*) FROM st.hub_heartbeat")) > beats
+        # the old server was never touched, even with hub_remove_old_data: every database and row still there
+        assert ext_fingerprint(source) == before
+        report = open(os.path.join(dump_root, "pb-x2x", "report.md")).read()
+        assert "stay on the old external server `%s:%d`, untouched" % (source["host"], source["port"]) in report
+
+        rc, out, recap = ansible_run.playbook(inv)
+        assert rc == 0 and recap["pb-x2x"]["changed"] == 0, out
+    finally:
+        for name in ("pb-x2x-old", "pb-x2x-new"):
+            labhub.remove_external_server(name)
+
+
+def ext_fingerprint(server):
+    """Row counts of every table of the Hub's three databases on an external server."""
+    out = {}
+    for db in ("bds_hub", "bds_hub_report", "bdio"):
+        tables = ext_psql(server, "SELECT schemaname || '.' || relname FROM pg_stat_user_tables ORDER BY 1", db=db).split()
+        sql = "".join("SELECT '%s', count(*) FROM %s;\n" % (t, t) for t in tables)
+        rows = ext_psql(server, sql, db=db).splitlines() if sql else []
+        out[db] = {r.split("|")[0]: int(r.split("|")[1]) for r in rows if r.strip()}
+    return out
