@@ -15,7 +15,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.blackduck.hub.plugins.module_utils._progress import describe
+from ansible_collections.blackduck.hub.plugins.module_utils._progress import describe, poll_delay
 
 display = Display()
 
@@ -57,7 +57,7 @@ class ActionModule(ActionBase):
         host = (task_vars or {}).get("inventory_hostname", "?")
         label = args.get("label") or "job %s" % jid
         async_dir = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
-        started = time.monotonic()
+        started = last_line = time.monotonic()
         shown = None
         display.display("[%s] %s: started (job %s), progress every %ds" % (host, label, jid, int(args["interval"])))
         try:
@@ -66,18 +66,21 @@ class ActionModule(ActionBase):
                                               module_args={"jid": jid, "mode": "status", "_async_dir": async_dir})
                 if status.get("finished") or (status.get("failed") and not status.get("started")):
                     break
-                elapsed = time.monotonic() - started
+                now = time.monotonic()
+                elapsed = now - started
                 if args.get("timeout") and elapsed > args["timeout"]:
                     raise AnsibleActionFail("%s did not end within %ds: it may still run on %s (job %s; see "
                                             "ansible.builtin.async_status). Nothing was removed."
                                             % (label, int(args["timeout"]), host, jid))
-                line = self._progress_line(args.get("progress_file"), task_vars)
-                if line is None or line == shown:
-                    line = "still running, %ds" % int(elapsed)
-                else:
-                    shown = line
-                display.display("[%s] %s: %s" % (host, label, line))
-                time.sleep(args["interval"])
+                if now - last_line >= args["interval"]:
+                    line = self._progress_line(args.get("progress_file"), task_vars)
+                    if line is None or line == shown:
+                        line = "still running, %ds" % int(elapsed)
+                    else:
+                        shown = line
+                    display.display("[%s] %s: %s" % (host, label, line))
+                    last_line = now
+                time.sleep(poll_delay(elapsed, args["interval"]))
         finally:
             self._execute_module(module_name="ansible.legacy.async_status", task_vars=task_vars,
                                  module_args={"jid": jid, "mode": "cleanup", "_async_dir": async_dir})

@@ -87,6 +87,13 @@ class Progress:
             pass
 
 
+def poll_delay(elapsed, interval):
+    """Seconds until the watcher asks again whether a job ended: every second at first, so a short job is not kept
+    waiting for a whole progress interval, then less often as the job ages (a tenth of its age), at most every
+    interval seconds, so a long job costs few polls."""
+    return min(float(interval), max(1.0, elapsed / 10.0))
+
+
 def describe(state):
     """One line for a person watching: what moved so far, how fast, and what the task does now."""
     action = state.get("action") or "dump"

@@ -36,7 +36,10 @@ options:
       - Without it (or while the job has not written it yet) the lines only say the job is still running.
     type: path
   interval:
-    description: Seconds between two polls, and two lines.
+    description:
+      - Seconds between two progress lines.
+      - Whether the job ended is asked every second at first, so a short job is not kept waiting for a whole
+        interval, then less often as the job ages (a tenth of its age), at most every O(interval) seconds.
     type: float
     default: 10
   timeout:

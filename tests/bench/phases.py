@@ -24,6 +24,7 @@ collection_root.install_on_sys_path()
 from ansible_collections.blackduck.hub.plugins.module_utils import _dump as dump  # noqa: E402
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory  # noqa: E402
 from ansible_collections.blackduck.hub.plugins.module_utils import _restore as restore  # noqa: E402
+from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress  # noqa: E402
 from ansible_collections.blackduck.hub.plugins.module_utils._target import make_target, tool_version, wait_ready  # noqa: E402
 
 
@@ -53,12 +54,13 @@ def measure(old_hub, new_hub, folder, databases, old_version, new_version):
 
         fixed("dump preflight", preflight)
         fixed("dump tool versions", lambda: [tool_version(src, t) for t in ("pg_dump", "pg_dumpall", "pg_restore")])
+        progress = Progress(os.path.join(folder, dump.PROGRESS_FILE), lambda msg: None, "dump")
         fixed("dump globals", dump.dump_one, src, folder, dump.GLOBALS_FILE, src.tool_argv("pg_dumpall", ["--globals-only"]),
-              dump.Progress(folder, lambda msg: None), 3600)
+              progress, 3600)
         for db in databases:
             clock = per_dump[db] = _Clock()
             argv = src.tool_argv("pg_dump", dump.pg_dump_argv_tail(db, "0"))
-            res = clock("stream", dump.dump_one, src, folder, dump.dump_file(db), argv, dump.Progress(folder, lambda msg: None), 3600)
+            res = clock("stream", dump.dump_one, src, folder, dump.dump_file(db), argv, progress, 3600)
             sizes[db] = res["bytes"]
             clock("list", dump.restore_list, src, os.path.join(folder, dump.dump_file(db)))
             clock("rows", inventory.database_inventory, src, db, checksums=False, fixups=inventory.FIXUPS.get(db))

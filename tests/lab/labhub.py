@@ -437,8 +437,10 @@ def load_external_server(server, scale, seed):
 
 
 def point_bundle_at(hub, version, server):
-    """Make a bundle's hub-postgres.env name an external server, as a user configures the Hub for one."""
-    env = bundle_file(hub, version, "compose", "hub-postgres.env")
+    """Make a bundle's settings name an external server, as a user configures the Hub for one: hub-postgres.env
+    (Compose, Swarm) or pods.env (Kubernetes, the ConfigMap hub-config)."""
+    orch = hub["orchestration"]
+    env = bundle_file(hub, version, orch, "pods.env" if orch == "kubernetes" else "hub-postgres.env")
     with open(env) as f:
         lines = [ln for ln in f.read().splitlines() if not ln.startswith(("HUB_POSTGRES_HOST=", "HUB_POSTGRES_PORT="))]
     with open(env, "w") as f:

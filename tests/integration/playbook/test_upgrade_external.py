@@ -196,3 +196,36 @@ def ext_fingerprint(server):
         rows = ext_psql(server, sql, db=db).splitlines() if sql else []
         out[db] = {r.split("|")[0]: int(r.split("|")[1]) for r in rows if r.strip()}
     return out
+
+
+@pytest.mark.parametrize("orch", ["swarm", "kubernetes"])
+def test_into_an_external_server_on_swarm_and_kubernetes(lab_hubs, tmp_path, orch):
+    """Step 9 starts the bundle's external-database variant: docker-compose.externaldb.yml as a stack, or
+    kubernetes-external-rds.yml; the new Hub runs without a database of its own and writes to the server."""
+    name = "pb-ext-%s" % orch
+    hub = lab_hubs(name, orch, scale=0.5, seed=22)
+    dump_root = str(tmp_path / "dumps")
+    try:
+        target = labhub.external_server(name, "new", 26516 if orch == "swarm" else 26517)
+        labhub.point_bundle_at(hub, labhub.NEW, target)
+        host = {"hub_database": "external", "hub_postgres_host": target["host"], "hub_postgres_port": target["port"],
+                "hub_postgres_admin_password_file": admin_password_file(tmp_path),
+                "hub_postgres_required_major": labhub.VERSIONS["PG_NEW_MAJOR"]}
+        rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root, **{name: host}))
+        assert rc == 0, out
+        st = state(dump_root, name)
+        assert st["steps"]["verify"]["status"] == "done"
+        for db, v in st["steps"]["restore"]["data"]["verification"].items():
+            assert v["differences"] == [], db
+        assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+        if orch == "kubernetes":
+            assert labhub.kubectl(hub, "get", "pods", "-l", "app=postgres", "-o", "name").strip() == ""
+        else:
+            assert not labhub.containers(hub, "postgres")
+        expected = hubgen.expected_row_counts(0.5, 22)["bds_hub"]
+        assert int(ext_psql(target, "SELECT count(*) FROM st.project")) == expected["st.project"]
+        beats = int(ext_psql(target, "SELECT count(*) FROM st.hub_heartbeat"))
+        labhub.wait("the new Hub to write to the external server",
+                    lambda: int(ext_psql(target, "SELECT count(*) FROM st.hub_heartbeat")) > beats, timeout=30)
+    finally:
+        labhub.remove_external_server(name)

@@ -3,7 +3,7 @@ import json
 import os
 import stat
 
-from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress, describe
+from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress, describe, poll_delay
 
 MiB = 1024 * 1024
 
@@ -61,3 +61,10 @@ def test_a_restore_knows_its_size_and_shows_a_percentage():
 
 def test_describe_takes_a_sparse_state():
     assert describe({}) == "dump progress: 0 B so far (0 B/s)"
+
+
+def test_a_short_job_is_polled_every_second_and_a_long_one_at_most_every_interval():
+    assert poll_delay(0, 30) == 1.0 and poll_delay(9.5, 30) == 1.0  # a one-second job ends a second later, not 30
+    assert poll_delay(120, 30) == 12.0
+    assert poll_delay(3600, 30) == 30.0
+    assert poll_delay(0, 0.5) == 0.5  # never longer than the interval
