@@ -201,20 +201,22 @@ def ext_fingerprint(server):
 @pytest.mark.parametrize("orch", ["swarm", "kubernetes"])
 def test_into_an_external_server_on_swarm_and_kubernetes(lab_hubs, tmp_path, orch):
     """Step 9 starts the bundle's external-database variant: docker-compose.externaldb.yml as a stack, or
-    kubernetes-external-rds.yml; the new Hub runs without a database of its own and writes to the server."""
+    kubernetes-external-rds.yml; the new Hub runs without a database of its own and writes to the server. The server
+    is taken from the new bundle's hub-postgres.env (pods.env), not from variables."""
     name = "pb-ext-%s" % orch
     hub = lab_hubs(name, orch, scale=0.5, seed=22)
     dump_root = str(tmp_path / "dumps")
     try:
         target = labhub.external_server(name, "new", 26516 if orch == "swarm" else 26517)
+        # the server is named only where the vendor has you name it, in the new bundle's settings: the role reads it
         labhub.point_bundle_at(hub, labhub.NEW, target)
-        host = {"hub_database": "external", "hub_postgres_host": target["host"], "hub_postgres_port": target["port"],
-                "hub_postgres_admin_password_file": admin_password_file(tmp_path),
+        host = {"hub_database": "external", "hub_postgres_admin_password_file": admin_password_file(tmp_path),
                 "hub_postgres_required_major": labhub.VERSIONS["PG_NEW_MAJOR"]}
         rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root, **{name: host}))
         assert rc == 0, out
         st = state(dump_root, name)
         assert st["steps"]["verify"]["status"] == "done"
+        assert st["steps"]["restore"]["data"]["target"]["port"] == target["port"]
         for db, v in st["steps"]["restore"]["data"]["verification"].items():
             assert v["differences"] == [], db
         assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
