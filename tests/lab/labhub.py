@@ -203,7 +203,10 @@ def health(container):
 
 
 def db_exec_argv(hub, interactive=False):
-    """argv prefix that runs a command as the postgres OS user next to the hub's database."""
+    """argv prefix that runs a command as the postgres OS user next to the hub's database (or in an external
+    server's container: external_server() returns a record with orchestration "external")."""
+    if hub["orchestration"] == "external":
+        return ["docker", "exec"] + (["-i"] if interactive else []) + ["-u", "postgres", hub["container"]]
     if hub["orchestration"] == "kubernetes":
         pod = postgres_pod(hub)
         return ["kubectl", "--kubeconfig", KUBECONFIG, "-n", hub["namespace"], "exec"] + (["-i"] if interactive else []) + [
@@ -314,17 +317,13 @@ def generator_argv(scale, seed):
 def load_data(hub, scale, seed):
     """Stream the generator's SQL into psql next to the database (as the postgres superuser)."""
     port = ["-p", str(hub["k8s_pg_port"])] if hub["orchestration"] == "kubernetes" else []
-    _load(db_exec_argv(hub, interactive=True) + ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"] + port + ["-d", "postgres"],
-          "hub %s" % hub["name"], scale, seed)
-
-
-def _load(loader, what, scale, seed):
+    loader = db_exec_argv(hub, interactive=True) + ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"] + port + ["-d", "postgres"]
     gen = subprocess.Popen(generator_argv(scale, seed), stdout=subprocess.PIPE)
     load_proc = subprocess.run(loader, stdin=gen.stdout, capture_output=True, text=True,
                                env=dict(os.environ, KUBECONFIG=KUBECONFIG), check=False)
     gen.stdout.close()
     if gen.wait() != 0 or load_proc.returncode != 0:
-        raise LabError("loading generated data into %s failed: %s" % (what, load_proc.stderr.strip()[-2000:]))
+        raise LabError("loading generated data into %s failed: %s" % (hub["name"], load_proc.stderr.strip()[-2000:]))
 
 
 # Kubernetes data on PersistentVolumeClaims: the lab cluster has no dynamic provisioner, so a hub deployed with
@@ -427,13 +426,9 @@ def external_server(name, version, port):
          "blackducksoftware/hub-postgres:%s" % version])
     ready = ["docker", "exec", "-u", "postgres", "bdlab-ext-%s" % name, "psql", "-X", "-A", "-t", "-c", "SELECT 1"]
     wait("the external server %s" % name, lambda: run(ready, check=False).strip() == "1")
-    return {"host": EXTERNAL_ADDRESS, "port": port, "container": "bdlab-ext-%s" % name}
-
-
-def load_external_server(server, scale, seed):
-    """Load the generator's Hub-like data into an external server (as its postgres superuser)."""
-    _load(["docker", "exec", "-i", "-u", "postgres", server["container"], "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
-           "-d", "postgres"], "the external server %s" % server["container"], scale, seed)
+    # psql(), load_data() and the dbcheck functions take this record as they take a hub's
+    return {"name": "bdlab-ext-%s" % name, "orchestration": "external", "host": EXTERNAL_ADDRESS, "port": port,
+            "container": "bdlab-ext-%s" % name}
 
 
 def point_bundle_at(hub, version, server):

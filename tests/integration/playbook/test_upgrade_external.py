@@ -31,9 +31,7 @@ def containers(hub):
     return sorted(out.splitlines())
 
 
-def ext_psql(server, sql, db="bds_hub"):
-    return labhub.run(["docker", "exec", "-i", "-u", "postgres", server["container"], "psql", "-X", "-q", "-A", "-t",
-                       "-v", "ON_ERROR_STOP=1", "-d", db, "-f", "-"], input=sql)
+ext_psql = labhub.psql  # an external server's record is one labhub.psql takes
 
 
 def admin_password_file(tmp_path):
@@ -130,7 +128,7 @@ def test_old_external_server_to_new_external_server(lab_hubs, tmp_path):
     new_major = labhub.VERSIONS["PG_NEW_MAJOR"]
     try:
         source = labhub.external_server("pb-x2x-old", "old", 26514)
-        labhub.load_external_server(source, 0.5, 23)
+        labhub.load_data(source, 0.5, 23)
         hub = lab_hubs("pb-x2x", "compose", load=False, full=False)
         labhub.run_on_external_server(hub, labhub.OLD, source)
         target = labhub.external_server("pb-x2x-new", "new", 26515)
@@ -153,7 +151,7 @@ def test_old_external_server_to_new_external_server(lab_hubs, tmp_path):
 
         # the old Hub stands still from here, to compare: its webapp stops writing (step 2 brings the rest down)
         labhub.compose(hub, labhub.OLD, "docker-compose.externaldb.yml", "stop", "webapp")
-        before = ext_fingerprint(source)
+        before = dbcheck.fingerprint(source)
 
         rc, out, recap = ansible_run.playbook(inv)
         assert rc == 0, out
@@ -166,17 +164,17 @@ def test_old_external_server_to_new_external_server(lab_hubs, tmp_path):
         assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
         # the new server holds the old server's rows (but for the heartbeats the new Hub adds, and the two settings
         # the Hub's post-restore fixups delete, which the role's exact verification accounted for); the Hub writes there
-        after = ext_fingerprint(target)
+        after = {db: dbcheck.counts(target, db) for db in dbcheck.DATABASES}
         for db in ("bds_hub", "bds_hub_report", "bdio"):
-            assert set(after[db]) == set(before[db]), db
-            for table, n in before[db].items():
+            assert set(after[db]) == set(before[db]["counts"]), db
+            for table, n in before[db]["counts"].items():
                 if table not in ("st.hub_heartbeat", "st.policy_setting"):
                     assert after[db][table] == n, (db, table)
         beats = int(ext_psql(target, "SELECT count(*) FROM st.hub_heartbeat"))
         time.sleep(3)
         assert int(ext_psql(target, "SELECT count(*) FROM st.hub_heartbeat")) > beats
-        # the old server was never touched, even with hub_remove_old_data: every database and row still there
-        assert ext_fingerprint(source) == before
+        # the old server was never touched, even with hub_remove_old_data: every table's rows and content the same
+        assert dbcheck.fingerprint(source) == before
         report = open(os.path.join(dump_root, "pb-x2x", "report.md")).read()
         assert "stay on the old external server `%s:%d`, untouched" % (source["host"], source["port"]) in report
 
@@ -185,17 +183,6 @@ def test_old_external_server_to_new_external_server(lab_hubs, tmp_path):
     finally:
         for name in ("pb-x2x-old", "pb-x2x-new"):
             labhub.remove_external_server(name)
-
-
-def ext_fingerprint(server):
-    """Row counts of every table of the Hub's three databases on an external server."""
-    out = {}
-    for db in ("bds_hub", "bds_hub_report", "bdio"):
-        tables = ext_psql(server, "SELECT schemaname || '.' || relname FROM pg_stat_user_tables ORDER BY 1", db=db).split()
-        sql = "".join("SELECT '%s', count(*) FROM %s;\n" % (t, t) for t in tables)
-        rows = ext_psql(server, sql, db=db).splitlines() if sql else []
-        out[db] = {r.split("|")[0]: int(r.split("|")[1]) for r in rows if r.strip()}
-    return out
 
 
 @pytest.mark.parametrize("orch", ["swarm", "kubernetes"])
