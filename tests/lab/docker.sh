@@ -8,16 +8,43 @@ COMPOSE_VERSION=2.40.3
 PLUGIN=/usr/local/lib/docker/cli-plugins/docker-compose
 
 engine_up() { docker info >/dev/null 2>&1; }
+# The vendor's files publish ports without an address ('443:8443', '55436:5432'): --ip makes the engine bind
+# those to loopback, so a hub deployed from the real, unmodified files listens on this machine only.
+DOCKERD_ARGS=(--data-root "$DOCKER_ROOT" --pidfile "$PIDFILE" --ip 127.0.0.1)
+# Ports the vendor's files publish that lie in the kernel's ephemeral range: reserved, so no outgoing connection's
+# local end can hold one when a hub publishes it ("address already in use").
+VENDOR_PORTS=(55436)
+
+reserve_ports() {
+  local f=/proc/sys/net/ipv4/ip_local_reserved_ports cur p
+  cur=$(cat "$f")
+  for p in "${VENDOR_PORTS[@]}"; do
+    case ",$cur," in *",$p,"*) ;; *) cur=${cur:+$cur,}$p ;; esac
+  done
+  [ "$cur" = "$(cat "$f")" ] || { echo "$cur" > "$f" || die "cannot reserve ports $cur in $f (needs root)"; }
+}
+
+# The running engine is the lab's and was started with DOCKERD_ARGS (else it is restarted with them).
+engine_current() {
+  local pid
+  [ -f "$PIDFILE" ] && pid=$(cat "$PIDFILE") && [ -r "/proc/$pid/cmdline" ] || return 1
+  [ "$(tr '\0' ' ' < "/proc/$pid/cmdline")" = "dockerd ${DOCKERD_ARGS[*]} " ]
+}
 
 up() {
   apt_install docker.io iptables ca-certificates
+  reserve_ports
+  if engine_up && [ -f "$PIDFILE" ] && ! engine_current; then
+    log "dockerd runs with other arguments than ${DOCKERD_ARGS[*]}: restarting it"
+    down
+  fi
   if ! engine_up; then
     log "starting dockerd (data root $DOCKER_ROOT)"
     mkdir -p "$DOCKER_ROOT"
     # Offline by construction: images are preferred locally, and any pull that still happens goes to a
     # proxy address on loopback where nothing listens, so it fails at once and no traffic leaves the machine.
     DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 \
-      NO_PROXY='' setsid dockerd --data-root "$DOCKER_ROOT" --pidfile "$PIDFILE" \
+      NO_PROXY='' setsid dockerd "${DOCKERD_ARGS[@]}" \
       >"$LAB_HOME/dockerd.log" 2>&1 < /dev/null &
     wait_for 60 "dockerd to answer (log: $LAB_HOME/dockerd.log)" docker info
   fi
@@ -32,6 +59,17 @@ up() {
     install -D -m 0755 "$bin" "$PLUGIN"
     rm -rf "$tmp"
     docker compose version | grep -q "v$COMPOSE_VERSION" || die "docker compose plugin did not install"
+  fi
+  # Swarm publishes host-mode ports through docker_gwbridge, which --ip does not cover: the lab makes that
+  # network itself, binding published ports to loopback (Docker reads it when the swarm starts).
+  local gw='{{index .Options "com.docker.network.bridge.host_binding_ipv4"}}'
+  if [ "$(docker network inspect docker_gwbridge -f "$gw" 2>/dev/null)" != 127.0.0.1 ]; then
+    log "making docker_gwbridge bind published ports to 127.0.0.1 (the swarm is started again)"
+    if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" = active ]; then docker swarm leave --force >/dev/null; fi
+    docker network rm docker_gwbridge >/dev/null 2>&1 || true
+    docker network create --driver bridge --opt com.docker.network.bridge.name=docker_gwbridge \
+      --opt com.docker.network.bridge.enable_icc=false --opt com.docker.network.bridge.enable_ip_masquerade=true \
+      --opt com.docker.network.bridge.host_binding_ipv4=127.0.0.1 docker_gwbridge >/dev/null
   fi
   if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
     log "initialising a one-node swarm"

