@@ -257,7 +257,8 @@ def _dump_all(target, params, progress, started, versions, compress):
         "tools": versions,
         "options": {"format": fmt, "compression": params["compression"], "compress_arg": compress,
                     "jobs": jobs, "checksums": params["checksums"]},
-        "roles": inventory.roles(target),
+        # each role's password as a digest of its stored hash (when the dump holds the passwords), for db_verify
+        "roles": inventory.roles(target) if params.get("_no_role_passwords") else inventory.roles_with_passwords(target),
         "superusers": inventory.superusers(target),
         "databases": {},
     }

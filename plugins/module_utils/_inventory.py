@@ -103,6 +103,37 @@ def roles(target):
                    "login": r[4] == "t", "inherit": r[5] == "t"} for r in rows}
 
 
+def role_password_digests(target):
+    """{role: md5 of its stored password hash, or '' without a password}, comparable across servers without showing
+    the hash itself; None when the connecting role may not read them (only a superuser may read pg_authid)."""
+    if not role_rights(target)["superuser"]:
+        return None
+    rows = psql(target, "postgres", "SELECT rolname, coalesce(md5(rolpassword), '') FROM pg_authid "
+                                    "WHERE rolname !~ '^pg_' AND oid <> 10 ORDER BY 1;", "reading the role passwords")
+    return {r[0]: r[1] for r in rows}
+
+
+def roles_with_passwords(target):
+    """roles(), each with its password digest ('password') where the connecting role may read it."""
+    out = roles(target)
+    digests = role_password_digests(target)
+    for name, attrs in out.items():
+        if digests is not None and name in digests:
+            attrs["password"] = digests[name]
+    return out
+
+
+def user_relation_count(target, database):
+    """Tables, views, sequences and functions outside the system schemas: 0 for a database as a server's image makes
+    it (empty schemas at most)."""
+    return int(psql(target, database,
+                    "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname NOT IN ('pg_catalog', "
+                    "'information_schema') AND n.nspname !~ '^pg_toast') + (SELECT count(*) FROM pg_proc p JOIN "
+                    "pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', "
+                    "'information_schema'));", "looking for objects in %s" % database)[0][0])
+
+
 def role_rights(target):
     r = psql(target, "postgres", "SELECT rolname, rolsuper, rolcreatedb, rolcreaterole FROM pg_roles "
                                  "WHERE rolname = current_user;", "reading the connecting role")[0]

@@ -147,15 +147,51 @@ def compare_database(expected, live, mode="exact", fixups=None, fixups_applied=F
     return diffs, summary
 
 
-def compare_roles(expected, live):
-    """Every role of the dump exists on the target with its login/createdb/createrole attributes."""
+# The attributes any restore sets; a superuser's restore sets these too (a non-superuser, as on Amazon RDS, cannot).
+ROLE_ATTRIBUTES = ("login", "createdb", "createrole")
+SUPERUSER_ROLE_ATTRIBUTES = ROLE_ATTRIBUTES + ("superuser", "inherit")
+
+
+def _password_word(digest):
+    return "no password" if digest == "" else "a password"
+
+
+def compare_roles(expected, live, passwords=True, skip_passwords=(), attributes=ROLE_ATTRIBUTES):
+    """Every role of the dump exists on the target with its attributes and, where both sides know it (a superuser
+    read it) and ``passwords``, the same password (compared by digest; the differences never show it). Roles in
+    ``skip_passwords`` (the one the restore connected as) are not compared on their password."""
     diffs = []
     for name, attrs in sorted(expected.items()):
         got = live.get(name)
         if got is None:
-            diffs.append(_diff("role", name, attrs, None, "role is missing"))
+            diffs.append(_diff("role", name, {k: v for k, v in attrs.items() if k != "password"}, None,
+                               "role is missing"))
             continue
-        for key in ("login", "createdb", "createrole"):
-            if attrs.get(key) != got.get(key):
-                diffs.append(_diff("role", name, {key: attrs.get(key)}, {key: got.get(key)}, "role attribute differs"))
+        for key in attributes:
+            if key in attrs and key in got and attrs[key] != got[key]:
+                diffs.append(_diff("role", name, {key: attrs[key]}, {key: got[key]}, "role attribute differs"))
+        if passwords and name not in skip_passwords and "password" in attrs and "password" in got \
+                and attrs["password"] != got["password"]:
+            diffs.append(_diff("role_password", name, "the dump's password (%s)" % _password_word(attrs["password"]),
+                               "another password" if got["password"] and attrs["password"] else
+                               _password_word(got["password"]), "password differs"))
     return diffs
+
+
+def role_summary(expected, live, passwords=True, skip_passwords=()):
+    """Per role of the dump: whether its password was compared, and how it came out (for the report)."""
+    out = {}
+    for name, attrs in sorted(expected.items()):
+        got = live.get(name) or {}
+        if "password" not in attrs:
+            state = "not compared (the dump holds no password)"
+        elif "password" not in got:
+            state = "not compared (the connecting role may not read passwords)"
+        elif not passwords:
+            state = "not compared (the target's passwords are kept)"
+        elif name in skip_passwords:
+            state = "not compared (the role the restore connects as keeps its password)"
+        else:
+            state = "equal" if attrs["password"] == got["password"] else "differs"
+        out[name] = state
+    return out

@@ -109,9 +109,8 @@ _PASSWORD = re.compile(r" PASSWORD '(?:[^']|'')*'")
 
 
 def keep_existing_passwords(text, existing):
-    """Leave out the password of every role that already exists on the target: a new server's roles (made by
-    its image, or by the DBA of an external server) keep the passwords the new Hub is configured with - and the
-    role this restore connects as keeps working."""
+    """Leave out the password of every role named in existing (that already exists on the target, with
+    role_passwords=target; or the role this restore connects as, which must keep working)."""
     out, kept = [], []
     for line in text.splitlines():
         m = re.match(r'^ALTER ROLE ("[^"]+"|[^ ;"]+)', line)
@@ -129,7 +128,12 @@ def is_superuser(target):
                           "checking the connecting role")[0][0] == "t"
 
 
+def current_user(target):
+    return inventory.psql(target, "postgres", "SELECT current_user;", "reading the connecting role")[0][0]
+
+
 def restore_globals(target, dump_dir, data, superuser, existing=()):
+    """Run globals.sql; the passwords of the roles in existing are left as the target has them."""
     path = os.path.join(dump_dir, data["globals"]["file"])
     argv = target.tool_argv("psql", ["-X", "-q", "-d", "postgres", "-f", "-"], stdin=True)
     warnings = []
@@ -144,7 +148,7 @@ def restore_globals(target, dump_dir, data, superuser, existing=()):
                             % ", ".join(skipped))
     text, kept = keep_existing_passwords(text, set(existing))
     if kept:
-        warnings.append("roles that already existed on the target keep their passwords there: %s" % ", ".join(kept))
+        warnings.append("roles that keep the passwords they have on the target: %s" % ", ".join(kept))
     rc, dummy, stderr = run(argv, env=target.env, stdin_data=text)
     errors, harmless, dummy = restore_errors.classify(stderr)
     if rc != 0 and not errors:
@@ -215,8 +219,12 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
     result = {"databases": {}, "warnings": [], "created": [], "replaced": []}
     superuser = is_superuser(target)
     if params["globals"] and data.get("globals"):
-        existing = set(inventory.roles(target)) | set(inventory.superusers(target))
-        errors, warnings = restore_globals(target, dump_dir, data, superuser, existing)
+        # role_passwords=dump: every role gets the password it had on the old server (the restore's own role keeps
+        # its password, or the restore could not go on); =target: roles the target already has keep theirs
+        keep = {current_user(target)}
+        if params.get("role_passwords") == "target":
+            keep |= set(inventory.roles(target)) | set(inventory.superusers(target))
+        errors, warnings = restore_globals(target, dump_dir, data, superuser, keep)
         result["warnings"] += warnings
         if errors:
             raise RestoreError("restoring the roles (globals.sql) failed: %s" % "; ".join(errors[:10]))
@@ -242,9 +250,14 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
     with Progress(params.get("progress_file"), log, "restore", exact=True,
                   expected_bytes=sum(data["databases"][n]["bytes"] for n in todo) or None) as progress:
 
+        # a database the new server's image made (empty schemas at most, like the Hub's empty schema st) is
+        # restored with --clean --if-exists, so the dump's own CREATE SCHEMA replaces the empty one
+        fresh = [n for n in todo if n in live and n not in params.get("_ours", [])
+                 and inventory.user_relation_count(target, n) == 0]
+
         def one(name):
             entry = data["databases"][name]
-            clean = name in live and (params["force"] or name in params.get("_ours", []))
+            clean = name in live and (params["force"] or name in params.get("_ours", []) or name in fresh)
             started = time.time()
             res = restore_database(target, dump_dir, name, entry, clean, allowed, jobs=params["jobs"],
                                    progress=lambda d, r: progress.update(entry["file"], d, r))

@@ -13,8 +13,13 @@ version_added: 0.1.0
 description:
   - Step 7 of the Hub 4.2 migration. Restores the roles (from C(globals.sql)) and every database of a dump made
     by M(blackduck.hub.db_dump), creating the databases as needed.
-  - Roles that already exist on the target (made by the new Hub's database image, or by the DBA of an external
-    server) keep their passwords there; their other attributes and memberships are restored.
+  - Every role gets the password it had on the old server (O(role_passwords=dump), the default), so that
+    whatever logged in before (the Hub's C(blackduck_user), a reporting client of C(blackduck_reporter)) logs in
+    after; the role the restore connects as keeps its own. With O(role_passwords=target) the roles that already
+    exist on the target (made by an external server's DBA, with the passwords the new Hub is configured with)
+    keep theirs. Attributes and memberships are restored either way.
+  - A database the new server's image made (empty schemas at most, like the Hub's empty schema C(st)) is
+    restored with C(--clean --if-exists), so the dump's own schemas replace the empty ones.
   - Before anything is changed, every file's size and sha256 are checked against the manifest; a truncated or
     corrupt dump is refused with a message that says which file.
   - Refuses a target whose C(bds_hub) already holds tables in schema C(st) (the vendor's guard) unless
@@ -52,6 +57,14 @@ options:
         each database, the databases one after the other.
     type: int
     default: 2
+  role_passwords:
+    description:
+      - V(dump) - every role of the dump gets its old password (the role the restore connects as keeps its own).
+      - V(target) - roles that already exist on the target keep their passwords; only new roles get the dump's.
+    type: str
+    default: dump
+    choices: [dump, target]
+    version_added: 0.3.0
   force:
     description:
       - Restore even if the target's C(bds_hub) already holds Hub tables, replacing what the dump holds
@@ -182,6 +195,7 @@ def main():
         globals=dict(type="bool", default=True),
         jobs=dict(type="int", default=2),
         force=dict(type="bool", default=False),
+        role_passwords=dict(type="str", default="dump", choices=["dump", "target"]),
         replace_empty_hub=dict(type="bool", default=False),
         hub_data_tables=dict(type="list", elements="str", default=["st.project", "st.code_location"]),
         fixups=dict(type="bool", default=True),

@@ -41,9 +41,21 @@ options:
     default: exact
     choices: [exact, live]
   roles:
-    description: Also check that every role of the dump exists with its login, createdb and createrole attributes.
+    description:
+      - Also check that every role of the dump exists with its attributes (login, createdb and createrole; also
+        superuser and inherit when the connecting role is a superuser, as a restore by one sets them all) and,
+        where the dump holds the passwords and the connecting role may read them, the same password (compared
+        as digests of the stored hashes, never shown). The role the restore connected as is not compared on its
+        password (it keeps its own).
     type: bool
     default: true
+  role_passwords:
+    description:
+      - Compare the roles' passwords (O(roles=true)). V(false) when the restore kept the target's passwords
+        (M(blackduck.hub.db_restore) with O(blackduck.hub.db_restore#module:role_passwords=target)).
+    type: bool
+    default: true
+    version_added: 0.3.0
   require_marker:
     description: Require each database's restore marker to name the manifest's dump.
     type: bool
@@ -136,6 +148,11 @@ hub_tables:
   description: The number of tables in schema st of bds_hub (0 when bds_hub does not exist).
   returned: when O(require_no_hub_data=true)
   type: int
+roles:
+  description: Per role of the dump, how its password compared (C(equal), C(differs), or why it was not compared).
+  returned: when O(dump_dir) is given and O(roles=true)
+  type: dict
+  version_added: 0.3.0
 differences:
   description: Every difference found - kind, object, expected, actual, detail (database-qualified).
   returned: always
@@ -182,10 +199,15 @@ def verify(target, data, p):
             d["database"] = name
         diffs += db_diffs
         out[name] = {"marker": marker, "tables": tables, "differences": db_diffs}
+    roles = None
     if p["roles"] and data.get("roles"):
-        role_diffs = manifest.compare_roles(data["roles"], inventory.roles(target))
-        diffs += role_diffs
-    return out, diffs
+        rights = inventory.role_rights(target)
+        live_roles = inventory.roles_with_passwords(target) if rights["superuser"] else inventory.roles(target)
+        how = dict(passwords=p["role_passwords"], skip_passwords=[rights["name"]],
+                   attributes=manifest.SUPERUSER_ROLE_ATTRIBUTES if rights["superuser"] else manifest.ROLE_ATTRIBUTES)
+        diffs += manifest.compare_roles(data["roles"], live_roles, **how)
+        roles = manifest.role_summary(data["roles"], live_roles, how["passwords"], how["skip_passwords"])
+    return out, diffs, roles
 
 
 def main():
@@ -195,6 +217,7 @@ def main():
         databases=dict(type="list", elements="str"),
         mode=dict(type="str", default="exact", choices=["exact", "live"]),
         roles=dict(type="bool", default=True),
+        role_passwords=dict(type="bool", default=True),
         require_marker=dict(type="bool", default=True),
         checksums=dict(type="bool", default=True),
         require_major=dict(type="str"),
@@ -234,7 +257,9 @@ def main():
                 if data is None:
                     module.fail_json(msg="no complete dump in %s (no manifest.json) to compare with" % p["dump_dir"], **result)
                 result["dump_id"] = data["dump_id"]
-                result["databases"], result["differences"] = verify(target, data, p)
+                result["databases"], result["differences"], roles = verify(target, data, p)
+                if roles is not None:
+                    result["roles"] = roles
             result["verified"] = not result["differences"]
             if result["differences"] and p["fail_on_mismatch"]:
                 first = result["differences"][:5]

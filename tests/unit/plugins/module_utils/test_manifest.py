@@ -420,3 +420,38 @@ def test_compare_roles_missing_and_attributes():
         ("blackduck_user", "role attribute differs", {"login": True}, {"login": False}),
     ]
     assert all(d["kind"] == "role" for d in diffs)
+
+
+def with_passwords(roles, digests):
+    out = copy.deepcopy(roles)
+    for name, d in digests.items():
+        out[name]["password"] = d
+    return out
+
+
+def test_compare_roles_passwords_by_digest():
+    dumped_roles = with_passwords(ROLES, {"blackduck": "aa", "blackduck_user": "bb", "blackduck_reporter": ""})
+    live = with_passwords(ROLES, {"blackduck": "aa", "blackduck_user": "cc", "blackduck_reporter": "dd"})
+    diffs = _manifest.compare_roles(dumped_roles, live)
+    assert [(d["kind"], d["object"], d["expected"], d["actual"]) for d in diffs] == [
+        ("role_password", "blackduck_reporter", "the dump's password (no password)", "a password"),
+        ("role_password", "blackduck_user", "the dump's password (a password)", "another password")]
+    assert "bb" not in str(diffs) and "cc" not in str(diffs)  # never the digests themselves
+    # the role the restore connected as, a target whose passwords were kept, and unknown passwords: not compared
+    assert [d["object"] for d in _manifest.compare_roles(dumped_roles, live, skip_passwords=["blackduck_user"])] == [
+        "blackduck_reporter"]
+    assert _manifest.compare_roles(dumped_roles, live, passwords=False) == []
+    assert _manifest.compare_roles(dumped_roles, copy.deepcopy(ROLES)) == []
+    assert _manifest.role_summary(dumped_roles, live, skip_passwords=["blackduck"]) == {
+        "blackduck": "not compared (the role the restore connects as keeps its password)",
+        "blackduck_reporter": "differs", "blackduck_user": "differs"}
+    assert set(_manifest.role_summary(ROLES, live).values()) == {"not compared (the dump holds no password)"}
+
+
+def test_compare_roles_every_attribute_after_a_superusers_restore():
+    live = copy.deepcopy(ROLES)
+    live["blackduck"]["superuser"] = True
+    live["blackduck_user"]["inherit"] = False
+    diffs = _manifest.compare_roles(ROLES, live, attributes=_manifest.SUPERUSER_ROLE_ATTRIBUTES)
+    assert [(d["object"], d["expected"]) for d in diffs] == [("blackduck", {"superuser": False}),
+                                                            ("blackduck_user", {"inherit": True})]

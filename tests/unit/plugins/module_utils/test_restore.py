@@ -285,7 +285,7 @@ def test_restore_globals_keeps_existing_passwords(tmp_path, fake_target):
     d, data = write_globals(tmp_path)
     target = fake_target([{"tool": "psql", "rc": 0}])
     errors, warnings = _restore.restore_globals(target, d, data, superuser=True, existing={"blackduck"})
-    assert errors == [] and warnings == ["roles that already existed on the target keep their passwords there: blackduck"]
+    assert errors == [] and warnings == ["roles that keep the passwords they have on the target: blackduck"]
     sent = target.calls()[0]["stdin"]
     assert [ln for ln in sent.splitlines() if ln.startswith("ALTER ROLE blackduck ")] and \
         all("PASSWORD" not in ln for ln in sent.splitlines() if ln.startswith("ALTER ROLE blackduck "))
