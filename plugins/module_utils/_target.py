@@ -5,7 +5,10 @@
 
 * ``DockerTarget``: a container (by name or id, or found by the Hub's image labels); the tools run inside it
   with ``docker exec`` (no TTY: it works from cron, Ansible and AWX) as its ``postgres`` OS user, on its socket.
-* ``KubectlTarget``: a pod (by name or label selector) and container; the tools run with ``kubectl exec``.
+* ``KubectlTarget``: a pod (by name or label selector) and container; the tools run with ``kubectl exec`` as the
+  pod's ``postgres`` OS user: ``kubectl exec`` has no user option, so where the container runs as root (as the
+  vendor's manifests leave it) the tools are started through ``su postgres`` (the socket's peer authentication
+  admits the ``postgres`` role only for that OS user).
 * ``TcpTarget``: a server reached over TCP (external databases such as RDS, or a published port); the tools
   run on the managed host; the password goes through a mode-0600 passfile, never argv.
 
@@ -187,6 +190,7 @@ class KubectlTarget(_Target):
         self.namespace = params.get("namespace") or "default"
         self.pod_container = params.get("container")
         self.pod = self._find(params)
+        self._as_postgres = None
 
     def base(self):
         argv = [self.cli]
@@ -223,11 +227,27 @@ class KubectlTarget(_Target):
     def describe(self):
         return "pod %s/%s" % (self.namespace, self.pod)
 
-    def tool_argv(self, tool, args, stdin=False, conn=True):
+    def _exec(self, stdin=False):
         argv = self.base() + ["exec"] + (["-i"] if stdin else []) + [self.pod]
         if self.pod_container:
             argv += ["-c", self.pod_container]
-        return argv + ["--", tool] + (self.conn_args() if conn else []) + list(args)
+        return argv + ["--"]
+
+    def runs_as_root(self):
+        """Whether kubectl exec runs as root in the database container (asked once)."""
+        if self._as_postgres is None:
+            rc, out, dummy = run(self._exec() + ["id", "-u"], timeout=60)
+            self._as_postgres = rc == 0 and out.strip() == "0"
+        return self._as_postgres
+
+    def tool_argv(self, tool, args, stdin=False, conn=True):
+        command = [tool] + (self.conn_args() if conn else []) + list(args)
+        if self.runs_as_root():
+            # su runs the shell as postgres; the shell execs the tool with the arguments as they are ($0 "$@"),
+            # never re-parsed. "--" ends su's options, so a tool argument such as -U is not taken for one of them
+            # (util-linux and busybox su both pass the words after the user to the shell of -c CMD).
+            command = ["su", "-s", "/bin/sh", "-c", 'exec "$0" "$@"', "--", "postgres"] + command
+        return self._exec(stdin) + command
 
 
 class TcpTarget(_Target):

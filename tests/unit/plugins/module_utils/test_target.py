@@ -448,3 +448,24 @@ def test_connection_argument_spec():
     spec = _target.connection_argument_spec()["connection"]
     assert spec["required"] and spec["options"]["password"]["no_log"] is True
     assert spec["options"]["type"]["choices"] == ["docker", "kubectl", "tcp"]
+
+
+def test_kubectl_tools_run_as_postgres_in_a_root_container(cli):
+    # the vendor's manifests set no user: kubectl exec runs as root, and the socket admits the postgres role
+    # only for the postgres OS user (peer), so the tools go through su
+    kubectl = cli("kubectl", [{"match": ["get", "pods"], "stdout": json.dumps({"items": [pod("postgres-1")]})},
+                              {"match": ["id", "-u"], "stdout": "0\n"}])
+    t = _target.KubectlTarget(kube_params(kubectl.path, container="postgres"))
+    head = [kubectl.path, "-n", "hub", "exec", "-i", "postgres-1", "-c", "postgres", "--"]
+    su = ["su", "-s", "/bin/sh", "-c", 'exec "$0" "$@"', "--", "postgres"]
+    assert t.tool_argv("psql", ["-c", "SELECT 'a b'"], stdin=True) == head + su + [
+        "psql", "-U", "postgres", "-c", "SELECT 'a b'"]
+    assert t.tool_argv("pg_dump", ["--version"], conn=False) == head[:4] + head[5:] + su + ["pg_dump", "--version"]
+    assert [c["args"][-2:] for c in kubectl.calls()].count(["id", "-u"]) == 1  # asked once
+
+
+def test_kubectl_tools_run_as_is_in_a_postgres_container(cli):
+    kubectl = cli("kubectl", [{"match": ["get", "pods"], "stdout": json.dumps({"items": [pod("postgres-1")]})},
+                              {"match": ["id", "-u"], "stdout": "999\n"}])
+    t = _target.KubectlTarget(kube_params(kubectl.path))
+    assert t.tool_argv("psql", [])[-4:] == ["--", "psql", "-U", "postgres"]
