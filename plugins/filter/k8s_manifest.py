@@ -1,7 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: blackduck.hub contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters for the Hub's Kubernetes manifests: where the database keeps its data, and the data claim renamed."""
+"""Filters for the Hub's Kubernetes manifests as the vendor ships them: read and converted for a current cluster
+(k8s_convert, k8s_convert_notes), the settings file pods.env as the ConfigMap it is (k8s_config_map, hub_settings),
+where the database keeps its data (k8s_data_volume), and the data claim renamed (k8s_rename_claim, k8s_claim_copy).
+
+The vendor's 4.2 files are a ``kind: List`` (with ``apiVersion: v1beta1``, and in kubernetes-pre-db.yml the key
+``kind`` twice) of ``apps/v1beta1`` Deployments without selectors, which no Kubernetes since 1.16 serves, and some
+containers carry a ``volumes`` key that is no container field. Kubernetes of the day defaulted the selector to the
+pod's labels and ignored the unknown field; the conversion does the same, and says what it did.
+"""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
@@ -10,20 +18,25 @@ import copy
 
 from ansible.errors import AnsibleFilterError
 
-try:
-    import yaml
-except ImportError:  # pragma: no cover - ansible-core requires PyYAML
-    yaml = None
+from ansible_collections.blackduck.hub.plugins.module_utils import _yaml
 
 DATA_PATH = "/var/lib/postgresql/data"
 WORKLOADS = ("Deployment", "StatefulSet", "ReplicationController", "DaemonSet")
+
+
+def load_yaml(text):
+    """(documents, notes) of a YAML text, duplicate keys allowed (the last wins) and noted."""
+    try:
+        return _yaml.load_yaml(text)
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc))
 
 
 def _objects(manifest):
     """Every object of a manifest: its text (one or more YAML documents), a parsed document, or a list of them;
     the items of a List are taken out of it."""
     if isinstance(manifest, str):
-        docs = [d for d in yaml.safe_load_all(manifest) if d]
+        docs = load_yaml(manifest)[0]
     elif isinstance(manifest, dict):
         docs = [manifest]
     elif isinstance(manifest, list):
@@ -118,10 +131,119 @@ def k8s_claim_copy(claim, name):
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta, "spec": keep}
 
 
+# Workload API versions Kubernetes no longer serves, and where their objects live now.
+OLD_WORKLOAD_APIS = {"apps/v1beta1": "apps/v1", "apps/v1beta2": "apps/v1", "extensions/v1beta1": "apps/v1"}
+SELECTOR_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
+CONTAINER_FIELDS = frozenset((
+    "name", "image", "command", "args", "workingDir", "ports", "envFrom", "env", "resources", "volumeMounts",
+    "volumeDevices", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "terminationMessagePath",
+    "terminationMessagePolicy", "imagePullPolicy", "securityContext", "stdin", "stdinOnce", "tty"))
+
+
+def _convert(manifest):
+    """(objects ready for a current API server, notes on what was changed and why)."""
+    notes = []
+    if isinstance(manifest, str):
+        docs, notes = load_yaml(manifest)
+        manifest = docs
+    out = []
+    for obj in _objects(manifest):
+        obj = copy.deepcopy(obj)
+        kind, name = obj.get("kind"), (obj.get("metadata") or {}).get("name")
+        where = "%s %s" % (kind, name)
+        api = obj.get("apiVersion")
+        old_api = kind in SELECTOR_KINDS and api in OLD_WORKLOAD_APIS
+        if old_api:
+            obj["apiVersion"] = OLD_WORKLOAD_APIS[api]
+            notes.append("%s: %s -> %s (%s is no longer served)" % (where, api, obj["apiVersion"], api))
+        spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else None
+        if old_api and spec is not None and not spec.get("selector"):
+            labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+            if not labels:
+                raise AnsibleFilterError("%s has neither a selector nor pod labels to make one from: give its pod "
+                                         "template labels" % where)
+            spec["selector"] = {"matchLabels": dict(labels)}
+            notes.append("%s: selector from the pod labels %s (the old API's default)" % (
+                where, ", ".join("%s=%s" % kv for kv in sorted(labels.items()))))
+        pod = _pod_spec(obj) if kind in WORKLOADS else {}
+        for group in ("initContainers", "containers"):
+            for container in pod.get(group) or []:
+                for key in sorted(k for k in list(container) if k not in CONTAINER_FIELDS):
+                    del container[key]
+                    notes.append("%s: container %s: %r is not a container field (Kubernetes ignored it): left out"
+                                 % (where, container.get("name"), key))
+                for key in [k for k, v in container.items() if v is None]:
+                    del container[key]
+        out.append(obj)
+    return out, notes
+
+
+def k8s_convert(manifest):
+    """The manifest's objects as one v1 List a current API server accepts (see _convert)."""
+    return {"apiVersion": "v1", "kind": "List", "items": _convert(manifest)[0]}
+
+
+def k8s_convert_notes(manifest):
+    """What k8s_convert changes in the manifest, and why: one line each."""
+    return _convert(manifest)[1]
+
+
+def _env_lines(text):
+    out = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        out[key.strip()] = value
+    return out
+
+
+def _config_map_doc(text):
+    try:
+        docs = load_yaml(text)[0]
+    except AnsibleFilterError:
+        return None
+    for doc in docs:
+        if isinstance(doc, dict) and doc.get("kind") == "ConfigMap":
+            return doc
+    return None
+
+
+def k8s_config_map(text, name="hub-config"):
+    """The ConfigMap a pods.env makes: the vendor's pods.env is a ConfigMap manifest (kubectl create -f pods.env);
+    a KEY=VALUE file (kubectl create configmap NAME --from-env-file) gives one named name."""
+    doc = _config_map_doc(text)
+    if doc is not None:
+        doc = copy.deepcopy(doc)
+        doc["data"] = dict((str(k), "" if v is None else str(v)) for k, v in (doc.get("data") or {}).items())
+        return doc
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": _env_lines(text)}
+
+
+def hub_settings(text):
+    """The Hub's settings (HUB_POSTGRES_HOST and the like) from a settings file in any of the vendor's forms:
+    hub-postgres.env (KEY=VALUE) or pods.env (a ConfigMap manifest); surrounding quotes are taken off."""
+    doc = _config_map_doc(text)
+    raw = dict((str(k), "" if v is None else str(v)) for k, v in ((doc or {}).get("data") or {}).items()) \
+        if doc is not None else _env_lines(text)
+    out = {}
+    for key, value in raw.items():
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        out[key] = value
+    return out
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "k8s_data_volume": k8s_data_volume,
             "k8s_rename_claim": k8s_rename_claim,
             "k8s_claim_copy": k8s_claim_copy,
+            "k8s_convert": k8s_convert,
+            "k8s_convert_notes": k8s_convert_notes,
+            "k8s_config_map": k8s_config_map,
+            "hub_settings": hub_settings,
         }

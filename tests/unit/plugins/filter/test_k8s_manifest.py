@@ -31,7 +31,8 @@ def manifest(volume, with_claim=None, as_list=True):
 
 
 def test_the_filters_are_exported():
-    assert sorted(FilterModule().filters()) == ["k8s_claim_copy", "k8s_data_volume", "k8s_rename_claim"]
+    assert sorted(FilterModule().filters()) == ["hub_settings", "k8s_claim_copy", "k8s_config_map", "k8s_convert",
+                                                "k8s_convert_notes", "k8s_data_volume", "k8s_rename_claim"]
 
 
 def test_a_host_path():
@@ -96,3 +97,101 @@ def test_claim_copy_keeps_the_storage_and_drops_the_binding():
                          "spec": {"accessModes": ["ReadWriteOnce"]}}
     with pytest.raises(AnsibleFilterError):
         k8s_claim_copy("pg", "n")
+
+
+# ------------------------------------------------------------------------------------------ the vendor's shape
+
+from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import (  # noqa: E402
+    hub_settings, k8s_config_map, k8s_convert, k8s_convert_notes)
+
+VENDOR_SHAPE = """kind: List
+apiVersion: v1beta1
+items:
+- apiVersion: apps/v1beta1
+  kind: Deployment
+  metadata:
+    name: web
+  spec:
+    replicas: 1
+    template:
+      metadata:
+        labels:
+          app: web
+          tier: web
+      spec:
+        containers:
+        - name: nginx
+          image: hub-nginx:4.2.0
+          env:
+          ports:
+          - containerPort: 4560
+            containerPort: 5044
+          volumes:
+            volumeMounts:
+            - mountPath: /x
+              name: dir
+- apiVersion: v1
+  kind: Service
+  metadata:
+    name: web
+  spec:
+    selector:
+      app: web
+kind: List
+"""
+
+
+def test_convert_the_vendors_shape():
+    out = k8s_convert(VENDOR_SHAPE)
+    assert out["apiVersion"] == "v1" and out["kind"] == "List"
+    deployment, service = out["items"]
+    assert deployment["apiVersion"] == "apps/v1"
+    assert deployment["spec"]["selector"] == {"matchLabels": {"app": "web", "tier": "web"}}
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert sorted(container) == ["image", "name", "ports"]  # volumes (no container field) and env: null gone
+    assert container["ports"] == [{"containerPort": 5044}]  # the last of a repeated key, as kubectl took it
+    assert service == yaml.safe_load(VENDOR_SHAPE)["items"][1]
+    notes = k8s_convert_notes(VENDOR_SHAPE)
+    assert notes == [
+        "duplicate key 'kind' (line 34): the last value is used",
+        "duplicate key 'containerPort' (line 22): the last value is used",
+        "Deployment web: apps/v1beta1 -> apps/v1 (apps/v1beta1 is no longer served)",
+        "Deployment web: selector from the pod labels app=web, tier=web (the old API's default)",
+        "Deployment web: container nginx: 'volumes' is not a container field (Kubernetes ignored it): left out"]
+
+
+def test_convert_leaves_a_current_manifest_alone():
+    text = manifest({"hostPath": {"path": "/data"}})
+    objs = yaml.safe_load(text)["items"]
+    assert k8s_convert(text)["items"] == objs and k8s_convert_notes(text) == []
+    assert k8s_convert(objs)["items"] == objs  # parsed objects too
+
+
+def test_convert_refuses_a_workload_without_selector_or_labels():
+    text = "apiVersion: apps/v1beta1\nkind: Deployment\nmetadata: {name: x}\nspec: {template: {spec: {containers: []}}}\n"
+    with pytest.raises(AnsibleFilterError, match="Deployment x has neither a selector nor pod labels"):
+        k8s_convert(text)
+
+
+def test_convert_says_which_yaml_is_broken():
+    with pytest.raises(AnsibleFilterError, match="not a YAML manifest"):
+        k8s_convert("items: [a\n")
+
+
+def test_config_map_from_the_vendors_manifest_or_an_env_file():
+    vendor = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hub-config\ndata:\n  HUB_POSTGRES_ENABLE_SSL: \"true\"\n"
+              "  HUB_WEBSERVER_PORT: \"8443\"\n  HUB_WEBSERVER_PORT: \"8444\"\n  IPV4_ONLY: 0\n")
+    assert k8s_config_map(vendor) == {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "hub-config"},
+                                      "data": {"HUB_POSTGRES_ENABLE_SSL": "true", "HUB_WEBSERVER_PORT": "8444",
+                                               "IPV4_ONLY": "0"}}
+    env = "# settings\nHUB_POSTGRES_ENABLE_SSL=false\n\nHUB_POSTGRES_HOST=db.example.com\nHUB_X=a=b\n"
+    assert k8s_config_map(env, name="cfg") == {
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"},
+        "data": {"HUB_POSTGRES_ENABLE_SSL": "false", "HUB_POSTGRES_HOST": "db.example.com", "HUB_X": "a=b"}}
+
+
+def test_hub_settings_in_both_forms_without_quotes():
+    assert hub_settings('HUB_POSTGRES_ENABLE_SSL="false"\nHUB_POSTGRES_HOST=\nHUB_POSTGRES_PORT=5433\n') == {
+        "HUB_POSTGRES_ENABLE_SSL": "false", "HUB_POSTGRES_HOST": "", "HUB_POSTGRES_PORT": "5433"}
+    assert hub_settings("kind: ConfigMap\ndata:\n  HUB_POSTGRES_HOST: db\n  HUB_POSTGRES_PORT: 5432\n") == {
+        "HUB_POSTGRES_HOST": "db", "HUB_POSTGRES_PORT": "5432"}

@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters for the Hub's Compose and Swarm files as the vendor ships them."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.blackduck.hub.plugins.module_utils._yaml import load_yaml
+
+DATA_PATH = "/var/lib/postgresql/data"
+
+
+def compose_data_volume(text, project, source="the Compose file", service="postgres"):
+    """The Hub version (the database image's tag) and the database's data volume of a Compose or Swarm file.
+
+    Returns {version, volume_key, volume}: volume is the name Docker gives it (the volume's own ``name:``, else
+    <project>_<key>, as Compose and Swarm both do)."""
+    try:
+        docs = load_yaml(text)[0]
+    except ValueError as exc:
+        raise AnsibleFilterError("%s cannot be read as a Compose file: %s. Give the vendor's file, unmodified."
+                                 % (source, exc))
+    doc = docs[0] if docs else None
+    services = doc.get("services") if isinstance(doc, dict) else None
+    db = (services or {}).get(service) if isinstance(services, dict) else None
+    if not isinstance(db, dict) or not db.get("image"):
+        raise AnsibleFilterError("%s has no %s service with an image: it is not the Hub's Compose file "
+                                 "(hub-docker-<version>/docker-compose/docker-compose.yml of the vendor's bundle)"
+                                 % (source, service))
+    key = None
+    for volume in db.get("volumes") or []:
+        if isinstance(volume, dict) and str(volume.get("target", "")).rstrip("/") == DATA_PATH:
+            key = volume.get("source")
+        elif isinstance(volume, str) and volume.split(":")[1:2] and volume.split(":")[1].rstrip("/") == DATA_PATH:
+            key = volume.split(":")[0]
+    if not key:
+        raise AnsibleFilterError("the %s service of %s mounts no volume at %s: the role cannot tell where the "
+                                 "database keeps its data" % (service, source, DATA_PATH))
+    declared = ((doc.get("volumes") or {}).get(key) or {}) if isinstance(doc.get("volumes"), dict) else {}
+    name = declared.get("name") if isinstance(declared, dict) else None
+    return {"version": str(db["image"]).rsplit(":", 1)[-1] if ":" in str(db["image"]) else "latest",
+            "volume_key": key, "volume": name or "%s_%s" % (project, key)}
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"compose_data_volume": compose_data_volume}

@@ -1,0 +1,41 @@
+"""plugins/filter/compose_file.py: the version and the data volume of a Hub Compose or Swarm file."""
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.blackduck.hub.plugins.filter.compose_file import FilterModule, compose_data_volume
+
+SHORT = """version: '2.1'
+services:
+  postgres:
+    image: blackducksoftware/hub-postgres:4.1.4
+    ports: ['55436:5432']
+    volumes: ['data-volume:/var/lib/postgresql/data']
+  webapp:
+    image: blackducksoftware/hub-webapp:4.1.4
+volumes: {data-volume: null, cert-volume: null}
+"""
+
+
+def test_exported():
+    assert list(FilterModule().filters()) == ["compose_data_volume"]
+
+
+def test_short_syntax_and_project_prefix():
+    assert compose_data_volume(SHORT, "hub") == {"version": "4.1.4", "volume_key": "data-volume",
+                                                 "volume": "hub_data-volume"}
+
+
+def test_long_syntax_and_a_named_volume():
+    text = ("services:\n  postgres:\n    image: hub-postgres:4.2.0\n    volumes:\n    - {type: volume, source: pg96, "
+            "target: /var/lib/postgresql/data/}\nvolumes:\n  pg96: {name: shared-pg96}\n")
+    assert compose_data_volume(text, "p") == {"version": "4.2.0", "volume_key": "pg96", "volume": "shared-pg96"}
+
+
+def test_errors_name_the_file():
+    with pytest.raises(AnsibleFilterError, match=r"^/b/docker-compose.yml cannot be read as a Compose file: not a YAML"):
+        compose_data_volume("services: [\n", "hub", "/b/docker-compose.yml")
+    with pytest.raises(AnsibleFilterError, match="^/b/x.yml has no postgres service with an image"):
+        compose_data_volume("services: {webapp: {image: x}}\n", "hub", "/b/x.yml")
+    with pytest.raises(AnsibleFilterError, match="mounts no volume at /var/lib/postgresql/data"):
+        compose_data_volume("services: {postgres: {image: 'x:1', volumes: ['a:/b']}}\n", "hub")
