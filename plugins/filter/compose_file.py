@@ -45,6 +45,30 @@ def compose_data_volume(text, project, source="the Compose file", service="postg
             "volume_key": key, "volume": name or "%s_%s" % (project, key)}
 
 
+def _port_pairs(ports):
+    for port in ports or []:
+        if isinstance(port, dict):
+            yield port.get("published"), port.get("target")
+        else:
+            parts = str(port).split(":")
+            if len(parts) >= 2:
+                yield parts[-2], parts[-1].split("/")[0]
+
+
+def compose_published_port(text, service="webserver", source="the Compose file"):
+    """The host port a service of a Compose or Swarm file publishes (its first published port), or 0 when it
+    publishes none (or there is no such service)."""
+    try:
+        docs = load_yaml(text)[0]
+    except ValueError as exc:
+        raise AnsibleFilterError("%s cannot be read as a Compose file: %s" % (source, exc))
+    svc = ((docs[0] if docs and isinstance(docs[0], dict) else {}).get("services") or {}).get(service)
+    for published, dummy in _port_pairs((svc or {}).get("ports")):
+        if published:
+            return int(published)
+    return 0
+
+
 class FilterModule(object):
     def filters(self):
-        return {"compose_data_volume": compose_data_volume}
+        return {"compose_data_volume": compose_data_volume, "compose_published_port": compose_published_port}

@@ -124,14 +124,16 @@ def roles_with_passwords(target):
 
 
 def user_relation_count(target, database):
-    """Tables, views, sequences and functions outside the system schemas: 0 for a database as a server's image makes
-    it (empty schemas at most)."""
+    """Tables, views, sequences and functions outside the system schemas and not part of an extension: 0 for a
+    database as a server's image or a DBA's init script makes it (empty schemas, extensions such as pgcrypto)."""
+    not_in_extension = "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = %s.oid AND d.deptype = 'e')"
     return int(psql(target, database,
                     "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                     "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname NOT IN ('pg_catalog', "
-                    "'information_schema') AND n.nspname !~ '^pg_toast') + (SELECT count(*) FROM pg_proc p JOIN "
-                    "pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', "
-                    "'information_schema'));", "looking for objects in %s" % database)[0][0])
+                    "'information_schema') AND n.nspname !~ '^pg_toast' AND %s) + (SELECT count(*) FROM pg_proc p "
+                    "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', "
+                    "'information_schema') AND %s);" % (not_in_extension % "c", not_in_extension % "p"),
+                    "looking for objects in %s" % database)[0][0])
 
 
 def role_rights(target):

@@ -58,15 +58,17 @@ def hub_inventory(hubs, dump_root, **extra):
             "hub_compose_pull": "never",
         }
         if hub.get("vendor"):  # the Hub's front door, its webserver, with the Hub's own certificate
-            if hub["orchestration"] in ("compose", "swarm"):
+            if hub.get("new_orchestration", hub["orchestration"]) in ("compose", "swarm"):
                 host["hub_url"] = "https://127.0.0.1:%d" % hub["front_door_port"]
             host["hub_validate_certs"] = False
             if hub.get("new_orchestration", hub["orchestration"]) != hub["orchestration"]:
                 host["hub_new_orchestration"] = hub["new_orchestration"]
         elif hub["orchestration"] in ("compose", "kubernetes"):
             host["hub_url"] = "http://127.0.0.1:%d" % hub["webapp_port"]
-        if hub["orchestration"] == "kubernetes":
-            host.update(hub_namespace=hub["namespace"], hub_kubeconfig=labhub.KUBECONFIG, hub_k8s_db_port=hub["k8s_pg_port"])
+        if hub["orchestration"] == "kubernetes" or hub.get("new_orchestration") == "kubernetes":
+            host.update(hub_namespace=hub["namespace"], hub_kubeconfig=labhub.KUBECONFIG)
+            if not hub.get("vendor"):  # the lab's own manifests move the database to a loopback port
+                host["hub_k8s_db_port"] = hub["k8s_pg_port"]
         if hub["orchestration"] == "swarm":
             host["hub_swarm_resolve_image"] = "never"
         host.update(extra.get(hub["name"], {}))

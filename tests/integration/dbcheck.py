@@ -41,3 +41,48 @@ def fingerprint_without_fixups(hub):
     fp["bds_hub"]["digests"].update(table_digests(hub, "bds_hub", list(where), where))
     fp["bds_hub"]["counts"].pop("st.policy_setting")
     return fp
+
+
+def sequences(hub, db):
+    """last_value and is_called of every sequence outside the system schemas."""
+    names = labhub.psql(hub, "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) FROM pg_sequences "
+                             "ORDER BY 1", db=db).split() if server_major(hub) >= 10 else labhub.psql(
+        hub, "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c JOIN pg_namespace n "
+             "ON n.oid = c.relnamespace WHERE c.relkind = 'S' ORDER BY 1", db=db).split()
+    q = "\n".join("SELECT '%s', last_value, is_called FROM %s;" % (s, s) for s in names)
+    return dict((line.split("|")[0], line.split("|")[1:]) for line in labhub.psql(hub, q, db=db).splitlines() if line) \
+        if names else {}
+
+
+def large_objects(hub, db):
+    """Count and a digest of every large object's content."""
+    return labhub.psql(hub, "SELECT count(*), md5(coalesce(string_agg(md5(lo_get(oid)), '' ORDER BY oid), '')) "
+                            "FROM pg_largeobject_metadata", db=db).strip()
+
+
+def roles(hub):
+    """Every role's attributes and a digest of its stored password (never the password itself)."""
+    out = labhub.psql(hub, "SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, "
+                           "rolreplication, md5(coalesce(rolpassword, '')) FROM pg_authid WHERE rolname !~ '^pg_' "
+                           "ORDER BY 1", db="postgres")
+    return dict((line.split("|")[0], line.split("|")[1:]) for line in out.splitlines() if line)
+
+
+def server_major(hub):
+    return int(labhub.psql(hub, "SHOW server_version_num", db="postgres").strip()) // 10000
+
+
+def exact_fingerprint(hub, live_tables=()):
+    """Everything a migration must carry: per database every table (counts, content; the tables the Hub's fixups
+    change reduced to what they keep), sequence and large object, and every role with its password digest.
+    live_tables (a running Hub writes them) are compared by their presence only."""
+    fp = fingerprint_without_fixups(hub)
+    for db in DATABASES:
+        for t in live_tables:
+            if t in fp[db]["counts"]:
+                fp[db]["counts"][t] = "live"
+                fp[db]["digests"][t] = "live"
+        fp[db]["sequences"] = sequences(hub, db)
+        fp[db]["large_objects"] = large_objects(hub, db)
+    fp["roles"] = roles(hub)
+    return fp

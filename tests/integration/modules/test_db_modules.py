@@ -151,7 +151,7 @@ def test_refusals_leave_everything_as_it_was(old_hub, new_hub, tmp_path):
     assert labhub.psql(new_hub, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'st'").strip() == "0"
 
     # a target that holds other Hub data is refused (the vendor's guard)
-    labhub.psql(new_hub, "CREATE SCHEMA st; CREATE TABLE st.someone_elses (id int); INSERT INTO st.someone_elses VALUES (1);")
+    labhub.psql(new_hub, "CREATE SCHEMA IF NOT EXISTS st; CREATE TABLE st.someone_elses (id int); INSERT INTO st.someone_elses VALUES (1);")
     r = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir})
     assert r["failed"] is True and "already holds Hub data" in r["msg"]
     assert labhub.psql(new_hub, "SELECT count(*) FROM st.someone_elses").strip() == "1"

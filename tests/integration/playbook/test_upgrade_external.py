@@ -77,7 +77,7 @@ def test_external_database_gate_and_migration(lab_hubs, tmp_path):
         # 3) a target that already holds Hub data
         used = labhub.external_server("pb-ext-used", "new", 26512)
         servers.append("pb-ext-used")
-        ext_psql(used, "CREATE SCHEMA st; CREATE TABLE st.project (id int); INSERT INTO st.project VALUES (1);")
+        ext_psql(used, "CREATE SCHEMA IF NOT EXISTS st; CREATE TABLE st.project (id int); INSERT INTO st.project VALUES (1);")
         rc, out, recap = ansible_run.playbook(settings(used))
         assert rc != 0 and "already holds Hub data" in state(dump_root, "pb-ext")["steps"]["disk_space"]["message"]
         assert containers(hub) == running

@@ -3,7 +3,8 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.blackduck.hub.plugins.filter.compose_file import FilterModule, compose_data_volume
+from ansible_collections.blackduck.hub.plugins.filter.compose_file import (
+    FilterModule, compose_data_volume, compose_published_port)
 
 SHORT = """version: '2.1'
 services:
@@ -18,7 +19,7 @@ volumes: {data-volume: null, cert-volume: null}
 
 
 def test_exported():
-    assert list(FilterModule().filters()) == ["compose_data_volume"]
+    assert sorted(FilterModule().filters()) == ["compose_data_volume", "compose_published_port"]
 
 
 def test_short_syntax_and_project_prefix():
@@ -39,3 +40,13 @@ def test_errors_name_the_file():
         compose_data_volume("services: {webapp: {image: x}}\n", "hub", "/b/x.yml")
     with pytest.raises(AnsibleFilterError, match="mounts no volume at /var/lib/postgresql/data"):
         compose_data_volume("services: {postgres: {image: 'x:1', volumes: ['a:/b']}}\n", "hub")
+
+
+def test_published_port_in_every_form():
+    text = "services:\n  webserver:\n    image: x\n    ports: [%s]\n"
+    assert compose_published_port(text % "'443:8443'") == 443
+    assert compose_published_port(text % "'127.0.0.1:8443:8443/tcp'") == 8443
+    assert compose_published_port(text % "{target: 8443, published: 443, mode: host}") == 443
+    assert compose_published_port(text % "'8443'") == 0  # not published on a fixed port
+    assert compose_published_port(SHORT) == 0  # no webserver service
+    assert compose_published_port(SHORT, service="postgres") == 55436

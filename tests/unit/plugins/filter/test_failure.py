@@ -1,0 +1,29 @@
+"""plugins/filter/failure.py: why a task failed, never an empty string."""
+from ansible_collections.blackduck.hub.plugins.filter.failure import FilterModule, failure_reason
+
+
+def test_exported():
+    assert list(FilterModule().filters()) == ["failure_reason"]
+
+
+def test_message_stderr_and_exit_code():
+    assert failure_reason({"msg": "container hub-webapp-1 is unhealthy"}) == "container hub-webapp-1 is unhealthy"
+    assert failure_reason({"msg": "non-zero return code", "rc": 1, "stderr": "a\n\nb\nc\n"}) == (
+        "non-zero return code; stderr: a | b | c; exit code 1")
+    assert failure_reason({"msg": "", "stderr": "Error: stack not found"}) == "stderr: Error: stack not found"
+    assert failure_reason({"msg": "application not healthy after 15s", "stderr": "{json noise}"}) == (
+        "application not healthy after 15s")
+    assert failure_reason({"msg": "", "rc": 137}) == "exit code 137"
+    assert failure_reason({"msg": "", "stdout": "x\ny"}) == "output: x | y"
+
+
+def test_never_empty():
+    assert failure_reason({"msg": ""}).startswith("failed, without a message")
+    assert failure_reason({}).startswith("failed, without a message")
+    assert failure_reason("") == "failed, without a message"
+
+
+def test_loop_items():
+    result = {"msg": "One or more items failed", "results": [
+        {"failed": False, "msg": "ok"}, {"failed": True, "msg": "bad volume", "rc": 1}]}
+    assert failure_reason(result) == "bad volume; exit code 1"
