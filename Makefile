@@ -10,7 +10,9 @@ NAME ?= hub1
 SEED ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-unit test-lab sanity units lint lab lab-down lab-status lab-hub lab-hub-rm bench
+.PHONY: demo test test-unit test-lab sanity units lint lab lab-down lab-status lab-hub lab-hub-rm bench conformance
+# The vendor's real bundles (hub-docker-<version> folders) for the conformance suite; default ../shared/vendor.
+export HUB_VENDOR_BUNDLES
 
 ## demo: bring the lab up, deploy an old hub with generated data, upgrade it with the playbook, print the report
 demo: lab
@@ -22,6 +24,11 @@ test: lab
 	ANSIBLE_TEST_COMMAND=units bash tests/sanity/run.sh
 	bash tests/lint/run.sh
 	$(PY) -m pytest -ra -p no:cacheprovider $(PYTEST_ARGS) tests/integration
+
+## conformance: the conformance matrix alone, on the vendor's real bundles (HUB_VENDOR_BUNDLES=<folder> to try
+## your own unpacked hub-docker-<version> folders); make test runs it too
+conformance: lab
+	$(PY) -m pytest -ra -p no:cacheprovider $(PYTEST_ARGS) tests/integration/conformance
 
 test-unit: 
 	bash $(LAB)/venv.sh

@@ -39,3 +39,21 @@ def lab_hubs():
     yield deploy
     for name in names:
         labhub.remove(name)
+
+
+@pytest.fixture
+def vendor_hubs():
+    """Deploy hubs from the vendor's real bundles for one test (labhub.deploy_vendor); removed afterwards, whatever
+    happened. The lab's patch of each copy is printed (pytest shows it with the test's output)."""
+    names = []
+
+    def deploy(name, orch, old, new, **kw):
+        names.append(name)
+        hub = labhub.deploy_vendor(name, orch, old, new, **kw)
+        for version, patch in sorted(hub["patches"].items()):
+            print("lab patch of hub-docker-%s (%s):\n%s" % (version, name, patch or "none: the vendor's files as they are"))
+        return hub
+
+    yield deploy
+    for name in names:
+        labhub.remove(name)

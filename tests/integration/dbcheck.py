@@ -75,14 +75,25 @@ def server_major(hub):
 def exact_fingerprint(hub, live_tables=()):
     """Everything a migration must carry: per database every table (counts, content; the tables the Hub's fixups
     change reduced to what they keep), sequence and large object, and every role with its password digest.
-    live_tables (a running Hub writes them) are compared by their presence only."""
+    live_tables (a running Hub writes them) are compared by their presence only, and their sequences not at all."""
     fp = fingerprint_without_fixups(hub)
     for db in DATABASES:
-        for t in live_tables:
-            if t in fp[db]["counts"]:
-                fp[db]["counts"][t] = "live"
-                fp[db]["digests"][t] = "live"
         fp[db]["sequences"] = sequences(hub, db)
         fp[db]["large_objects"] = large_objects(hub, db)
     fp["roles"] = roles(hub)
+    return exact_fingerprint_of(fp, live_tables)
+
+
+def exact_fingerprint_of(fp, live_tables):
+    """A fingerprint with the live tables (and their sequences) reduced to their presence."""
+    import copy
+    fp = copy.deepcopy(fp)
+    for db in DATABASES:
+        for t in live_tables:
+            for part in ("counts", "digests"):
+                if t in fp[db][part]:
+                    fp[db][part][t] = "live"
+            for seq in fp[db].get("sequences", {}):
+                if seq.startswith(t + "_"):
+                    fp[db]["sequences"][seq] = "live"
     return fp

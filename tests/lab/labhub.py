@@ -423,8 +423,9 @@ def vendor_record(name, orch, old, new, new_orch=None):
         path, patch = vendor.copy_bundle(v, hub_dir(name))
         hub["bundles"][v] = path
         hub["patches"][v] = patch
-        print("labhub: %s: hub-docker-%s copied from %s%s" % (
-            name, v, vendor.root(), " with the lab patch:\n" + patch if patch else ", unmodified"), file=sys.stderr)
+        print("labhub: %s: hub-docker-%s copied from %s, %s" % (
+            name, v, vendor.root(), "with the lab patch in %s" % os.path.join(path, vendor.PATCH_FILE) if patch
+            else "unmodified"), file=sys.stderr)
     return hub
 
 

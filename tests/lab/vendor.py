@@ -23,7 +23,14 @@ import re
 import shutil
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_ROOT = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "vendor"))
+REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
+# Where the bundles are looked for without HUB_VENDOR_BUNDLES: shared/vendor beside the repository or beside one of
+# its parent folders (../shared/vendor from a checkout), then this workplace's shared folder.
+CANDIDATES = []
+for _path in (os.path.join(os.path.dirname(REPO), "shared", "vendor"),
+              os.path.join(os.path.dirname(os.path.dirname(REPO)), "shared", "vendor"), "/work/shared/vendor"):
+    if _path not in CANDIDATES:
+        CANDIDATES.append(_path)
 FOLDERS = {"compose": "docker-compose", "swarm": "docker-swarm", "kubernetes": "kubernetes"}
 PATCH_FILE = "lab-patch.diff"
 
@@ -34,11 +41,12 @@ class VendorError(Exception):
 
 def root():
     """The folder holding the vendor's hub-docker-<version> bundles."""
-    path = os.environ.get("HUB_VENDOR_BUNDLES") or DEFAULT_ROOT
-    if not os.path.isdir(path):
-        raise VendorError("the vendor's bundles are not at %s: set HUB_VENDOR_BUNDLES to the folder that holds the "
-                          "hub-docker-<version> folders" % path)
-    return path
+    given = os.environ.get("HUB_VENDOR_BUNDLES")
+    for path in [given] if given else CANDIDATES:
+        if os.path.isdir(path):
+            return path
+    raise VendorError("the vendor's bundles are not at %s: set HUB_VENDOR_BUNDLES to the folder that holds the "
+                      "hub-docker-<version> folders" % (given or " nor ".join(CANDIDATES)))
 
 
 def versions():

@@ -1,0 +1,91 @@
+"""The conformance matrix: hubs deployed from the vendor's real bundles (../shared/vendor, or HUB_VENDOR_BUNDLES),
+upgraded by ansible-playbook blackduck.hub.upgrade_hub, judged by an exact comparison.
+
+Each case deploys an old Hub from the vendor's unmodified files (a copy; the lab's printed patch only: Swarm's
+endpoint mode and CPU reservations, loopback ports) with Hub-like data, as its README says, and an administrator's
+password on the reporting role (the vendor's hub_reportdb_changepassword.sh). Then the playbook runs in three parts:
+- steps 1-4: the Hub is down, the old database in migration mode: its exact fingerprint (every table, sequence, large
+  object, role attribute and role password digest; the tables the Hub's fixups change, on what they keep);
+- steps 5-7: the new database, restored and verified, before any Hub process starts: the same fingerprint;
+- the rest: the new Hub serves the new version through its front door (its webserver), its webapp writes, the
+  reporting role logs in with the password it had, and the fingerprint is still the same (apart from the table the
+  running webapp writes).
+
+The matrix: Compose 4.1.4 -> 4.2.0, 4.0.0 -> 4.2.1, 3.7.1 -> 4.2.1 (no hub-postgres.env); Swarm 4.1.4 -> 4.2.0; and
+across orchestrations an old Compose hub 4.1.4 -> a new Kubernetes hub 4.2.0 from the vendor's kubernetes/ files
+(the vendor's own Kubernetes path: there is no Kubernetes bundle before 4.2).
+"""
+import os
+
+import pytest
+
+import ansible_run
+import dbcheck
+import labhub
+
+pytestmark = pytest.mark.usefixtures("docker_lab")
+
+SCALE = 1.0
+LIVE = ("st.hub_heartbeat",)  # the running webapp writes here
+MATRIX = [
+    ("compose", "4.1.4", "4.2.0", "compose"),
+    ("compose", "4.0.0", "4.2.1", "compose"),
+    ("compose", "3.7.1", "4.2.1", "compose"),
+    ("swarm", "4.1.4", "4.2.0", "swarm"),
+    ("compose", "4.1.4", "4.2.0", "kubernetes"),
+]
+
+
+def case_id(case):
+    orch, old, new, new_orch = case
+    return "%s-%s-to-%s%s" % (orch, old, new, "" if new_orch == orch else "-" + new_orch)
+
+
+def reporter_logs_in(hub, password):
+    """The reporting role logs in over TCP with its password, as a reporting client does."""
+    argv = labhub.db_exec_argv(hub) + ["env", "PGPASSWORD=" + password, "psql", "-X", "-A", "-t", "-h", "127.0.0.1",
+                                       "-U", "blackduck_reporter", "-d", "bds_hub_report", "-c", "SELECT current_user"]
+    return labhub.run(argv, check=False).strip() == "blackduck_reporter"
+
+
+def heartbeats(hub):
+    return int(labhub.psql(hub, "SELECT count(*) FROM st.hub_heartbeat").strip())
+
+
+@pytest.mark.parametrize("case", MATRIX, ids=[case_id(c) for c in MATRIX])
+def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
+    orch, old, new, new_orch = case
+    if "kubernetes" in (orch, new_orch):
+        request.getfixturevalue("k8s_lab")
+    name = "cf-" + case_id(case).replace(".", "")[:28]
+    hub = vendor_hubs(name, orch, old, new, scale=SCALE, seed=21, new_orch=new_orch)
+    old_side, new_side = labhub.side(hub, "old"), labhub.side(hub, "new")
+    password = "reports-%s" % name  # set by the administrator on the old Hub
+    labhub.psql(old_side, "ALTER ROLE blackduck_reporter WITH PASSWORD '%s';" % password, db="postgres")
+    assert reporter_logs_in(old_side, password)
+    dump_root = str(tmp_path)
+    inv = ansible_run.hub_inventory([hub], dump_root)
+
+    rc, out, recap = ansible_run.playbook(inv, "--tags", "step1,step2,step3,step4")
+    assert rc == 0, out
+    before = dbcheck.exact_fingerprint(old_side)
+    assert before["roles"]["blackduck_reporter"][-1] != before["roles"]["blackduck_user"][-1]  # its own password
+
+    rc, out, recap = ansible_run.playbook(inv, "--tags", "step5,step6,step7")
+    assert rc == 0, out
+    assert dbcheck.server_major(new_side) == int(labhub.VERSIONS["PG_NEW_MAJOR"])
+    assert dbcheck.exact_fingerprint(new_side) == before  # exact, before any Hub process starts
+
+    rc, out, recap = ansible_run.playbook(inv)
+    assert rc == 0, out
+    st = ansible_run.state(dump_root, name)
+    assert st["steps"]["verify"]["data"]["version"] == new
+    assert st["steps"]["restore"]["data"]["roles"] == {
+        "blackduck": "equal", "blackduck_reporter": "equal", "blackduck_user": "equal"}
+    assert labhub.version_endpoint(new_side) == {"version": new}  # through the webserver
+    written = heartbeats(new_side)
+    labhub.wait("the new webapp to write", lambda: heartbeats(new_side) > written, timeout=60)
+    assert reporter_logs_in(new_side, password)
+    assert dbcheck.exact_fingerprint(new_side, live_tables=LIVE) == dbcheck.exact_fingerprint_of(before, LIVE)
+    report = open(os.path.join(dump_root, name, "report.md")).read()
+    assert "| blackduck_reporter | equal |" in report

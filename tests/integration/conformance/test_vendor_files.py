@@ -1,0 +1,111 @@
+"""The collection reads the vendor's real, unmodified files (../shared/vendor, or HUB_VENDOR_BUNDLES) as they are.
+
+No lab needed: the filters the roles use, run on every file of every bundle; and the lab's own patch of those files
+stays within what the lab machine cannot run (tests/lab/vendor.py), nothing more.
+"""
+import os
+import re
+
+import pytest
+import yaml
+
+import vendor
+from ansible_collections.blackduck.hub.plugins.filter.compose_file import compose_data_volume, compose_published_port
+from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import (
+    hub_settings, k8s_config_map, k8s_convert, k8s_convert_notes, k8s_data_volume)
+
+VERSIONS = vendor.versions()
+NEW_LAYOUT = [v for v in VERSIONS if tuple(int(x) for x in v.split(".")[:2]) >= (4, 2)]
+
+
+def read(version, *parts):
+    with open(os.path.join(vendor.bundle(version), *parts)) as f:
+        return f.read()
+
+
+def test_the_bundles_are_there():
+    assert {"3.7.1", "4.0.0", "4.1.4", "4.2.0", "4.2.1"} <= set(VERSIONS), vendor.root()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("folder", ["docker-compose", "docker-swarm"])
+def test_compose_and_swarm_files(version, folder):
+    text = read(version, folder, "docker-compose.yml")
+    found = compose_data_volume(text, "hub", source=folder)
+    new = version in NEW_LAYOUT
+    assert found == {"version": version, "volume_key": "postgres96-data-volume" if new else "data-volume",
+                     "volume": "hub_postgres96-data-volume" if new else "hub_data-volume"}
+    assert compose_published_port(text) == 443  # the front door step 10 asks
+    migration = yaml.safe_load(read(version, folder, "docker-compose.dbmigrate.yml"))
+    assert sorted(migration["services"]) == ["cfssl", "logstash", "postgres"]
+
+
+@pytest.mark.parametrize("version", [v for v in VERSIONS if v != "3.7.1"])
+def test_hub_postgres_env(version):
+    settings = hub_settings(read(version, "docker-compose", "hub-postgres.env"))
+    assert settings["HUB_POSTGRES_ENABLE_SSL"] == "false"  # written "false" in quotes
+    assert (settings["HUB_POSTGRES_USER"], settings["HUB_POSTGRES_ADMIN"]) == ("blackduck_user", "blackduck")
+
+
+def test_371_has_no_hub_postgres_env():
+    assert not os.path.exists(os.path.join(vendor.bundle("3.7.1"), "docker-compose", "hub-postgres.env"))
+
+
+@pytest.mark.parametrize("version", NEW_LAYOUT)
+def test_kubernetes_manifests_convert_for_a_current_cluster(version):
+    for name in ("kubernetes-pre-db.yml", "kubernetes-post-db.yml", "kubernetes-external-rds.yml"):
+        text = read(version, "kubernetes", name)
+        out = k8s_convert(text)
+        assert out["apiVersion"] == "v1" and out["kind"] == "List"
+        for obj in out["items"]:
+            assert obj["apiVersion"] in ("v1", "apps/v1"), (name, obj["metadata"]["name"], obj["apiVersion"])
+            if obj["kind"] == "Deployment":
+                labels = obj["spec"]["template"]["metadata"]["labels"]
+                assert obj["spec"]["selector"] == {"matchLabels": labels}
+                for c in obj["spec"]["template"]["spec"]["containers"]:
+                    assert "volumes" not in c and None not in c.values()
+        notes = k8s_convert_notes(text)
+        deployments = [o for o in out["items"] if o["kind"] == "Deployment"]
+        assert sum("apps/v1beta1 -> apps/v1" in n for n in notes) == len(deployments)
+    # the vendor's pre-db file repeats its top-level kind; the database keeps its data on the vendor's hostPath
+    assert any("duplicate key 'kind'" in n for n in k8s_convert_notes(read(version, "kubernetes", "kubernetes-pre-db.yml")))
+    assert k8s_data_volume(read(version, "kubernetes", "kubernetes-pre-db.yml")) == {
+        "kind": "path", "path": "/var/lib/hub-postgresql/data"}
+
+
+@pytest.mark.parametrize("version", NEW_LAYOUT)
+def test_pods_env_is_a_config_map(version):
+    text = read(version, "kubernetes", "pods.env")
+    cm = k8s_config_map(text)
+    assert cm["kind"] == "ConfigMap" and cm["metadata"]["name"] == "hub-config"
+    assert cm["data"]["HUB_POSTGRES_USER"] == "blackduck_user" and cm["data"]["HUB_WEBSERVER_PORT"] == "8443"
+    assert all(isinstance(v, str) for v in cm["data"].values())
+    assert hub_settings(text)["HUB_POSTGRES_ENABLE_SSL"] == "true"
+
+
+ALLOWED_PATCH_LINES = [
+    r"^[-+]version: '3\.[12]'$",                                   # Swarm: the file format that has what follows
+    r"^\+\s+endpoint_mode: dnsrr$", r"^\+\s+deploy: \{endpoint_mode: dnsrr\}$",   # Swarm: no IPVS in the lab
+    r"^-\s+ports: \['\d+:\d+'\]$",
+    r"^\+\s+ports: \[\{target: \d+, published: \d+, mode: host\}\]$",            # Swarm: host-mode ports
+    r"^\+\s+ports: \['127\.0\.0\.1:\d+:\d+'\]$",                               # Compose: loopback only
+    r"^-\s+reservations: \{cpus: '1', memory: \d+M\}$", r"^\+\s+reservations: \{cpus: '0\.25', memory: \d+M\}$",
+    r"^-\s+cpu: \"?1\"?$", r"^\+\s+cpu: 100m$",                                 # CPU beyond the lab's 2 cores
+]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_lab_patch_only_changes_what_the_lab_cannot_run(version, tmp_path):
+    path, patch = vendor.copy_bundle(version, str(tmp_path))
+    changed = [ln for ln in patch.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+    assert changed, "the lab patches every bundle (Swarm endpoints, Compose ports)"
+    for line in changed:
+        assert any(re.match(p, line) for p in ALLOWED_PATCH_LINES), line
+    # every other file is the vendor's, byte for byte
+    src = vendor.bundle(version)
+    for root, dummy, files in os.walk(src):
+        for f in files:
+            rel = os.path.relpath(os.path.join(root, f), src)
+            if "vendor/hub-docker-%s/%s" % (version, rel) not in patch:
+                with open(os.path.join(src, rel), "rb") as a, open(os.path.join(path, rel), "rb") as b:
+                    assert a.read() == b.read(), rel
