@@ -490,8 +490,9 @@ def remove(name):
                          "down", "-v", "--remove-orphans", "-t", "5"], check=False)
     if "swarm" in orchs:
         run(["docker", "stack", "rm", hub["project"]], check=False)
-        wait("the stack %s to be gone" % hub["project"], lambda: not containers(dict(hub, orchestration="swarm"),
-                                                                                 all_states=True), timeout=120)
+        swarm_hub = dict(hub, orchestration="swarm")
+        wait("the stack %s to be gone" % hub["project"], lambda: not containers(swarm_hub, all_states=True),
+             timeout=120)
     if "kubernetes" in orchs:
         run(["kubectl", "--kubeconfig", KUBECONFIG, "delete", "namespace", hub["namespace"], "--ignore-not-found",
              "--wait=true", "--timeout=120s"], check=False)

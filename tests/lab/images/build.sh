@@ -103,7 +103,8 @@ build_postgres_base "$PG_OLD_MAJOR"
 build_postgres_base "$PG_NEW_MAJOR"
 build_service_base
 # Every version of the vendor's bundles, and the lab's own old and new (the same names: one set of images).
-for v in $(printf '%s\n' $HUB_VENDOR_VERSIONS "$HUB_OLD_VERSION" "$HUB_NEW_VERSION" | sort -u); do
+read -ra vendor_versions <<< "$HUB_VENDOR_VERSIONS"
+for v in $(printf '%s\n' "${vendor_versions[@]}" "$HUB_OLD_VERSION" "$HUB_NEW_VERSION" | sort -u); do
   hub_image postgres "$v" "bdlab/hub-postgres-base:$(pg_major_of "$v")" "HUB_VERSION=$v"
   for s in webapp jobrunner cfssl logstash registration zookeeper solr nginx documentation; do
     hub_image "$s" "$v" bdlab/hub-service-base:latest "HUB_SERVICE=$s" "HUB_VERSION=$v"

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The lab cluster's DNS (lab only): Service names to the addresses of their ready pods.
 
 The lab's Kubernetes has no kube-proxy (ClusterIPs do not route) and no CoreDNS, yet the vendor's real manifests

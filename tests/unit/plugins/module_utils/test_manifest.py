@@ -453,5 +453,5 @@ def test_compare_roles_every_attribute_after_a_superusers_restore():
     live["blackduck"]["superuser"] = True
     live["blackduck_user"]["inherit"] = False
     diffs = _manifest.compare_roles(ROLES, live, attributes=_manifest.SUPERUSER_ROLE_ATTRIBUTES)
-    assert [(d["object"], d["expected"]) for d in diffs] == [("blackduck", {"superuser": False}),
-                                                            ("blackduck_user", {"inherit": True})]
+    assert [(d["object"], d["expected"]) for d in diffs] == [
+        ("blackduck", {"superuser": False}), ("blackduck_user", {"inherit": True})]
