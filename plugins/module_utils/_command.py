@@ -63,6 +63,23 @@ def _free_bytes(path):
         return 0
 
 
+SIGNALS = {9: "SIGKILL", 15: "SIGTERM", 2: "SIGINT", 1: "SIGHUP", 6: "SIGABRT"}
+
+
+def why(rc, stderr):
+    """What a failed tool said (its last words), or, when it said nothing, what its exit code tells."""
+    said = (stderr or "").strip()[-2000:]
+    if said:
+        return said
+    sig = rc - 128 if rc > 128 else (-rc if rc < 0 else None)
+    if sig in SIGNALS:
+        return ("it was killed (%s) without a word: was its container or pod stopped or removed while it ran (docker "
+                "rm, a redeploy, kubectl delete), or did the out-of-memory killer end it (dmesg)?" % SIGNALS[sig])
+    if rc in (126, 127):
+        return "the tool could not be run (exit %d: not found or not executable where it was started)" % rc
+    return "it ended with exit code %d and said nothing" % rc
+
+
 # --------------------------------------------------------------------------------------------- argv formats
 
 class ArgFormat:
@@ -182,7 +199,7 @@ def stream_to_file(argv, path, env=None, progress=None, progress_every=10.0, mod
         stderr = _stderr_tail(errf)
     if rc != 0:
         _unlink(path)
-        raise CommandError("%s failed (exit %d): %s" % (os.path.basename(argv_tool(argv)), rc, stderr.strip()[-2000:]),
+        raise CommandError("%s failed (exit %d): %s" % (os.path.basename(argv_tool(argv)), rc, why(rc, stderr)),
                            rc=rc, stderr=stderr)
     tick.tick(written, final=True)
     return {"bytes": written, "sha256": digest.hexdigest(), "seconds": round(time.monotonic() - started, 3),

@@ -25,9 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
-    ArgFormat, build_argv, run, sha256_file, stream_from_file, stream_to_file)
+    ArgFormat, build_argv, run, sha256_file, stream_from_file, stream_to_file, why)
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
-from ansible_collections.blackduck.hub.plugins.module_utils._target import tool_version
+from ansible_collections.blackduck.hub.plugins.module_utils._target import APPLICATION_NAME, tool_version
 
 DEFAULT_DATABASES = ["bds_hub", "bds_hub_report", "bdio"]
 GLOBALS_FILE = "globals.sql"
@@ -91,7 +91,7 @@ def dump_directory(target, dump_dir, name, jobs, compress, progress):
                          env=target.env)
     if rc != 0:
         shutil.rmtree(partial, ignore_errors=True)
-        raise DumpError("pg_dump of %s failed (exit %d): %s" % (name, rc, err.strip()[-2000:]))
+        raise DumpError("pg_dump of %s failed (exit %d): %s" % (name, rc, why(rc, err)))
     os.rename(partial, path)
     files = directory_files(path)
     total = sum(f["bytes"] for f in files.values())
@@ -295,8 +295,15 @@ def summary(data):
 def check_quiet(target, names, allow):
     sessions = inventory.active_sessions(target, names)
     if sessions and not allow:
+        ours = [s for s in sessions if s["application"] == APPLICATION_NAME]
+        if ours and len(ours) == len(sessions):
+            raise DumpError("the databases have sessions of blackduck.hub itself (%s): another run is working on this "
+                            "hub, or the background job of a killed run still runs. Wait for that run to end, or end "
+                            "the job (look for pg_dump, pg_restore or psql in the database container: docker top, or "
+                            "ps in the pod) and run again." % ", ".join(sorted(set(
+                                "%s@%s" % (s["user"], s["database"]) for s in ours))))
         who = ", ".join(sorted(set("%s@%s from %s (%s)" % (s["user"], s["database"], s["client"], s["application"] or "?")
-                                   for s in sessions)))
+                                   for s in sessions if s["application"] != APPLICATION_NAME)))
         raise DumpError("the databases still have client sessions: %s. Bring the Hub down (only the database in "
                         "migration mode may run) before dumping, or set allow_active_sessions." % who)
     return sessions

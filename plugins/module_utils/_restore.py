@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils import _restore_errors as restore_errors
-from ansible_collections.blackduck.hub.plugins.module_utils._command import ArgFormat, build_argv, run, stream_from_file
+from ansible_collections.blackduck.hub.plugins.module_utils._command import ArgFormat, build_argv, run, stream_from_file, why
 from ansible_collections.blackduck.hub.plugins.module_utils._dump import verify_files
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
 
@@ -51,6 +51,16 @@ def hub_data_rows(target, tables, database="bds_hub"):
     return rows
 
 
+def other_run(live):
+    """Which other restore put the data there, from its marker: ' (restored from dump ..., ... in ...)', or ''."""
+    marker = inventory.read_marker(live.get("bds_hub", {}).get("comment"))
+    if not marker:
+        return ""
+    return " (it was restored from dump %s%s%s by another run)" % (
+        marker.get("dump_id"), ", on %s" % marker["restored"] if marker.get("restored") else "",
+        ", whose dump folder is %s" % marker["dump_dir"] if marker.get("dump_dir") else "")
+
+
 def plan(target, data, names, force, replace_empty_hub=False, hub_data_tables=()):
     """Which databases need a restore, and which hold an empty Hub to replace.
 
@@ -73,9 +83,10 @@ def plan(target, data, names, force, replace_empty_hub=False, hub_data_tables=()
                 # The new version was started without migrating: an empty Hub, replaced by the migrated data.
                 replace = [n_ for n_ in todo if n_ in live and n_ not in ours]
             elif replace_empty_hub:
-                raise RestoreError("the target's bds_hub holds Hub data (%s) that did not come from this dump: refusing "
-                                   "to restore over it. Nothing was changed. If that data may be lost, set force=true."
-                                   % ", ".join(holding))
+                raise RestoreError("the target's bds_hub holds Hub data (%s) that did not come from this dump%s: "
+                                   "refusing to restore over it. Nothing was changed. If that data may be lost, set "
+                                   "force=true (hub_force_restore: true with the upgrade role)."
+                                   % (", ".join(holding), other_run(live)))
             else:
                 raise RestoreError("the target's bds_hub already holds Hub data (%d tables in schema st) that did not "
                                    "come from this dump: refusing to restore over it. If it is an empty Hub started "
@@ -196,7 +207,8 @@ def restore_database(target, dump_dir, name, entry, clean, extra_allowed, progre
                 kept.append(e)
         errors = kept
     if res["rc"] != 0 and not errors and not warnings:
-        errors = [res["stderr"].strip()[-1000:] or "pg_restore exited with %d" % res["rc"]]
+        errors = ["pg_restore exited with %d: %s" % (res["rc"], why(res["rc"], res["stderr"])) if not res["stderr"].strip()
+                  else res["stderr"].strip()[-1000:]]
     return {"errors": errors, "warnings": warnings, "ignored_count": ignored, "seconds": res["seconds"],
             "bytes": res["bytes"]}
 
@@ -284,7 +296,8 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
                 analyze(target, name)
             marker = {"dump_id": data["dump_id"], "complete": True, "fixups": bool(fixed),
                       "restored": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                      "source_version": data.get("source", {}).get("server_version")}
+                      "source_version": data.get("source", {}).get("server_version"),
+                      "dump_dir": os.path.abspath(dump_dir)}
             inventory.psql(target, "postgres", inventory.marker_sql(name, marker) + "\n", "recording the restore marker")
             result["databases"][name]["fixups"] = fixed
             result["databases"][name]["marker"] = marker

@@ -29,6 +29,9 @@ import time
 
 from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, run
 
+# Every session the collection's tools open carries this application name, so a session of another run (or of a
+# killed run's background job) is told apart from a Hub process that still writes.
+APPLICATION_NAME = "blackduck.hub"
 HUB_IMAGE_LABEL = "com.blackducksoftware.hub.image"
 HUB_VERSION_LABEL = "com.blackducksoftware.hub.version"
 
@@ -96,7 +99,7 @@ class _Target:
 
     @property
     def env(self):
-        return dict(os.environ, LC_ALL="C", PGCONNECT_TIMEOUT="10")
+        return dict(os.environ, LC_ALL="C", PGCONNECT_TIMEOUT="10", PGAPPNAME=APPLICATION_NAME)
 
     def describe(self):
         raise NotImplementedError
@@ -150,7 +153,8 @@ class DockerTarget(_Target):
                               "or set connection.container." % searched)
         if len(found) > 1:
             raise TargetError("more than one database container matches (%s): %s. Set connection.container, "
-                              "connection.project or connection.hub_version to choose one."
+                              "connection.project or connection.hub_version to choose one (with the upgrade role: "
+                              "hub_old_db_container), or remove the one that is not the Hub's."
                               % (searched, ", ".join(sorted(n for dummy, n in found))))
         self.name = found[0][1]
         return found[0][0]
@@ -175,7 +179,8 @@ class DockerTarget(_Target):
         return d
 
     def tool_argv(self, tool, args, stdin=False, conn=True):
-        argv = [self.cli, "exec"] + (["-i"] if stdin else []) + ["-u", "postgres", self.container, tool]
+        argv = [self.cli, "exec"] + (["-i"] if stdin else []) + ["-u", "postgres", "-e", "PGAPPNAME=" + APPLICATION_NAME,
+                                                                 self.container, tool]
         return argv + (self.conn_args() if conn else []) + list(args)
 
 
@@ -241,7 +246,7 @@ class KubectlTarget(_Target):
         return self._as_postgres
 
     def tool_argv(self, tool, args, stdin=False, conn=True):
-        command = [tool] + (self.conn_args() if conn else []) + list(args)
+        command = ["env", "PGAPPNAME=" + APPLICATION_NAME, tool] + (self.conn_args() if conn else []) + list(args)
         if self.runs_as_root():
             # su runs the shell as postgres; the shell execs the tool with the arguments as they are ($0 "$@"),
             # never re-parsed. "--" ends su's options, so a tool argument such as -U is not taken for one of them

@@ -148,6 +148,13 @@ hub_tables:
   description: The number of tables in schema st of bds_hub (0 when bds_hub does not exist).
   returned: when O(require_no_hub_data=true)
   type: int
+restore_markers:
+  description:
+    - Per database of the server, the restore marker M(blackduck.hub.db_restore) left in its comment (dump_id,
+      complete, restored, dump_dir, source_version), or null. Tells which migration, if any, filled the server.
+  returned: always
+  type: dict
+  version_added: 0.3.0
 roles:
   description: Per role of the dump, how its password compared (C(equal), C(differs), or why it was not compared).
   returned: when O(dump_dir) is given and O(roles=true)
@@ -232,6 +239,8 @@ def main():
         with target_session(p["connection"], p["wait_timeout"]) as target:
             server = inventory.server_version(target)
             result["server"] = server
+            result["restore_markers"] = dict((name, inventory.read_marker(d["comment"]))
+                                             for name, d in inventory.databases(target).items())
             if p["require_major"] and server["major"] != p["require_major"]:
                 module.fail_json(msg="the server at %s runs PostgreSQL %s; PostgreSQL %s is required (a Hub 4.2 external "
                                      "database must be 9.6). Point the Hub at a %s server; nothing was changed."

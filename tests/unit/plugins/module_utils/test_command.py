@@ -358,3 +358,12 @@ def test_sha256_file_small_chunks(tmp_path):
     path = tmp_path / "f"
     path.write_bytes(b"0123456789" * 1000)
     assert _command.sha256_file(str(path), chunk=7) == hashlib.sha256(b"0123456789" * 1000).hexdigest()
+
+
+def test_why_a_tool_failed():
+    from ansible_collections.blackduck.hub.plugins.module_utils._command import why
+    assert why(1, "  pg_dump: error: connection lost\n") == "pg_dump: error: connection lost"
+    assert why(137, "").startswith("it was killed (SIGKILL) without a word: was its container or pod stopped or removed")
+    assert why(-15, "").startswith("it was killed (SIGTERM)")
+    assert why(127, "") == "the tool could not be run (exit 127: not found or not executable where it was started)"
+    assert why(3, "") == "it ended with exit code 3 and said nothing"

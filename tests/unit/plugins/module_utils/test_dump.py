@@ -255,6 +255,11 @@ def test_check_quiet(fake_target):
     assert len(_dump.check_quiet(target, ["bds_hub"], allow=True)) == 2
     target.set_rules([{"stdout": ""}])
     assert _dump.check_quiet(target, ["bds_hub"], allow=False) == []
+    # sessions of the collection's own tools: another run, or a killed run's background job - said so
+    target.set_rules([{"stdout": "bds_hub%spostgres%sblackduck.hub%slocal\n" % (s, s, s)}])
+    with pytest.raises(_dump.DumpError, match=r"^the databases have sessions of blackduck.hub itself \(postgres@bds_hub\): "
+                                              "another run is working on this hub, or the background job of a killed"):
+        _dump.check_quiet(target, ["bds_hub"], allow=False)
 
 
 def test_summary():

@@ -155,7 +155,7 @@ def test_docker_tool_argv(cli):
     docker = cli("docker", [{"match": ["ps"], "stdout": "cid123 hub_postgres_1\n"}])
     t = _target.DockerTarget(docker_params(docker.path))
     head = [docker.path, "exec"]
-    tail = ["-u", "postgres", "cid123"]
+    tail = ["-u", "postgres", "-e", "PGAPPNAME=blackduck.hub", "cid123"]
     assert t.tool_argv("pg_dump", ["--dbname=bds_hub"]) == head + tail + ["pg_dump", "-U", "postgres",
                                                                           "--dbname=bds_hub"]
     assert t.tool_argv("pg_restore", ["--list"], stdin=True) == head + ["-i"] + tail + ["pg_restore", "-U",
@@ -258,10 +258,11 @@ def test_kubectl_tool_argv(cli):
     kubectl = cli("kubectl", [{"match": ["get", "pods"], "stdout": json.dumps({"items": [pod("postgres-1")]})}])
     t = _target.KubectlTarget(kube_params(kubectl.path, kubeconfig="/k", context="c", container="postgres"))
     base = [kubectl.path, "--kubeconfig", "/k", "--context", "c", "-n", "hub", "exec"]
-    assert t.tool_argv("pg_dump", ["--dbname=bds_hub"]) == base + ["postgres-1", "-c", "postgres", "--", "pg_dump",
-                                                                   "-U", "postgres", "--dbname=bds_hub"]
+    app = ["env", "PGAPPNAME=blackduck.hub"]
+    assert t.tool_argv("pg_dump", ["--dbname=bds_hub"]) == base + ["postgres-1", "-c", "postgres", "--"] + app + [
+        "pg_dump", "-U", "postgres", "--dbname=bds_hub"]
     assert t.tool_argv("pg_restore", ["--list"], stdin=True, conn=False) == base + [
-        "-i", "postgres-1", "-c", "postgres", "--", "pg_restore", "--list"]
+        "-i", "postgres-1", "-c", "postgres", "--"] + app + ["pg_restore", "--list"]
 
 
 def test_kubectl_tool_argv_defaults(cli):
@@ -270,7 +271,8 @@ def test_kubectl_tool_argv_defaults(cli):
     assert kubectl.calls()[0]["args"][:2] == ["-n", "default"]
     assert "app=postgres" in kubectl.calls()[0]["args"]
     assert t.tool_argv("psql", ["-c", "x"], stdin=True) == [kubectl.path, "-n", "default", "exec", "-i", "postgres-1",
-                                                            "--", "psql", "-U", "postgres", "-c", "x"]
+                                                            "--", "env", "PGAPPNAME=blackduck.hub", "psql", "-U",
+                                                            "postgres", "-c", "x"]
 
 
 def test_kubectl_not_found(tmp_path, monkeypatch):
@@ -458,9 +460,10 @@ def test_kubectl_tools_run_as_postgres_in_a_root_container(cli):
     t = _target.KubectlTarget(kube_params(kubectl.path, container="postgres"))
     head = [kubectl.path, "-n", "hub", "exec", "-i", "postgres-1", "-c", "postgres", "--"]
     su = ["su", "-s", "/bin/sh", "-c", 'exec "$0" "$@"', "--", "postgres"]
-    assert t.tool_argv("psql", ["-c", "SELECT 'a b'"], stdin=True) == head + su + [
+    app = ["env", "PGAPPNAME=blackduck.hub"]
+    assert t.tool_argv("psql", ["-c", "SELECT 'a b'"], stdin=True) == head + su + app + [
         "psql", "-U", "postgres", "-c", "SELECT 'a b'"]
-    assert t.tool_argv("pg_dump", ["--version"], conn=False) == head[:4] + head[5:] + su + ["pg_dump", "--version"]
+    assert t.tool_argv("pg_dump", ["--version"], conn=False) == head[:4] + head[5:] + su + app + ["pg_dump", "--version"]
     assert [c["args"][-2:] for c in kubectl.calls()].count(["id", "-u"]) == 1  # asked once
 
 
@@ -468,4 +471,4 @@ def test_kubectl_tools_run_as_is_in_a_postgres_container(cli):
     kubectl = cli("kubectl", [{"match": ["get", "pods"], "stdout": json.dumps({"items": [pod("postgres-1")]})},
                               {"match": ["id", "-u"], "stdout": "999\n"}])
     t = _target.KubectlTarget(kube_params(kubectl.path))
-    assert t.tool_argv("psql", [])[-4:] == ["--", "psql", "-U", "postgres"]
+    assert t.tool_argv("psql", [])[-6:] == ["--", "env", "PGAPPNAME=blackduck.hub", "psql", "-U", "postgres"]

@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Take or release a hub's lock: who this run is, and whether a lock found held belongs to a run that is gone,
+are known only here, on the controller; the lock file is on the managed host (module blackduck.hub.hub_lock)."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import getpass
+import os
+import socket
+import time
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+display = Display()
+
+ARGUMENT_SPEC = {
+    "keys": {"type": "list", "elements": "str", "required": True},
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    "dump_dir": {"type": "str"},
+    "break_lock": {"type": "bool", "default": False},
+    "lock_dir": {"type": "path"},
+}
+
+
+def _boot_id():
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            return f.read().strip()
+    except (IOError, OSError):
+        return ""
+
+
+def process_start(pid):
+    """The start time of a process (clock ticks since boot, from /proc), '' where it cannot be read."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (IOError, OSError, IndexError, ValueError):
+        return ""
+
+
+def this_run():
+    """This ansible-playbook run: the controller (host name and boot), the process that runs the play (the parent of
+    this worker) and its start time, so that a pid reused later is not taken for it."""
+    pid = os.getppid()
+    controller = socket.gethostname()
+    return {"run": "%s/%s/%d/%s" % (controller, _boot_id(), pid, process_start(pid)), "controller": controller,
+            "boot_id": _boot_id(), "pid": pid, "pid_start": process_start(pid), "user": getpass.getuser(),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "awx_job": os.environ.get("JOB_ID") or os.environ.get("AWX_JOB_ID") or ""}
+
+
+def gone(holder):
+    """Whether the run that holds a lock is known to have ended: it ran on this controller, since its last boot, and
+    its process is no longer there (or is another process with the same pid). Unknown (another controller) is not
+    gone."""
+    if not holder or holder.get("controller") != socket.gethostname():
+        return False, "it runs on another controller (%s)" % (holder or {}).get("controller", "?")
+    if holder.get("boot_id") and holder["boot_id"] != _boot_id():
+        return True, "this controller has restarted since"
+    pid = holder.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        return False, "it names no process"
+    if not os.path.exists("/proc/%d" % pid):
+        return True, "its process %d is gone" % pid
+    if holder.get("pid_start") and process_start(pid) != holder["pid_start"]:
+        return True, "its process %d is gone (the pid is another process's now)" % pid
+    return False, "its process %d still runs" % pid
+
+
+def describe(holder):
+    h = holder or {}
+    return "a run by %s on %s (pid %s%s), started %s, dump folder %s" % (
+        h.get("user", "?"), h.get("controller", "?"),
+        h.get("pid", "?"), ", AWX job %s" % h["awx_job"] if h.get("awx_job") else "", h.get("started", "?"),
+        h.get("dump_dir") or "?")
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = True
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        holder = dict(this_run(), dump_dir=args.get("dump_dir") or "")
+        module_args = {"keys": args["keys"], "state": args["state"], "holder": holder}
+        if args.get("lock_dir"):
+            module_args["lock_dir"] = args["lock_dir"]
+        res = self._execute_module(module_name="blackduck.hub.hub_lock", module_args=module_args, task_vars=task_vars)
+        if res.get("failed") or not res.get("busy"):
+            result.update(res, run=holder)
+            return result
+        take_over, reasons = {}, {}
+        for dummy in args["keys"]:  # each held key found in turn (the module stops at the first busy one)
+            busy = [entry for entry in res["locks"] if entry["status"] == "busy"][-1]
+            is_gone, why = gone(busy["holder"])
+            if not (is_gone or args["break_lock"]):
+                result.update(res, run=holder, failed=True, msg=(
+                    "another run is migrating this hub: %s (lock %s on %s, for %s). It may still run: %s. Wait for it "
+                    "to end; if it no longer runs, run again with hub_break_lock=true. Nothing was done." % (
+                        describe(busy["holder"]), busy["path"], task_vars.get("inventory_hostname", "the hub's host"),
+                        busy["key"], why)))
+                return result
+            if take_over.get(busy["key"]) == busy["holder"].get("run"):
+                break  # the same holder again: another run got in between
+            take_over[busy["key"]] = busy["holder"].get("run")
+            reasons[busy["key"]] = why if is_gone else "hub_break_lock is true"
+            module_args["take_over"] = take_over
+            res = self._execute_module(module_name="blackduck.hub.hub_lock", module_args=module_args,
+                                       task_vars=task_vars)
+            if res.get("failed") or not res.get("busy"):
+                break
+        if res.get("busy"):
+            result.update(res, run=holder, failed=True, msg="another run took the lock of this hub first: %s. "
+                                                            "Nothing was done." % describe(res["locks"][-1]["holder"]))
+            return result
+        for entry in res.get("locks", []):
+            if entry["status"] == "taken_over":
+                entry["why"] = reasons.get(entry["key"], "")
+                display.warning("took over the lock of %s from a run that is gone (%s): %s" % (
+                    entry["key"], entry["why"], describe(entry["holder"])))
+        result.update(res, run=holder)
+        return result

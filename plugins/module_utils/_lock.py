@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One migration at a time per hub: a lock file on the hub's host, named after the hub itself (its engine and
+project, its swarm and stack, its cluster and namespace, or its external server), not after the dump folder, so a
+second run refuses whatever its dump folder or controller.
+
+The file is created with O_EXCL (exactly one creator wins) and holds who holds it: the run (controller, pid of its
+ansible-playbook and that process's start time), the user, when, the dump folder. A stale lock (its run is gone) is
+taken over by renaming it aside first - a rename of the same file succeeds for one taker only - then creating anew.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import hashlib
+import json
+import os
+
+LOCK_DIR = "/var/lib/blackduck-hub/locks"
+
+
+def lock_path(directory, key):
+    """The lock file of a hub: a digest of its key, so any key makes a valid file name."""
+    return os.path.join(directory, "hub-%s.lock" % hashlib.sha256(key.encode("utf-8")).hexdigest()[:24])
+
+
+def read(path):
+    """(key, holder) of a lock file, or (None, None) when there is none. A file that is not a lock reads as held by
+    an unknown run, so it is never taken for free."""
+    try:
+        with open(path) as f:
+            data = json.load(f)
+        return data.get("key"), data.get("holder") or {}
+    except (IOError, OSError) as exc:
+        if exc.errno == errno.ENOENT:
+            return None, None
+        raise
+    except ValueError:
+        return None, {"run": "unreadable lock file %s" % path}
+
+
+def _create(path, key, holder):
+    """Create the lock file; False if it exists."""
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.EEXIST:
+            return False
+        raise
+    with os.fdopen(fd, "w") as f:
+        json.dump({"key": key, "holder": holder}, f, sort_keys=True)
+    return True
+
+
+def acquire(path, key, holder, take_over=None):
+    """Take the lock for holder. take_over: the run of a stale holder whose lock may be replaced.
+
+    Returns (status, previous holder): acquired, held (holder already holds it), taken_over, or busy (someone
+    else holds it; previous is who)."""
+    if _create(path, key, holder):
+        return "acquired", None
+    dummy, current = read(path)
+    if current is None:  # released in between: try once more
+        return ("acquired", None) if _create(path, key, holder) else ("busy", read(path)[1])
+    if current.get("run") == holder["run"]:
+        return "held", current
+    if take_over is None or current.get("run") != take_over:
+        return "busy", current
+    aside = "%s.stale-%s" % (path, hashlib.sha256(holder["run"].encode("utf-8")).hexdigest()[:12])
+    try:
+        os.rename(path, aside)  # only one taker renames this file; another finds it gone
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return "busy", read(path)[1]
+        raise
+    dummy, moved = read(aside)
+    if (moved or {}).get("run") != take_over:  # a new holder got in between: give it its lock back
+        os.rename(aside, path)
+        return "busy", moved
+    os.unlink(aside)
+    if _create(path, key, holder):
+        return "taken_over", current
+    return "busy", read(path)[1]
+
+
+def release(path, holder):
+    """Remove the lock if holder holds it. Returns released, not_held (no lock) or held_by_another."""
+    dummy, current = read(path)
+    if current is None:
+        return "not_held"
+    if current.get("run") != holder["run"]:
+        return "held_by_another"
+    os.unlink(path)
+    return "released"
