@@ -98,4 +98,13 @@ options:
     description: Seconds to wait for the server to accept connections before failing.
     type: int
     default: 300
+  log_file:
+    description:
+      - Append to this file (mode 0600, its folder made if missing) every command the module runs - its argv, exit
+        code, time and everything it wrote on stderr - so a failure can be diagnosed afterwards. Neither what is
+        sent to a tool (SQL, the roles' password hashes) nor its output (the dump) is logged, and no secret is ever
+        on argv.
+      - The upgrade role keeps one per run in C(hub_dump_dir/logs/).
+    type: path
+    version_added: 0.3.0
 """

@@ -21,6 +21,7 @@ import json
 import os
 import subprocess
 import tempfile
+import threading
 import time
 
 CHUNK = 1024 * 1024
@@ -61,6 +62,34 @@ def _free_bytes(path):
         return st.f_bavail * st.f_frsize
     except OSError:
         return 0
+
+
+# --------------------------------------------------------------------------------------------- the run's log
+
+_LOG = {"path": None, "lock": threading.Lock()}
+
+
+def set_log(path):
+    """Keep a log of every command this module runs (argv, exit code, time, everything it wrote on stderr) in path,
+    appended, mode 0600 - so a failure can be diagnosed after the fact. Neither stdin (SQL, roles' password hashes)
+    nor stdout (the dump) is logged; no secret is ever on argv (passwords go through a passfile)."""
+    _LOG["path"] = path
+    if path:
+        directory = os.path.dirname(path)
+        if directory and not os.path.isdir(directory):
+            os.makedirs(directory, 0o700)
+
+
+def log_command(argv, rc, stderr, seconds):
+    path = _LOG["path"]
+    if not path:
+        return
+    text = "%s  exit %s  %.1fs  %s\n%s" % (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), rc, seconds,
+                                         " ".join(argv), "".join("    " + ln + "\n" for ln in (stderr or "").splitlines()))
+    with _LOG["lock"]:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a") as f:
+            f.write(text)
 
 
 SIGNALS = {9: "SIGKILL", 15: "SIGTERM", 2: "SIGINT", 1: "SIGHUP", 6: "SIGABRT"}
@@ -121,6 +150,7 @@ def build_argv(head, formats, values, order=None):
 
 def run(argv, env=None, stdin_data=None, timeout=None):
     """Run argv; return (rc, stdout, stderr) as text. For small outputs only (queries, versions)."""
+    started = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
@@ -128,8 +158,11 @@ def run(argv, env=None, stdin_data=None, timeout=None):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()
+        log_command(argv, "timeout", "", time.monotonic() - started)
         raise CommandError("timed out after %ss: %s" % (timeout, argv[0]))
-    return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+    err = err.decode("utf-8", "replace")
+    log_command(argv, proc.returncode, err, time.monotonic() - started)
+    return proc.returncode, out.decode("utf-8", "replace"), err
 
 
 class _Progress:
@@ -196,6 +229,8 @@ def stream_to_file(argv, path, env=None, progress=None, progress_every=10.0, mod
             raise
         finally:
             proc.stdout.close()
+            errf.seek(0)
+            log_command(argv, proc.returncode, errf.read().decode("utf-8", "replace"), time.monotonic() - started)
         stderr = _stderr_tail(errf)
     if rc != 0:
         _unlink(path)
@@ -245,6 +280,7 @@ def stream_from_file(argv, path, env=None, progress=None, progress_every=10.0):
         stdout = outf.read(1024 * 1024).decode("utf-8", "replace")
         errf.seek(0)
         stderr = errf.read().decode("utf-8", "replace")
+        log_command(argv, rc, stderr, time.monotonic() - started)
     tick.tick(sent, final=True)
     return {"rc": rc, "stdout": stdout, "stderr": stderr, "bytes": sent, "broken_pipe": broken,
             "seconds": round(time.monotonic() - started, 3)}

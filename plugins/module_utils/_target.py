@@ -27,7 +27,7 @@ import shutil
 import tempfile
 import time
 
-from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, run
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, run, set_log
 
 # Every session the collection's tools open carries this application name, so a session of another run (or of a
 # killed run's background job) is told apart from a Hub process that still writes.
@@ -62,7 +62,8 @@ CONNECTION_SPEC = dict(
 def connection_argument_spec():
     """The options every module that reaches a database takes (documented in doc_fragments/connection.py)."""
     return dict(connection=dict(type="dict", required=True, options=CONNECTION_SPEC),
-                wait_timeout=dict(type="int", default=300))
+                wait_timeout=dict(type="int", default=300),
+                log_file=dict(type="path"))
 
 
 class TargetError(Exception):
@@ -317,8 +318,10 @@ class TcpTarget(_Target):
 
 
 @contextlib.contextmanager
-def target_session(params, wait_timeout):
-    """The module's target, ready to answer queries; its temporary files (passfile) removed afterwards."""
+def target_session(params, wait_timeout, log_file=None):
+    """The module's target, ready to answer queries; its temporary files (passfile) removed afterwards. With
+    log_file, every command run (argv, exit code, stderr) is appended to it."""
+    set_log(log_file)
     target = make_target(params)
     try:
         wait_ready(target, wait_timeout)

@@ -229,7 +229,7 @@ def main():
     dump_dir = p["dump_dir"]
     result = dict(changed=False, dump_dir=dump_dir, removed_partial=[])
     try:
-        with target_session(p["connection"], p["wait_timeout"]) as target:
+        with target_session(p["connection"], p["wait_timeout"], p["log_file"]) as target:
             dump.check_format(target, p["format"])
             server = inventory.server_version(target)
             dbs = inventory.databases(target)

@@ -218,7 +218,7 @@ def main():
             module.fail_json(msg="database %s is not in the dump (it has: %s)" % (
                 ", ".join(unknown), ", ".join(sorted(data["databases"]))), **result)
         restore.check_files(p["dump_dir"], data)
-        with target_session(p["connection"], p["wait_timeout"]) as target:
+        with target_session(p["connection"], p["wait_timeout"], p["log_file"]) as target:
             server = inventory.server_version(target)
             result["target"] = dict(target.identity(), server_version=server["version"], server_major=server["major"])
             todo, done, ours, replace, live = restore.plan(target, data, names, p["force"], p["replace_empty_hub"],

@@ -236,7 +236,7 @@ def main():
     p = module.params
     result = dict(changed=False, verified=False, differences=[])
     try:
-        with target_session(p["connection"], p["wait_timeout"]) as target:
+        with target_session(p["connection"], p["wait_timeout"], p["log_file"]) as target:
             server = inventory.server_version(target)
             result["server"] = server
             result["restore_markers"] = dict((name, inventory.read_marker(d["comment"]))

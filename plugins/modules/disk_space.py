@@ -219,7 +219,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _disk as disk
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
-from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, human
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, human, set_log
 from ansible_collections.blackduck.hub.plugins.module_utils._target import (
     CONNECTION_SPEC, TargetError, make_target, wait_ready)
 
@@ -250,6 +250,7 @@ def main():
         data_path=dict(type="path"),
         docker_cli=dict(type="path"),
         wait_timeout=dict(type="int", default=60),
+        log_file=dict(type="path"),
         dump_dir=dict(type="path"),
         new_volume_path=dict(type="path"),
         dump_factor=dict(type="float", default=disk.DUMP_FACTOR),
@@ -260,6 +261,7 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            mutually_exclusive=[("volume", "data_path")],
                            required_if=[("stream", False, ["dump_dir"])])
+    set_log(module.params["log_file"])
     p = module.params
     source = p["database_size_from"] or ("volume" if p["volume"] else "path" if p["data_path"] else "server")
     dump_dir = None if p["stream"] else p["dump_dir"]

@@ -367,3 +367,28 @@ def test_why_a_tool_failed():
     assert why(-15, "").startswith("it was killed (SIGTERM)")
     assert why(127, "") == "the tool could not be run (exit 127: not found or not executable where it was started)"
     assert why(3, "") == "it ended with exit code 3 and said nothing"
+
+
+def test_the_run_log_keeps_every_command_and_its_stderr(tmp_path):
+    import stat
+    import sys
+    from ansible_collections.blackduck.hub.plugins.module_utils import _command
+    log = str(tmp_path / "logs" / "run.log")
+    _command.set_log(log)
+    try:
+        script = "import sys; sys.stderr.write('line one\\nline two\\n'); sys.exit(3)"
+        assert _command.run([sys.executable, "-c", script], stdin_data="SECRET SQL")[0] == 3
+        out = tmp_path / "out"
+        _command.stream_to_file([sys.executable, "-c", "print('PAY' + 'LOAD')"], str(out))
+        _command.stream_from_file([sys.executable, "-c", "import sys; sys.stdin.read(); sys.stderr.write('w\\n')"],
+                                  str(out))
+    finally:
+        _command.set_log(None)
+    text = open(log).read()
+    assert stat.S_IMODE(os.stat(log).st_mode) == 0o600 and stat.S_IMODE(os.stat(os.path.dirname(log)).st_mode) == 0o700
+    lines = text.splitlines()
+    assert "  exit 3  " in lines[0] and lines[1:3] == ["    line one", "    line two"]
+    assert sum("  exit 0  " in ln for ln in lines) == 2 and "    w" in lines
+    assert "SECRET" not in text and "PAYLOAD" not in text  # neither stdin nor the output
+    _command.run([sys.executable, "-c", "pass"])  # no log set: nothing more written
+    assert open(log).read() == text

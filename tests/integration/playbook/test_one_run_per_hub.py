@@ -1,0 +1,149 @@
+"""One run per hub, and every failure explained (issue: a lock, and the fault cases that still mislead).
+
+On a Compose lab hub:
+1. two runs on one hub: while a run migrates it, a second run - with the same dump folder, or another - refuses
+   before doing anything and names who holds the lock; the first completes, verified; its state file is its own;
+2. the hub migrated, a run with another dump folder changes nothing and says so (never takes a migrated Hub down);
+3. a lock left by a run that is gone (this controller, its process ended) is taken over with a warning; a lock held
+   from another controller refuses, unless hub_break_lock; every run releases its lock at the end.
+On another hub, still up, each refused before the Hub goes down, with its message, the old data unchanged:
+4. a leftover second database container with the hub's labels (step 1 names both);
+5. a bundle whose docker-compose.yml is not YAML (the file named);
+6. a dump folder that is a file.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import ansible_run
+import dbcheck
+import labhub
+from ansible_collections.blackduck.hub.plugins.module_utils import _lock
+
+pytestmark = pytest.mark.usefixtures("docker_lab")
+
+LOCK_DIR = "/var/lib/blackduck-hub/locks"
+
+
+def lock_file(hub):
+    engine = labhub.run(["docker", "info", "--format", "{{.ID}}"]).strip()
+    return _lock.lock_path(LOCK_DIR, "docker:%s/compose:%s" % (engine, hub["project"]))
+
+
+def containers(hub):
+    out = labhub.run(["docker", "ps", "-a", "--no-trunc", "--filter", "label=com.docker.compose.project=%s" % hub["project"],
+                      "--format", "{{.ID}} {{.Names}} {{.State}}"])
+    return sorted(out.splitlines())
+
+
+def start_playbook(inventory, tmpdir):
+    """ansible-playbook in the background; returns the process (stdout+stderr to a file)."""
+    path = os.path.join(tmpdir, "inventory-a.json")
+    with open(path, "w") as f:
+        json.dump(inventory, f)
+    log = open(os.path.join(tmpdir, "run-a.log"), "w")
+    argv = [os.path.join(ansible_run.BIN, "ansible-playbook"), "-i", path, "blackduck.hub.upgrade_hub"]
+    return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=ansible_run.ansible_env())
+
+
+def test_one_run_per_hub(lab_hubs, tmp_path):
+    hub = lab_hubs("one-run", "compose", scale=2.0, seed=31)
+    dumps_a, dumps_b = str(tmp_path / "a"), str(tmp_path / "b")
+    inv_a = ansible_run.hub_inventory([hub], dumps_a)
+    state_a = os.path.join(dumps_a, "one-run", "state.json")
+
+    # 1. run A migrates; while it runs, B (same dump folder, then another) refuses and names A
+    proc = start_playbook(inv_a, str(tmp_path))
+    labhub.wait("run A to begin its steps", lambda: os.path.exists(state_a) or proc.poll() is not None, timeout=120)
+    holder = _lock.read(lock_file(hub))[1]
+    assert holder and holder["dump_dir"] == os.path.join(dumps_a, "one-run") and holder["pid"] == proc.pid
+    for dumps in (dumps_a, dumps_b):
+        rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dumps))
+        assert rc != 0 and "another run is migrating this hub: a run by" in out, out
+        assert "dump folder %s" % os.path.join(dumps_a, "one-run") in out and "hub_break_lock=true" in out
+    assert not os.path.exists(os.path.join(dumps_b, "one-run"))  # B wrote nothing
+    assert proc.wait(timeout=900) == 0, open(str(tmp_path / "run-a.log")).read()
+    st = ansible_run.state(dumps_a, "one-run")
+    assert st["steps"]["verify"]["status"] == "done" and "failed_step" not in st
+    assert all("another run" not in (s.get("message") or "") for s in st["steps"].values())
+    assert not os.path.exists(lock_file(hub))  # released at the end
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+
+    # 2. migrated: a run with another dump folder changes nothing and says so; the Hub keeps running
+    running = containers(hub)
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dumps_b))
+    assert rc == 0 and recap["one-run"]["changed"] == 0, out
+    assert "this hub was migrated by another run" in out and os.path.join(dumps_a, "one-run", "dump") in out
+    assert "verified and started" in out and "This run changes nothing." in out
+    assert containers(hub) == running
+    assert not os.path.exists(os.path.join(dumps_b, "one-run", "state.json"))
+
+    # 3. a lock of this controller whose run is gone: taken over with a warning, then released
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    path = lock_file(hub)
+    stale = {"run": "gone", "controller": os.uname().nodename, "pid": dead.pid, "pid_start": "1",
+             "dump_dir": "/somewhere/else", "user": "ops", "started": "2026-11-30T01:00:00Z"}
+    with open(path, "w") as f:
+        json.dump({"key": "x", "holder": stale}, f)
+    rc, out, recap = ansible_run.playbook(inv_a)
+    assert rc == 0 and recap["one-run"]["changed"] == 0, out
+    assert "took over the lock of docker:" in out and "its process %d is gone" % dead.pid in out
+    assert not os.path.exists(path)
+    # held from another controller: refused, and nothing done, unless hub_break_lock
+    with open(path, "w") as f:
+        json.dump({"key": "x", "holder": dict(stale, controller="ctl-elsewhere")}, f)
+    rc, out, recap = ansible_run.playbook(inv_a)
+    assert rc != 0 and "It may still run: it runs on another controller (ctl-elsewhere)" in out, out
+    assert _lock.read(path)[1]["controller"] == "ctl-elsewhere"
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dumps_a, **{"one-run": {"hub_break_lock": True}}))
+    assert rc == 0 and "took over the lock" in out and "hub_break_lock is true" in out, out
+    assert not os.path.exists(path)
+
+
+def test_refusals_before_the_hub_goes_down(lab_hubs, tmp_path):
+    hub = lab_hubs("refuse-early", "compose", scale=0.5, seed=32)
+    labhub.compose(hub, labhub.OLD, "docker-compose.yml", "stop", "webapp")  # so the data stands still
+    before = dbcheck.fingerprint(hub)
+
+    def up_and_unchanged():
+        assert len(labhub.containers(hub, "postgres")) == 1
+        assert dbcheck.fingerprint(hub) == before
+        assert not os.path.exists(lock_file(hub))
+
+    # 4. a leftover second database container of the old version, with the hub's labels
+    labhub.run(["docker", "run", "-d", "--name", "refuse-early-leftover", "--label",
+                "com.docker.compose.project=refuse-early", "blackducksoftware/hub-postgres:%s" % labhub.OLD])
+    try:
+        for check in (["--check"], []):
+            rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)), *check)
+            assert rc != 0 and "more than one database container of Hub %s runs in refuse-early" % labhub.OLD in out, out
+            assert "refuse-early-leftover" in out and "refuse-early-postgres-1" in out and "hub_old_db_container" in out
+            up_and_unchanged()
+    finally:
+        labhub.run(["docker", "rm", "-f", "refuse-early-leftover"], check=False)
+    st = ansible_run.state(str(tmp_path), "refuse-early")
+    assert st["failed_step"] == 1 and "stop_hub" not in st["steps"]  # refused at step 1, the Hub still up
+
+    # 5. a new bundle whose docker-compose.yml is not YAML: the file is named
+    broken = str(tmp_path / "broken-bundle")
+    shutil.copytree(hub["bundles"][labhub.NEW], broken)
+    with open(os.path.join(broken, "docker-compose", "docker-compose.yml"), "a") as f:
+        f.write("\nservices: [not: yaml\n")
+    inv = ansible_run.hub_inventory([hub], str(tmp_path), **{"refuse-early": {"hub_new_bundle": broken}})
+    rc, out, recap = ansible_run.playbook(inv)
+    assert rc != 0 and "%s/docker-compose/docker-compose.yml cannot be read as a Compose file: not a YAML" % broken in out, out
+    up_and_unchanged()
+
+    # 6. a dump folder that is a file
+    a_file = str(tmp_path / "a-file")
+    with open(a_file, "w") as f:
+        f.write("x")
+    inv = ansible_run.hub_inventory([hub], str(tmp_path), **{"refuse-early": {"hub_dump_dir": a_file}})
+    rc, out, recap = ansible_run.playbook(inv)
+    assert rc != 0 and "hub_dump_dir %s is a file, not a folder" % a_file in out, out
+    up_and_unchanged()
