@@ -85,8 +85,8 @@ def log_command(argv, rc, stderr, seconds):
     if not path:
         return
     said = "".join("    " + line + "\n" for line in (stderr or "").splitlines())
-    text = "%s  exit %s  %.1fs  %s\n%s" % (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), rc, seconds,
-                                          " ".join(argv), said)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    text = "%s  exit %s  %.1fs  %s\n%s" % (stamp, rc, seconds, " ".join(argv), said)
     with _LOG["lock"]:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "a") as f:
