@@ -400,7 +400,9 @@ class Bench:
         size = du_bytes(folder)
         started = time.monotonic()
         for db in DATABASES:
-            argv = [pg_restore] + conn_new + ["-j", str(self.jobs), "-d", db, os.path.join(folder, db)]
+            # --clean --if-exists: the new image made bds_hub with an empty schema st (the vendor's restore does the same)
+            argv = [pg_restore] + conn_new + ["-j", str(self.jobs), "--clean", "--if-exists", "-d", db,
+                                              os.path.join(folder, db)]
             m = self.run("b-dir-restore-" + db, argv, env=env, ok_codes=(0, 1))
             per_db[db]["restore_s"] = m["seconds"]
             per_db[db]["bytes"] = du_bytes(os.path.join(folder, db))
@@ -445,7 +447,8 @@ class Bench:
             dump = subprocess.Popen(["docker", "exec", "-u", "postgres", old_c, "pg_dump", "-U", "postgres", "-Fc", "-Z", "0",
                                      db], stdout=subprocess.PIPE, stderr=fd, stdin=subprocess.DEVNULL)
             restore = subprocess.Popen(["docker", "exec", "-i", "-u", "postgres", new_c, "pg_restore", "-U", "postgres",
-                                        "-d", db], stdin=dump.stdout, stdout=subprocess.DEVNULL, stderr=fr)
+                                        "--clean", "--if-exists", "-d", db], stdin=dump.stdout, stdout=subprocess.DEVNULL,
+                                       stderr=fr)
             dump.stdout.close()  # pg_restore holds the pipe; pg_dump sees EPIPE if it stops
             procs.append((db, dump, restore, err_dump, err_restore))
         watch = procmem.TreeWatch([p.pid for dummy, a, b, dummy2, dummy3 in procs for p in (a, b)])
