@@ -197,10 +197,9 @@ def due_now(state, options=None, run_tags=("all",), skip_tags=()):
 def test_the_table_is_the_eleven_steps_in_order():
     table = _state.step_table()
     assert [(s["number"], s["name"]) for s in table] == [(n, name) for n, name, dummy in _state.STEPS]
-    assert [s["name"] for s in table if s["side"] == "old"] == ["stop_hub", "start_old_migration",
-                                                                 "stop_old_migration", "remove_old_data"]
-    assert [s["name"] for s in table if s["side"] == "new"] == ["start_new_migration", "stop_new_migration",
-                                                                 "start_hub"]
+    old = ["stop_hub", "start_old_migration", "stop_old_migration", "remove_old_data"]
+    assert [s["name"] for s in table if s["side"] == "old"] == old
+    assert [s["name"] for s in table if s["side"] == "new"] == ["start_new_migration", "stop_new_migration", "start_hub"]
     assert table[3]["tags"] == ["step4", "dump"] and table[10]["option"] == "hub_remove_old_data"
 
 
@@ -212,8 +211,8 @@ def test_the_resume_rule():
     # failed at the dump: step 1 and 2 are not repeated; step 3 re-establishes the old database for the dump
     assert due_now(states("disk_space", "stop_hub", "start_old_migration")) == everything_but_removal[2:]
     # the dump done: step 1 is not needed any more even if it was never recorded, nor step 3
-    assert due_now(states("stop_hub", "dump")) == ["stop_old_migration", "start_new_migration", "restore",
-                                                  "stop_new_migration", "start_hub", "verify"]
+    assert due_now(states("stop_hub", "dump")) == [
+        "stop_old_migration", "start_new_migration", "restore", "stop_new_migration", "start_hub", "verify"]
     # failed at step 9: the new database is not started again in migration mode (the restore is done)
     assert due_now(states(*everything_but_removal[:8])) == ["start_hub", "verify"]
     # removal only once verify is done, and only when asked
