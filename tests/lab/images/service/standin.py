@@ -211,6 +211,11 @@ def webserver_certificate():
         subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", root_crt, "-CAkey", root_key,
                         "-CAcreateserial", "-days", "3650", "-extfile", ext, "-out", crt], check=True,
                        capture_output=True)
+    # as the Hub's images do for whatever user runs them with group root (user: nginx:root): group-readable files, so
+    # a later version running as another user of group root (3.7.1 ran as root, 4.x as nginx) still reads them
+    for path in (root_crt, root_key, crt, key):
+        if os.stat(path).st_uid == os.getuid():
+            os.chmod(path, 0o640)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(crt, key)
     return context
