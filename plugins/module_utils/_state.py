@@ -34,6 +34,53 @@ STEPS = (
 STEP_NAMES = dict((n, name) for n, name, dummy in STEPS)
 STEP_NUMBERS = dict((name, n) for n, name, dummy in STEPS)
 
+# When each step runs, and where. A step runs while none of the steps in ``until`` is done (a step that only
+# re-establishes what the next one needs - the old database for the dump, the new one for the restore - runs again
+# until that next step is done), once every step in ``after`` is done, and when its ``option`` (a setting of the
+# upgrade role) is true. ``side``: which version's orchestration runs it (old: hub_orchestration, new:
+# hub_new_orchestration), None for the data steps. ``destructive``: what cannot be undone by running again.
+RULES = {
+    "disk_space": {"until": ["disk_space", "dump"]},
+    "stop_hub": {"side": "old", "destructive": "the Hub goes down"},
+    "start_old_migration": {"until": ["dump"], "side": "old"},
+    "dump": {},
+    "stop_old_migration": {"side": "old"},
+    "start_new_migration": {"until": ["restore"], "side": "new"},
+    "restore": {"destructive": "the new database is filled"},
+    "stop_new_migration": {"side": "new"},
+    "start_hub": {"side": "new"},
+    "verify": {},
+    "remove_old_data": {"after": ["verify"], "option": "hub_remove_old_data", "side": "old",
+                        "destructive": "the old data is deleted"},
+}
+
+
+def step_table():
+    """The eleven steps, each a dict: number, name, title, until, after, option, side, destructive, tags."""
+    out = []
+    for n, name, title in STEPS:
+        rule = RULES.get(name, {})
+        out.append({"number": n, "name": name, "title": title, "until": list(rule.get("until", [name])),
+                    "after": list(rule.get("after", [])), "option": rule.get("option"), "side": rule.get("side"),
+                    "destructive": rule.get("destructive"), "tags": ["step%d" % n, name]})
+    return out
+
+
+def due(step, state, options=None, run_tags=("all",), skip_tags=()):
+    """Whether a step of step_table() runs now: not done (by its rule), its prerequisites done, its option on, and
+    chosen by the run's tags (--tags step4 or --tags dump; 'all' without --tags)."""
+    if any(done(state, s) for s in step["until"]):
+        return False
+    if not all(done(state, s) for s in step["after"]):
+        return False
+    if step.get("option") and not (options or {}).get(step["option"]):
+        return False
+    tags = set(step["tags"]) | {"always"}
+    if tags & set(skip_tags or ()):
+        return False
+    run = set(run_tags or ("all",))
+    return "all" in run or bool(tags & run)
+
 
 def now():
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

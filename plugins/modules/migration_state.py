@@ -83,7 +83,12 @@ next_step:
   returned: always
   type: int
 steps:
-  description: The eleven steps in order - number, name, title.
+  description:
+    - The eleven steps in order, the one table the upgrade role runs, plans and reports from - number, name, title;
+      until (the step runs while none of these steps is done), after (steps that must be done first), option (a
+      setting that must be true), side (V(old) or V(new) - which version's orchestration runs it), destructive
+      (what cannot be undone), tags (C(step<n>) and the name).
+    - P(blackduck.hub.step_due#filter) says whether a step runs now.
   returned: always
   type: list
   elements: dict
@@ -121,7 +126,7 @@ def main():
     module.exit_json(
         changed=changed, state=state, next_step=_state.next_step(state),
         done=[name for n, name, dummy in _state.STEPS if _state.done(state, name)],
-        steps=[{"number": n, "name": name, "title": title} for n, name, title in _state.STEPS])
+        steps=_state.step_table())
 
 
 if __name__ == "__main__":

@@ -50,3 +50,13 @@ def test_published_port_in_every_form():
     assert compose_published_port(text % "'8443'") == 0  # not published on a fixed port
     assert compose_published_port(SHORT) == 0  # no webserver service
     assert compose_published_port(SHORT, service="postgres") == 55436
+
+
+def test_tcp_connection():
+    from ansible_collections.blackduck.hub.plugins.filter.connection import FilterModule as F, tcp_connection
+    assert list(F().filters()) == ["tcp_connection"]
+    assert tcp_connection("db", "5433", "blackduck", "", "/etc/pw", '"false"') == {
+        "type": "tcp", "host": "db", "port": 5433, "user": "blackduck", "sslmode": "disable", "password_file": "/etc/pw"}
+    assert tcp_connection("db", 5432, "admin", "s3cret", "", True, "/opt/pg/bin") == {
+        "type": "tcp", "host": "db", "port": 5432, "user": "admin", "sslmode": "require", "password": "s3cret",
+        "tools_path": "/opt/pg/bin"}

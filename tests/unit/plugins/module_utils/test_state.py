@@ -182,3 +182,62 @@ def test_load_rejects_other_files(tmp_path):
     path.write_text(json.dumps({"format": "blackduck.hub/dump-manifest"}))
     with pytest.raises(ValueError, match="not a blackduck.hub migration state file"):
         _state.load(str(path))
+
+
+# ------------------------------------------------------------------------------------------ the table and the rule
+
+def states(*done_steps):
+    return {"steps": {name: {"status": "done"} for name in done_steps}}
+
+
+def due_now(state, options=None, run_tags=("all",), skip_tags=()):
+    return [s["name"] for s in _state.step_table() if _state.due(s, state, options, run_tags, skip_tags)]
+
+
+def test_the_table_is_the_eleven_steps_in_order():
+    table = _state.step_table()
+    assert [(s["number"], s["name"]) for s in table] == [(n, name) for n, name, dummy in _state.STEPS]
+    old = ["stop_hub", "start_old_migration", "stop_old_migration", "remove_old_data"]
+    assert [s["name"] for s in table if s["side"] == "old"] == old
+    assert [s["name"] for s in table if s["side"] == "new"] == ["start_new_migration", "stop_new_migration", "start_hub"]
+    assert table[3]["tags"] == ["step4", "dump"] and table[10]["option"] == "hub_remove_old_data"
+
+
+def test_the_resume_rule():
+    everything_but_removal = [n for dummy, n, dummy2 in _state.STEPS][:-1]
+    assert due_now(states()) == everything_but_removal  # a first run; removal is off by default
+    # removal waits for verify, which this same run does first: the runner asks again before each step
+    assert due_now(states(), {"hub_remove_old_data": True}) == everything_but_removal
+    # failed at the dump: step 1 and 2 are not repeated; step 3 re-establishes the old database for the dump
+    assert due_now(states("disk_space", "stop_hub", "start_old_migration")) == everything_but_removal[2:]
+    # the dump done: step 1 is not needed any more even if it was never recorded, nor step 3
+    assert due_now(states("stop_hub", "dump")) == [
+        "stop_old_migration", "start_new_migration", "restore", "stop_new_migration", "start_hub", "verify"]
+    # failed at step 9: the new database is not started again in migration mode (the restore is done)
+    assert due_now(states(*everything_but_removal[:8])) == ["start_hub", "verify"]
+    # removal only once verify is done, and only when asked
+    assert due_now(states(*everything_but_removal)) == []
+    assert due_now(states(*everything_but_removal), {"hub_remove_old_data": True}) == ["remove_old_data"]
+    assert due_now(states(*everything_but_removal[:9]), {"hub_remove_old_data": True}) == ["verify"]
+    assert due_now(states(*[n for dummy, n, dummy2 in _state.STEPS]), {"hub_remove_old_data": True}) == []
+
+
+def test_tags_choose_steps():
+    assert due_now(states(), run_tags=["step4"]) == ["dump"]
+    assert due_now(states(), run_tags=["step1", "stop_hub", "step3", "dump"]) == [
+        "disk_space", "stop_hub", "start_old_migration", "dump"]
+    assert due_now(states(), run_tags=["always"]) == due_now(states())  # --tags always: every step due
+    assert due_now(states(), skip_tags=["step9", "verify"]) == [
+        "disk_space", "stop_hub", "start_old_migration", "dump", "stop_old_migration", "start_new_migration",
+        "restore", "stop_new_migration"]
+
+
+def test_the_plan_line_of_each_step():
+    from ansible_collections.blackduck.hub.plugins.filter.steps import plan_line, step_due
+    table = _state.step_table()
+    what = {"dump": "dump   bds_hub\n and more", "start_old_migration": "start 4.1.4"}
+    assert plan_line(table[3], [], what) == "step 4 dump: dump bds_hub and more"
+    assert plan_line(table[3], ["dump"], what) == "step 4 dump: done"
+    assert plan_line(table[2], ["dump"], what) == "step 3 start_old_migration: not needed"
+    assert plan_line(table[2], [], what) == "step 3 start_old_migration: start 4.1.4"
+    assert step_due(table[3], states()) is True and step_due(table[3], states(), run_tags=["step9"]) is False
