@@ -12,10 +12,10 @@ import time
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import describe, poll_delay
+from ansible_collections.blackduck.hub.plugins.plugin_utils._action import HubAction
 
 display = Display()
 
@@ -32,16 +32,12 @@ ARGUMENT_SPEC = {
 }
 
 
-class ActionModule(ActionBase):
+class ActionModule(HubAction):
 
-    TRANSFERS_FILES = False
-    _requires_connection = True
-    _supports_check_mode = True
-    _supports_async = False
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
     def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, args = self.begin(tmp, task_vars)
         job = args["job"]
         jid = job.get("ansible_job_id")
         if not jid:

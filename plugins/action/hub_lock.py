@@ -12,8 +12,9 @@ import os
 import socket
 import time
 
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
+
+from ansible_collections.blackduck.hub.plugins.plugin_utils._action import HubAction
 
 display = Display()
 
@@ -80,16 +81,12 @@ def describe(holder):
         h.get("dump_dir") or "?")
 
 
-class ActionModule(ActionBase):
+class ActionModule(HubAction):
 
-    TRANSFERS_FILES = False
-    _requires_connection = True
-    _supports_check_mode = True
-    _supports_async = False
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
     def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, args = self.begin(tmp, task_vars)
         holder = dict(this_run(), dump_dir=args.get("dump_dir") or "")
         module_args = {"keys": args["keys"], "state": args["state"], "holder": holder}
         if args.get("lock_dir"):
