@@ -147,3 +147,35 @@ def test_refusals_before_the_hub_goes_down(lab_hubs, tmp_path):
     rc, out, recap = ansible_run.playbook(inv)
     assert rc != 0 and "hub_dump_dir %s is a file, not a folder" % a_file in out, out
     up_and_unchanged()
+
+
+def test_database_container_removed_mid_dump(lab_hubs, tmp_path):
+    """The old database container removed while the dump streams out of it: the step fails saying what happened
+    (never an empty reason), the old data is unchanged, and a rerun completes."""
+    hub = lab_hubs("mid-dump", "compose", scale=120.0, seed=33)
+    expected = dbcheck.counts(hub, "bds_hub")["st.project"]
+    dumps = str(tmp_path)
+    progress = os.path.join(dumps, "mid-dump", "dump", "progress.json")
+    proc = start_playbook(ansible_run.hub_inventory([hub], dumps), str(tmp_path))
+
+    def streaming():
+        try:
+            with open(progress) as f:
+                return json.load(f).get("bytes", 0) > 0
+        except (IOError, OSError, ValueError):
+            return proc.poll() is not None
+
+    labhub.wait("the dump to stream", streaming, timeout=300, interval=0.1)
+    labhub.run(["docker", "rm", "-f"] + labhub.containers(hub, "postgres"))
+    assert proc.wait(timeout=600) != 0
+    st = ansible_run.state(dumps, "mid-dump")
+    message = st["steps"]["dump"]["message"]
+    assert st["failed_step"] == 4 and " failed (exit " in message, message
+    assert message.split("): ", 1)[1].strip(), message  # a reason, never nothing
+    assert "killed" in message or "is not running" in message or "No such container" in message, message
+    assert not os.path.exists(os.path.join(dumps, "mid-dump", "dump", "manifest.json"))
+
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dumps))  # step 3 brings the database back
+    assert rc == 0, out
+    assert dbcheck.counts(hub, "bds_hub")["st.project"] == expected
+    assert ansible_run.state(dumps, "mid-dump")["steps"]["verify"]["status"] == "done"

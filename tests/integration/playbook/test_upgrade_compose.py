@@ -173,3 +173,19 @@ def test_new_database_with_hub_data_is_refused(lab_hubs, tmp_path):
     st = state(str(tmp_path), "pb-refuse")
     assert st["failed_step"] == 7 and "st.project has 1 rows" in st["steps"]["restore"]["message"]
     assert "pb-refuse_data-volume" in volumes("pb-refuse")  # the old data is safe
+
+    # the way on docs/compose.md gives (the data entered in the new Hub may go), run as written, from another folder
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "docs", "compose.md")) as f:
+        page = f.read()
+    block = page.split("remove the new volume and run again:", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
+    assert commands[0].startswith("docker compose") and commands[1].startswith("docker volume rm")
+    assert commands[2].startswith("ansible-playbook blackduck.hub.upgrade_hub")
+    new_dir = os.path.join(hub["bundles"][labhub.NEW])
+    for command in commands[:2]:
+        argv = command.replace("<new>", new_dir).replace(" hub_", " pb-refuse_").replace("-p hub ", "-p pb-refuse ").split()
+        labhub.run(argv, cwd="/")
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)))
+    assert rc == 0, out
+    assert dbcheck.counts(hub, "bds_hub")["st.project"] == hubgen.expected_row_counts(0.5, 6)["bds_hub"]["st.project"]
+    assert "pb-refuse_data-volume" in volumes("pb-refuse")
