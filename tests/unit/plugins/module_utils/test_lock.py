@@ -45,4 +45,3 @@ def test_a_file_that_is_not_a_lock_is_never_free(tmp_path):
         f.write("garbage")
     status, who = lock.acquire(path, KEY, holder("b"))
     assert status == "busy" and "unreadable lock file" in who["run"]
-

@@ -230,4 +230,3 @@ def test_tags_choose_steps():
     assert due_now(states(), skip_tags=["step9", "verify"]) == [
         "disk_space", "stop_hub", "start_old_migration", "dump", "stop_old_migration", "start_new_migration",
         "restore", "stop_new_migration"]
-
