@@ -1,9 +1,6 @@
-"""module_utils/_lock.py and the hub_lock action's view of a run: one migration at a time per hub."""
-import json
+"""module_utils/_lock.py: one migration at a time per hub."""
 import os
-import socket
 
-from ansible_collections.blackduck.hub.plugins.action import hub_lock as action
 from ansible_collections.blackduck.hub.plugins.module_utils import _lock as lock
 
 KEY = "docker:ENGINE:compose:hub"
@@ -49,20 +46,3 @@ def test_a_file_that_is_not_a_lock_is_never_free(tmp_path):
     status, who = lock.acquire(path, KEY, holder("b"))
     assert status == "busy" and "unreadable lock file" in who["run"]
 
-
-def test_a_run_of_this_controller_whose_process_is_gone(monkeypatch):
-    me = action.this_run()
-    assert me["pid"] == os.getppid() and me["controller"] == socket.gethostname() and me["pid_start"]
-    assert action.gone(me) == (False, "its process %d still runs" % me["pid"])
-    assert action.gone(dict(me, pid=2 ** 22 + 7))[0] is True
-    assert action.gone(dict(me, pid_start="1"))[1].endswith("(the pid is another process's now)")
-    assert action.gone(dict(me, boot_id="another-boot")) == (True, "this controller has restarted since")
-    assert action.gone(dict(me, controller="elsewhere")) == (False, "it runs on another controller (elsewhere)")
-
-
-def test_describe_names_who_holds_it():
-    text = action.describe({"run": "ctl/boot/42/999", "user": "ops", "controller": "ctl", "pid": 42,
-                            "started": "2026-11-30T03:00:00Z", "dump_dir": "/var/backups/hub", "awx_job": "17"})
-    assert text == ("a run by ops on ctl (pid 42, AWX job 17), started 2026-11-30T03:00:00Z, dump folder "
-                    "/var/backups/hub")
-    json.dumps(text)

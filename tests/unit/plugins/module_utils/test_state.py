@@ -231,13 +231,3 @@ def test_tags_choose_steps():
         "disk_space", "stop_hub", "start_old_migration", "dump", "stop_old_migration", "start_new_migration",
         "restore", "stop_new_migration"]
 
-
-def test_the_plan_line_of_each_step():
-    from ansible_collections.blackduck.hub.plugins.filter.steps import plan_line, step_due
-    table = _state.step_table()
-    what = {"dump": "dump   bds_hub\n and more", "start_old_migration": "start 4.1.4"}
-    assert plan_line(table[3], [], what) == "step 4 dump: dump bds_hub and more"
-    assert plan_line(table[3], ["dump"], what) == "step 4 dump: done"
-    assert plan_line(table[2], ["dump"], what) == "step 3 start_old_migration: not needed"
-    assert plan_line(table[2], [], what) == "step 3 start_old_migration: start 4.1.4"
-    assert step_due(table[3], states()) is True and step_due(table[3], states(), run_tags=["step9"]) is False
