@@ -47,7 +47,7 @@ sanity:
 units:
 	ANSIBLE_TEST_COMMAND=units bash tests/sanity/run.sh
 
-## lint: ansible-lint, production profile, on roles/ and playbooks/, offline (tests/lint/run.sh)
+## lint: ansible-lint, production profile, bare at the root (the whole collection), offline (tests/lint/run.sh)
 lint:
 	bash tests/lint/run.sh
 

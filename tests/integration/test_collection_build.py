@@ -229,6 +229,92 @@ def test_playbook_syntax_from_the_installed_copy(playbook, installed, outside):
     assert "playbook: %s" % os.path.join(installed_root(installed), "playbooks") in proc.stdout, explain(proc)
 
 
+# Publishable, and usable from a project folder
+
+
+def test_galaxy_names_where_the_collection_lives_and_its_licence():
+    for key in ("repository", "documentation", "homepage", "issues"):
+        assert re.match(r"^https://\S+$", GALAXY.get(key) or ""), "galaxy.yml has no %s address" % key
+    assert GALAXY["license"] == ["GPL-3.0-or-later"]
+    with open(os.path.join(REPO, "LICENSE")) as f:
+        text = f.read()
+    assert "GNU GENERAL PUBLIC LICENSE" in text and "Version 3, 29 June 2007" in text and len(text) > 30000
+
+
+def test_action_group_for_the_database_modules():
+    with open(os.path.join(REPO, "meta", "runtime.yml")) as f:
+        runtime = yaml.safe_load(f)
+    assert runtime["action_groups"]["database"] == ["db_dump", "db_restore", "db_verify", "disk_space"]
+    connection_modules = [m for m in _module_names() if "blackduck.hub.connection" in
+                          (_module_doc(m).get("extends_documentation_fragment") or [])]
+    assert sorted(connection_modules) == sorted(runtime["action_groups"]["database"])
+
+
+LINK = re.compile(r"\[[^\]]*\]\(([^)#\s]+)(?:#[^)]*)?\)")
+
+
+def test_the_installed_readme_works_where_it_is(installed):
+    root = installed_root(installed)
+    readme = os.path.join(root, GALAXY["readme"])
+    assert os.path.isfile(readme), "the installed collection has no %s" % GALAXY["readme"]
+    assert not os.path.exists(os.path.join(root, "README.md"))  # the repository's, with its developers' commands
+    with open(readme) as f:
+        text = f.read()
+    assert not re.search(r"(^|\s)make \w", text), "the installed README names a make command it cannot run"
+    links = [m.group(1) for m in LINK.finditer(text) if not re.match(r"^[a-z]+:", m.group(1))]
+    assert links, "the README links to nothing"
+    for link in links:
+        target = os.path.normpath(os.path.join(os.path.dirname(readme), link))
+        assert os.path.exists(target), "the installed README's link %s leads nowhere (%s)" % (link, target)
+
+
+@pytest.fixture(scope="module")
+def example_project(tmp_path_factory, tarball):
+    """examples/project copied as a user takes it, with the collection installed into its collections/ folder."""
+    project = os.path.join(str(tmp_path_factory.mktemp("example")), "project")
+    shutil.copytree(os.path.join(REPO, "examples", "project"), project)
+    shutil.copy(tarball, project)
+    # as the project's README line says, without Galaxy (community.docker comes from the ansible package)
+    proc = run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--no-deps", "-p", "collections",
+                os.path.basename(tarball)], project, _env())
+    assert proc.returncode == 0, explain(proc)
+    with open(os.path.join(project, "collections", "requirements.yml")) as f:
+        wanted = yaml.safe_load(f)["collections"]
+    assert wanted[0] == {"name": "./%s" % os.path.basename(tarball), "type": "file"}, wanted
+    return project
+
+
+def test_example_project_runs_as_users_type_it(example_project):
+    env = _env()  # no ANSIBLE_COLLECTIONS_PATH: the project's ansible.cfg finds its collections/ folder
+    env.pop("ANSIBLE_COLLECTIONS_PATH", None)
+    for args in (["--syntax-check"], ["--check"]):
+        proc = run([os.path.join(BIN, "ansible-playbook"), "upgrade_hub.yml"] + args, example_project, env)
+        assert proc.returncode == 0, explain(proc)
+    listed = run([os.path.join(BIN, "ansible-galaxy"), "collection", "list", FQCN], example_project, env)
+    assert os.path.join(example_project, "collections", "ansible_collections") in listed.stdout, explain(listed)
+    with open(os.path.join(example_project, "inventory.yml")) as f:
+        inventory = f.read()
+    for kind in ("hub_orchestration: compose", "hub_orchestration: swarm", "hub_new_orchestration: kubernetes",
+                 "hub_database: external", "hub_old_postgres_host:"):
+        assert kind in inventory, kind
+
+
+def test_every_required_setting_missing_is_named(installed, outside, tmp_path):
+    required = ("hub_orchestration", "hub_old_bundle", "hub_new_bundle", "hub_dump_dir")
+    full = {"ansible_connection": "local", "hub_orchestration": "compose", "hub_old_bundle": "/nonexistent/old",
+            "hub_new_bundle": "/nonexistent/new", "hub_dump_dir": str(tmp_path / "dumps")}
+    for name in required:
+        host = dict((k, v) for k, v in full.items() if k != name)
+        inv = str(tmp_path / ("inv-%s.json" % name))
+        with open(inv, "w") as f:
+            json.dump({"all": {"hosts": {"h1": host}}}, f)
+        proc = run([os.path.join(BIN, "ansible-playbook"), "-i", inv, "%s.upgrade_hub" % FQCN, "--check"], outside,
+                   _env(installed))
+        assert proc.returncode != 0
+        assert "missing required arguments: %s" % name in proc.stdout + proc.stderr, explain(proc)
+        assert "is undefined" not in proc.stdout + proc.stderr, explain(proc)
+
+
 # antsibull-changelog
 
 

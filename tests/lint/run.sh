@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# ansible-lint, production profile (.ansible-lint), on the collection's roles/ and playbooks/, offline: `make lint`.
+# ansible-lint, production profile (.ansible-lint), bare at the root as a publisher runs it - the roles, the
+# playbooks, galaxy.yml and meta/, the example project (.ansible-lint leaves out the lab, CI and changelogs) - offline:
+# `make lint`.
 #
 # 1. makes sure the lab's Python environment (with ansible-lint, tests/requirements.txt) exists;
-# 2. lints whichever of roles/ and playbooks/ exist (nothing to lint passes; ansible-lint without a path would lint
-#    the whole repository instead, the lab's files too);
+# 2. lints the whole collection (no path given);
 # 3. runs from the collection root with the collection reachable as blackduck.hub: a temporary collections root
 #    <tmp>/ansible_collections/blackduck/hub -> this repository on ANSIBLE_COLLECTIONS_PATH, so its syntax check
 #    resolves blackduck.hub.* modules and roles (the ansible package's collections stay reachable too).
@@ -19,23 +20,16 @@ LINT="$LAB_VENV/bin/ansible-lint"
 [ -x "$LINT" ] || die "ansible-lint is missing from $LAB_VENV (tests/requirements.txt)"
 
 cd "$REPO_DIR" || exit
-targets=()
-for d in roles playbooks; do [ -d "$d" ] && targets+=("$d"); done
-if [ ${#targets[@]} -eq 0 ]; then
-  log "lint: no roles/ or playbooks/ yet: nothing to lint ($("$LINT" --version --nocolor 2>/dev/null | head -1))"
-  exit 0
-fi
-
 tmp=$(mktemp -d /tmp/bdhub-lint.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/ansible_collections/blackduck"
 ln -s "$REPO_DIR" "$tmp/ansible_collections/blackduck/hub"
 
-log "lint: ansible-lint --offline ${targets[*]} $* (profile from .ansible-lint)"
+log "lint: ansible-lint --offline $* (bare, at the root; profile from .ansible-lint)"
 rc=0
 PATH="$LAB_VENV/bin:$PATH" \
   ANSIBLE_COLLECTIONS_PATH="$tmp" \
   ANSIBLE_LINT_SKIP_SCHEMA_UPDATE=1 \
-  "$LINT" --offline --nocolor "${targets[@]}" "$@" || rc=$?
+  "$LINT" --offline --nocolor "$@" || rc=$?
 log "lint: exit code $rc after $((SECONDS - started)) s"
 exit "$rc"

@@ -82,6 +82,13 @@ def test_end_to_end_rerun_and_removal(lab_hubs, tmp_path):
     assert {old_volume, new_volume} <= volumes("pb-e2e")  # the old data is kept
     report = open(os.path.join(dump_root, "pb-e2e", "report.md")).read()
     assert "| 10 | verify | done |" in report and "docker volume rm %s" % old_volume in report
+    # the runs' logs: every database tool the modules ran, with its stderr, mode 0600, no password
+    logs = sorted(os.listdir(os.path.join(dump_root, "pb-e2e", "logs")))
+    assert len(logs) == 3 and all(name.startswith("run-") and name.endswith(".log") for name in logs)
+    text = "".join(open(os.path.join(dump_root, "pb-e2e", "logs", name)).read() for name in logs)
+    assert " pg_dump " in text and " pg_restore " in text and " psql " in text and "  exit 0  " in text
+    assert all(os.stat(os.path.join(dump_root, "pb-e2e", "logs", n)).st_mode & 0o777 == 0o600 for n in logs)
+    assert "PASSWORD" not in text.upper().replace("PGPASSFILE", "")
     report_json = json.load(open(os.path.join(dump_root, "pb-e2e", "report.json")))
     assert report_json["facts"]["new_version"] == labhub.NEW
 
