@@ -221,7 +221,7 @@ from ansible_collections.blackduck.hub.plugins.module_utils import _disk as disk
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, human, set_log
 from ansible_collections.blackduck.hub.plugins.module_utils._target import (
-    CONNECTION_SPEC, TargetError, make_target, wait_ready)
+    CONNECTION_SPEC, TargetError, target_session)
 
 
 def database_size(module, source, docker_cli):
@@ -232,14 +232,10 @@ def database_size(module, source, docker_cli):
         return disk.du(where), "Docker volume %s (%s)" % (p["volume"], where)
     if source == "path":
         return disk.du(p["data_path"]), "folder %s" % p["data_path"]
-    target = make_target(p["connection"])
-    try:
-        wait_ready(target, p["wait_timeout"])
+    with target_session(p["connection"], p["wait_timeout"], p["log_file"]) as target:
         dbs = inventory.databases(target)
         size = sum(d["size_bytes"] for d in dbs.values())
         return size, "databases %s on %s" % (", ".join(sorted(dbs)), target.describe())
-    finally:
-        target.cleanup()
 
 
 def main():
