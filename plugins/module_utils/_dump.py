@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
-    ArgFormat, build_argv, run, sha256_file, stream_from_file, stream_to_file, why)
+    ArgFormat, CommandError, argv_tool, build_argv, run, sha256_file, stream_from_file, stream_to_file, why)
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
 from ansible_collections.blackduck.hub.plugins.module_utils._target import APPLICATION_NAME, tool_version
 
@@ -174,8 +174,16 @@ def remove_partial(dump_dir, names):
 def dump_one(target, dump_dir, name, argv, progress, interval):
     path = os.path.join(dump_dir, name)
     partial = path + ".partial"
-    res = stream_to_file(argv, partial, env=target.env, progress=lambda d, r: progress.update(name, d, r),
-                         progress_every=interval)
+    try:
+        res = stream_to_file(argv, partial, env=target.env, progress=lambda d, r: progress.update(name, d, r),
+                             progress_every=interval)
+    except CommandError as exc:
+        gone = target.gone()
+        if gone:  # the tool's own words (often none) matter less than what happened under it
+            raise DumpError("%s of %s stopped because %s while it ran (%s). Nothing of it was kept; start the "
+                            "database again (a rerun's step 3 does) and run again." % (
+                                argv_tool(argv), name, gone, exc.message))
+        raise
     os.rename(partial, path)
     return res
 

@@ -114,6 +114,11 @@ class _Target:
         """What the target is, for manifests and messages (no secrets)."""
         return {"type": self.kind, "where": self.describe()}
 
+    def gone(self):
+        """Why the database's container or pod is no longer there ('the container x was removed'), or '' while it
+        runs (a server over TCP: always '')."""
+        return ""
+
 
 class DockerTarget(_Target):
     kind = "docker"
@@ -171,6 +176,14 @@ class DockerTarget(_Target):
 
     def describe(self):
         return "container %s" % self.name
+
+    def gone(self):
+        rc, out, dummy = run([self.cli, "inspect", "-f", "{{.State.Running}}", self.container], timeout=60)
+        if rc != 0:
+            return "the database container %s was removed" % self.name
+        if out.strip() != "true":
+            return "the database container %s was stopped" % self.name
+        return ""
 
     def identity(self):
         d = super(DockerTarget, self).identity()
@@ -232,6 +245,15 @@ class KubectlTarget(_Target):
 
     def describe(self):
         return "pod %s/%s" % (self.namespace, self.pod)
+
+    def gone(self):
+        rc, out, dummy = run(self.base() + ["get", "pod", self.pod, "-o", "json"], timeout=60)
+        if rc != 0:
+            return "the database pod %s/%s was deleted" % (self.namespace, self.pod)
+        pod = json.loads(out)
+        if pod["metadata"].get("deletionTimestamp") or pod.get("status", {}).get("phase") != "Running":
+            return "the database pod %s/%s was stopped" % (self.namespace, self.pod)
+        return ""
 
     def _exec(self, stdin=False):
         argv = self.base() + ["exec"] + (["-i"] if stdin else []) + [self.pod]

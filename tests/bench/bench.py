@@ -515,8 +515,8 @@ class Bench:
         out = {
             "scale": scale, "deploy_s": round(deploy_s, 1), "rc": m["rc"],
             # each step starts its job in the background and waits for it (async_progress): both tasks count
-            "dump_s": task_seconds(tasks, "Step 4 | Dump every database", "Step 4 | Wait for the dump"),
-            "restore_s": task_seconds(tasks, "Step 7 | Restore the dump", "Step 7 | Wait for the restore"),
+            "dump_s": task_seconds(tasks, "Dump every database and the roles", "Wait for the dump, showing"),
+            "restore_s": task_seconds(tasks, "Restore the dump into the new database", "Wait for the restore, showing"),
             "total_s": m["seconds"], "bytes_on_disk": size, "peak_disk_bytes": size,
             "module_peak_mib": {k.split(":", 1)[1]: v for k, v in m["peaks_mb"].items() if k.startswith("module:")},
             "ansible_peak_mib": m["peaks_mb"].get("ansible-playbook"),
@@ -524,7 +524,7 @@ class Bench:
             "time_v_max_rss_mib": m["time_v_max_rss_mb"], "tree_rss_peak_mib": m["tree_rss_peak_mb"],
             "steps_s": steps, "steps_done": [k for dummy, k in done], "tasks_run": len(tasks),
             "verify": {"passed": passed, "mode": "exact at step 7 (before the Hub starts) and live at step 10, inside "
-                       "the playbook", "seconds": task_seconds(tasks, "Step 7 | Verify every table"),
+                       "the playbook", "seconds": task_seconds(tasks, "Verify every table against the dump"),
                        "databases": sorted(verification)},
         }
         if m["rc"] != 0:
@@ -646,11 +646,12 @@ def profile_tasks(output):
 
 
 def per_step(tasks):
-    """Seconds per step: a task counts for the last 'Step N |' task before it (the orchestration role's tasks have
-    names of their own); before step 1 is 'setup' (discover, state), the report and the summary play are 'report'."""
+    """Seconds per step: a task counts for the last task of the step runner before it ('Step | <n> <name>', 'Step |
+    Record the start of step <n>'; a step's own tasks and the orchestration role's have names of their own); before
+    step 1 is 'setup' (discover, state), the report and the summary play are 'report'."""
     steps, current = {}, "setup"
     for name, seconds in tasks:
-        m = re.search(r"Step (\d+) \|", name)
+        m = re.search(r"Step \| (?:Record the start of step )?(\d+)\b", name)
         if m:
             current = "step %02d" % int(m.group(1))
         bucket = "report" if re.search(r"Report \||Summary \||Write the report|Fail when a step failed", name) else current

@@ -170,9 +170,9 @@ def test_database_container_removed_mid_dump(lab_hubs, tmp_path):
     assert proc.wait(timeout=600) != 0
     st = ansible_run.state(dumps, "mid-dump")
     message = st["steps"]["dump"]["message"]
-    assert st["failed_step"] == 4 and " failed (exit " in message, message
-    assert message.split("): ", 1)[1].strip(), message  # a reason, never nothing
-    assert "killed" in message or "is not running" in message or "No such container" in message, message
+    assert st["failed_step"] == 4, message
+    assert "stopped because the database container mid-dump-postgres-1 was removed while it ran" in message, message
+    assert "run again" in message
     assert not os.path.exists(os.path.join(dumps, "mid-dump", "dump", "manifest.json"))
 
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dumps))  # step 3 brings the database back

@@ -55,6 +55,9 @@ class FakeTarget:
     def identity(self):
         return {"type": "fake", "where": self.describe()}
 
+    def gone(self):
+        return getattr(self, "gone_reason", "")
+
     def calls(self):
         path = os.path.join(self.dir, "calls.jsonl")
         if not os.path.exists(path):

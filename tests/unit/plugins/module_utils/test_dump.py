@@ -274,3 +274,18 @@ def test_summary():
                                            "rows": 7, "seconds": 2}
     assert out["databases"]["bdio"]["rows"] == 0
     assert out["globals"] == {"file": "globals.sql", "bytes": 10, "sha256": "g"}
+
+
+def test_a_dump_whose_container_went_away_says_so(fake_target, tmp_path):
+    target = fake_target([{"tool": "pg_dump", "rc": 126}])
+    progress = Progress(None, lambda *a: None, "dump")
+    out = tmp_path / "dump"
+    out.mkdir()
+    with pytest.raises(CommandError, match=r"exit 126"):  # still there: the tool's failure, as it is
+        _dump.dump_one(target, str(out), "bds_hub.dump", target.tool_argv("pg_dump", []), progress, 10)
+    target.gone_reason = "the database container hub-postgres-1 was removed"
+    with pytest.raises(_dump.DumpError) as info:
+        _dump.dump_one(target, str(out), "bds_hub.dump", target.tool_argv("pg_dump", []), progress, 10)
+    assert str(info.value).startswith("pg_dump of bds_hub.dump stopped because the database container hub-postgres-1 "
+                                      "was removed while it ran (pg_dump failed (exit 126)")
+    assert os.listdir(str(out)) == []  # nothing of it kept
