@@ -23,7 +23,7 @@ test: lab
 	bash tests/sanity/run.sh
 	ANSIBLE_TEST_COMMAND=units bash tests/sanity/run.sh
 	bash tests/lint/run.sh
-	$(PY) -m pytest -ra -p no:cacheprovider $(PYTEST_ARGS) tests/integration
+	$(PY) -m pytest -ra -p no:cacheprovider --durations=30 $(PYTEST_ARGS) tests/integration
 
 ## conformance: the conformance matrix alone, on the vendor's real bundles (HUB_VENDOR_BUNDLES=<folder> to try
 ## your own unpacked hub-docker-<version> folders); make test runs it too

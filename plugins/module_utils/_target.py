@@ -114,9 +114,18 @@ class _Target:
         """What the target is, for manifests and messages (no secrets)."""
         return {"type": self.kind, "where": self.describe()}
 
-    def gone(self):
+    def gone(self, settle=10.0, interval=0.5):
         """Why the database's container or pod is no longer there ('the container x was removed'), or '' while it
-        runs (a server over TCP: always '')."""
+        runs (a server over TCP: always ''). A tool killed with its container may end before the engine or the API
+        says the container stopped: ask again for up to `settle` seconds (monotonic clock) before saying ''."""
+        end = time.monotonic() + settle
+        while True:
+            why = self._gone()
+            if why or time.monotonic() >= end:
+                return why
+            time.sleep(interval)
+
+    def _gone(self):
         return ""
 
 
@@ -177,7 +186,7 @@ class DockerTarget(_Target):
     def describe(self):
         return "container %s" % self.name
 
-    def gone(self):
+    def _gone(self):
         rc, out, dummy = run([self.cli, "inspect", "-f", "{{.State.Running}}", self.container], timeout=60)
         if rc != 0:
             return "the database container %s was removed" % self.name
@@ -246,7 +255,7 @@ class KubectlTarget(_Target):
     def describe(self):
         return "pod %s/%s" % (self.namespace, self.pod)
 
-    def gone(self):
+    def _gone(self):
         rc, out, dummy = run(self.base() + ["get", "pod", self.pod, "-o", "json"], timeout=60)
         if rc != 0:
             return "the database pod %s/%s was deleted" % (self.namespace, self.pod)

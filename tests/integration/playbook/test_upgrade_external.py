@@ -199,8 +199,17 @@ def test_into_an_external_server_on_swarm_and_kubernetes(lab_hubs, tmp_path, orc
         labhub.point_bundle_at(hub, labhub.NEW, target)
         host = {"hub_database": "external", "hub_postgres_admin_password_file": admin_password_file(tmp_path),
                 "hub_postgres_required_major": labhub.VERSIONS["PG_NEW_MAJOR"]}
-        rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root, **{name: host}))
+        marker = None
+        if orch == "kubernetes":  # the vendor's kubernetes-external-rds.yml holds the passwords, in ConfigMaps
+            marker = "rds-file-secret-%d" % os.getpid()
+            with open(labhub.bundle_file(hub, labhub.NEW, orch, "kubernetes-external-rds.yml"), "a") as f:
+                f.write("- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: hpup-lab}\n"
+                        "  data: {HUB_POSTGRES_ADMIN_PASSWORD_FILE: %s}\n" % marker)
+        rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root, **{name: host}), "-v")
         assert rc == 0, out
+        if marker:  # applied, yet never in the output, even with -v
+            assert marker not in out, out[max(0, out.find(marker) - 2500):out.find(marker) + 300]
+            assert marker in labhub.kubectl(hub, "get", "configmap", "hpup-lab", "-o", "jsonpath={.data}")
         st = state(dump_root, name)
         assert st["steps"]["verify"]["status"] == "done"
         assert st["steps"]["restore"]["data"]["target"]["port"] == target["port"]

@@ -472,3 +472,16 @@ def test_kubectl_tools_run_as_is_in_a_postgres_container(cli):
                               {"match": ["id", "-u"], "stdout": "999\n"}])
     t = _target.KubectlTarget(kube_params(kubectl.path))
     assert t.tool_argv("psql", [])[-6:] == ["--", "env", "PGAPPNAME=blackduck.hub", "psql", "-U", "postgres"]
+
+
+def test_gone_asks_again_until_the_engine_says_the_container_stopped(monkeypatch):
+    """A tool killed with its container can end before the engine says so: gone() asks again, then gives the reason;
+    a container that keeps running is '' after the settle time."""
+    answers = iter(["", "", "the database container hub-postgres-1 was stopped"])
+    target = _target._Target.__new__(_target._Target)
+    monkeypatch.setattr(target, "_gone", lambda: next(answers))
+    assert target.gone(settle=5, interval=0) == "the database container hub-postgres-1 was stopped"
+    asked = []
+    monkeypatch.setattr(target, "_gone", lambda: asked.append(1) or "")
+    assert target.gone(settle=0.05, interval=0.01) == ""
+    assert len(asked) >= 2
