@@ -9,7 +9,11 @@ On a Compose lab hub:
 On another hub, still up, each refused before the Hub goes down, with its message, the old data unchanged:
 4. a leftover second database container with the hub's labels (step 1 names both);
 5. a bundle whose docker-compose.yml is not YAML (the file named);
-6. a dump folder that is a file.
+6. a dump folder that is a file;
+7. the drain before step 2: a job still running, hub_drain_on_timeout refuse - refused at step 2, the Hub still up;
+   check mode says what runs and what the drain would do;
+8. the drain waits: step 2 holds the Hub up while the job runs, goes on when it ends (the reporting transfer, which
+   the migration restarts itself, is not waited for), and the report says what ran.
 """
 import json
 import os
@@ -17,6 +21,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -106,7 +111,7 @@ def test_one_run_per_hub(lab_hubs, tmp_path):
     assert not os.path.exists(path)
 
 
-def test_refusals_before_the_hub_goes_down(lab_hubs, tmp_path):
+def test_refusals_and_the_drain_before_the_hub_goes_down(lab_hubs, tmp_path):
     hub = lab_hubs("refuse-early", "compose", scale=0.5, seed=32)
     labhub.compose(hub, labhub.OLD, "docker-compose.yml", "stop", "webapp")  # so the data stands still
     before = dbcheck.fingerprint(hub)
@@ -148,6 +153,48 @@ def test_refusals_before_the_hub_goes_down(lab_hubs, tmp_path):
     rc, out, recap = ansible_run.playbook(inv)
     assert rc != 0 and "hub_dump_dir %s is a file, not a folder" % a_file in out, out
     up_and_unchanged()
+
+    # 7. a scan still running: with hub_drain_on_timeout refuse, step 2 refuses, the Hub left up
+    job = int(labhub.psql(hub, "INSERT INTO st.job_instances (id, job_type, status, created_at, started_at, node) "
+                               "SELECT max(id) + 1, 'ScanJob', 'RUNNING', now() - interval '5 minutes', "
+                               "now() - interval '5 minutes', 'jobrunner-lab' FROM st.job_instances RETURNING id;").split()[0])
+    labhub.psql(hub, "UPDATE st.job_instances SET status = 'COMPLETED' WHERE status = 'RUNNING' AND id <> %d "
+                     "AND job_type <> 'ReportingDatabaseTransferJob';" % job)
+    assert labhub.psql(hub, "SELECT count(*) FROM st.job_instances WHERE status = 'RUNNING' "
+                            "AND job_type = 'ReportingDatabaseTransferJob';").strip() != "0"  # ignored by the drain
+    before = dbcheck.fingerprint(hub)
+    refuse = {"refuse-early": {"hub_drain_timeout": 3, "hub_drain_on_timeout": "refuse"}}
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path), **refuse), "--check")
+    assert rc == 0, out
+    assert re.search(r"drain: 1 job runs: ScanJob #%d on jobrunner-lab for 5m \d+s, would wait up to 3s for them, "
+                     r"then refuse, the Hub left up; bring down " % job, out), out
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path), **refuse))
+    assert rc != 0 and "1 job runs: ScanJob #%d on jobrunner-lab" % job in out, out
+    assert "the Hub was left up and serving (hub_drain_on_timeout is refuse)" in out
+    assert "ReportingDatabaseTransferJob" not in out
+    assert ansible_run.state(str(tmp_path), "refuse-early")["failed_step"] == 2
+    assert len(labhub.containers(hub, "cfssl")) == 1
+    up_and_unchanged()
+
+    # 8. the drain waits: the Hub stays up while the scan runs, and goes down once it ends; the run completes
+    proc = start_playbook(ansible_run.hub_inventory([hub], str(tmp_path), **{"refuse-early": {"hub_drain_timeout": 600}}),
+                          str(tmp_path))
+    labhub.wait("step 2 to begin", lambda: ansible_run.state(str(tmp_path), "refuse-early")["steps"].get(
+        "stop_hub", {}).get("status") == "started" or proc.poll() is not None, timeout=300)
+    labhub.wait("the drain's first look", lambda: proc.poll() is not None or "Drain | Wait until no job runs" in open(
+        os.path.join(str(tmp_path), "run-a.log")).read(), timeout=60)
+    time.sleep(3)
+    assert proc.poll() is None and len(labhub.containers(hub, "postgres")) == 1  # held: the Hub still up
+    assert len(labhub.containers(hub, "cfssl")) == 1
+    labhub.psql(hub, "UPDATE st.job_instances SET status = 'COMPLETED', finished_at = now() WHERE id = %d;" % job)
+    assert proc.wait(timeout=900) == 0, open(os.path.join(str(tmp_path), "run-a.log")).read()[-5000:]
+    st = ansible_run.state(str(tmp_path), "refuse-early")
+    data = st["steps"]["stop_hub"]["data"]
+    assert [j["id"] for j in data["jobs_running_before"]] == [job] and data["jobs_cut_off"] == []
+    assert int(data["drain_waited"]) >= 3
+    with open(os.path.join(str(tmp_path), "refuse-early", "report.md")) as f:
+        report = f.read()
+    assert "1 job(s) ran; step 2 waited %ss until they had ended: none was cut off." % data["drain_waited"] in report
 
 
 def test_database_container_removed_mid_dump(lab_hubs, tmp_path):
