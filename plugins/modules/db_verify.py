@@ -26,6 +26,7 @@ description:
 author:
   - blackduck.hub contributors (!UNKNOWN)
 extends_documentation_fragment:
+  - blackduck.hub.read_only
   - blackduck.hub.connection
 options:
   dump_dir:
@@ -83,16 +84,6 @@ options:
     description: Fail when anything differs. With V(false) the differences are only returned.
     type: bool
     default: true
-attributes:
-  check_mode:
-    support: full
-    description: Runs the same read-only comparison.
-  diff_mode:
-    support: none
-    description: Returns no diff.
-  idempotent:
-    support: full
-    description: Only reads; always C(changed=false).
 seealso:
   - module: blackduck.hub.db_dump
   - module: blackduck.hub.db_restore

@@ -30,6 +30,7 @@ description:
 author:
   - blackduck.hub contributors (!UNKNOWN)
 extends_documentation_fragment:
+  - blackduck.hub.read_only
   - blackduck.hub.connection
 options:
   connection:
@@ -95,16 +96,6 @@ options:
     description: Fail when a filesystem is short. With V(false), report it (RV(ok=false)) and warn.
     type: bool
     default: true
-attributes:
-  check_mode:
-    support: full
-    description: The same read-only run as without check mode.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
-  idempotent:
-    support: full
-    description: Never changes anything (C(changed) is always false).
 notes:
   - The vendor's rule of thumb is that a database volume at least 60% free has enough room; this module checks
     the filesystems that will really be written instead.

@@ -17,10 +17,11 @@ description:
   - Jobs that only wait in the queue (C(SCHEDULED), C(DISPATCHED)) are not waited for - the Hub picks them up
     again after its restart.
   - A database without C(st.job_instances) has nothing to wait for - RV(table) is V(false) and RV(jobs) empty.
-  - Only reads; never changes anything, and never stops a job.
+  - Only reads; never changes anything, and never stops a job. In check mode it waits too, when O(drain_timeout) asks it to.
 author:
   - blackduck.hub contributors (!UNKNOWN)
 extends_documentation_fragment:
+  - blackduck.hub.read_only
   - blackduck.hub.connection
 options:
   database:
@@ -44,16 +45,6 @@ options:
     type: list
     elements: str
     default: [ReportingDatabaseTransferJob]
-attributes:
-  check_mode:
-    support: full
-    description: Only reads; waits in check mode too when O(drain_timeout) asks it to.
-  diff_mode:
-    support: none
-    description: No diff.
-  idempotent:
-    support: full
-    description: Only reads; always C(changed=false).
 seealso:
   - module: blackduck.hub.db_dump
 """

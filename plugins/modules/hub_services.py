@@ -20,6 +20,8 @@ description:
   - Only reads.
 author:
   - blackduck.hub contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - blackduck.hub.read_only
 options:
   orchestration:
     description: Where the Hub runs.
@@ -48,16 +50,6 @@ options:
   kubectl_cli:
     description: kubectl (default is the first on E(PATH)).
     type: path
-attributes:
-  check_mode:
-    support: full
-    description: Only reads.
-  diff_mode:
-    support: none
-    description: No diff.
-  idempotent:
-    support: full
-    description: Only reads; always C(changed=false).
 seealso:
   - module: blackduck.hub.db_verify
 """
