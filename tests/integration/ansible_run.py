@@ -59,6 +59,7 @@ def hub_inventory(hubs, dump_root, **extra):
             # the lab's stand-in Hub has no jobrunner: its RUNNING jobs never end. 1 s runs the whole drain (listed,
             # cut off, reported) without the wait a real Hub's jobs deserve (the drain's own test waits)
             "hub_drain_timeout": 1,
+            "hub_fleet_report_dir": os.path.join(dump_root, "fleet"),  # not the working folder (the checkout)
         }
         if hub.get("vendor"):  # the Hub's front door, its webserver, with the Hub's own certificate
             if hub.get("new_orchestration", hub["orchestration"]) in ("compose", "swarm"):

@@ -5,6 +5,9 @@ nothing, an upgrade after the new version was started without migrating, and one
 in the same run.
 """
 
+import json
+import os
+
 import pytest
 
 import ansible_run
@@ -16,6 +19,11 @@ pytestmark = pytest.mark.usefixtures("docker_lab")
 
 
 state = ansible_run.state
+
+
+def fleet_report(dump_root):
+    with open(os.path.join(dump_root, "fleet", "fleet.json")) as f:
+        return json.load(f)
 
 
 def stack_volumes(stack):
@@ -37,14 +45,37 @@ def test_swarm_and_compose_in_one_run_then_rerun_and_removal(lab_hubs, tmp_path)
     labhub.run(["docker", "service", "scale", "pb-swarm_webapp=0"])  # so the data stands still while we compare
     labhub.wait("the webapp task to stop", lambda: not labhub.containers(sw, "webapp"), timeout=60)
     before = snapshot(sw), dbcheck.fingerprint(sw)
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([sw], dump_root), "--check")
-    assert rc == 0 and recap["pb-swarm"]["changed"] == 0, out
-    assert "step 2 stop_hub: bring down" in out
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([sw, co], dump_root), "--check", "--limit", "pb-swarm")
+    assert rc == 0 and recap["pb-swarm"]["changed"] == 0 and "pb-mixed" not in recap, out
+    assert "step 2 stop_hub: drain: " in out and "; bring down " in out
     assert (snapshot(sw), dbcheck.fingerprint(sw)) == before
+    fleet = fleet_report(dump_root)
+    assert [(h["host"], h["outcome"]) for h in fleet["hubs"]] == [("pb-swarm", "planned"), ("pb-mixed", "not in this run")]
+    assert fleet["run"] == {"check_mode": True, "limit": "pb-swarm"} and "pb-mixed: not in this run" in out
     expected = dbcheck.fingerprint_without_fixups(sw)
 
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([sw, co], dump_root))
-    assert rc == 0, out
+    # with a third hub that stops before step 1 (its bundles are not there): the other two are migrated all the same
+    inv = ansible_run.hub_inventory([sw, co], dump_root)
+    inv["all"]["hosts"]["pb-broken"] = dict(inv["all"]["hosts"]["pb-mixed"], hub_project="pb-broken",
+                                            hub_old_bundle="/nonexistent/old", hub_dump_dir=dump_root + "/pb-broken")
+    rc, out, recap = ansible_run.playbook(inv)
+    assert rc != 0 and recap["pb-broken"]["failed"] == 1, out
+    assert recap["pb-swarm"]["failed"] == 0 and recap["pb-mixed"]["failed"] == 0, out
+    fleet = fleet_report(dump_root)
+    rows = {h["host"]: h for h in fleet["hubs"]}
+    assert rows["pb-broken"]["outcome"] == "failed" and rows["pb-broken"]["detail"].startswith("before step 1: ")
+    assert "/nonexistent/old" in rows["pb-broken"]["detail"]
+    assert fleet["totals"]["outcomes"]["migrated"] == 2 and fleet["totals"]["outcomes"]["failed"] == 1
+    for name in ("pb-swarm", "pb-mixed"):
+        row = rows[name]
+        assert (row["old_version"], row["new_version"], row["old_data"]) == (labhub.OLD, labhub.NEW, "kept"), row
+        assert row["downtime_seconds"] > 0 and row["dump_seconds"] is not None and row["database_size"] > 0, row
+        assert row["verification"].startswith("exact: ") and row["verification"].endswith("no difference"), row
+        with open(os.path.join(dump_root, "fleet", name, "report.md")) as f:
+            assert f.read().startswith("# Hub migration report: %s" % name)
+    with open(os.path.join(dump_root, "fleet", "fleet.md")) as f:
+        md = f.read()
+    assert "3 hub(s): 2 migrated, 1 failed." in md and "| pb-mixed | migrated |" in md
     for hub in (sw, co):
         st = state(dump_root, hub["name"])
         assert st["steps"]["verify"]["status"] == "done", hub["name"]
