@@ -58,6 +58,11 @@ def test_job_template_run_with_a_credential(lab_hubs, tmp_path):
                    and e["event_data"].get("task") == "Summary | Show every hub's outcome"]
         assert summary and "pb-awx: migrated %s -> %s" % (labhub.OLD, labhub.NEW) in json.dumps(summary[0]["event_data"])
         assert r.stats["failures"] == {} and r.stats["ok"].get("pb-awx", 0) > 50
+        # the fleet's figures are the job's artifacts (set_stats), as AWX keeps them
+        stats = [e for e in events if e["event"] == "playbook_on_stats"]
+        fleet = stats[0]["event_data"]["artifact_data"]["hub_fleet"]
+        assert [(h["host"], h["outcome"]) for h in fleet["hubs"]] == [("pb-awx", "migrated")], fleet
+        assert fleet["totals"]["outcomes"]["migrated"] == 1 and fleet["hubs"][0]["downtime_seconds"] > 0
         # the dump's and the restore's progress lines reach the job's output as events, as they come
         progress = [e.get("stdout", "") for e in events if e["event"] == "verbose"]
         for line in ("[pb-awx] Step 4 dump: started (job ", "[pb-awx] Step 4 dump: done after ",
