@@ -38,8 +38,8 @@ def _verification(steps):
     tables = sum(len((v or {}).get("tables") or {}) for v in databases.values())
     if differing:
         return "differences in %s" % ", ".join(differing)
-    return "exact: %d database%s%s, no difference" % (len(databases), "" if len(databases) == 1 else "s",
-                                                       ", %d tables" % tables if tables else "")
+    plural = "" if len(databases) == 1 else "s"
+    return "exact: %d database%s%s, no difference" % (len(databases), plural, ", %d tables" % tables if tables else "")
 
 
 def fleet_row(state, host, facts=None, outcome=None):
