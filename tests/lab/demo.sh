@@ -24,6 +24,7 @@ print(json.dumps({"all": {"hosts": {name: {
     "hub_orchestration": "compose", "hub_project": hub["project"],
     "hub_old_bundle": hub["bundles"][hub["old_version"]], "hub_new_bundle": hub["bundles"][hub["new_version"]],
     "hub_dump_dir": demo + "/migration", "hub_compose_pull": "never",
+    "hub_fleet_report_dir": demo + "/fleet",
     "hub_drain_timeout": 10,  # the stand-in Hub's running jobs never end: the drain waits 10 s, then stops them
     "hub_url": "http://127.0.0.1:%d" % hub["webapp_port"]}}}}, indent=2))
 PYEOF
