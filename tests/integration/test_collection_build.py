@@ -245,7 +245,7 @@ def test_galaxy_names_where_the_collection_lives_and_its_licence():
 def test_action_group_for_the_database_modules():
     with open(os.path.join(REPO, "meta", "runtime.yml")) as f:
         runtime = yaml.safe_load(f)
-    assert runtime["action_groups"]["database"] == ["db_dump", "db_restore", "db_verify", "disk_space"]
+    assert runtime["action_groups"]["database"] == ["db_dump", "db_restore", "db_verify", "disk_space", "hub_jobs"]
     connection_modules = [m for m in _module_names() if "blackduck.hub.connection" in
                           (_module_doc(m).get("extends_documentation_fragment") or [])]
     assert sorted(connection_modules) == sorted(runtime["action_groups"]["database"])
