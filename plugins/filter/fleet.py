@@ -11,7 +11,7 @@ import calendar
 import time
 
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
-OUTCOMES = ("migrated", "failed", "planned", "already migrated", "not in this run")
+OUTCOMES = ("migrated", "failed", "planned", "already migrated", "not started", "not in this run")
 
 
 def _epoch(stamp):
@@ -45,11 +45,13 @@ def _verification(steps):
 def fleet_row(state, host, facts=None, outcome=None):
     """One hub's row. `state` is its state file (migration_state's state, {} when none was read); `facts` its
     hub_facts; `outcome`: failed (bool), error (str: the failed step and cause), early_error (str: why it stopped
-    before step 1), already (str: migrated by another run), check (bool: check mode), removed (bool: old data
-    removed at step 11 of this or an earlier run), report (the path of its report.md on its host)."""
+    before step 1), already (str: migrated by another run), not_started (str: why the rollout did not start it,
+    hub_max_failures), check (bool: check mode), report (the path of its report.md on its host)."""
     state, facts, outcome = state or {}, facts or {}, outcome or {}
     steps = state.get("steps") or {}
-    if outcome.get("early_error"):
+    if outcome.get("not_started"):
+        kind, detail = "not started", outcome["not_started"]
+    elif outcome.get("early_error"):
         kind, detail = "failed", "before step 1: %s" % outcome["early_error"]
     elif outcome.get("failed"):
         kind, detail = "failed", "at %s" % outcome.get("error", "an unknown step")

@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from ansible_collections.blackduck.hub.plugins.filter import (
-    compose_file, connection, failure, k8s_manifest, readiness, steps)
+    compose_file, connection, failure, fleet, k8s_manifest, readiness, steps)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
@@ -174,7 +174,8 @@ FILTERS = sorted(f[:-4] for f in os.listdir(os.path.join(REPO, "plugins", "filte
 
 
 def test_the_filters_are_documented_and_exported():
-    exported = [name for m in (compose_file, connection, failure, k8s_manifest, readiness, steps) for name in m.FilterModule().filters()]
+    exported = [name for m in (compose_file, connection, failure, fleet, k8s_manifest, readiness, steps)
+                for name in m.FilterModule().filters()]
     assert FILTERS == sorted(exported)
 
 
@@ -314,6 +315,46 @@ def test_every_required_setting_missing_is_named(installed, outside, tmp_path):
         assert proc.returncode != 0
         assert "missing required arguments: %s" % name in proc.stdout + proc.stderr, explain(proc)
         assert "is undefined" not in proc.stdout + proc.stderr, explain(proc)
+
+
+def test_a_rollout_that_stops_itself_and_a_fleet_report_that_names_every_hub(installed, outside, tmp_path):
+    """Three hubs whose bundles are not there (each fails before step 1, nothing needs a lab): without a limit every
+    one is tried and named; with hub_serial 1 and hub_max_failures 0 the first fails and the two later batches do
+    not start, listed as such, not as failures; a host outside --limit is not in the run, never a failure."""
+    hosts = dict(("h%d" % i, {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+                              "hub_orchestration": "compose", "hub_old_bundle": "/nonexistent/old-%d" % i,
+                              "hub_new_bundle": "/nonexistent/new", "hub_dump_dir": str(tmp_path / ("d%d" % i))})
+                 for i in (1, 2, 3))
+    inv = str(tmp_path / "fleet.json")
+    with open(inv, "w") as f:
+        json.dump({"all": {"hosts": hosts}}, f)
+    report_dir = str(tmp_path / "fleet-report")
+
+    def fleet(*args):
+        proc = run([os.path.join(BIN, "ansible-playbook"), "-i", inv, "%s.upgrade_hub" % FQCN, "--check",
+                    "-e", "hub_fleet_report_dir=%s" % report_dir] + list(args), outside, _env(installed))
+        with open(os.path.join(report_dir, "fleet.json")) as f:
+            return proc, json.load(f)
+
+    proc, report = fleet()
+    assert proc.returncode != 0
+    assert [(h["host"], h["outcome"]) for h in report["hubs"]] == [("h1", "failed"), ("h2", "failed"), ("h3", "failed")]
+    assert all("/nonexistent/old-%s" % h["host"][1] in h["detail"] for h in report["hubs"]), report
+    assert "h3: failed before step 1: " in proc.stdout, explain(proc)
+
+    proc, report = fleet("-e", "hub_serial=1", "-e", "hub_max_failures=0")
+    assert [(h["host"], h["outcome"]) for h in report["hubs"]] == [("h1", "failed"), ("h2", "not started"),
+                                                                  ("h3", "not started")], report
+    assert report["hubs"][2]["detail"].startswith("1 hub(s) failed in earlier batches (h1), more than hub_max_failures (0)")
+    assert report["totals"]["outcomes"]["failed"] == 1 and "/nonexistent/old-2" not in proc.stdout, explain(proc)
+    with open(os.path.join(report_dir, "fleet.md")) as f:
+        md = f.read()
+    assert "3 hub(s): 1 failed, 2 not started." in md and "| h2 | not started: 1 hub(s) failed" in md, md
+
+    proc, report = fleet("--limit", "h2")
+    assert [(h["host"], h["outcome"]) for h in report["hubs"]] == [("h1", "not in this run"), ("h2", "failed"),
+                                                                  ("h3", "not in this run")], report
+    assert report["run"]["limit"] == "h2" and "h1: not in this run" in proc.stdout, explain(proc)
 
 
 # antsibull-changelog

@@ -46,6 +46,8 @@ def test_failed_planned_already_and_early():
     assert early["outcome"] == "failed" and early["line"] == "hub-c: failed before step 1: hub_dump_dir is a file"
     assert early["report"] == "" and early["old_data"] == ""  # no state: no report to point at
     assert fleet_row({}, "hub-d", FACTS, {"check": True})["outcome"] == "planned"
+    stopped = fleet_row({}, "hub-f", {}, {"not_started": "1 hub(s) failed in earlier batches (hub-c)", "check": True})
+    assert stopped["outcome"] == "not started" and stopped["line"] == "hub-f: not started: 1 hub(s) failed in earlier batches (hub-c)"
     assert fleet_row({}, "hub-e", FACTS, {"already": "migrated by another run"})["line"] == \
         "hub-e: already migrated: migrated by another run"
 
@@ -57,5 +59,5 @@ def test_the_fleet_names_every_host_and_never_counts_one_outside_the_run_as_fail
     assert [r["host"] for r in report["hubs"]] == ["hub-a", "hub-b", "hub-z"]
     assert report["hubs"][2]["outcome"] == "not in this run"
     assert report["totals"]["outcomes"] == {"migrated": 1, "failed": 1, "planned": 0, "already migrated": 0,
-                                            "not in this run": 1}
+                                            "not started": 0, "not in this run": 1}
     assert report["totals"]["downtime_seconds_max"] == 600 and report["totals"]["database_size"] == 1048576
