@@ -343,8 +343,8 @@ def test_a_rollout_that_stops_itself_and_a_fleet_report_that_names_every_hub(ins
     assert "h3: failed before step 1: " in proc.stdout, explain(proc)
 
     proc, report = fleet("-e", "hub_serial=1", "-e", "hub_max_failures=0")
-    assert [(h["host"], h["outcome"]) for h in report["hubs"]] == [("h1", "failed"), ("h2", "not started"),
-                                                                  ("h3", "not started")], report
+    outcomes = [(h["host"], h["outcome"]) for h in report["hubs"]]
+    assert outcomes == [("h1", "failed"), ("h2", "not started"), ("h3", "not started")], report
     assert report["hubs"][2]["detail"].startswith("1 hub(s) failed in earlier batches (h1), more than hub_max_failures (0)")
     assert report["totals"]["outcomes"]["failed"] == 1 and "/nonexistent/old-2" not in proc.stdout, explain(proc)
     with open(os.path.join(report_dir, "fleet.md")) as f:
@@ -352,8 +352,8 @@ def test_a_rollout_that_stops_itself_and_a_fleet_report_that_names_every_hub(ins
     assert "3 hub(s): 1 failed, 2 not started." in md and "| h2 | not started: 1 hub(s) failed" in md, md
 
     proc, report = fleet("--limit", "h2")
-    assert [(h["host"], h["outcome"]) for h in report["hubs"]] == [("h1", "not in this run"), ("h2", "failed"),
-                                                                  ("h3", "not in this run")], report
+    outcomes = [(h["host"], h["outcome"]) for h in report["hubs"]]
+    assert outcomes == [("h1", "not in this run"), ("h2", "failed"), ("h3", "not in this run")], report
     assert report["run"]["limit"] == "h2" and "h1: not in this run" in proc.stdout, explain(proc)
 
 
