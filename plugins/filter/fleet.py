@@ -58,7 +58,7 @@ def fleet_row(state, host, facts=None, outcome=None):
     elif outcome.get("already"):
         kind, detail = "already migrated", outcome["already"]
     elif outcome.get("check"):
-        kind, detail = "planned", "check mode: nothing changed"
+        kind, detail = "planned", "check mode"
     else:
         kind, detail = "migrated", ""
     restore = steps.get("restore") or {}
@@ -84,8 +84,10 @@ def fleet_row(state, host, facts=None, outcome=None):
         row["database_size"] = int(row["database_size"]) if row["database_size"] is not None else None
     except (TypeError, ValueError):
         row["database_size"] = None
-    row["line"] = "%s: %s%s" % (host, kind, (" " + detail) if detail and kind == "failed" else
-                                (": " + detail) if detail else "")
+    row["line"] = "%s: %s%s" % (host, "FAILED" if kind == "failed" else kind,
+                                (" " + detail) if detail and kind == "failed" else (": " + detail) if detail else "")
+    if kind == "planned":
+        row["line"] = "%s: planned (check mode)" % host
     if kind == "migrated":
         row["line"] = "%s: migrated %s -> %s, old data %s" % (host, row["old_version"] or "?", row["new_version"] or "?",
                                                               row["old_data"] or "kept")

@@ -340,7 +340,7 @@ def test_a_rollout_that_stops_itself_and_a_fleet_report_that_names_every_hub(ins
     assert proc.returncode != 0
     assert [(h["host"], h["outcome"]) for h in report["hubs"]] == [("h1", "failed"), ("h2", "failed"), ("h3", "failed")]
     assert all("/nonexistent/old-%s" % h["host"][1] in h["detail"] for h in report["hubs"]), report
-    assert "h3: failed before step 1: " in proc.stdout, explain(proc)
+    assert "h3: FAILED before step 1: " in proc.stdout, explain(proc)
 
     proc, report = fleet("-e", "hub_serial=1", "-e", "hub_max_failures=0")
     outcomes = [(h["host"], h["outcome"]) for h in report["hubs"]]

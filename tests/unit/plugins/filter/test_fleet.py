@@ -40,10 +40,10 @@ def test_failed_planned_already_and_early():
     st = migrated_state(differences=["st.a: 3 rows, expected 4"])
     del st["steps"]["start_hub"]
     row = fleet_row(st, "hub-b", FACTS, {"failed": True, "error": "step 7 (restore): it broke"})
-    assert row["outcome"] == "failed" and row["line"] == "hub-b: failed at step 7 (restore): it broke"
+    assert row["outcome"] == "failed" and row["line"] == "hub-b: FAILED at step 7 (restore): it broke"
     assert row["downtime_seconds"] is None and row["verification"] == "differences in bds_hub"
     early = fleet_row({}, "hub-c", {}, {"early_error": "hub_dump_dir is a file", "report": "/x/report.md"})
-    assert early["outcome"] == "failed" and early["line"] == "hub-c: failed before step 1: hub_dump_dir is a file"
+    assert early["outcome"] == "failed" and early["line"] == "hub-c: FAILED before step 1: hub_dump_dir is a file"
     assert early["report"] == "" and early["old_data"] == ""  # no state: no report to point at
     assert fleet_row({}, "hub-d", FACTS, {"check": True})["outcome"] == "planned"
     stopped = fleet_row({}, "hub-f", {}, {"not_started": "1 hub(s) failed in earlier batches (hub-c)", "check": True})
