@@ -494,8 +494,13 @@ def remove(name):
         wait("the stack %s to be gone" % hub["project"], lambda: not containers(swarm_hub, all_states=True),
              timeout=120)
     if "kubernetes" in orchs:
-        run(["kubectl", "--kubeconfig", KUBECONFIG, "delete", "namespace", hub["namespace"], "--ignore-not-found",
-             "--wait=true", "--timeout=120s"], check=False)
+        k = ["kubectl", "--kubeconfig", KUBECONFIG]
+        run(k + ["delete", "namespace", hub["namespace"], "--ignore-not-found", "--wait=false"], check=False)
+        # a lab hub's pods hold nothing worth a graceful stop: end them now (a terminating namespace takes no new
+        # pod), so that the namespace goes at once instead of after every pod's grace period
+        run(k + ["delete", "pods", "--all", "-n", hub["namespace"], "--grace-period=0", "--force", "--ignore-not-found",
+                 "--wait=false"], check=False)
+        run(k + ["wait", "--for=delete", "namespace/%s" % hub["namespace"], "--timeout=120s"], check=False)
         run(["kubectl", "--kubeconfig", KUBECONFIG, "delete", "persistentvolumes", "-l", "bdlab/hub=%s" % hub["name"],
              "--ignore-not-found", "--wait=true", "--timeout=60s"], check=False)
         if hub.get("vendor"):  # the vendor's hostPath, and what a migration moved aside beside it
