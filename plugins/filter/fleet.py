@@ -7,16 +7,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import calendar
-import time
+from ansible_collections.blackduck.hub.plugins.module_utils._state import epoch
 
-STAMP = "%Y-%m-%dT%H:%M:%SZ"
 OUTCOMES = ("migrated", "failed", "planned", "already migrated", "not started", "not in this run")
 
 
-def _epoch(stamp):
+def _int(value):
     try:
-        return calendar.timegm(time.strptime(stamp, STAMP))
+        return int(value) if value is not None else None
     except (TypeError, ValueError):
         return None
 
@@ -24,8 +22,8 @@ def _epoch(stamp):
 def _downtime(steps):
     """Seconds from step 2's start (the Hub going down) to the end of step 9 (the new Hub answering); None when the
     Hub did not go down in this migration, or has not come back."""
-    down = _epoch((steps.get("stop_hub") or {}).get("started"))
-    up = _epoch((steps.get("start_hub") or {}).get("finished")) if (steps.get("start_hub") or {}).get(
+    down = epoch((steps.get("stop_hub") or {}).get("started"))
+    up = epoch((steps.get("start_hub") or {}).get("finished")) if (steps.get("start_hub") or {}).get(
         "status") == "done" else None
     return up - down if down is not None and up is not None and up >= down else None
 
@@ -70,7 +68,7 @@ def fleet_row(state, host, facts=None, outcome=None):
         "orchestration": facts.get("orchestration", ""),
         "old_version": facts.get("old_version", ""),
         "new_version": facts.get("new_version", ""),
-        "database_size": ((steps.get("disk_space") or {}).get("data") or {}).get("database_size"),
+        "database_size": _int(((steps.get("disk_space") or {}).get("data") or {}).get("database_size")),
         "downtime_seconds": _downtime(steps),
         "dump_seconds": (steps.get("dump") or {}).get("seconds"),
         "restore_seconds": restore.get("seconds"),
@@ -80,17 +78,16 @@ def fleet_row(state, host, facts=None, outcome=None):
                              key=lambda s: (steps[s] or {}).get("number", 0)),
         "report": outcome.get("report") if steps else "",
     }
-    try:
-        row["database_size"] = int(row["database_size"]) if row["database_size"] is not None else None
-    except (TypeError, ValueError):
-        row["database_size"] = None
-    row["line"] = "%s: %s%s" % (host, "FAILED" if kind == "failed" else kind,
-                                (" " + detail) if detail and kind == "failed" else (": " + detail) if detail else "")
-    if kind == "planned":
-        row["line"] = "%s: planned (check mode)" % host
     if kind == "migrated":
-        row["line"] = "%s: migrated %s -> %s, old data %s" % (host, row["old_version"] or "?", row["new_version"] or "?",
-                                                              row["old_data"] or "kept")
+        line = "migrated %s -> %s, old data %s" % (row["old_version"] or "?", row["new_version"] or "?",
+                                                   row["old_data"] or "kept")
+    elif kind == "planned":
+        line = "planned (check mode)"
+    elif kind == "failed":
+        line = "FAILED " + detail
+    else:
+        line = "%s: %s" % (kind, detail)
+    row["line"] = "%s: %s" % (host, line)
     return row
 
 

@@ -50,12 +50,17 @@ def duration(seconds):
     return " ".join(p for p in ("%dh" % h if h else "", "%dm" % m if h or m else "", "%ds" % s) if p)
 
 
+def listing(jobs, limit=10):
+    """The jobs for people: 'ScanJob #12 on jobrunner-1 for 5m 3s, ReportJob #14 for 4s' (and 'N more' past limit)."""
+    parts = ["%s #%d%s for %s" % (j["job_type"], j["id"], " on %s" % j["node"] if j["node"] else "",
+                                  duration(j["seconds"])) for j in jobs[:limit]]
+    more = " and %d more" % (len(jobs) - limit) if len(jobs) > limit else ""
+    return ", ".join(parts) + more
+
+
 def describe(jobs, limit=10):
     """One line for people: '2 jobs run: ScanJob #12 on jobrunner-1 for 5m 3s, ...' (or 'no job runs')."""
     if not jobs:
         return "no job runs"
-    parts = ["%s #%d%s for %s" % (j["job_type"], j["id"], " on %s" % j["node"] if j["node"] else "",
-                                  duration(j["seconds"])) for j in jobs[:limit]]
-    more = " and %d more" % (len(jobs) - limit) if len(jobs) > limit else ""
-    return "%d job%s run%s: %s%s" % (len(jobs), "" if len(jobs) == 1 else "s", "s" if len(jobs) == 1 else "",
-                                     ", ".join(parts), more)
+    return "%d job%s run%s: %s" % (len(jobs), "" if len(jobs) == 1 else "s", "s" if len(jobs) == 1 else "",
+                                   listing(jobs, limit))

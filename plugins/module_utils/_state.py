@@ -82,8 +82,19 @@ def due(step, state, options=None, run_tags=("all",), skip_tags=()):
     return "all" in run or bool(tags & run)
 
 
+STAMP = "%Y-%m-%dT%H:%M:%SZ"  # how the state file writes a time (UTC)
+
+
 def now():
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return time.strftime(STAMP, time.gmtime())
+
+
+def epoch(stamp):
+    """Seconds since the epoch of a time as the state file writes it; None for anything else (missing, malformed)."""
+    try:
+        return calendar.timegm(time.strptime(stamp, STAMP))
+    except (TypeError, ValueError):
+        return None
 
 
 def new_state(hub):
@@ -138,9 +149,7 @@ def apply(state, step, status, data=None, message=None):
     else:
         entry["finished"] = stamp
         if entry.get("started"):
-            t0 = calendar.timegm(time.strptime(entry["started"], "%Y-%m-%dT%H:%M:%SZ"))
-            t1 = calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
-            entry["seconds"] = int(t1 - t0)
+            entry["seconds"] = int(epoch(stamp) - epoch(entry["started"]))
     if data:
         entry.setdefault("data", {}).update(data)
     if message:

@@ -133,7 +133,7 @@ def main():
     if not table:
         msg = "%s has no st.job_instances: no job to wait for" % p["database"]
     elif first and not now:
-        msg = "no job runs now (waited %ds for %s)" % (waited, jobs.describe(first).split(": ", 1)[1])
+        msg = "no job runs now (waited %ds for %s)" % (waited, jobs.listing(first))
     else:
         msg = jobs.describe(now) + (" (still, after %ds)" % waited if now and waited else "")
     module.exit_json(changed=False, jobs=now, jobs_at_start=first, drained=not now, waited=waited, table=table,
