@@ -61,27 +61,30 @@ def other_run(live):
         ", whose dump folder is %s" % marker["dump_dir"] if marker.get("dump_dir") else "")
 
 
-def plan(target, data, names, force, replace_empty_hub=False, hub_data_tables=()):
-    """Which databases need a restore, and which hold an empty Hub to replace.
+def plan(target, data, names, force, replace_empty_hub=False, hub_data_tables=(), replace_dumps=()):
+    """Which databases need a restore, and which are to be dropped first: an empty Hub's, or those restored from one
+    of replace_dumps (rolled-back attempts: the data of an earlier dump of the same hub, replaced by this one).
 
     Raises RestoreError when the target holds Hub data that did not come from this dump.
     """
     live = inventory.databases(target)
-    todo, done, ours, replace = [], [], [], []
+    todo, done, ours, replace, earlier = [], [], [], [], []
     for name in names:
         marker = inventory.read_marker(live.get(name, {}).get("comment"))
         if marker and marker.get("dump_id") == data["dump_id"]:
             (done if marker.get("complete") else ours).append(name)
+        elif marker and marker.get("dump_id") in (replace_dumps or ()):
+            earlier.append(name)
         if name not in done:
             todo.append(name)
-    if "bds_hub" in todo and "bds_hub" in live and "bds_hub" not in ours and not force:
+    if "bds_hub" in todo and "bds_hub" in live and "bds_hub" not in ours + earlier and not force:
         n = inventory.hub_table_count(target)
         if n:
             rows = hub_data_rows(target, hub_data_tables) if replace_empty_hub else {}
             holding = ["%s has %d rows" % (t, c) for t, c in sorted(rows.items()) if c > 0]
             if replace_empty_hub and not holding:
                 # The new version was started without migrating: an empty Hub, replaced by the migrated data.
-                replace = [n_ for n_ in todo if n_ in live and n_ not in ours]
+                replace = [n_ for n_ in todo if n_ in live and n_ not in ours + earlier]
             elif replace_empty_hub:
                 raise RestoreError("the target's bds_hub holds Hub data (%s) that did not come from this dump%s: "
                                    "refusing to restore over it. Nothing was changed. If that data may be lost, set "
@@ -91,7 +94,7 @@ def plan(target, data, names, force, replace_empty_hub=False, hub_data_tables=()
                 raise RestoreError("the target's bds_hub already holds Hub data (%d tables in schema st) that did not "
                                    "come from this dump: refusing to restore over it. If it is an empty Hub started "
                                    "by mistake, set replace_empty_hub=true; to replace any data, force=true." % n)
-    return todo, done, ours, replace, live
+    return todo, done, ours, replace + earlier, live
 
 
 GLOBALS_MAX = 16 * 1024 * 1024
@@ -242,7 +245,7 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
             raise RestoreError("restoring the roles (globals.sql) failed: %s" % "; ".join(errors[:10]))
     for name in params.get("_replace", []):
         inventory.psql(target, "postgres", "DROP DATABASE %s;\n" % inventory.quote_ident(name),
-                       "dropping the empty Hub's database %s" % name)
+                       "dropping %s (an empty Hub's, or a rolled-back attempt's) to restore it again" % name)
         live.pop(name, None)
         result["replaced"].append(name)
     for name in todo:

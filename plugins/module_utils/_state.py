@@ -167,6 +167,92 @@ def apply(state, step, status, data=None, message=None):
     return state
 
 
+def attempt_dump_id(state):
+    """The dump id of the current attempt (its dump, or its restore), or None."""
+    steps = (state or {}).get("steps", {})
+    for step in ("dump", "restore"):
+        dump_id = steps.get(step, {}).get("data", {}).get("dump_id")
+        if dump_id:
+            return dump_id
+    return None
+
+
+def rolled_back_dumps(state):
+    """The dump ids of the attempts rolled back: the new database may hold their data, which a new attempt replaces."""
+    return [a["dump_id"] for a in (state or {}).get("attempts", []) if a.get("dump_id")]
+
+
+def going_back(state):
+    """Whether the old Hub can be brought back, and why: (possible, reason).
+
+    possible: True (the Hub was taken down and the old data is untouched), False (step 11 removed the old data) or
+    None (nothing to go back from: this attempt never took the Hub down)."""
+    steps = (state or {}).get("steps", {})
+    if done(state, "remove_old_data") or steps.get("remove_old_data", {}).get("status") in ("started", "failed"):
+        when = steps["remove_old_data"].get("finished") or steps["remove_old_data"].get("started") or "?"
+        return False, "step 11 removed the old data (%s): there is no old Hub to go back to" % when
+    if "stop_hub" not in steps:
+        rolled = (state or {}).get("rollback", {})
+        if rolled.get("status") == "done":
+            return None, "rolled back on %s: the old Hub serves on its old data" % rolled.get("finished", "?")
+        return None, "this run's upgrade never took the Hub down: the old Hub was not touched"
+    return True, "the old data is untouched: the old version can start on it again"
+
+
+def rollback(state, status, message=None, archived_dump=None, old_version=None):
+    """Record a rollback (started, done, failed); returns the new state (the input is not modified).
+
+    done: the attempt's step records move to ``attempts`` (with its dump id, its dump folder as moved aside, and
+    when), so the next upgrade run starts at step 1 with a new dump of the old Hub, which has served since."""
+    state = json.loads(json.dumps(state))
+    stamp = now()
+    record = dict(state.get("rollback", {})) if status != "started" else {}
+    record["status"] = status
+    if status == "started":
+        record["started"] = stamp
+        record["from_step"] = state.get("last_done", 0)
+        record["failed_step"] = state.get("failed_step")
+    else:
+        record["finished"] = stamp
+        if record.get("started"):
+            record["seconds"] = int(epoch(stamp) - epoch(record["started"]))
+    if message:
+        record["message"] = message
+    if old_version:
+        record["old_version"] = old_version
+    if status == "done":
+        attempt = {"steps": state.get("steps", {}), "dump_id": attempt_dump_id(state), "status": state.get("status"),
+                   "last_done": state.get("last_done", 0), "rolled_back": stamp}
+        if state.get("failed_step"):
+            attempt["failed_step"] = state["failed_step"]
+        if archived_dump:
+            attempt["dump_dir"] = archived_dump
+        record["dump_dir"] = archived_dump
+        state.setdefault("attempts", []).append(attempt)
+        state["steps"] = {}
+        state["status"] = "rolled back"
+        state["last_done"] = 0
+        state.pop("failed_step", None)
+    state["rollback"] = record
+    state["updated"] = stamp
+    return state
+
+
+def archive_dump(dump_dir):
+    """Move an attempt's dump folder aside (never deleted, never overwritten): <dump_dir>-rolled-back-<time>.
+    Returns the new path, or None when there is no such folder."""
+    dump_dir = dump_dir.rstrip("/")
+    if not os.path.isdir(dump_dir):
+        return None
+    base = "%s-rolled-back-%s" % (dump_dir, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+    target, n = base, 1
+    while os.path.exists(target):
+        n += 1
+        target = "%s-%d" % (base, n)
+    os.rename(dump_dir, target)
+    return target
+
+
 def next_step(state):
     for n, name, dummy in STEPS:
         if not done(state, name):

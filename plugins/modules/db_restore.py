@@ -79,6 +79,15 @@ options:
       - A target whose O(hub_data_tables) hold rows is always refused (unless O(force=true)).
     type: bool
     default: false
+  replace_dumps:
+    description:
+      - Dump ids of rolled-back attempts of the same hub (P(blackduck.hub.migration_state#module) returns them as
+        RV(blackduck.hub.migration_state#module:rolled_back_dumps)). A database whose restore marker names one of them
+        holds the data of that earlier attempt, which is dropped and restored anew from this dump, without
+        O(force=true).
+    type: list
+    elements: str
+    default: []
   hub_data_tables:
     description: The tables whose rows mean a Hub holds user data (projects, scanned code locations).
     type: list
@@ -157,7 +166,8 @@ already_restored:
   type: list
   elements: str
 replaced_empty_hub:
-  description: Databases of an empty Hub (started without migrating) that were dropped and restored anew.
+  description: Databases of an empty Hub (started without migrating), or restored from one of O(replace_dumps), that
+    were dropped and restored anew.
   returned: success
   type: list
   elements: str
@@ -202,6 +212,7 @@ def main():
         analyze=dict(type="bool", default=True),
         allowed_errors=dict(type="list", elements="str", default=[]),
         progress_file=dict(type="path"),
+        replace_dumps=dict(type="list", elements="str", default=[]),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
@@ -222,7 +233,7 @@ def main():
             server = inventory.server_version(target)
             result["target"] = dict(target.identity(), server_version=server["version"], server_major=server["major"])
             todo, done, ours, replace, live = restore.plan(target, data, names, p["force"], p["replace_empty_hub"],
-                                                           p["hub_data_tables"])
+                                                           p["hub_data_tables"], p["replace_dumps"])
             result.update(already_restored=done, restored={}, created=[], warnings_ignored=[], replaced_empty_hub=replace)
             if not todo:
                 result["msg"] = "the target already holds dump %s" % data["dump_id"]
@@ -230,7 +241,7 @@ def main():
             if module.check_mode:
                 result.update(changed=True, msg="would restore %s from %s into %s%s" % (
                     ", ".join(todo), p["dump_dir"], target.describe(),
-                    " (replacing the empty Hub's %s)" % ", ".join(replace) if replace else ""))
+                    " (replacing %s)" % ", ".join(replace) if replace else ""))
                 module.exit_json(**result)
             res = restore.run_restore(target, p["dump_dir"], data, todo, live, dict(p, _ours=ours, _replace=replace),
                                       module.log)

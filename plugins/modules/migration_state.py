@@ -37,7 +37,23 @@ options:
     description: Facts to keep with the step (merged into what it already holds).
     type: dict
   note:
-    description: A message to keep with the step (for example why it failed).
+    description: A message to keep with the step (for example why it failed), or with the rollback.
+    type: str
+  rollback:
+    description:
+      - Record a rollback to the old version - V(started), V(done) or V(failed) (the upgrade role's C(rollback) entry
+        point and O(blackduck.hub.upgrade#role:main:hub_rollback_on_failure) do).
+      - V(done) moves the attempt's step records to the C(attempts) of RV(state) (with its dump id and when), so that the next
+        upgrade run starts at step 1 with a new dump of the old Hub, which has served since.
+    type: str
+    choices: [started, done, failed]
+  archive_dump:
+    description:
+      - With O(rollback=done), the attempt's dump folder, moved aside to C(<archive_dump>-rolled-back-<time>) (never
+        deleted or overwritten); the next attempt writes a new dump there.
+    type: path
+  old_version:
+    description: With O(rollback), the version the old Hub answered once it served again.
     type: str
 attributes:
   check_mode:
@@ -48,7 +64,7 @@ attributes:
     description: No diff.
   idempotent:
     support: none
-    description: Recording a step stamps the time of the call, so it reports a change each time.
+    description: Recording a step or a rollback stamps the time of the call, so it reports a change each time.
 """
 
 EXAMPLES = r"""
@@ -65,12 +81,21 @@ EXAMPLES = r"""
     status: done
     data:
       dump_id: "{{ dump.dump_id }}"
+
+- name: Record that the old Hub serves again, the attempt's dump moved aside
+  blackduck.hub.migration_state:
+    path: /var/backups/hub-4.2-migration/state.json
+    rollback: done
+    archive_dump: /var/backups/hub-4.2-migration/dump
+    old_version: 4.1.4
 """
 
 RETURN = r"""
 state:
   description: The state after the call - hub, status, steps (per step name - number, status, started, finished,
-    seconds, data, message), last_done, failed_step.
+    seconds, data, message), last_done, failed_step; after a rollback, rollback (status, started, finished, from_step,
+    failed_step, old_version, dump_dir, message) and attempts (the rolled-back attempts - steps, dump_id, dump_dir,
+    rolled_back).
   returned: always
   type: dict
 done:
@@ -82,6 +107,21 @@ next_step:
   description: The first step not done (1 to 11), or null when all are.
   returned: always
   type: int
+going_back:
+  description: Whether the old Hub can be brought back now - possible (V(true); V(false) once step 11 removed the old
+    data; V(null) when this attempt never took the Hub down), and reason, in words.
+  returned: always
+  type: dict
+rolled_back_dumps:
+  description: The dump ids of the rolled-back attempts (the new database may hold their data; a new restore
+    replaces it).
+  returned: always
+  type: list
+  elements: str
+archived_dump:
+  description: Where O(archive_dump) was moved, or null when there was no such folder.
+  returned: when O(rollback=done)
+  type: str
 steps:
   description:
     - The eleven steps in order, the one table the upgrade role runs, plans and reports from - number, name, title;
@@ -108,25 +148,41 @@ def main():
             status=dict(type="str", choices=["started", "done", "failed"]),
             data=dict(type="dict"),
             note=dict(type="str"),
+            rollback=dict(type="str", choices=["started", "done", "failed"]),
+            archive_dump=dict(type="path"),
+            old_version=dict(type="str"),
         ),
         required_together=[("step", "status")],
+        mutually_exclusive=[("step", "rollback")],
         supports_check_mode=True,
     )
     p = module.params
     try:
         state = _state.load(p["path"]) or _state.new_state(p["hub"])
         changed = False
+        extra = {}
         if p["step"]:
             state = _state.apply(state, p["step"], p["status"], p["data"], p["note"])
             changed = True
             if not module.check_mode:
                 _state.save(p["path"], state)
+        if p["rollback"]:
+            changed = True
+            archived = None
+            if p["rollback"] == "done" and p["archive_dump"] and not module.check_mode:
+                archived = _state.archive_dump(p["archive_dump"])
+            state = _state.rollback(state, p["rollback"], p["note"], archived, p["old_version"])
+            extra["archived_dump"] = archived
+            if not module.check_mode:
+                _state.save(p["path"], state)
     except (ValueError, IOError, OSError) as exc:
         module.fail_json(msg="migration state %s: %s" % (p["path"], exc))
+    possible, reason = _state.going_back(state)
     module.exit_json(
         changed=changed, state=state, next_step=_state.next_step(state),
+        going_back=dict(possible=possible, reason=reason), rolled_back_dumps=_state.rolled_back_dumps(state),
         done=[name for n, name, dummy in _state.STEPS if _state.done(state, name)],
-        steps=_state.step_table())
+        steps=_state.step_table(), **extra)
 
 
 if __name__ == "__main__":

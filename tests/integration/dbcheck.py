@@ -43,6 +43,22 @@ def fingerprint_without_fixups(hub):
     return fp
 
 
+def heartbeat_high_mark(hub):
+    """The last heartbeat row the running Hub has written (the lab's webapp writes one a second)."""
+    return int(labhub.psql(hub, "SELECT coalesce(max(id), 0) FROM st.hub_heartbeat").strip() or 0)
+
+
+def fingerprint_up_to(hub, high_mark):
+    """fingerprint_without_fixups with the heartbeats cut at high_mark: the data as it was then, apart from the
+    rows a Hub wrote since (an old Hub brought back writes again)."""
+    fp = fingerprint_without_fixups(hub)
+    where = {"st.hub_heartbeat": "id <= %d" % high_mark}
+    fp["bds_hub"]["digests"].update(table_digests(hub, "bds_hub", list(where), where))
+    fp["bds_hub"]["counts"]["st.hub_heartbeat"] = int(labhub.psql(
+        hub, "SELECT count(*) FROM st.hub_heartbeat WHERE id <= %d" % high_mark).strip())
+    return fp
+
+
 def sequences(hub, db):
     """last_value and is_called of every sequence outside the system schemas."""
     names = labhub.psql(hub, "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) FROM pg_sequences "

@@ -4,11 +4,16 @@ Scenarios (issue: upgrade_hub playbook and the Compose role):
 1. old hub -> playbook -> new hub on the newer major, version endpoint new, exact verification for all three
    databases, checked independently (old data before the dump == new data before the Hub starts, apart from the
    documented fixups); the old volume is still there.
-2. a rerun changes nothing.
-3. hub_remove_old_data removes the old volume, and only then.
+2. a rerun changes nothing; going back (rollback_hub): check mode says what it would do and changes nothing, the
+   rollback brings the old version back on its untouched data (exactly as dumped, apart from the rows the old Hub
+   writes again), the new data kept; a second rollback changes nothing; an upgrade run then completes from step 1
+   with a new dump, replacing the rolled-back attempt's data.
+3. hub_remove_old_data removes the old volume, and only then; going back is then refused, nothing changed.
 4. check mode on a fresh old hub changes nothing.
-5. a fleet of three with one failing at the dump: the others complete, the failed hub's data is intact, and a
-   rerun after the fix completes it from where it stopped.
+5. a fleet of three with one failing at the dump and one at step 9 with hub_rollback_on_failure: the first
+   completes; the one failing at the dump keeps its data intact, and a rerun after the fix completes it from where it
+   stopped; the one failing at step 9 goes back to its old version (the cause named), and the rerun completes it
+   from step 1.
 6. the new version started without migrating (empty), then the playbook: the data arrives.
 """
 import json
@@ -52,6 +57,7 @@ def test_end_to_end_rerun_and_removal(lab_hubs, tmp_path):
     running = [c.split()[1] for c in containers_snapshot(hub) if c.endswith(" running")]
     assert sorted(running) == ["pb-e2e-cfssl-1", "pb-e2e-logstash-1", "pb-e2e-postgres-1"]  # migration mode only
     before = dbcheck.fingerprint_without_fixups(hub)
+    high_mark = dbcheck.heartbeat_high_mark(hub)  # the old Hub is down: nothing writes now
     assert before["bds_hub"]["counts"]["st.project"] == hubgen.expected_row_counts(SCALE, 5)["bds_hub"]["st.project"]
 
     # steps 5-7: restored into the new major and verified; read the new database before any Hub process starts
@@ -96,6 +102,40 @@ def test_end_to_end_rerun_and_removal(lab_hubs, tmp_path):
     rc, out, recap = ansible_run.playbook(inv)
     assert rc == 0 and recap["pb-e2e"]["changed"] == 0 and recap["pb-e2e"]["failed"] == 0, out
 
+    # going back: check mode says what it would do, and does nothing
+    rc, out, recap = ansible_run.playbook(inv, "--check", name="blackduck.hub.rollback_hub")
+    assert rc == 0 and recap["pb-e2e"]["changed"] == 0, out
+    assert "check mode, nothing done: pb-e2e: the old data is untouched" in out and "start %s in full" % labhub.OLD in out
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+    # the rollback: the old version serves again, on its data exactly as dumped; the new data is kept
+    rc, out, recap = ansible_run.playbook(inv, name="blackduck.hub.rollback_hub")
+    assert rc == 0 and recap["pb-e2e"]["changed"] > 0, out
+    assert labhub.version_endpoint(hub) == {"version": labhub.OLD}
+    assert dbcheck.fingerprint_up_to(hub, high_mark) == before
+    assert {old_volume, new_volume} <= volumes("pb-e2e")
+    rolled = state(dump_root, "pb-e2e")
+    assert rolled["status"] == "rolled back" and rolled["steps"] == {} and rolled["rollback"]["old_version"] == labhub.OLD
+    attempt = rolled["attempts"][0]
+    assert attempt["steps"]["verify"]["status"] == "done" and attempt["dump_id"] == st["steps"]["dump"]["data"]["dump_id"]
+    assert os.path.isfile(os.path.join(attempt["dump_dir"], "manifest.json"))  # the attempt's dump, moved aside
+    assert not os.path.exists(os.path.join(dump_root, "pb-e2e", "dump"))
+    report = open(os.path.join(dump_root, "pb-e2e", "report.md")).read()
+    assert "## Rolled back" in report and attempt["dump_dir"] in report
+    # a second rollback changes nothing
+    rc, out, recap = ansible_run.playbook(inv, name="blackduck.hub.rollback_hub")
+    assert rc == 0 and recap["pb-e2e"]["changed"] == 0, out
+    assert "The old Hub %s answers already" % labhub.OLD in out
+    # an upgrade run afterwards starts at step 1 with a new dump, holding what the old Hub wrote since
+    labhub.psql(hub, "INSERT INTO st.hub_heartbeat (source) VALUES ('after the rollback')")
+    rc, out, recap = ansible_run.playbook(inv)
+    assert rc == 0, out
+    st = state(dump_root, "pb-e2e")
+    assert st["steps"]["verify"]["status"] == "done" and len(st["attempts"]) == 1
+    assert st["steps"]["dump"]["data"]["dump_id"] != attempt["dump_id"]
+    assert sorted(st["steps"]["restore"]["data"]["replaced_empty_hub"]) == ["bdio", "bds_hub", "bds_hub_report"]
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+    assert labhub.psql(hub, "SELECT count(*) FROM st.hub_heartbeat WHERE source = 'after the rollback'").strip() == "1"
+
     # 3: the old volume goes only when asked
     assert old_volume in volumes("pb-e2e")
     inv_remove = ansible_run.hub_inventory([hub], dump_root, **{"pb-e2e": {"hub_remove_old_data": True}})
@@ -106,6 +146,11 @@ def test_end_to_end_rerun_and_removal(lab_hubs, tmp_path):
     assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
     rc, out, recap = ansible_run.playbook(inv_remove)
     assert rc == 0 and recap["pb-e2e"]["changed"] == 0, out
+    # no way back once the old data is gone: refused, nothing changed
+    rc, out, recap = ansible_run.playbook(inv_remove, name="blackduck.hub.rollback_hub")
+    assert rc != 0 and recap["pb-e2e"]["changed"] == 0, out
+    assert "There is no way back for pb-e2e: step 11 removed the old data" in out
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW} and new_volume in volumes("pb-e2e")
 
 
 def test_check_mode_changes_nothing(lab_hubs, tmp_path):
@@ -117,6 +162,7 @@ def test_check_mode_changes_nothing(lab_hubs, tmp_path):
     assert recap["pb-check"]["changed"] == 0
     assert "step 4 dump: dump bds_hub, bds_hub_report, bdio and the roles" in out
     assert "needs" in out and "free" in out  # the disk figures
+    assert "going back: this run's upgrade never took the Hub down" in out
     assert (containers_snapshot(hub), volumes("pb-check"), dbcheck.fingerprint(hub)) == before
     assert not os.path.exists(os.path.join(str(tmp_path), "pb-check"))
 
@@ -125,13 +171,29 @@ def test_fleet_with_one_failure_then_resume(lab_hubs, tmp_path):
     hubs = [lab_hubs("pb-fleet-%s" % x, "compose", scale=0.5, seed=i) for i, x in enumerate("abc")]
     dump_root = str(tmp_path)
     # hub c fails at the dump: a compression its old pg_dump does not have
-    bad = {"pb-fleet-c": {"hub_dump_compression": "lz4"}}
+    bad = {"pb-fleet-c": {"hub_dump_compression": "lz4"}, "pb-fleet-b": {"hub_rollback_on_failure": True}}
+    # hub b fails at step 9, going back by itself: its new webapp never gets healthy
+    b_file = labhub.bundle_file(hubs[1], labhub.NEW, "compose", "docker-compose.yml")
+    b_text = open(b_file).read()
+    head, webapp = b_text.split("\n  webapp:\n", 1)
+    sick = webapp.replace("test: [CMD, /usr/local/bin/docker-healthcheck.sh]", "test: [CMD, 'false']", 1)
+    assert sick != webapp
+    with open(b_file, "w") as f:
+        f.write(head + "\n  webapp:\n" + sick.replace("retries: 5", "retries: 1", 1))
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory(hubs, dump_root, **bad))
     assert rc != 0
     assert "pb-fleet-c: FAILED at step 4 (dump)" in out
-    for h in hubs[:2]:
-        assert state(dump_root, h["name"])["steps"]["verify"]["status"] == "done"
-        assert labhub.version_endpoint(h) == {"version": labhub.NEW}
+    assert state(dump_root, "pb-fleet-a")["steps"]["verify"]["status"] == "done"
+    assert labhub.version_endpoint(hubs[0]) == {"version": labhub.NEW}
+    # b: the original cause named, and the old Hub serves again on its untouched old data
+    assert "pb-fleet-b: FAILED at step 9 (start_hub): " in out and "unhealthy" in out, out
+    assert "rolled back (hub_rollback_on_failure): the old Hub %s serves again" % labhub.OLD in out
+    assert labhub.version_endpoint(hubs[1]) == {"version": labhub.OLD}
+    b_state = state(dump_root, "pb-fleet-b")
+    assert b_state["status"] == "rolled back" and b_state["attempts"][0]["failed_step"] == 9
+    assert b_state["rollback"]["failed_step"] == 9 and b_state["rollback"]["status"] == "done"
+    with open(b_file, "w") as f:
+        f.write(b_text)
     failed = state(dump_root, "pb-fleet-c")
     assert failed["failed_step"] == 4 and "pg_dump 16" in failed["steps"]["dump"]["message"]
     c = hubs[2]
@@ -141,10 +203,14 @@ def test_fleet_with_one_failure_then_resume(lab_hubs, tmp_path):
     started_before = {k: v["started"] for k, v in failed["steps"].items() if v["status"] == "done"}
     assert sorted(started_before) == ["disk_space", "start_old_migration", "stop_hub"]
 
-    # the cause fixed, a rerun completes hub c from where it stopped; the others change nothing
+    # the causes fixed, a rerun completes hub c from where it stopped, and hub b from step 1 (a new dump: its old
+    # Hub served again); a changes nothing
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory(hubs, dump_root))
     assert rc == 0, out
-    assert recap["pb-fleet-a"]["changed"] == 0 and recap["pb-fleet-b"]["changed"] == 0
+    assert recap["pb-fleet-a"]["changed"] == 0
+    b_done = state(dump_root, "pb-fleet-b")
+    assert b_done["steps"]["verify"]["status"] == "done" and labhub.version_endpoint(hubs[1]) == {"version": labhub.NEW}
+    assert b_done["steps"]["dump"]["data"]["dump_id"] != b_state["attempts"][0]["dump_id"]
     done = state(dump_root, "pb-fleet-c")
     assert done["steps"]["verify"]["status"] == "done"
     # the completed steps 1 and 2 are not repeated; step 3 only re-ensures the old migration containers for the dump
@@ -175,6 +241,16 @@ def test_new_database_with_hub_data_is_refused(lab_hubs, tmp_path):
     labhub.compose(hub, labhub.OLD, "docker-compose.yml", "down", "-t", "5")
     labhub.compose(hub, labhub.NEW, "docker-compose.yml", "up", "-d", "--pull", "never", "--wait", "--wait-timeout", "240")
     labhub.psql(hub, "CREATE TABLE st.project (id int); INSERT INTO st.project VALUES (1);")
+    # with hub_rollback_on_failure, the run fails at step 7 with its cause named, the old Hub serving again
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path), **{
+        "pb-refuse": {"hub_rollback_on_failure": True}}))
+    assert rc != 0
+    assert "pb-refuse: FAILED at step 7 (restore): " in out and "st.project has 1 rows" in out, out
+    assert "rolled back (hub_rollback_on_failure)" in out
+    assert labhub.version_endpoint(hub) == {"version": labhub.OLD}
+    rolled = state(str(tmp_path), "pb-refuse")
+    assert rolled["attempts"][0]["failed_step"] == 7 and rolled["steps"] == {}
+    # without it, the run stops at step 7, the old Hub down
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)))
     assert rc != 0
     st = state(str(tmp_path), "pb-refuse")

@@ -3,7 +3,7 @@
 The old and new manifests use the same hostPath (the vendor's 4.2 layout): the old data folder is moved aside
 (renamed on the node, never deleted) before the new server initialises, and only step 11 deletes the copy.
 End to end with verification, rerun changes nothing, old-data removal only on request, check mode changes
-nothing, and an upgrade after the new version was started without migrating.
+nothing, and an upgrade after the new version was started without migrating, then going back (the folders swapped).
 The same with the data on a PersistentVolumeClaim that both bundles name: the new version gets a claim of its own,
 the old claim keeps the old data until step 11 deletes it.
 """
@@ -100,6 +100,21 @@ def test_kubernetes_upgrade_after_starting_the_new_version_without_migrating(lab
     assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
     got = dbcheck.counts(hub, "bds_hub")
     assert got["st.project"] == hubgen.expected_row_counts(0.5, 13)["bds_hub"]["st.project"]
+
+    # going back: the new data folder moved aside (kept), the old one back in its place, the old Hub serving on it
+    data = hub["hostpath"]
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)), name="blackduck.hub.rollback_hub")
+    assert rc == 0, out
+    assert labhub.version_endpoint(hub) == {"version": labhub.OLD}
+    assert pg_version(data) == labhub.VERSIONS["PG_OLD_MAJOR"] and not os.path.exists(data + ".blackduck-hub-" + labhub.OLD)
+    kept = [p for p in os.listdir(os.path.dirname(data)) if p.startswith("data.blackduck-hub-%s-" % labhub.NEW)]
+    assert len(kept) == 1 and pg_version(os.path.join(os.path.dirname(data), kept[0])) == labhub.VERSIONS["PG_NEW_MAJOR"]
+    assert {d[1] for d in deployments(hub)} == {"blackducksoftware/hub-%s:%s" % (n, labhub.OLD)
+                                                for n in ("cfssl", "logstash", "postgres", "webapp")}
+    assert dbcheck.counts(hub, "bds_hub")["st.project"] == got["st.project"]
+    # a second rollback changes nothing
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)), name="blackduck.hub.rollback_hub")
+    assert rc == 0 and recap["pb-k8s-early"]["changed"] == 0, out
 
 
 def claims(hub):

@@ -1,8 +1,8 @@
 """ansible-playbook blackduck.hub.upgrade_hub on Swarm lab hubs: the same playbook, hub_orchestration: swarm.
 
 End to end with verification, rerun changes nothing, old-volume removal only on request, check mode changes
-nothing, an upgrade after the new version was started without migrating, and one Compose hub with one Swarm hub
-in the same run.
+nothing, an upgrade after the new version was started without migrating (then going back to the old stack), and one
+Compose hub with one Swarm hub in the same run.
 """
 
 import json
@@ -114,3 +114,14 @@ def test_swarm_upgrade_after_starting_the_new_version_without_migrating(lab_hubs
     got = dbcheck.counts(hub, "bds_hub")
     assert got["st.project"] == hubgen.expected_row_counts(0.5, 3)["bds_hub"]["st.project"]
     assert state(str(tmp_path), "pb-swarm-empty")["steps"]["restore"]["data"]["replaced_empty_hub"]
+
+    # going back: the old stack again, on its untouched old volume; the new volume kept (the lab's stack publishes no
+    # port: the rollback cannot ask the old Hub its version, the test asks from inside its task)
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)), name="blackduck.hub.rollback_hub")
+    assert rc == 0 and recap["pb-swarm-empty"]["changed"] > 0, out
+    assert labhub.version_endpoint(hub) == {"version": labhub.OLD}
+    services = labhub.run(["docker", "stack", "services", "pb-swarm-empty", "--format", "{{.Image}}"]).split()
+    assert services and all(image.endswith(":" + labhub.OLD) for image in services)
+    assert dbcheck.counts(hub, "bds_hub")["st.project"] == got["st.project"]
+    assert {"pb-swarm-empty_data-volume", "pb-swarm-empty_postgres96-data-volume"} <= stack_volumes("pb-swarm-empty")
+    assert state(str(tmp_path), "pb-swarm-empty")["status"] == "rolled back"

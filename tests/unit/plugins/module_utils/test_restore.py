@@ -290,3 +290,24 @@ def test_restore_globals_keeps_existing_passwords(tmp_path, fake_target):
     sent = target.calls()[0]["stdin"]
     assert [ln for ln in sent.splitlines() if ln.startswith("ALTER ROLE blackduck ")] and \
         all("PASSWORD" not in ln for ln in sent.splitlines() if ln.startswith("ALTER ROLE blackduck "))
+
+
+def _live(monkeypatch, markers, hub_tables=40):
+    comments = dict((name, _inventory.marker_sql(name, m).split(" IS ", 1)[1][1:-2] if m else None)
+                    for name, m in markers.items())
+    monkeypatch.setattr(_inventory, "databases", lambda target: dict((n, {"comment": c}) for n, c in comments.items()))
+    monkeypatch.setattr(_inventory, "hub_table_count", lambda target: hub_tables)
+
+
+def test_plan_replaces_a_rolled_back_attempt_and_nothing_else(monkeypatch):
+    data = {"dump_id": "d2"}
+    names = ["bds_hub", "bds_hub_report", "bdio"]
+    _live(monkeypatch, {"bds_hub": {"dump_id": "d1", "complete": True}, "bds_hub_report": {"dump_id": "d1", "complete": True},
+                        "bdio": {"dump_id": "d2", "complete": True}})
+    with pytest.raises(_restore.RestoreError, match="did not come from this dump"):
+        _restore.plan(None, data, names, False)  # another dump's data, not named as rolled back: refused
+    todo, done, ours, replace, live = _restore.plan(None, data, names, False, replace_dumps=["d0", "d1"])
+    assert todo == ["bds_hub", "bds_hub_report"] and done == ["bdio"] and replace == ["bds_hub", "bds_hub_report"]
+    _live(monkeypatch, {"bds_hub": {"dump_id": "d9", "complete": True}})
+    with pytest.raises(_restore.RestoreError):
+        _restore.plan(None, data, ["bds_hub"], False, replace_dumps=["d1"])

@@ -230,3 +230,68 @@ def test_tags_choose_steps():
     assert due_now(states(), skip_tags=["step9", "verify"]) == [
         "disk_space", "stop_hub", "start_old_migration", "dump", "stop_old_migration", "start_new_migration",
         "restore", "stop_new_migration"]
+
+
+def _upgraded_to(last, clock, failed=None):
+    clock.extend(["2024-01-02T03:00:00Z", "2024-01-02T03:00:10Z"])
+    state = _state.new_state("hub1")
+    for n in range(1, last + 1):
+        state = _state.apply(state, n, "done", {"dump_id": "d1"} if n == 4 else None)
+    if failed:
+        state = _state.apply(state, failed, "failed", message="disk full")
+    return state
+
+
+def test_going_back_follows_the_attempt(clock):
+    clock.append("2024-01-02T03:00:00Z")
+    assert _state.going_back(_state.new_state("hub1"))[0] is None
+    assert _state.going_back(_upgraded_to(1, clock))[0] is None  # the Hub was never taken down
+    possible, reason = _state.going_back(_upgraded_to(6, clock, failed=7))
+    assert possible is True and "untouched" in reason
+    state = _state.apply(_upgraded_to(10, clock), 11, "started")  # step 11 began: the old data may be half gone
+    possible, reason = _state.going_back(state)
+    assert possible is False and reason.startswith("step 11 removed the old data")
+    assert _state.going_back(_state.apply(state, 11, "done"))[0] is False
+
+
+def test_a_rollback_keeps_the_attempt_and_starts_the_next_one_at_step_one(clock):
+    state = _upgraded_to(6, clock, failed=7)
+    clock[:] = ["2024-01-02T04:00:00Z", "2024-01-02T04:01:05Z"]
+    started = _state.rollback(state, "started")
+    assert started["rollback"] == {"status": "started", "started": "2024-01-02T04:00:00Z", "from_step": 6,
+                                   "failed_step": 7}
+    assert started["steps"] == state["steps"]  # nothing moves until the old Hub serves again
+    rolled = _state.rollback(started, "done", archived_dump="/d/dump-rolled-back-x", old_version="4.1.4")
+    assert rolled["steps"] == {} and rolled["status"] == "rolled back" and rolled["last_done"] == 0
+    assert "failed_step" not in rolled and _state.next_step(rolled) == 1
+    assert rolled["rollback"]["status"] == "done" and rolled["rollback"]["seconds"] == 65
+    assert rolled["rollback"]["old_version"] == "4.1.4"
+    assert rolled["attempts"] == [{"steps": state["steps"], "dump_id": "d1", "status": "failed", "last_done": 6,
+                                   "failed_step": 7, "rolled_back": "2024-01-02T04:01:05Z",
+                                   "dump_dir": "/d/dump-rolled-back-x"}]
+    assert _state.rolled_back_dumps(rolled) == ["d1"]
+    assert _state.going_back(rolled)[0] is None and "rolled back on" in _state.going_back(rolled)[1]
+    # the next attempt records its steps afresh; the history stays
+    again = _state.apply(rolled, 1, "done")
+    assert _state.done(again, 1) and not _state.done(again, 4) and again["attempts"] == rolled["attempts"]
+    assert _state.rolled_back_dumps(_state.new_state("x")) == []
+
+
+def test_a_failed_rollback_keeps_the_attempt_for_another_try(clock):
+    state = _state.rollback(_upgraded_to(9, clock), "started")
+    failed = _state.rollback(state, "failed", message="the old Hub did not start")
+    assert failed["steps"] == state["steps"] and failed["rollback"]["status"] == "failed"
+    assert failed["rollback"]["message"] == "the old Hub did not start" and "attempts" not in failed
+    assert _state.going_back(failed)[0] is True
+
+
+def test_archive_dump_moves_the_folder_aside_never_over_another(tmp_path, monkeypatch):
+    monkeypatch.setattr(time, "gmtime", lambda *a: time.struct_time((2024, 1, 2, 3, 4, 5, 1, 2, 0)))
+    assert _state.archive_dump(str(tmp_path / "dump")) is None
+    for n in (1, 2):
+        (tmp_path / "dump").mkdir()
+        (tmp_path / "dump" / "manifest.json").write_text(str(n))
+        moved = _state.archive_dump(str(tmp_path / "dump") + "/")
+        assert moved == str(tmp_path / "dump-rolled-back-20240102T030405Z") + ("" if n == 1 else "-2")
+        assert open(os.path.join(moved, "manifest.json")).read() == str(n)
+    assert not (tmp_path / "dump").exists()
