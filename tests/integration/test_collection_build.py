@@ -320,7 +320,8 @@ def test_every_required_setting_missing_is_named(installed, outside, tmp_path):
 def test_a_rollout_that_stops_itself_and_a_fleet_report_that_names_every_hub(installed, outside, tmp_path):
     """Three hubs whose bundles are not there (each fails before step 1, nothing needs a lab): without a limit every
     one is tried and named; with hub_serial 1 and hub_max_failures 0 the first fails and the two later batches do
-    not start, listed as such, not as failures; a host outside --limit is not in the run, never a failure."""
+    not start, listed as such, not as failures (the same with hub_max_fail_percentage, a share of the hubs); a host
+    outside --limit is not in the run, never a failure."""
     hosts = dict(("h%d" % i, {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
                               "hub_orchestration": "compose", "hub_old_bundle": "/nonexistent/old-%d" % i,
                               "hub_new_bundle": "/nonexistent/new", "hub_dump_dir": str(tmp_path / ("d%d" % i))})
@@ -350,6 +351,13 @@ def test_a_rollout_that_stops_itself_and_a_fleet_report_that_names_every_hub(ins
     with open(os.path.join(report_dir, "fleet.md")) as f:
         md = f.read()
     assert "3 hub(s): 1 failed, 2 not started." in md and "| h2 | not started: 1 hub(s) failed" in md, md
+
+    # a share instead of a number: 1 of 3 failed is 33.3%, more than 30% allows; 50% lets every batch start
+    proc, report = fleet("-e", "hub_serial=1", "-e", "hub_max_fail_percentage=30")
+    assert [h["outcome"] for h in report["hubs"]] == ["failed", "not started", "not started"], report
+    assert "more than hub_max_fail_percentage (30% of the 3 hubs; 33.3% failed)" in report["hubs"][1]["detail"], report
+    proc, report = fleet("-e", "hub_serial=1", "-e", "hub_max_fail_percentage=50")
+    assert [h["outcome"] for h in report["hubs"]] == ["failed", "failed", "not started"], report
 
     proc, report = fleet("--limit", "h2")
     outcomes = [(h["host"], h["outcome"]) for h in report["hubs"]]
