@@ -519,10 +519,11 @@ def test_ee_introspection_finds_the_collection_requirements(ee_context, installe
 
 
 class _AnsibleYamlLoader(yaml.SafeLoader):
-    """A safe loader that also reads Ansible's !unsafe tag (as a plain string)."""
+    """A safe loader that also reads Ansible's !unsafe and !vault tags (as plain strings)."""
 
 
 _AnsibleYamlLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+_AnsibleYamlLoader.add_constructor("!vault", lambda loader, node: loader.construct_scalar(node))
 
 
 def _doc_yaml_blocks(name):

@@ -1,6 +1,7 @@
 """upgrade_hub through ansible-runner, the way an AWX job template runs it.
 
-A private data directory as AWX writes it: the inventory, extra variables, and the external database's admin
+A private data directory as AWX writes it: the inventory, extra variables (with the survey's answers of docs/awx.md,
+as AWX passes them), and the external database's admin
 password passed as the credential type of docs/awx.md passes it - a file in the private data directory named by
 an environment variable - never as an extra variable. Checks the runner's status and return code, the job events
 (every step ran, the hub was migrated), and that the secret is in no event and no artifact.
@@ -43,7 +44,9 @@ def test_job_template_run_with_a_credential(lab_hubs, tmp_path):
         (pdd / "inventory" / "hosts.json").write_text(json.dumps(inv))
         (pdd / "env" / "extravars").write_text(json.dumps({
             "hub_database": "external", "hub_postgres_host": target["host"], "hub_postgres_port": target["port"],
-            "hub_postgres_required_major": labhub.VERSIONS["PG_NEW_MAJOR"]}))
+            "hub_postgres_required_major": labhub.VERSIONS["PG_NEW_MAJOR"],
+            # the survey of docs/awx.md answered, as AWX passes the answers (multiple choice as strings)
+            "hub_serial": "1", "hub_max_failures": 0, "hub_remove_old_data": "false"}))
         envvars = dict(ansible_run.ansible_env(), HUB_NEW_POSTGRES_ADMIN_PASSWORD_FILE=str(cred))
         (pdd / "env" / "envvars").write_text(json.dumps(
             {k: v for k, v in envvars.items() if k.startswith(("ANSIBLE_", "HUB_")) or k == "PATH"}))
@@ -75,5 +78,7 @@ def test_job_template_run_with_a_credential(lab_hubs, tmp_path):
                 with open(os.path.join(root, name), errors="replace") as f:
                     assert secret not in f.read(), os.path.join(root, name)
         assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+        st = ansible_run.state(str(tmp_path / "dumps"), "pb-awx")
+        assert "remove_old_data" not in st["steps"]  # the survey's "false", a string, kept the old data
     finally:
         labhub.remove_external_server("pb-awx")
