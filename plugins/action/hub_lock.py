@@ -10,10 +10,10 @@ __metaclass__ = type
 import getpass
 import os
 import socket
-import time
 
 from ansible.utils.display import Display
 
+from ansible_collections.blackduck.hub.plugins.module_utils._command import utc_stamp
 from ansible_collections.blackduck.hub.plugins.plugin_utils._action import HubAction
 
 display = Display()
@@ -51,7 +51,7 @@ def this_run():
     controller = socket.gethostname()
     return {"run": "%s/%s/%d/%s" % (controller, _boot_id(), pid, process_start(pid)), "controller": controller,
             "boot_id": _boot_id(), "pid": pid, "pid_start": process_start(pid), "user": getpass.getuser(),
-            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "started": utc_stamp(),
             "awx_job": os.environ.get("JOB_ID") or os.environ.get("AWX_JOB_ID") or ""}
 
 

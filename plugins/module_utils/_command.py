@@ -80,12 +80,20 @@ def set_log(path):
             os.makedirs(directory, 0o700)
 
 
+STAMP = "%Y-%m-%dT%H:%M:%SZ"  # how the collection writes a time: UTC, to the second
+
+
+def utc_stamp(seconds=None):
+    """A time (now, or seconds since the epoch) as the state file, the manifest, the logs and the locks write it."""
+    return time.strftime(STAMP, time.gmtime(seconds))
+
+
 def log_command(argv, rc, stderr, seconds):
     path = _LOG["path"]
     if not path:
         return
     said = "".join("    " + line + "\n" for line in (stderr or "").splitlines())
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    stamp = utc_stamp()
     text = "%s  exit %s  %.1fs  %s\n%s" % (stamp, rc, seconds, " ".join(argv), said)
     with _LOG["lock"]:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
-    ArgFormat, CommandError, argv_tool, build_argv, run, sha256_file, stream_from_file, stream_to_file, why)
+    ArgFormat, CommandError, argv_tool, build_argv, run, sha256_file, stream_from_file, stream_to_file, utc_stamp, why)
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
 from ansible_collections.blackduck.hub.plugins.module_utils._target import APPLICATION_NAME, tool_version
 
@@ -256,8 +256,8 @@ def _dump_all(target, params, progress, started, versions, compress):
 
     data = {
         "dump_id": str(uuid.uuid4()),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-        "completed": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "created": utc_stamp(started),
+        "completed": utc_stamp(),
         "seconds": round(time.time() - started, 3),
         "source": dict(target.identity(), server_version=server["version"], server_version_num=server["num"],
                        server_major=server["major"]),

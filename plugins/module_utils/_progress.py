@@ -15,7 +15,7 @@ import os
 import threading
 import time
 
-from ansible_collections.blackduck.hub.plugins.module_utils._command import human, write_json_atomic
+from ansible_collections.blackduck.hub.plugins.module_utils._command import human, utc_stamp, write_json_atomic
 
 
 class Progress:
@@ -44,7 +44,7 @@ class Progress:
                  "total_human": human(total), "rate_bytes_per_s": int(total / max(elapsed, 1e-6)),
                  "elapsed_s": round(elapsed, 1),
                  "phase": ", ".join(self.phases[k] for k in sorted(self.phases)) or None,
-                 "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+                 "updated": utc_stamp()}
         if self.expected:
             state.update(expected_bytes=self.expected, expected_exact=self.exact)
         return state

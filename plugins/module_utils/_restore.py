@@ -16,7 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils import _restore_errors as restore_errors
-from ansible_collections.blackduck.hub.plugins.module_utils._command import ArgFormat, build_argv, run, stream_from_file, why
+from ansible_collections.blackduck.hub.plugins.module_utils._command import (
+    ArgFormat, build_argv, run, stream_from_file, utc_stamp, why)
 from ansible_collections.blackduck.hub.plugins.module_utils._dump import verify_files
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
 
@@ -298,7 +299,7 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
                 progress.phase(name, "analyzing %s" % name)
                 analyze(target, name)
             marker = {"dump_id": data["dump_id"], "complete": True, "fixups": bool(fixed),
-                      "restored": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                      "restored": utc_stamp(),
                       "source_version": data.get("source", {}).get("server_version"),
                       "dump_dir": os.path.abspath(dump_dir)}
             inventory.psql(target, "postgres", inventory.marker_sql(name, marker) + "\n", "recording the restore marker")

@@ -15,7 +15,7 @@ import json
 import os
 import time
 
-from ansible_collections.blackduck.hub.plugins.module_utils._command import write_json_atomic
+from ansible_collections.blackduck.hub.plugins.module_utils._command import STAMP, utc_stamp, write_json_atomic
 
 FORMAT = "blackduck.hub/migration-state"
 STEPS = (
@@ -82,11 +82,8 @@ def due(step, state, options=None, run_tags=("all",), skip_tags=()):
     return "all" in run or bool(tags & run)
 
 
-STAMP = "%Y-%m-%dT%H:%M:%SZ"  # how the state file writes a time (UTC)
-
-
 def now():
-    return time.strftime(STAMP, time.gmtime())
+    return utc_stamp()
 
 
 def epoch(stamp):

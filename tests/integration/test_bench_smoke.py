@@ -3,7 +3,8 @@
 Performance is shown by the benchmark (make bench SCALE=<MB>, BENCHMARKS.md), never by a timed test: this only
 proves that every path runs, measures something and restores data that db_verify passes. Every path and the phase
 timings run at 2 MB, and the whole playbook on a tiny hub (scale 0); the playbook at the bench's own scale is left
-out with --no-playbook (at 2 MB it would be the tiny run again, over a minute more), and the JSON must say so.
+out with --no-playbook (at 2 MB it would be the tiny run again, over a minute more), and the fleet with --fleet 0
+(N more hubs; make bench runs it), and the JSON must say so.
 """
 import json
 import os
@@ -26,7 +27,7 @@ STREAMS = ("b_stream", "b_par")  # no file: nothing on disk
 
 def test_bench_runs_every_path_at_a_tiny_scale(tmp_path):
     out = tmp_path / "bench.json"
-    proc = subprocess.run([sys.executable, BENCH, "--scale", "2", "--no-playbook", "--prefix", PREFIX, "--out", str(out)],
+    proc = subprocess.run([sys.executable, BENCH, "--scale", "2", "--no-playbook", "--fleet", "0", "--prefix", PREFIX, "--out", str(out)],
                           capture_output=True, text=True, timeout=900, env=dict(os.environ, BENCH_WORK=str(tmp_path)),
                           check=False)
     log = proc.stdout + proc.stderr
@@ -51,6 +52,9 @@ def test_bench_runs_every_path_at_a_tiny_scale(tmp_path):
     assert res["fastest_b"]["path"] in ("b_dir", "b_stream", "b_par")
     assert min(res["paths"][k]["ratio_to_fastest_b"] for k in ("b_dir", "b_stream", "b_par")) == 1.0
 
+    assert res["paths"]["fleet"]["skipped"] == "--fleet 0 given"
+    fleet_target = [t for t in res["targets"] if t["target"] == "fleet of tiny hubs"]
+    assert fleet_target and fleet_target[0]["met"] is None and fleet_target[0]["note"] == "--fleet 0 given"
     tiny = res["paths"]["tiny"]
     assert "error" not in tiny and "skipped" not in tiny, tiny
     assert tiny["rc"] == 0 and tiny["total_s"] > 0 and tiny["dump_s"] > 0 and tiny["restore_s"] > 0
