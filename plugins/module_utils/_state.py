@@ -185,7 +185,8 @@ def going_back(state):
     possible: True (the Hub was taken down and the old data is untouched), False (step 11 removed the old data) or
     None (nothing to go back from: this attempt never took the Hub down)."""
     steps = (state or {}).get("steps", {})
-    if done(state, "remove_old_data") or steps.get("remove_old_data", {}).get("status") in ("started", "failed"):
+    kept = steps.get("remove_old_data", {}).get("data", {}).get("old_data_kept")  # an old external server: untouched
+    if not kept and (done(state, "remove_old_data") or steps.get("remove_old_data", {}).get("status") in ("started", "failed")):
         when = steps["remove_old_data"].get("finished") or steps["remove_old_data"].get("started") or "?"
         return False, "step 11 removed the old data (%s): there is no old Hub to go back to" % when
     if "stop_hub" not in steps:

@@ -180,6 +180,22 @@ def test_old_external_server_to_new_external_server(lab_hubs, tmp_path):
 
         rc, out, recap = ansible_run.playbook(inv)
         assert rc == 0 and recap["pb-x2x"]["changed"] == 0, out
+
+        # going back, even after step 11 (it left the old server as it was): the old Hub, with the old bundle's
+        # external-database file, serves again from the old server; the new server keeps what was restored
+        rc, out, recap = ansible_run.playbook(inv, name="blackduck.hub.rollback_hub")
+        assert rc == 0, out
+        assert labhub.version_endpoint(hub) == {"version": labhub.OLD}
+        beats = int(ext_psql(source, "SELECT count(*) FROM st.hub_heartbeat"))
+        labhub.wait("the old Hub to write to the old server again",
+                    lambda: int(ext_psql(source, "SELECT count(*) FROM st.hub_heartbeat")) > beats, timeout=30)
+        again = dbcheck.fingerprint(source)
+        for db in ("bds_hub", "bds_hub_report", "bdio"):
+            for part in ("counts", "digests"):
+                assert {t: v for t, v in again[db][part].items() if t != "st.hub_heartbeat"} == {
+                    t: v for t, v in before[db][part].items() if t != "st.hub_heartbeat"}, (db, part)
+        assert int(ext_psql(target, "SELECT count(*) FROM st.project")) == after["bds_hub"]["st.project"]
+        assert state(dump_root, "pb-x2x")["status"] == "rolled back"
     finally:
         for name in ("pb-x2x-old", "pb-x2x-new"):
             labhub.remove_external_server(name)

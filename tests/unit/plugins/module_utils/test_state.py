@@ -252,6 +252,9 @@ def test_going_back_follows_the_attempt(clock):
     possible, reason = _state.going_back(state)
     assert possible is False and reason.startswith("step 11 removed the old data")
     assert _state.going_back(_state.apply(state, 11, "done"))[0] is False
+    # an old external server: step 11 leaves it as it was, so the way back stays open
+    kept = _state.apply(state, 11, "done", {"old_data_kept": True})
+    assert _state.going_back(kept)[0] is True
 
 
 def test_a_rollback_keeps_the_attempt_and_starts_the_next_one_at_step_one(clock):
