@@ -176,3 +176,8 @@ def test_kubernetes_data_on_a_claim(lab_hubs, tmp_path):
     assert rc == 0, out
     assert sorted(claims(hub)) == [new_claim] and postgres_claim(hub) == [new_claim]
     assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+    # the old claim is gone: going back is refused, and nothing changes
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root), name="blackduck.hub.rollback_hub")
+    assert rc != 0 and recap["pb-k8s-pvc"]["changed"] == 0, out
+    assert "There is no way back for pb-k8s-pvc: step 11 removed the old data" in out
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW} and postgres_claim(hub) == [new_claim]
