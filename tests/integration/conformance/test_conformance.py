@@ -13,7 +13,8 @@ password on the reporting role (the vendor's hub_reportdb_changepassword.sh). Th
 
 The matrix: Compose 4.1.4 -> 4.2.0, 4.0.0 -> 4.2.1, 3.7.1 -> 4.2.1 (no hub-postgres.env); Swarm 4.1.4 -> 4.2.0; and
 across orchestrations an old Compose hub 4.1.4 -> a new Kubernetes hub 4.2.0 from the vendor's kubernetes/ files
-(the vendor's own Kubernetes path: there is no Kubernetes bundle before 4.2).
+(the vendor's own Kubernetes path: there is no Kubernetes bundle before 4.2), which then goes back to the old
+Compose Hub (rollback_hub) and compares the old data again.
 """
 import os
 
@@ -89,3 +90,13 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
     assert dbcheck.exact_fingerprint(new_side, live_tables=LIVE) == dbcheck.exact_fingerprint_of(before, LIVE)
     report = open(os.path.join(dump_root, name, "report.md")).read()
     assert "| blackduck_reporter | equal |" in report
+
+    if new_orch != orch:
+        # going back across orchestrations: the new Kubernetes Hub scaled to nothing, the old Compose Hub serving
+        # again through its webserver, on its data exactly as dumped (apart from what its webapp writes again)
+        rc, out, recap = ansible_run.playbook(inv, name="blackduck.hub.rollback_hub")
+        assert rc == 0, out
+        assert labhub.version_endpoint(old_side) == {"version": old}
+        assert dbcheck.exact_fingerprint(old_side, live_tables=LIVE) == dbcheck.exact_fingerprint_of(before, LIVE)
+        assert reporter_logs_in(old_side, password)
+        assert labhub.kubectl(new_side, "get", "pods", "-o", "name").strip() == ""
