@@ -80,6 +80,18 @@ def set_log(path):
             os.makedirs(directory, 0o700)
 
 
+def read_json_of_format(path, fmt, not_it):
+    """A JSON file the collection wrote (its "format" says which), or None when there is no such file.
+    Raises ValueError(not_it % path) when the file is another kind of JSON."""
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        data = json.load(f)
+    if not isinstance(data, dict) or data.get("format") != fmt:
+        raise ValueError(not_it % path)
+    return data
+
+
 STAMP = "%Y-%m-%dT%H:%M:%SZ"  # how the collection writes a time: UTC, to the second
 
 

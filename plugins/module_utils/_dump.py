@@ -128,23 +128,6 @@ def same_source(old, new, tolerance=0.02):
     return True
 
 
-def verify_files(dump_dir, data):
-    """Problems with the files a manifest lists (missing, size or sha256 differ); [] when all are intact."""
-    problems = []
-    for name, size, digest in manifest.files_of(data):
-        path = os.path.join(dump_dir, name)
-        if not os.path.exists(path):
-            problems.append("%s is missing" % name)
-            continue
-        actual = os.path.getsize(path)
-        if actual != size:
-            problems.append("%s has %d bytes, the manifest says %d (truncated or replaced)" % (name, actual, size))
-            continue
-        if sha256_file(path) != digest:
-            problems.append("%s does not match its sha256 in the manifest (corrupt)" % name)
-    return problems
-
-
 def prepare_dir(dump_dir):
     if not os.path.isdir(dump_dir):
         os.makedirs(dump_dir, 0o700)

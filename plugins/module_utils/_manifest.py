@@ -9,10 +9,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 
-from ansible_collections.blackduck.hub.plugins.module_utils._command import write_json_atomic
+from ansible_collections.blackduck.hub.plugins.module_utils._command import read_json_of_format, sha256_file, write_json_atomic
 
 MANIFEST = "manifest.json"
 FORMAT = "blackduck.hub/dump-manifest"
@@ -28,12 +27,9 @@ def manifest_path(dump_dir):
 def load(dump_dir):
     """The manifest of a complete dump in dump_dir, or None when there is none (or only a partial one)."""
     path = manifest_path(dump_dir)
-    if not os.path.exists(path):
+    data = read_json_of_format(path, FORMAT, "%s is not a blackduck.hub dump manifest")
+    if data is None:
         return None
-    with open(path) as f:
-        data = json.load(f)
-    if data.get("format") != FORMAT:
-        raise ValueError("%s is not a blackduck.hub dump manifest" % path)
     if data.get("format_version", 0) > FORMAT_VERSION:
         raise ValueError("%s was written by a newer blackduck.hub (manifest format %s): upgrade the collection"
                          % (path, data.get("format_version")))
@@ -195,3 +191,20 @@ def role_summary(expected, live, passwords=True, skip_passwords=()):
             state = "equal" if attrs["password"] == got["password"] else "differs"
         out[name] = state
     return out
+
+
+def verify_files(dump_dir, data):
+    """Problems with the files a manifest lists (missing, size or sha256 differ); [] when all are intact."""
+    problems = []
+    for name, size, digest in files_of(data):
+        path = os.path.join(dump_dir, name)
+        if not os.path.exists(path):
+            problems.append("%s is missing" % name)
+            continue
+        actual = os.path.getsize(path)
+        if actual != size:
+            problems.append("%s has %d bytes, the manifest says %d (truncated or replaced)" % (name, actual, size))
+            continue
+        if sha256_file(path) != digest:
+            problems.append("%s does not match its sha256 in the manifest (corrupt)" % name)
+    return problems

@@ -15,10 +15,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
+from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils import _restore_errors as restore_errors
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
     ArgFormat, build_argv, run, stream_from_file, utc_stamp, why)
-from ansible_collections.blackduck.hub.plugins.module_utils._dump import verify_files
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
 
 PG_RESTORE_FORMATS = {
@@ -34,7 +34,7 @@ class RestoreError(Exception):
 
 
 def check_files(dump_dir, data):
-    problems = verify_files(dump_dir, data)
+    problems = manifest.verify_files(dump_dir, data)
     if problems:
         raise RestoreError("the dump in %s cannot be restored: %s. Make the dump again (db_dump) or restore another "
                            "copy; nothing was changed on the target." % (dump_dir, "; ".join(problems)))

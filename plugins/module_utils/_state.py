@@ -15,7 +15,8 @@ import json
 import os
 import time
 
-from ansible_collections.blackduck.hub.plugins.module_utils._command import STAMP, utc_stamp, write_json_atomic
+from ansible_collections.blackduck.hub.plugins.module_utils._command import (
+    STAMP, read_json_of_format, utc_stamp, write_json_atomic)
 
 FORMAT = "blackduck.hub/migration-state"
 STEPS = (
@@ -99,13 +100,7 @@ def new_state(hub):
 
 
 def load(path):
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        state = json.load(f)
-    if state.get("format") != FORMAT:
-        raise ValueError("%s is not a blackduck.hub migration state file" % path)
-    return state
+    return read_json_of_format(path, FORMAT, "%s is not a blackduck.hub migration state file")
 
 
 def save(path, state):

@@ -243,7 +243,7 @@ def main():
 
             existing = manifest.load(dump_dir)
             if existing and not p["force"]:
-                problems = dump.verify_files(dump_dir, existing)
+                problems = manifest.verify_files(dump_dir, existing)
                 if problems:
                     module.fail_json(msg="%s holds a complete dump whose files no longer match its manifest: %s. It is "
                                          "kept as it is; use another dump_dir, or force=true to replace it."

@@ -126,20 +126,20 @@ def make_dump(tmp_path):
 
 def test_verify_files_intact(tmp_path):
     d, data, dummy = make_dump(tmp_path)
-    assert _dump.verify_files(d, data) == []
+    assert _manifest.verify_files(d, data) == []
 
 
 def test_verify_files_missing(tmp_path):
     d, data, dummy = make_dump(tmp_path)
     os.unlink(os.path.join(d, "bdio.dump"))
-    assert _dump.verify_files(d, data) == ["bdio.dump is missing"]
+    assert _manifest.verify_files(d, data) == ["bdio.dump is missing"]
 
 
 def test_verify_files_truncated(tmp_path):
     d, data, files = make_dump(tmp_path)
     with open(os.path.join(d, "bds_hub.dump"), "r+b") as f:
         f.truncate(65536)
-    assert _dump.verify_files(d, data) == [
+    assert _manifest.verify_files(d, data) == [
         "bds_hub.dump has 65536 bytes, the manifest says 70000 (truncated or replaced)"]
 
 
@@ -148,7 +148,7 @@ def test_verify_files_corrupt_same_size(tmp_path):
     raw = bytearray(files["bds_hub.dump"])
     raw[12345] ^= 0x01
     (tmp_path / "bds_hub.dump").write_bytes(bytes(raw))
-    assert _dump.verify_files(d, data) == ["bds_hub.dump does not match its sha256 in the manifest (corrupt)"]
+    assert _manifest.verify_files(d, data) == ["bds_hub.dump does not match its sha256 in the manifest (corrupt)"]
 
 
 def test_verify_files_reports_every_problem(tmp_path):
@@ -156,7 +156,7 @@ def test_verify_files_reports_every_problem(tmp_path):
     os.unlink(os.path.join(d, "globals.sql"))
     (tmp_path / "bdio.dump").write_bytes(b"PGDMP!!!")
     (tmp_path / "bds_hub.dump").write_bytes(b"")
-    assert _dump.verify_files(d, data) == [
+    assert _manifest.verify_files(d, data) == [
         "globals.sql is missing",
         "bdio.dump does not match its sha256 in the manifest (corrupt)",
         "bds_hub.dump has 0 bytes, the manifest says 70000 (truncated or replaced)",
