@@ -289,9 +289,10 @@ def example_project(tmp_path_factory, tarball):
 def test_example_project_runs_as_users_type_it(example_project):
     env = _env()  # no ANSIBLE_COLLECTIONS_PATH: the project's ansible.cfg finds its collections/ folder
     env.pop("ANSIBLE_COLLECTIONS_PATH", None)
-    for args in (["--syntax-check"], ["--check"]):
-        proc = run([os.path.join(BIN, "ansible-playbook"), "upgrade_hub.yml"] + args, example_project, env)
-        assert proc.returncode == 0, explain(proc)
+    for playbook in ("upgrade_hub.yml", "rollback_hub.yml"):
+        for args in (["--syntax-check"], ["--check"]):
+            proc = run([os.path.join(BIN, "ansible-playbook"), playbook] + args, example_project, env)
+            assert proc.returncode == 0, explain(proc)
     listed = run([os.path.join(BIN, "ansible-galaxy"), "collection", "list", FQCN], example_project, env)
     assert os.path.join(example_project, "collections", "ansible_collections") in listed.stdout, explain(listed)
     with open(os.path.join(example_project, "inventory.yml")) as f:
