@@ -100,6 +100,12 @@ def test_swarm_and_compose_in_one_run_then_rerun_and_removal(lab_hubs, tmp_path)
     assert rc == 0, out
     assert "pb-swarm_data-volume" not in stack_volumes("pb-swarm")
     assert "pb-swarm_postgres96-data-volume" in stack_volumes("pb-swarm")
+    # the old volume is gone: going back is refused, and nothing changes
+    services = snapshot(sw)
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([sw], dump_root), name="blackduck.hub.rollback_hub")
+    assert rc != 0 and recap["pb-swarm"]["changed"] == 0, out
+    assert "There is no way back for pb-swarm: step 11 removed the old data" in out
+    assert snapshot(sw) == services and labhub.version_endpoint(sw) == {"version": labhub.NEW}
 
 
 def test_swarm_upgrade_after_starting_the_new_version_without_migrating(lab_hubs, tmp_path):
