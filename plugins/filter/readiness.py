@@ -23,6 +23,30 @@ def swarm_stack_ready(ps_lines, services, stack, healthy=True):
     return not any(marker in status for statuses in running.values() for status in statuses for marker in bad)
 
 
+def swarm_node_problems(swarm, node_id):
+    """What keeps this swarm node from running a migration, in words ([] when nothing): swarm is
+    community.docker.docker_swarm_info's result with nodes (the Swarm API, through the Docker SDK for Python), node_id
+    this node's ID (docker info's Swarm.NodeID). The play deploys and removes stacks from this node, so it must be a
+    manager; every task of the migration must run on it, so no other ready node may take new tasks (availability
+    active)."""
+    swarm = swarm or {}
+    if not swarm.get("can_talk_to_docker", True) or "nodes" not in swarm:
+        return ["the swarm's nodes cannot be read: %s" % (swarm.get("msg") or "no answer from the Docker engine")]
+    if not swarm.get("docker_swarm_manager"):
+        return ["this node is not a swarm manager: the play deploys and removes the stack from it. Run the play on the "
+                "manager whose engine runs the database (docs/swarm.md, 'Which node the play targets'), or promote "
+                "this node for the migration (docker node promote)"]
+    others = [n for n in swarm["nodes"] if n.get("ID") != node_id and n.get("Status") == "ready"
+              and n.get("Availability") == "active"]
+    if others:
+        names = ", ".join(sorted(n.get("Hostname") or n.get("ID") for n in others))
+        return ["other nodes take new tasks (availability active): %s. Every task of the migration must run on this "
+                "node, where the database's volumes are: pause them for the migration (docker node update "
+                "--availability pause <node>; active again afterwards), or set hub_swarm_check_nodes: false if the "
+                "Hub's services are pinned to this node by placement constraints" % names]
+    return []
+
+
 def k8s_pods_ready(pods, wanted):
     """The pods of a namespace (kubectl get pods -o json's items): exactly one pod per wanted app (label app), each
     ready, none terminating, and no other pod."""
@@ -41,4 +65,5 @@ def k8s_pods_ready(pods, wanted):
 
 class FilterModule(object):
     def filters(self):
-        return {"swarm_stack_ready": swarm_stack_ready, "k8s_pods_ready": k8s_pods_ready}
+        return {"swarm_stack_ready": swarm_stack_ready, "swarm_node_problems": swarm_node_problems,
+                "k8s_pods_ready": k8s_pods_ready}

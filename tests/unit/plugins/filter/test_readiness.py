@@ -1,11 +1,12 @@
 """plugins/filter/readiness.py: when a started Hub counts as up, per orchestration."""
+from ansible_collections.blackduck.hub.plugins.filter import readiness
 from ansible_collections.blackduck.hub.plugins.filter.readiness import FilterModule, k8s_pods_ready, swarm_stack_ready
 
 SERVICES = ["cfssl", "logstash", "postgres"]
 
 
 def test_exported():
-    assert sorted(FilterModule().filters()) == ["k8s_pods_ready", "swarm_stack_ready"]
+    assert sorted(FilterModule().filters()) == ["k8s_pods_ready", "swarm_node_problems", "swarm_stack_ready"]
 
 
 def test_swarm_stack_ready():
@@ -36,3 +37,32 @@ def test_k8s_pods_ready():
     assert k8s_pods_ready([pod("cfssl")], ["postgres", "cfssl"]) is False
     assert k8s_pods_ready([pod("cfssl"), pod("postgres"), pod("webapp")], ["postgres", "cfssl"]) is False  # not alone
     assert k8s_pods_ready([{"metadata": {"labels": {"app": "x"}}, "status": {}}], ["x"]) is False  # no conditions yet
+
+
+def _swarm(nodes, manager=True):
+    return {"can_talk_to_docker": True, "docker_swarm_active": True, "docker_swarm_manager": manager, "nodes": nodes}
+
+
+def _node(node_id, host, availability="active", status="ready"):
+    return {"ID": node_id, "Hostname": host, "Status": status, "Availability": availability, "ManagerStatus": None}
+
+
+def test_swarm_node_problems_a_lone_manager_is_fine():
+    assert readiness.swarm_node_problems(_swarm([_node("n1", "hub1")]), "n1") == []
+    # other nodes paused, drained or down take no new tasks
+    nodes = [_node("n1", "hub1"), _node("n2", "w2", "pause"), _node("n3", "w3", "drain"), _node("n4", "w4", status="down")]
+    assert readiness.swarm_node_problems(_swarm(nodes), "n1") == []
+
+
+def test_swarm_node_problems_names_what_to_do():
+    nodes = [_node("n1", "hub1"), _node("n2", "w2"), _node("n3", "w1")]
+    problems = readiness.swarm_node_problems(_swarm(nodes), "n1")
+    assert len(problems) == 1 and problems[0].startswith("other nodes take new tasks (availability active): w1, w2.")
+    assert "docker node update --availability pause <node>" in problems[0]
+    worker = readiness.swarm_node_problems({"can_talk_to_docker": True, "docker_swarm_manager": False, "nodes": [],
+                                            "msg": "This node is not a manager."}, "n1")
+    assert worker[0].startswith("this node is not a swarm manager")
+    no_sdk = readiness.swarm_node_problems({"can_talk_to_docker": False, "msg": "Failed to import the required Python "
+                                            "library (Docker SDK for Python: docker above 5.0.0)"}, "n1")
+    assert no_sdk == ["the swarm's nodes cannot be read: Failed to import the required Python library (Docker SDK for "
+                      "Python: docker above 5.0.0)"]
