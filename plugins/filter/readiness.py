@@ -23,6 +23,25 @@ def swarm_stack_ready(ps_lines, services, stack, healthy=True):
     return not any(marker in status for statuses in running.values() for status in statuses for marker in bad)
 
 
+def swarm_stack_version(ps_lines, services, stack, service="webapp"):
+    """The version a Swarm stack serves, read from what runs when its front door cannot be asked (no published
+    port): ps_lines are docker ps lines '<stack>_<service> <image> <status>'. The stack must be up as
+    swarm_stack_ready(healthy) has it; the version is the tag of the image of service (the webapp, which answers
+    /api/current-version). '' when the stack is not up or the image has no tag."""
+    pairs = []
+    images = {}
+    for line in ps_lines or []:
+        name, dummy, rest = line.partition(" ")
+        image, dummy, status = rest.partition(" ")
+        pairs.append("%s %s" % (name, status))
+        images[name[len(stack) + 1:] if name.startswith(stack + "_") else name] = image
+    if service not in services or not swarm_stack_ready(pairs, services, stack):
+        return ""
+    reference = images.get(service, "").split("@", 1)[0]
+    name, dummy, tag = reference.rpartition(":")
+    return tag if name and "/" not in tag else ""
+
+
 def swarm_node_problems(swarm, node_id):
     """What keeps this swarm node from running a migration, in words ([] when nothing): swarm is
     community.docker.docker_swarm_info's result with nodes (the Swarm API, through the Docker SDK for Python), node_id
@@ -66,4 +85,5 @@ def k8s_pods_ready(pods, wanted):
 class FilterModule(object):
     def filters(self):
         return {"swarm_stack_ready": swarm_stack_ready, "swarm_node_problems": swarm_node_problems,
+                "swarm_stack_version": swarm_stack_version,
                 "k8s_pods_ready": k8s_pods_ready}

@@ -1,8 +1,9 @@
 """ansible-playbook blackduck.hub.upgrade_hub on Swarm lab hubs: the same playbook, hub_orchestration: swarm.
 
 End to end with verification, rerun changes nothing, old-volume removal only on request, check mode changes
-nothing, an upgrade after the new version was started without migrating (then going back to the old stack), and one
-Compose hub with one Swarm hub in the same run.
+nothing, an upgrade after the new version was started without migrating - a first run failing at step 7 going back
+by itself (hub_rollback_on_failure), then the upgrade, then going back to the old stack and a second rollback that
+changes nothing - and one Compose hub with one Swarm hub in the same run.
 """
 
 import json
@@ -108,13 +109,40 @@ def test_swarm_and_compose_in_one_run_then_rerun_and_removal(lab_hubs, tmp_path)
     assert snapshot(sw) == services and labhub.version_endpoint(sw) == {"version": labhub.NEW}
 
 
-def test_swarm_upgrade_after_starting_the_new_version_without_migrating(lab_hubs, tmp_path):
-    hub = lab_hubs("pb-swarm-empty", "swarm", scale=0.5, seed=3)
-    labhub.run(["docker", "stack", "rm", "pb-swarm-empty"])
+def deploy_the_new_version_without_migrating(hub):
+    """The vendor's warning: the running stack removed, the new version's stack deployed on its new, empty volume."""
+    labhub.run(["docker", "stack", "rm", hub["project"]])
     labhub.wait("the old stack to be gone", lambda: not labhub.containers(hub, all_states=True), timeout=120)
     labhub.run(["docker", "stack", "deploy", "--resolve-image", "never", "-c",
-                labhub.bundle_file(hub, labhub.NEW, "swarm", "docker-compose.yml"), "pb-swarm-empty"])
+                labhub.bundle_file(hub, labhub.NEW, "swarm", "docker-compose.yml"), hub["project"]])
     labhub.wait("the new, empty hub", lambda: labhub.version_endpoint(hub) == {"version": labhub.NEW}, timeout=180)
+    labhub.wait_db_ready(hub)
+
+
+def test_swarm_upgrade_after_starting_the_new_version_without_migrating(lab_hubs, tmp_path):
+    hub = lab_hubs("pb-swarm-empty", "swarm", scale=0.5, seed=3)
+    deploy_the_new_version_without_migrating(hub)
+
+    # used meanwhile, the new Hub holds a project: with hub_rollback_on_failure the run fails at step 7 with its cause
+    # named, and the old stack serves again on its old volume
+    labhub.psql(hub, "CREATE TABLE st.project (id int); INSERT INTO st.project VALUES (1);")
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path), **{
+        "pb-swarm-empty": {"hub_rollback_on_failure": True}}))
+    assert rc != 0
+    assert "pb-swarm-empty: FAILED at step 7 (restore): " in out and "st.project has 1 rows" in out, out
+    assert "rolled back (hub_rollback_on_failure): the old Hub %s serves again" % labhub.OLD in out, out
+    assert labhub.version_endpoint(hub) == {"version": labhub.OLD}
+    services = labhub.run(["docker", "stack", "services", "pb-swarm-empty", "--format", "{{.Image}}"]).split()
+    assert services and all(image.endswith(":" + labhub.OLD) for image in services)
+    old_projects = dbcheck.counts(hub, "bds_hub")["st.project"]
+    assert old_projects == hubgen.expected_row_counts(0.5, 3)["bds_hub"]["st.project"]
+    rolled = state(str(tmp_path), "pb-swarm-empty")
+    assert rolled["status"] == "rolled back" and rolled["attempts"][0]["failed_step"] == 7 and rolled["steps"] == {}
+
+    # the project was a mistake: the new, empty stack once more (as before the first run), the table dropped
+    deploy_the_new_version_without_migrating(hub)
+    labhub.psql(hub, "DROP TABLE st.project")
+
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)))
     assert rc == 0, out
     got = dbcheck.counts(hub, "bds_hub")
@@ -122,7 +150,7 @@ def test_swarm_upgrade_after_starting_the_new_version_without_migrating(lab_hubs
     assert state(str(tmp_path), "pb-swarm-empty")["steps"]["restore"]["data"]["replaced_empty_hub"]
 
     # going back: the old stack again, on its untouched old volume; the new volume kept (the lab's stack publishes no
-    # port: the rollback cannot ask the old Hub its version, the test asks from inside its task)
+    # port: the rollback reads the version from the stack's healthy webapp, the test asks from inside its task)
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)), name="blackduck.hub.rollback_hub")
     assert rc == 0 and recap["pb-swarm-empty"]["changed"] > 0, out
     assert labhub.version_endpoint(hub) == {"version": labhub.OLD}
@@ -131,3 +159,10 @@ def test_swarm_upgrade_after_starting_the_new_version_without_migrating(lab_hubs
     assert dbcheck.counts(hub, "bds_hub")["st.project"] == got["st.project"]
     assert {"pb-swarm-empty_data-volume", "pb-swarm-empty_postgres96-data-volume"} <= stack_volumes("pb-swarm-empty")
     assert state(str(tmp_path), "pb-swarm-empty")["status"] == "rolled back"
+    assert len(state(str(tmp_path), "pb-swarm-empty")["attempts"]) == 2
+    # a second rollback changes nothing: the old stack serves
+    tasks = snapshot(hub), sorted(labhub.containers(hub, all_states=True))
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)), name="blackduck.hub.rollback_hub")
+    assert rc == 0 and recap["pb-swarm-empty"]["changed"] == 0, out
+    assert "The old Hub %s answers already." % labhub.OLD in out, out
+    assert (snapshot(hub), sorted(labhub.containers(hub, all_states=True))) == tasks

@@ -1,12 +1,14 @@
 """plugins/filter/readiness.py: when a started Hub counts as up, per orchestration."""
 from ansible_collections.blackduck.hub.plugins.filter import readiness
-from ansible_collections.blackduck.hub.plugins.filter.readiness import FilterModule, k8s_pods_ready, swarm_stack_ready
+from ansible_collections.blackduck.hub.plugins.filter.readiness import (
+    FilterModule, k8s_pods_ready, swarm_stack_ready, swarm_stack_version)
 
 SERVICES = ["cfssl", "logstash", "postgres"]
 
 
 def test_exported():
-    assert sorted(FilterModule().filters()) == ["k8s_pods_ready", "swarm_node_problems", "swarm_stack_ready"]
+    names = ["k8s_pods_ready", "swarm_node_problems", "swarm_stack_ready", "swarm_stack_version"]
+    assert sorted(FilterModule().filters()) == names
 
 
 def test_swarm_stack_ready():
@@ -21,6 +23,19 @@ def test_swarm_stack_ready():
     assert swarm_stack_ready(up + ["hub_postgres Up 1 second"], SERVICES, "hub") is False  # two of one (an old task)
     assert swarm_stack_ready(up + ["hub_webapp Up 1 second"], SERVICES, "hub") is False  # another service's
     assert swarm_stack_ready([], [], "hub") is True
+
+
+def test_swarm_stack_version():
+    up = ["hub_cfssl blackducksoftware/hub-cfssl:4.1.4 Up 40 seconds (healthy)",
+          "hub_webapp blackducksoftware/hub-webapp:4.1.4@sha256:abc Up 39 seconds (healthy)"]
+    assert swarm_stack_version(up, ["cfssl", "webapp"], "hub") == "4.1.4"
+    assert swarm_stack_version(up, ["cfssl", "webapp", "postgres"], "hub") == ""  # a service without its container
+    starting = up[:1] + ["hub_webapp blackducksoftware/hub-webapp:4.1.4 Up 3 seconds (health: starting)"]
+    assert swarm_stack_version(starting, ["cfssl", "webapp"], "hub") == ""  # not answering yet
+    assert swarm_stack_version(up[:1], ["cfssl"], "hub") == ""  # no webapp: nothing answers versions
+    registry = ["hub_webapp registry.example.com:5000/hub-webapp Up 1 minute"]
+    assert swarm_stack_version(registry, ["webapp"], "hub") == ""  # a registry port is not a tag
+    assert swarm_stack_version(["hub_webapp local:4.2.0 Up 1 minute"], ["webapp"], "hub") == "4.2.0"
 
 
 def pod(app, ready=True, deleting=False):
