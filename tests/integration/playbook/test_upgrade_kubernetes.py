@@ -5,7 +5,8 @@ The old and new manifests use the same hostPath (the vendor's 4.2 layout): the o
 End to end with verification, rerun changes nothing, old-data removal only on request, check mode changes
 nothing, and an upgrade after the new version was started without migrating, then going back (the folders swapped).
 The same with the data on a PersistentVolumeClaim that both bundles name: the new version gets a claim of its own,
-the old claim keeps the old data until step 11 deletes it.
+the old claim keeps the old data until step 11 deletes it; a first run failing at step 9 goes back by itself
+(hub_rollback_on_failure) to the old claim, and the next run replaces the attempt's data on the new claim.
 """
 import json
 import os
@@ -151,9 +152,33 @@ def test_kubernetes_data_on_a_claim(lab_hubs, tmp_path):
     assert sorted(claims(hub)) == [old_claim] and postgres_claim(hub) == [old_claim]
     expected = dbcheck.fingerprint_without_fixups(hub)
 
+    # a first run fails at step 9 (the new webapp never gets ready) and goes back by itself: the old Hub serves again
+    # on the old claim; the new claim, holding the attempt's data, is kept
+    post_db = labhub.bundle_file(hub, labhub.NEW, "kubernetes", "kubernetes-post-db.yml")
+    text = open(post_db).read()
+    head, webapp = text.split("metadata: {name: webapp,", 1)
+    sick = webapp.replace("exec: {command: [/usr/local/bin/docker-healthcheck.sh]}", "exec: {command: [/bin/false]}", 1)
+    assert sick != webapp
+    with open(post_db, "w") as f:
+        f.write(head + "metadata: {name: webapp," + sick)
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root, **{
+        "pb-k8s-pvc": {"hub_rollback_on_failure": True, "hub_start_timeout": 45}}))
+    with open(post_db, "w") as f:
+        f.write(text)
+    assert rc != 0
+    assert "pb-k8s-pvc: FAILED at step 9 (start_hub): " in out, out
+    assert "rolled back (hub_rollback_on_failure): the old Hub %s serves again" % labhub.OLD in out, out
+    assert labhub.version_endpoint(hub) == {"version": labhub.OLD}
+    assert postgres_claim(hub) == [old_claim] and sorted(claims(hub)) == [old_claim, new_claim]
+    assert pg_version(claim_path(hub, claims(hub)[new_claim])) == labhub.VERSIONS["PG_NEW_MAJOR"]  # kept
+    rolled = state(dump_root, "pb-k8s-pvc")
+    assert rolled["status"] == "rolled back" and rolled["attempts"][0]["failed_step"] == 9
+
+    # the next run starts at step 1 with a new dump; its restore replaces the attempt's data on the new claim
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root))
     assert rc == 0, out
     st = state(dump_root, "pb-k8s-pvc")
+    assert st["steps"]["restore"]["data"]["dump_id"] != rolled["attempts"][0]["dump_id"]
     for db, v in st["steps"]["restore"]["data"]["verification"].items():
         assert v["differences"] == [], db
     assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
