@@ -102,6 +102,29 @@ def playbook(inventory, *args, name="blackduck.hub.upgrade_hub", env=None, tmpdi
     return proc.returncode, out, recap
 
 
+def vaulted_host_vars(inventory_dir, host, variables, vault_password_file):
+    """host_vars/<host>.yml beside the inventory that playbook(..., tmpdir=inventory_dir) writes, each value encrypted
+    inline with ansible-vault encrypt_string (value on stdin, never on a command line), as docs/awx.md shows a team
+    keeping one hub's secrets; the vault password, made up here, goes to vault_password_file."""
+    import secrets
+    os.makedirs(os.path.join(inventory_dir, "host_vars"), exist_ok=True)
+    with open(vault_password_file, "w") as f:
+        f.write(secrets.token_hex(16))
+    os.chmod(vault_password_file, 0o600)
+    blocks = []
+    for name, value in sorted(variables.items()):
+        proc = subprocess.run([os.path.join(BIN, "ansible-vault"), "encrypt_string", "--vault-password-file",
+                               vault_password_file, "--stdin-name", name], input=value, capture_output=True,
+                              text=True, env=ansible_env(None), check=True)
+        assert "!vault |" in proc.stdout and value not in proc.stdout
+        blocks.append(proc.stdout.strip())
+    path = os.path.join(inventory_dir, "host_vars", host + ".yml")
+    with open(path, "w") as f:
+        f.write("\n".join(blocks) + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
 def state(dump_root, name):
     """The upgrade role's state file of one hub (hub_dump_dir = dump_root/name, as hub_inventory sets it)."""
     with open(os.path.join(dump_root, name, "state.json")) as f:

@@ -8,6 +8,8 @@ The target is a separate PostgreSQL container of the newer major (the lab's stan
 5) An old Hub already on an external server (of the old major) -> a new external server: dumped over TCP from the
    old server, restored and verified on the new one, the new Hub writing there; the old server is never touched,
    not even by step 11; check mode first changes nothing; a rerun changes nothing.
+6) Two hubs into two external servers with different admin passwords in one run, one password from a file named
+   in the inventory, the other from a vault-encrypted host_vars file.
 """
 import os
 import time
@@ -96,10 +98,30 @@ def test_external_database_gate_and_migration(lab_hubs, tmp_path):
         assert secret not in out and secret not in open(os.path.join(dump_root, "pb-ext", "state.json")).read()
         assert containers(hub) == running
 
-        # 1) the migration into the external server; the Hub's own settings (hub-postgres.env) point at it
+        # 1) the migration into the external server; the Hub's own settings (hub-postgres.env) point at it. In the
+        #    same run, a second hub goes into a second server whose admin password differs, kept per host in a
+        #    vault-encrypted host_vars file (docs/awx.md, per-hub secrets)
         labhub.point_bundle_at(hub, labhub.NEW, target)
-        rc, out, recap = ansible_run.playbook(settings(target))
+        hub_b = lab_hubs("pb-ext-b", "compose", scale=0.25, seed=22)
+        other = labhub.external_server("pb-ext-b", "new", 26516)
+        servers.append("pb-ext-b")
+        other_secret = "0ther-Server-Adm1n"
+        ext_psql(other, "ALTER ROLE blackduck PASSWORD '%s'" % other_secret, db="postgres")
+        labhub.point_bundle_at(hub_b, labhub.NEW, other)
+        with open(labhub.bundle_file(hub_b, labhub.NEW, "compose", "hub-postgres.env"), "a") as f:
+            f.write("HUB_POSTGRES_ADMIN_PASSWORD=%s\n" % other_secret)  # the new Hub's own setting for its server
+        inv = settings(target)
+        inv["all"]["hosts"].update(ansible_run.hub_inventory([hub_b], dump_root, **{"pb-ext-b": {
+            "hub_database": "external", "hub_postgres_host": other["host"], "hub_postgres_port": other["port"],
+            "hub_postgres_required_major": new_major}})["all"]["hosts"])
+        inv_dir, vault_pw = tmp_path / "inventory", tmp_path / "vault-password"
+        ansible_run.vaulted_host_vars(str(inv_dir), "pb-ext-b", {"hub_postgres_admin_password": other_secret}, str(vault_pw))
+        rc, out, recap = ansible_run.playbook(inv, "--vault-password-file", str(vault_pw), tmpdir=str(inv_dir))
         assert rc == 0, out
+        assert other_secret not in out and other_secret not in open(os.path.join(dump_root, "pb-ext-b", "state.json")).read()
+        assert labhub.version_endpoint(hub_b) == {"version": labhub.NEW}
+        assert state(dump_root, "pb-ext-b")["steps"]["restore"]["data"]["target"]["port"] == other["port"]
+        assert int(ext_psql(other, "SELECT count(*) FROM st.project")) == hubgen.expected_row_counts(0.25, 22)["bds_hub"]["st.project"]
         st = state(dump_root, "pb-ext")
         assert st["steps"]["verify"]["status"] == "done"
         for db, v in st["steps"]["restore"]["data"]["verification"].items():
