@@ -9,14 +9,18 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
+def _swarm_service(name, stack):
+    """The service of a stack's container, from its service name label '<stack>_<service>'."""
+    return name[len(stack) + 1:] if name.startswith(stack + "_") else name
+
+
 def swarm_stack_ready(ps_lines, services, stack, healthy=True):
     """docker ps lines '<stack>_<service> <status>' of a stack: every service of the file has one container, none is
     unhealthy - nor, with healthy, still starting its health checks - and no other container is there."""
     running = {}
     for line in ps_lines or []:
         name, dummy, status = line.partition(" ")
-        service = name[len(stack) + 1:] if name.startswith(stack + "_") else name
-        running.setdefault(service, []).append(status)
+        running.setdefault(_swarm_service(name, stack), []).append(status)
     if sorted(running) != sorted(services) or any(len(v) != 1 for v in running.values()):
         return False
     bad = ("(health: starting)", "(unhealthy)") if healthy else ("(unhealthy)",)
@@ -34,7 +38,7 @@ def swarm_stack_version(ps_lines, services, stack, service="webapp"):
         name, dummy, rest = line.partition(" ")
         image, dummy, status = rest.partition(" ")
         pairs.append("%s %s" % (name, status))
-        images[name[len(stack) + 1:] if name.startswith(stack + "_") else name] = image
+        images[_swarm_service(name, stack)] = image
     if service not in services or not swarm_stack_ready(pairs, services, stack):
         return ""
     reference = images.get(service, "").split("@", 1)[0]

@@ -9,7 +9,7 @@ The target is a separate PostgreSQL container of the newer major (the lab's stan
    old server, restored and verified on the new one, the new Hub writing there; the old server is never touched,
    not even by step 11; check mode first changes nothing; a rerun changes nothing.
 6) Two hubs into two external servers with different admin passwords in one run, one password from a file named
-   in the inventory, the other from a vault-encrypted host_vars file.
+   in the inventory, the other a vault-encrypted value in a host_vars file.
 """
 import os
 import time
