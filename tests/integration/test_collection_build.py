@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from ansible_collections.blackduck.hub.plugins.filter import (
-    compose_file, connection, failure, fleet, k8s_manifest, readiness, steps)
+    compose_file, connection, docker_run, failure, fleet, k8s_manifest, readiness, steps)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
@@ -174,7 +174,7 @@ FILTERS = sorted(f[:-4] for f in os.listdir(os.path.join(REPO, "plugins", "filte
 
 
 def test_the_filters_are_documented_and_exported():
-    exported = [name for m in (compose_file, connection, failure, fleet, k8s_manifest, readiness, steps)
+    exported = [name for m in (compose_file, connection, docker_run, failure, fleet, k8s_manifest, readiness, steps)
                 for name in m.FilterModule().filters()]
     assert FILTERS == sorted(exported)
 
