@@ -16,7 +16,9 @@ import json
 from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, run
 
 PROJECT_LABELS = {"compose": ("com.docker.compose.project", "com.docker.compose.service"),
-                  "swarm": ("com.docker.stack.namespace", "com.docker.swarm.service.name")}
+                  "swarm": ("com.docker.stack.namespace", "com.docker.swarm.service.name"),
+                  "docker_run": (None, None)}
+HUB_VERSION_LABEL = "com.blackducksoftware.hub.version"
 
 
 def _run_json(argv, what):
@@ -32,23 +34,33 @@ def _tail(argv, lines):
     return text[-lines:]
 
 
-def docker_services(docker, orchestration, project, log_lines=20):
-    """Every container of the project or stack (running or not), with its health and, if not well, its last words."""
+def _hub_containers(docker, names):
+    """docker inspect of the containers of those names that carry a Hub version label (a docker-run hub's
+    containers have no project: the script names them)."""
+    rc, out, err = run([docker, "container", "inspect"] + list(names), timeout=120)
+    found = json.loads(out) if out.strip() else []
+    return [c for c in found if HUB_VERSION_LABEL in ((c.get("Config") or {}).get("Labels") or {})]
+
+
+def docker_services(docker, orchestration, project, log_lines=20, names=None):
+    """Every container of the project or stack (running or not) - of a docker-run hub: of those names -, with its
+    health and, if not well, its last words."""
     label, service_label = PROJECT_LABELS[orchestration]
-    rc, out, err = run([docker, "ps", "-a", "-q", "--no-trunc", "--filter", "label=%s=%s" % (label, project)],
-                       timeout=120)
-    if rc != 0:
-        raise CommandError("docker ps failed: %s" % err.strip(), rc=rc, stderr=err)
-    ids = out.split()
-    if not ids:
-        return []
-    inspected = _run_json([docker, "inspect"] + ids, "docker inspect") or []
+    if orchestration == "docker_run":
+        inspected = _hub_containers(docker, names or [])
+    else:
+        rc, out, err = run([docker, "ps", "-a", "-q", "--no-trunc", "--filter", "label=%s=%s" % (label, project)],
+                           timeout=120)
+        if rc != 0:
+            raise CommandError("docker ps failed: %s" % err.strip(), rc=rc, stderr=err)
+        ids = out.split()
+        inspected = (_run_json([docker, "inspect"] + ids, "docker inspect") or []) if ids else []
     services = []
     for c in inspected:
         state = c.get("State") or {}
         health = state.get("Health") or {}
         labels = (c.get("Config") or {}).get("Labels") or {}
-        svc = labels.get(service_label, "")
+        svc = labels.get(service_label, "") if service_label else c.get("Name", "").lstrip("/")
         if orchestration == "swarm" and svc.startswith(project + "_"):
             svc = svc[len(project) + 1:]
         entry = {"name": c.get("Name", "").lstrip("/"), "service": svc, "state": state.get("Status", "unknown"),

@@ -141,14 +141,20 @@ class DockerTarget(_Target):
 
     def _find(self, params, which):
         if params.get("container"):
-            rc, out, err = run([self.cli, "inspect", "-f", "{{.Id}} {{.State.Running}} {{.Name}}", params["container"]])
+            rc, out, err = run([self.cli, "inspect", "-f", "{{.Id}} {{.State.Running}} {{.Name}} {{index .Config.Labels %s}}"
+                                % json.dumps(HUB_VERSION_LABEL), params["container"]])
             if rc != 0:
                 raise TargetError("no container %r on this Docker engine (%s). Start the Hub's database in migration "
                                   "mode first, or name the right container." % (params["container"], err.strip()))
-            cid, running, name = out.split()[:3]
+            cid, running, name, version = (out.split() + [""])[:4]
             if running != "true":
                 raise TargetError("container %s is not running: start the Hub's database in migration mode first"
                                   % name.lstrip("/"))
+            if params.get("hub_version") and version != params["hub_version"]:
+                # a container found by its name (docker-run hubs: always "postgres") may be another version's
+                raise TargetError("container %s runs the database of Hub %s, not %s: bring it down and start the "
+                                  "database of Hub %s in migration mode" % (name.lstrip("/"), version or "(no version label)",
+                                                                            params["hub_version"], params["hub_version"]))
             self.name = name.lstrip("/")
             return cid
         filters = ["%s=postgres" % HUB_IMAGE_LABEL]

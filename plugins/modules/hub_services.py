@@ -11,10 +11,10 @@ module: hub_services
 short_description: What runs of a Black Duck Hub, how healthy it is, and why not
 version_added: 0.3.0
 description:
-  - Lists every container of a Hub's Compose project or Swarm stack (running or not), or every container of
-    every pod in its Kubernetes namespace, with its state, its health (Docker health check) or readiness
-    (Kubernetes), its restarts, and for those that are not well what their health check said last and the last
-    lines of their log.
+  - Lists every container of a Hub's Compose project or Swarm stack (running or not), the containers the vendor's
+    C(docker-run/docker-hub.sh) names (O(containers)), or every container of every pod in its Kubernetes namespace,
+    with its state, its health (Docker health check) or readiness (Kubernetes), its restarts, and for those that
+    are not well what their health check said last and the last lines of their log.
   - The upgrade role calls it when a step that starts or stops the Hub fails, so the failure names the service
     that failed and why, not only that a wait timed out.
   - Only reads.
@@ -27,10 +27,17 @@ options:
     description: Where the Hub runs.
     type: str
     required: true
-    choices: [compose, swarm, kubernetes]
+    choices: [compose, swarm, kubernetes, docker_run]
   project:
     description: The Compose project or Swarm stack (V(compose), V(swarm)).
     type: str
+  containers:
+    description:
+      - The container names of a Hub run by C(docker-run/docker-hub.sh) (V(docker_run)); those that carry a Hub
+        version label are listed.
+    type: list
+    elements: str
+    version_added: 0.3.0
   namespace:
     description: The namespace (V(kubernetes)).
     type: str
@@ -97,8 +104,9 @@ from ansible_collections.blackduck.hub.plugins.module_utils._command import Comm
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            orchestration=dict(type="str", required=True, choices=["compose", "swarm", "kubernetes"]),
+            orchestration=dict(type="str", required=True, choices=["compose", "swarm", "kubernetes", "docker_run"]),
             project=dict(type="str"),
+            containers=dict(type="list", elements="str"),
             namespace=dict(type="str"),
             kubeconfig=dict(type="path"),
             context=dict(type="str"),
@@ -107,7 +115,7 @@ def main():
             kubectl_cli=dict(type="path"),
         ),
         required_if=[("orchestration", "compose", ["project"]), ("orchestration", "swarm", ["project"]),
-                     ("orchestration", "kubernetes", ["namespace"])],
+                     ("orchestration", "kubernetes", ["namespace"]), ("orchestration", "docker_run", ["containers"])],
         supports_check_mode=True,
     )
     p = module.params
@@ -123,7 +131,7 @@ def main():
             cli = p["docker_cli"] or shutil.which("docker")
             if not cli:
                 module.fail_json(msg="the docker CLI was not found on the managed host: install it or set docker_cli")
-            found = services.docker_services(cli, p["orchestration"], p["project"], p["log_lines"])
+            found = services.docker_services(cli, p["orchestration"], p["project"], p["log_lines"], p["containers"])
     except (CommandError, ValueError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, services=found, problems=services.problems(found),

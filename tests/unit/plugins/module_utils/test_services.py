@@ -69,6 +69,18 @@ def test_swarm_service_names_lose_the_stack_prefix(tmp_path):
     assert found[0]["service"] == "webapp" and _services.summary(found) == ""
 
 
+def test_docker_run_containers_by_name_with_a_hub_label(tmp_path):
+    hubs = container("webapp", "x", health="unhealthy", output="503")
+    hubs["Config"]["Labels"] = {"com.blackducksoftware.hub.version": "4.2.0"}
+    other = container("postgres", "x", health="healthy")  # someone else's container of a Hub's name: not listed
+    other["Config"]["Labels"] = {}
+    docker = fake_cli(tmp_path, [{"match": ["container", "inspect"], "stdout": json.dumps([hubs, other]), "rc": 1},
+                                 {"match": ["logs"], "stdout": "boom\n"}])
+    found = _services.docker_services(docker, "docker_run", None, names=["webapp", "postgres", "cfssl"])
+    assert [(s["service"], s["name"], s["health"]) for s in found] == [("webapp", "webapp", "unhealthy")]
+    assert found[0]["log_tail"] == ["boom"]
+
+
 def test_nothing_there(tmp_path):
     docker = fake_cli(tmp_path, [{"match": ["ps"], "stdout": ""}])
     assert _services.docker_services(docker, "compose", "hub") == []

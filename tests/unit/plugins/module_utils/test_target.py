@@ -72,7 +72,23 @@ def test_docker_named_container(cli):
     t = _target.make_target(docker_params(docker.path, container="hub_postgres_1"))
     assert isinstance(t, _target.DockerTarget)
     assert (t.container, t.name, t.describe()) == ("0123abcd", "hub_postgres_1", "container hub_postgres_1")
-    assert docker.calls()[0]["args"] == ["inspect", "-f", "{{.Id}} {{.State.Running}} {{.Name}}", "hub_postgres_1"]
+    assert docker.calls()[0]["args"] == ["inspect", "-f", "{{.Id}} {{.State.Running}} {{.Name}} {{index .Config.Labels "
+                                         "\"com.blackducksoftware.hub.version\"}}", "hub_postgres_1"]
+
+
+def test_docker_named_container_of_the_version_asked(cli):
+    docker = cli("docker", [{"match": ["inspect", "postgres"], "stdout": "0123abcd true /postgres 4.2.0\n"}])
+    t = _target.DockerTarget(docker_params(docker.path, container="postgres", hub_version="4.2.0"))
+    assert (t.container, t.name) == ("0123abcd", "postgres")
+
+
+def test_docker_named_container_of_another_version(cli):
+    # a docker-run hub's database is always "postgres": the old version's must not be taken for the new one's
+    docker = cli("docker", [{"match": ["inspect", "postgres"], "stdout": "0123abcd true /postgres 4.1.4\n"}])
+    with pytest.raises(TargetError) as info:
+        _target.DockerTarget(docker_params(docker.path, container="postgres", hub_version="4.2.0"))
+    assert str(info.value) == ("container postgres runs the database of Hub 4.1.4, not 4.2.0: bring it down and start "
+                               "the database of Hub 4.2.0 in migration mode")
 
 
 def test_docker_named_container_not_running(cli):
