@@ -8,6 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible.errors import AnsibleFilterError
+
 
 def _swarm_service(name, stack):
     """The service of a stack's container, from its service name label '<stack>_<service>'."""
@@ -86,8 +88,56 @@ def k8s_pods_ready(pods, wanted):
     return True
 
 
+def _by_name(inspected):
+    return dict(((c.get("Name") or "").lstrip("/"), c) for c in inspected or [])
+
+
+def docker_run_ready(inspected, containers, names, healthy=True):
+    """The containers of a docker-run hub are up: inspected is docker inspect's list for the names; containers the
+    parsed script's containers ({name: {image, health_check_wrong_port, ...}}). Every name has its container, running
+    the image the script names, and none is unhealthy - nor, with healthy, still starting its health checks. A
+    container whose health check asks a port it does not listen on (the vendor's 4.x webserver) can never pass it:
+    running is enough for that one (its front door is asked afterwards)."""
+    found = _by_name(inspected)
+    for name in names:
+        c = found.get(name)
+        if not c or (c.get("Config") or {}).get("Image") != containers[name]["image"]:
+            return False
+        state = c.get("State") or {}
+        health = None if containers[name].get("health_check_wrong_port") else (state.get("Health") or {}).get("Status")
+        if not state.get("Running") or state.get("Restarting") or health == "unhealthy" or (
+                healthy and health not in (None, "healthy")):
+            return False
+    return True
+
+
+def docker_run_actions(inspected, containers, names):
+    """What starting the containers names of a docker-run hub takes, as docker-hub.sh does it: a container not there
+    is run (its argv), one there but stopped is started, one running is kept. A container of that name running
+    another image is in the way (another version of the Hub, or not the Hub's at all): an error that says what to
+    do, before anything starts."""
+    found = _by_name(inspected)
+    actions = []
+    for name in names:
+        want = containers[name]["image"]
+        c = found.get(name)
+        if c is None:
+            actions.append({"name": name, "do": "run", "argv": containers[name]["argv"]})
+            continue
+        image = (c.get("Config") or {}).get("Image")
+        if image != want:
+            raise AnsibleFilterError(
+                "a container named %s runs %s, not %s: it is in the way of the Hub's %s. Bring the Hub down first "
+                "(its stop, or docker-hub.sh -d in the bundle of that version), or, if it is not the Hub's, "
+                "remove or rename it (docker rm -f %s); nothing was started" % (name, image, want, name, name))
+        actions.append({"name": name, "do": "keep" if (c.get("State") or {}).get("Running") else "start",
+                        "argv": ["docker", "start", name]})
+    return actions
+
+
 class FilterModule(object):
     def filters(self):
         return {"swarm_stack_ready": swarm_stack_ready, "swarm_node_problems": swarm_node_problems,
                 "swarm_stack_version": swarm_stack_version,
-                "k8s_pods_ready": k8s_pods_ready}
+                "k8s_pods_ready": k8s_pods_ready, "docker_run_ready": docker_run_ready,
+                "docker_run_actions": docker_run_actions}

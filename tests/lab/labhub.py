@@ -34,6 +34,11 @@ HUBS = os.path.join(LAB_HOME, "hubs")
 KUBECONFIG = os.path.join(LAB_HOME, "kube", "kubeconfig")
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 ORCHESTRATIONS = ("compose", "swarm", "kubernetes")
+# The vendor's bundles also have docker-run/docker-hub.sh (plain docker run; no lab bundle of its own).
+VENDOR_ORCHESTRATIONS = ORCHESTRATIONS + ("docker_run",)
+# The containers docker-hub.sh names (one such Hub per engine), as every vendor version names them.
+DOCKER_RUN_NAMES = ("webserver", "jobrunner", "webapp", "solr", "zookeeper", "registration", "postgres", "logstash",
+                    "cfssl", "documentation")
 
 
 def versions():
@@ -193,8 +198,12 @@ def containers(hub, service=None, all_states=False):
         filters = ["--filter", "label=com.docker.stack.namespace=%s" % hub["project"]]
         if service:
             filters += ["--filter", "label=com.docker.swarm.service.name=%s_%s" % (hub["project"], service)]
+    elif hub["orchestration"] == "docker_run":
+        filters = []
+        for n in [service] if service else DOCKER_RUN_NAMES:
+            filters += ["--filter", "name=^/%s$" % n]
     else:
-        raise LabError("containers() is for compose and swarm hubs")
+        raise LabError("containers() is for compose, swarm and docker-run hubs")
     out = run(["docker", "ps", "-q", "--no-trunc"] + (["-a"] if all_states else []) + filters)
     return out.split()
 
@@ -411,8 +420,8 @@ def vendor_record(name, orch, old, new, new_orch=None):
     """A hub record for the vendor's real bundles: copies of hub-docker-<old> and hub-docker-<new> (with the lab's
     printed patch only), the project / stack / namespace NAME, the ports the vendor's files publish."""
     for o in (orch, new_orch or orch):
-        if o not in ORCHESTRATIONS:
-            raise LabError("orchestration %r: choose one of %s" % (o, ", ".join(ORCHESTRATIONS)))
+        if o not in VENDOR_ORCHESTRATIONS:
+            raise LabError("orchestration %r: choose one of %s" % (o, ", ".join(VENDOR_ORCHESTRATIONS)))
     if orch == "kubernetes":
         raise LabError("there is no Kubernetes bundle before 4.2: an old vendor hub runs on Compose or Swarm")
     hub = {"name": name, "orchestration": orch, "new_orchestration": new_orch or orch, "vendor": True,
@@ -447,10 +456,16 @@ def deploy_vendor(name, orch, old, new, scale=1.0, seed=1, new_orch=None):
     hub = vendor_record(name, orch, old, new, new_orch)
     hub.update(scale=scale, seed=seed, mode="full")
     save(hub)
-    start_vendor(hub, old, "docker-compose.dbmigrate.yml")
+    if orch == "docker_run":
+        docker_run_script(hub, old, "migrate")
+    else:
+        start_vendor(hub, old, "docker-compose.dbmigrate.yml")
     wait_db_ready(hub)
     load_data(hub, scale, seed)
-    start_vendor(hub, old, "docker-compose.yml")
+    if orch == "docker_run":
+        docker_run_script(hub, old, "up")
+    else:
+        start_vendor(hub, old, "docker-compose.yml")
     before = heartbeats(hub)
     wait("the webapp of %s to write" % name, lambda: heartbeats(hub) > before, timeout=180)
     wait("the webserver of %s to answer %s" % (name, old), lambda: version_endpoint(hub).get("version") == old,
@@ -468,6 +483,32 @@ def start_vendor(hub, version, fname):
         folder = os.path.dirname(bundle_file(hub, version, "swarm", fname))
         run(["docker", "stack", "deploy", "--resolve-image", "never", "-c", fname, hub["project"]], cwd=folder)
         wait("the database of stack %s" % hub["project"], lambda: len(containers(hub, "postgres")) == 1, timeout=180)
+
+
+def docker_run_in_the_way():
+    """docker ps -a lines that docker-hub.sh's `docker ps -a | grep <name>` would take for its own containers."""
+    lines = run(["docker", "ps", "-a", "--no-trunc"]).splitlines()[1:]
+    return [line for line in lines if any(n in line for n in DOCKER_RUN_NAMES)]
+
+
+def docker_run_script(hub, version, what):
+    """The vendor's docker-run/docker-hub.sh of a copy of the bundle, as its README says (from its folder):
+    "migrate" starts the database containers as -m does - the script's restore is not used (it is given no dump,
+    and fails there): the lab loads its own generated data -, "up" is -r <version> -u, "stop" -s, "down" -d -v.
+
+    The script decides by `docker ps -a | grep <name>` whether a container exists: any container whose line names
+    one of its containers (a leftover of another test, a dead Kubernetes container) makes it start the wrong one
+    or none. The lab waits for those to go, and refuses to run it beside them."""
+    folder = os.path.join(hub["bundles"][version], "docker-run")
+    if what in ("migrate", "up") and not containers(hub, all_states=True):
+        wait("containers that docker-hub.sh would take for its own to go", lambda: not docker_run_in_the_way(),
+             timeout=120)
+    args = {"migrate": ["-r", version, "-m", "/dev/null"], "up": ["-r", version, "-u"], "stop": ["-s"],
+            "down": ["-d", "-v"]}[what]
+    out = run(["bash", "./docker-hub.sh"] + args, cwd=folder, check=what not in ("migrate", "down"))
+    if what == "migrate":
+        wait("the database container of %s" % hub["name"], lambda: len(containers(hub, "postgres")) == 1, timeout=60)
+    return out
 
 
 def remove_volume(vol):
@@ -488,6 +529,9 @@ def remove(name):
                 if os.path.exists(bundle_file(hub, v, "compose", f)):
                     run(["docker", "compose", "-p", hub["project"], "-f", bundle_file(hub, v, "compose", f),
                          "down", "-v", "--remove-orphans", "-t", "5"], check=False)
+    if "docker_run" in orchs:
+        for v in sorted(hub["bundles"]):  # each version's volumes; the containers are the same names
+            docker_run_script(hub, v, "down")
     if "swarm" in orchs:
         run(["docker", "stack", "rm", hub["project"]], check=False)
         swarm_hub = dict(hub, orchestration="swarm")

@@ -11,7 +11,9 @@ password on the reporting role (the vendor's hub_reportdb_changepassword.sh). Th
   reporting role logs in with the password it had, and the fingerprint is still the same (apart from the table the
   running webapp writes).
 
-The matrix: Compose 4.1.4 -> 4.2.0, 4.0.0 -> 4.2.1, 3.7.1 -> 4.2.1 (no hub-postgres.env); Swarm 4.1.4 -> 4.2.0; and
+The matrix: docker-run (the vendor's docker-run/docker-hub.sh) 4.1.4 -> 4.2.0 (check mode and a rerun change nothing;
+afterwards the vendor's script still manages the hub: -s, -u), and docker-run 4.1.4 -> Compose 4.2.0 (and back:
+rollback_hub); Compose 4.1.4 -> 4.2.0, 4.0.0 -> 4.2.1, 3.7.1 -> 4.2.1 (no hub-postgres.env); Swarm 4.1.4 -> 4.2.0; and
 across orchestrations an old Compose hub 4.1.4 -> a new Kubernetes hub 4.2.0 from the vendor's kubernetes/ files
 (the vendor's own Kubernetes path: there is no Kubernetes bundle before 4.2), which then goes back to the old
 Compose Hub (rollback_hub) and compares the old data again.
@@ -29,6 +31,8 @@ pytestmark = pytest.mark.usefixtures("docker_lab")
 SCALE = 1.0
 LIVE = ("st.hub_heartbeat",)  # the running webapp writes here
 MATRIX = [
+    ("docker_run", "4.1.4", "4.2.0", "docker_run"),  # first: docker-hub.sh mistakes other containers for its own
+    ("docker_run", "4.1.4", "4.2.0", "compose"),
     ("compose", "4.1.4", "4.2.0", "compose"),
     ("compose", "4.0.0", "4.2.1", "compose"),
     ("compose", "3.7.1", "4.2.1", "compose"),
@@ -58,7 +62,7 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
     orch, old, new, new_orch = case
     if "kubernetes" in (orch, new_orch):
         request.getfixturevalue("k8s_lab")
-    name = "cf-" + case_id(case).replace(".", "")[:28]
+    name = "cf-" + case_id(case).replace(".", "").replace("_", "-")[:28]
     hub = vendor_hubs(name, orch, old, new, scale=SCALE, seed=21, new_orch=new_orch)
     old_side, new_side = labhub.side(hub, "old"), labhub.side(hub, "new")
     password = "reports-%s" % name  # set by the administrator on the old Hub
@@ -66,6 +70,13 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
     assert reporter_logs_in(old_side, password)
     dump_root = str(tmp_path)
     inv = ansible_run.hub_inventory([hub], dump_root)
+
+    if orch == "docker_run":  # check mode changes nothing: the old Hub's containers run on, none is added
+        running = labhub.run(["docker", "ps", "--no-trunc", "--format", "{{.ID}} {{.Image}}"])
+        rc, out, recap = ansible_run.playbook(inv, "--check")
+        assert rc == 0 and recap[name]["changed"] == 0, out
+        assert "(docker_run" in out, out
+        assert labhub.run(["docker", "ps", "--no-trunc", "--format", "{{.ID}} {{.Image}}"]) == running
 
     rc, out, recap = ansible_run.playbook(inv, "--tags", "step1,step2,step3,step4")
     assert rc == 0, out
@@ -91,6 +102,18 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
     report = open(os.path.join(dump_root, name, "report.md")).read()
     assert "| blackduck_reporter | equal |" in report
 
+    if new_orch == "docker_run":
+        rc, out, recap = ansible_run.playbook(inv)  # a rerun changes nothing
+        assert rc == 0 and recap[name]["changed"] == 0, out
+        # the vendor's script keeps managing the upgraded hub: it stops it (-s) and starts it again (-u)
+        labhub.docker_run_script(hub, new, "stop")
+        assert labhub.containers(new_side) == []
+        labhub.docker_run_script(hub, new, "up")
+        labhub.wait("the webserver to answer %s again" % new, lambda: labhub.version_endpoint(new_side) == {"version": new},
+                    timeout=180)
+        assert labhub.run(["docker", "inspect", "-f", "{{.Config.Image}}", "postgres"]).strip() == (
+            "blackducksoftware/hub-postgres:%s" % new)
+
     if new_orch != orch:
         # going back across orchestrations: the new Kubernetes Hub scaled to nothing, the old Compose Hub serving
         # again through its webserver, on its data exactly as dumped (apart from what its webapp writes again)
@@ -99,4 +122,7 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
         assert labhub.version_endpoint(old_side) == {"version": old}
         assert dbcheck.exact_fingerprint(old_side, live_tables=LIVE) == dbcheck.exact_fingerprint_of(before, LIVE)
         assert reporter_logs_in(old_side, password)
-        assert labhub.kubectl(new_side, "get", "pods", "-o", "name").strip() == ""
+        if new_orch == "kubernetes":
+            assert labhub.kubectl(new_side, "get", "pods", "-o", "name").strip() == ""
+        else:
+            assert labhub.containers(new_side) == []

@@ -1,13 +1,18 @@
 """plugins/filter/readiness.py: when a started Hub counts as up, per orchestration."""
 from ansible_collections.blackduck.hub.plugins.filter import readiness
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
 from ansible_collections.blackduck.hub.plugins.filter.readiness import (
-    FilterModule, k8s_pods_ready, swarm_stack_ready, swarm_stack_version)
+    FilterModule, docker_run_actions, docker_run_ready, k8s_pods_ready, swarm_stack_ready, swarm_stack_version)
 
 SERVICES = ["cfssl", "logstash", "postgres"]
 
 
 def test_exported():
-    names = ["k8s_pods_ready", "swarm_node_problems", "swarm_stack_ready", "swarm_stack_version"]
+    names = ["docker_run_actions", "docker_run_ready", "k8s_pods_ready", "swarm_node_problems", "swarm_stack_ready",
+             "swarm_stack_version"]
     assert sorted(FilterModule().filters()) == names
 
 
@@ -81,3 +86,58 @@ def test_swarm_node_problems_names_what_to_do():
                                             "library (Docker SDK for Python: docker above 5.0.0)"}, "n1")
     assert no_sdk == ["the swarm's nodes cannot be read: Failed to import the required Python library (Docker SDK for "
                       "Python: docker above 5.0.0)"]
+
+
+DR = {"cfssl": {"image": "blackducksoftware/hub-cfssl:4.2.0", "argv": ["docker", "run", "--name", "cfssl"]},
+      "postgres": {"image": "blackducksoftware/hub-postgres:4.2.0", "argv": ["docker", "run", "--name", "postgres"]}}
+
+
+def inspected(name, image, running=True, health=None):
+    state = {"Running": running}
+    if health:
+        state["Health"] = {"Status": health}
+    return {"Name": "/" + name, "Config": {"Image": image}, "State": state}
+
+
+def test_docker_run_ready():
+    up = [inspected("cfssl", DR["cfssl"]["image"], health="healthy"), inspected("postgres", DR["postgres"]["image"])]
+    assert docker_run_ready(up, DR, ["cfssl", "postgres"]) is True  # no health check: running is enough
+    assert docker_run_ready(up[:1], DR, ["cfssl", "postgres"]) is False  # one missing
+    assert docker_run_ready(up[:1], DR, ["cfssl"]) is True  # only those asked for
+    starting = [inspected("cfssl", DR["cfssl"]["image"], health="starting")] + up[1:]
+    assert docker_run_ready(starting, DR, ["cfssl", "postgres"]) is False
+    assert docker_run_ready(starting, DR, ["cfssl", "postgres"], healthy=False) is True
+    sick = [inspected("cfssl", DR["cfssl"]["image"], health="unhealthy")] + up[1:]
+    assert docker_run_ready(sick, DR, ["cfssl", "postgres"], healthy=False) is False
+    old = up[:1] + [inspected("postgres", "blackducksoftware/hub-postgres:4.1.4")]
+    assert docker_run_ready(old, DR, ["cfssl", "postgres"]) is False  # another version's database
+    stopped = up[:1] + [inspected("postgres", DR["postgres"]["image"], running=False)]
+    assert docker_run_ready(stopped, DR, ["cfssl", "postgres"]) is False
+
+
+def test_docker_run_ready_with_a_health_check_on_the_wrong_port():
+    # the vendor's 4.x webserver asks https://localhost:443 where nginx listens on 8443: never healthy
+    containers = dict(DR, webserver={"image": "blackducksoftware/hub-nginx:4.2.0", "health_check_wrong_port": True})
+    web = inspected("webserver", "blackducksoftware/hub-nginx:4.2.0", health="unhealthy")
+    assert docker_run_ready([web], containers, ["webserver"]) is True  # running is enough for that one
+    web["State"]["Restarting"] = True
+    assert docker_run_ready([web], containers, ["webserver"]) is False
+    web = inspected("webserver", "blackducksoftware/hub-nginx:4.2.0", running=False)
+    assert docker_run_ready([web], containers, ["webserver"]) is False
+
+
+def test_docker_run_actions():
+    there = [inspected("cfssl", DR["cfssl"]["image"], running=False)]
+    assert docker_run_actions(there, DR, ["cfssl", "postgres"]) == [
+        {"name": "cfssl", "do": "start", "argv": ["docker", "start", "cfssl"]},
+        {"name": "postgres", "do": "run", "argv": ["docker", "run", "--name", "postgres"]}]
+    running = [inspected("cfssl", DR["cfssl"]["image"])]
+    assert docker_run_actions(running, DR, ["cfssl"])[0]["do"] == "keep"
+
+
+def test_docker_run_actions_refuse_another_image():
+    other = [inspected("postgres", "postgres:15")]
+    with pytest.raises(AnsibleFilterError) as info:
+        docker_run_actions(other, DR, ["cfssl", "postgres"])
+    assert str(info.value).startswith("a container named postgres runs postgres:15, not "
+                                      "blackducksoftware/hub-postgres:4.2.0: it is in the way of the Hub's postgres.")
