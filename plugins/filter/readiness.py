@@ -10,6 +10,8 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
+HUB_VERSION_LABEL = "com.blackducksoftware.hub.version"
+
 
 def _swarm_service(name, stack):
     """The service of a stack's container, from its service name label '<stack>_<service>'."""
@@ -111,6 +113,13 @@ def docker_run_ready(inspected, containers, names, healthy=True):
     return True
 
 
+def docker_run_hub_names(inspected):
+    """The names of the containers of docker inspect's list that carry a Hub version label: the Hub's (a container
+    of one of the script's names that is not the Hub's has none, and is left alone)."""
+    return [(c.get("Name") or "").lstrip("/") for c in inspected or []
+            if HUB_VERSION_LABEL in ((c.get("Config") or {}).get("Labels") or {})]
+
+
 def docker_run_actions(inspected, containers, names):
     """What starting the containers names of a docker-run hub takes, as docker-hub.sh does it: a container not there
     is run (its argv), one there but stopped is started, one running is kept. A container of that name running
@@ -140,4 +149,4 @@ class FilterModule(object):
         return {"swarm_stack_ready": swarm_stack_ready, "swarm_node_problems": swarm_node_problems,
                 "swarm_stack_version": swarm_stack_version,
                 "k8s_pods_ready": k8s_pods_ready, "docker_run_ready": docker_run_ready,
-                "docker_run_actions": docker_run_actions}
+                "docker_run_actions": docker_run_actions, "docker_run_hub_names": docker_run_hub_names}

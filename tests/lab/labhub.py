@@ -423,7 +423,7 @@ def vendor_record(name, orch, old, new, new_orch=None):
         if o not in VENDOR_ORCHESTRATIONS:
             raise LabError("orchestration %r: choose one of %s" % (o, ", ".join(VENDOR_ORCHESTRATIONS)))
     if orch == "kubernetes":
-        raise LabError("there is no Kubernetes bundle before 4.2: an old vendor hub runs on Compose or Swarm")
+        raise LabError("there is no Kubernetes bundle before 4.2: an old vendor hub runs on Compose, Swarm or docker-run")
     hub = {"name": name, "orchestration": orch, "new_orchestration": new_orch or orch, "vendor": True,
            "slot": allocate_slot(name), "deployed_version": old, "old_version": old, "new_version": new,
            "project": name, "namespace": name, "pg_port": 55436, "front_door_port": 443, "k8s_pg_port": 5432,
@@ -443,7 +443,7 @@ def heartbeats(hub):
 
 
 def deploy_vendor(name, orch, old, new, scale=1.0, seed=1, new_orch=None):
-    """Deploy an old Hub from the vendor's real bundle (Compose or Swarm) as its README says - the migration-mode
+    """Deploy an old Hub from the vendor's real bundle (Compose, Swarm or docker-run) as its README says - the migration-mode
     file first, the Hub-like data loaded, then the whole Hub - with the new version's bundle copied beside it.
 
     It does not wait for the vendor's health checks (30 s apart): the hub is up once its webapp writes and its

@@ -5,13 +5,13 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.blackduck.hub.plugins.filter.readiness import (
-    FilterModule, docker_run_actions, docker_run_ready, k8s_pods_ready, swarm_stack_ready, swarm_stack_version)
+    FilterModule, docker_run_actions, docker_run_hub_names, docker_run_ready, k8s_pods_ready, swarm_stack_ready, swarm_stack_version)
 
 SERVICES = ["cfssl", "logstash", "postgres"]
 
 
 def test_exported():
-    names = ["docker_run_actions", "docker_run_ready", "k8s_pods_ready", "swarm_node_problems", "swarm_stack_ready",
+    names = ["docker_run_actions", "docker_run_hub_names", "docker_run_ready", "k8s_pods_ready", "swarm_node_problems", "swarm_stack_ready",
              "swarm_stack_version"]
     assert sorted(FilterModule().filters()) == names
 
@@ -141,3 +141,12 @@ def test_docker_run_actions_refuse_another_image():
         docker_run_actions(other, DR, ["cfssl", "postgres"])
     assert str(info.value).startswith("a container named postgres runs postgres:15, not "
                                       "blackducksoftware/hub-postgres:4.2.0: it is in the way of the Hub's postgres.")
+
+
+def test_docker_run_hub_names():
+    hubs = inspected("postgres", "blackducksoftware/hub-postgres:4.1.4")
+    hubs["Config"]["Labels"] = {"com.blackducksoftware.hub.version": "4.1.4"}
+    other = inspected("webapp", "example/webapp")
+    other["Config"]["Labels"] = None  # docker inspect's {{json .Config.Labels}} of a container without labels
+    assert docker_run_hub_names([hubs, other, inspected("cfssl", "x")]) == ["postgres"]
+    assert docker_run_hub_names([]) == []
