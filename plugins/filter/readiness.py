@@ -10,7 +10,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-HUB_VERSION_LABEL = "com.blackducksoftware.hub.version"
+from ansible_collections.blackduck.hub.plugins.module_utils._services import hub_labelled
 
 
 def _swarm_service(name, stack):
@@ -116,8 +116,7 @@ def docker_run_ready(inspected, containers, names, healthy=True):
 def docker_run_hub_names(inspected):
     """The names of the containers of docker inspect's list that carry a Hub version label: the Hub's (a container
     of one of the script's names that is not the Hub's has none, and is left alone)."""
-    return [(c.get("Name") or "").lstrip("/") for c in inspected or []
-            if HUB_VERSION_LABEL in ((c.get("Config") or {}).get("Labels") or {})]
+    return [(c.get("Name") or "").lstrip("/") for c in hub_labelled(inspected)]
 
 
 def docker_run_actions(inspected, containers, names):

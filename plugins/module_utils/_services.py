@@ -14,11 +14,11 @@ __metaclass__ = type
 import json
 
 from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, run
+from ansible_collections.blackduck.hub.plugins.module_utils._target import HUB_VERSION_LABEL
 
 PROJECT_LABELS = {"compose": ("com.docker.compose.project", "com.docker.compose.service"),
                   "swarm": ("com.docker.stack.namespace", "com.docker.swarm.service.name"),
                   "docker_run": (None, None)}
-HUB_VERSION_LABEL = "com.blackducksoftware.hub.version"
 
 
 def _run_json(argv, what):
@@ -34,12 +34,16 @@ def _tail(argv, lines):
     return text[-lines:]
 
 
+def hub_labelled(inspected):
+    """The containers of docker inspect's list that carry a Hub version label: the Hub's (a docker-run hub's
+    containers have no project, only the script's fixed names, which a container not the Hub's may have too)."""
+    return [c for c in inspected or [] if HUB_VERSION_LABEL in ((c.get("Config") or {}).get("Labels") or {})]
+
+
 def _hub_containers(docker, names):
-    """docker inspect of the containers of those names that carry a Hub version label (a docker-run hub's
-    containers have no project: the script names them)."""
+    """docker inspect of the Hub's containers of those names."""
     rc, out, err = run([docker, "container", "inspect"] + list(names), timeout=120)
-    found = json.loads(out) if out.strip() else []
-    return [c for c in found if HUB_VERSION_LABEL in ((c.get("Config") or {}).get("Labels") or {})]
+    return hub_labelled(json.loads(out) if out.strip() else [])
 
 
 def docker_services(docker, orchestration, project, log_lines=20, names=None):
