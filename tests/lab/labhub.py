@@ -537,6 +537,7 @@ def remove(name):
         swarm_hub = dict(hub, orchestration="swarm")
         wait("the stack %s to be gone" % hub["project"], lambda: not containers(swarm_hub, all_states=True),
              timeout=120)
+        run(["docker", "stack", "rm", hub["project"]], check=False)  # a network a stopping task held (moby#31068)
     if "kubernetes" in orchs:
         k = ["kubectl", "--kubeconfig", KUBECONFIG]
         run(k + ["delete", "namespace", hub["namespace"], "--ignore-not-found", "--wait=false"], check=False)

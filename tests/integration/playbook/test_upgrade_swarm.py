@@ -8,6 +8,9 @@ changes nothing - and one Compose hub with one Swarm hub in the same run.
 
 import json
 import os
+import re
+import subprocess
+import sys
 
 import pytest
 
@@ -166,3 +169,43 @@ def test_swarm_upgrade_after_starting_the_new_version_without_migrating(lab_hubs
     assert rc == 0 and recap["pb-swarm-empty"]["changed"] == 0, out
     assert "The old Hub %s answers already." % labhub.OLD in out, out
     assert (snapshot(hub), sorted(labhub.containers(hub, all_states=True))) == tasks
+
+
+def test_swarm_stop_waits_out_a_network_still_in_use(tmp_path):
+    """Swarm refuses to remove a stack's network while a task is still attached to it (moby/moby#31068), and
+    `docker stack rm` then exits 1 with its services already gone - CI met it once, at step 5 right after the migration
+    stack started. Made certain here: a container outside the stack holds the (attachable) network until a few seconds
+    after the role's stop began; stop must wait that out, not fail, and leave neither service nor network behind."""
+    import threading
+
+    stack, holder = "rm-race", "rm-race-holder"
+    (tmp_path / "stack.yml").write_text(
+        "version: '3.6'\nservices:\n  a:\n    image: bdlab/base:bookworm\n    command: [sleep, '3600']\n"
+        "    stop_grace_period: 1s\nnetworks:\n  default:\n    attachable: true\n")
+    (tmp_path / "stop.yml").write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.include_role:\n        name: blackduck.hub.swarm\n        tasks_from: stop\n"
+        "      vars:\n        hub_facts: {project: %s}\n        hub_stop_timeout: 60\n" % stack)
+    labhub.run(["docker", "stack", "deploy", "--resolve-image", "never", "-c", str(tmp_path / "stack.yml"), stack])
+    try:
+        labhub.wait("the stack's task to run", lambda: labhub.run(
+            ["docker", "ps", "-q", "--filter", "label=com.docker.stack.namespace=%s" % stack]).strip(), timeout=60)
+        labhub.run(["docker", "run", "-d", "--name", holder, "--network", stack + "_default", "bdlab/base:bookworm",
+                    "sleep", "3600"])
+        # proof that the race is there: a plain docker stack rm with the holder attached fails on the network
+        rm = subprocess.run(["docker", "stack", "rm", stack], capture_output=True, text=True, check=False)
+        assert rm.returncode == 1 and "is in use by task" in rm.stderr, rm
+        labhub.run(["docker", "stack", "deploy", "--resolve-image", "never", "-c", str(tmp_path / "stack.yml"), stack])
+        released = threading.Timer(8, lambda: labhub.run(["docker", "rm", "-f", holder], check=False))
+        released.start()
+        rc, out, recap = ansible_run.playbook({"all": {"hosts": {"localhost": {
+            "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}, name=str(tmp_path / "stop.yml"))
+        released.join()
+        assert rc == 0 and recap["localhost"]["failed"] == 0, out
+        # it met the refusal (the first rm tolerated it) and removed the network once the holder was gone
+        assert re.search(r"Remove the networks Swarm refused[^\n]*\n(FAILED - RETRYING[^\n]*\n)*changed: \[localhost\]", out), out
+        assert labhub.run(["docker", "network", "ls", "-q", "--filter", "name=%s_default" % stack]).strip() == ""
+        assert labhub.run(["docker", "service", "ls", "-q", "--filter", "label=com.docker.stack.namespace=%s" % stack]).strip() == ""
+    finally:
+        labhub.run(["docker", "rm", "-f", holder], check=False)
+        labhub.run(["docker", "stack", "rm", stack], check=False)
