@@ -19,6 +19,10 @@ options:
       - V(kubectl) runs the tools inside the database pod with C(kubectl exec).
       - V(tcp) runs the tools on the managed host against a server reached over TCP, for external databases
         such as Amazon RDS or a published port. The password goes through a mode 0600 passfile, never argv.
+      - With V(tcp), the queries (versions, inventories, checksums, markers) go through the Python library
+        psycopg2 where the managed host's Python has it (one session per database, the server's SQLSTATE in
+        errors, the password handed to libpq in memory); without it they go through C(psql), with the same
+        results. C(pg_dump), C(pg_restore) and C(psql) (for the roles' script) are run as tools either way.
       - More than one matching container or pod is an error that lists them; none is an error that says what
         was searched.
     type: dict

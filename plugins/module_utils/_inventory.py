@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: blackduck.hub contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What a live server holds, read with psql on the target: versions, databases, roles, and per database its
+"""What a live server holds, read with _query.query (psql, or psycopg2 for a TCP target): versions, databases, roles, and per database its
 tables (row counts and content checksums), sequences, large objects and object counts.
 
 The queries run on PostgreSQL 9.4 and later. Content checksums are order-independent (a sum of 64-bit slices of
@@ -14,11 +14,8 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, run
+from ansible_collections.blackduck.hub.plugins.module_utils._query import query
 
-SEP = "\x1f"  # psql field separator: never part of an identifier we query
-SESSION = ("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; "
-           "SET bytea_output = 'hex'; SET extra_float_digits = 0; SET client_min_messages = warning;\n")
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 FLOAT_SEND = {"float8": "float8send", "float4": "float4send"}
 
@@ -67,38 +64,28 @@ def quote_literal(value):
     return "'%s'" % str(value).replace("'", "''")
 
 
-def psql(target, database, sql, what):
-    """Run SQL with psql on the target database; return rows as lists of fields."""
-    args = ["-X", "-q", "-A", "-t", "-F", SEP, "-v", "ON_ERROR_STOP=1", "-d", database, "-f", "-"]
-    rc, out, err = run(target.tool_argv("psql", args, stdin=True), env=target.env, stdin_data=SESSION + sql)
-    if rc != 0:
-        raise CommandError("%s on %s (database %s) failed: %s" % (what, target.describe(), database, err.strip()[-2000:]),
-                           rc=rc, stderr=err)
-    return [line.split(SEP) for line in out.splitlines() if line != ""]
-
-
 def server_version(target, database="postgres"):
-    rows = psql(target, database, "SELECT current_setting('server_version_num'), current_setting('server_version');",
-                "reading the server version")
+    rows = query(target, database, "SELECT current_setting('server_version_num'), current_setting('server_version');",
+                 "reading the server version")
     num = int(rows[0][0])
     major = "%d.%d" % (num // 10000, num // 100 % 100) if num < 100000 else str(num // 10000)
     return {"num": num, "version": rows[0][1], "major": major}
 
 
 def databases(target):
-    rows = psql(target, "postgres",
-                "SELECT d.datname, pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, "
-                "pg_database_size(d.datname), coalesce(shobj_description(d.oid, 'pg_database'), '') "
-                "FROM pg_database d WHERE d.datallowconn AND NOT d.datistemplate ORDER BY 1;",
-                "listing databases")
+    rows = query(target, "postgres",
+                 "SELECT d.datname, pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, "
+                 "pg_database_size(d.datname), coalesce(shobj_description(d.oid, 'pg_database'), '') "
+                 "FROM pg_database d WHERE d.datallowconn AND NOT d.datistemplate ORDER BY 1;",
+                 "listing databases")
     return {r[0]: {"owner": r[1], "encoding": r[2], "collate": r[3], "ctype": r[4], "size_bytes": int(r[5]),
                    "comment": r[6]} for r in rows}
 
 
 def roles(target):
-    rows = psql(target, "postgres",
-                "SELECT rolname, rolsuper, rolcreatedb, rolcreaterole, rolcanlogin, rolinherit FROM pg_roles "
-                "WHERE rolname !~ '^pg_' AND oid <> 10 ORDER BY 1;", "listing roles")
+    rows = query(target, "postgres",
+                 "SELECT rolname, rolsuper, rolcreatedb, rolcreaterole, rolcanlogin, rolinherit FROM pg_roles "
+                 "WHERE rolname !~ '^pg_' AND oid <> 10 ORDER BY 1;", "listing roles")
     return {r[0]: {"superuser": r[1] == "t", "createdb": r[2] == "t", "createrole": r[3] == "t",
                    "login": r[4] == "t", "inherit": r[5] == "t"} for r in rows}
 
@@ -108,8 +95,8 @@ def role_password_digests(target):
     the hash itself; None when the connecting role may not read them (only a superuser may read pg_authid)."""
     if not role_rights(target)["superuser"]:
         return None
-    rows = psql(target, "postgres", "SELECT rolname, coalesce(md5(rolpassword), '') FROM pg_authid "
-                                    "WHERE rolname !~ '^pg_' AND oid <> 10 ORDER BY 1;", "reading the role passwords")
+    rows = query(target, "postgres", "SELECT rolname, coalesce(md5(rolpassword), '') FROM pg_authid "
+                                     "WHERE rolname !~ '^pg_' AND oid <> 10 ORDER BY 1;", "reading the role passwords")
     return {r[0]: r[1] for r in rows}
 
 
@@ -127,18 +114,18 @@ def user_relation_count(target, database):
     """Tables, views, sequences and functions outside the system schemas and not part of an extension: 0 for a
     database as a server's image or a DBA's init script makes it (empty schemas, extensions such as pgcrypto)."""
     not_in_extension = "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = %s.oid AND d.deptype = 'e')"
-    return int(psql(target, database,
-                    "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname NOT IN ('pg_catalog', "
-                    "'information_schema') AND n.nspname !~ '^pg_toast' AND %s) + (SELECT count(*) FROM pg_proc p "
-                    "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', "
-                    "'information_schema') AND %s);" % (not_in_extension % "c", not_in_extension % "p"),
-                    "looking for objects in %s" % database)[0][0])
+    return int(query(target, database,
+                     "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                     "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname NOT IN ('pg_catalog', "
+                     "'information_schema') AND n.nspname !~ '^pg_toast' AND %s) + (SELECT count(*) FROM pg_proc p "
+                     "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', "
+                     "'information_schema') AND %s);" % (not_in_extension % "c", not_in_extension % "p"),
+                     "looking for objects in %s" % database)[0][0])
 
 
 def role_rights(target):
-    r = psql(target, "postgres", "SELECT rolname, rolsuper, rolcreatedb, rolcreaterole FROM pg_roles "
-                                 "WHERE rolname = current_user;", "reading the connecting role")[0]
+    r = query(target, "postgres", "SELECT rolname, rolsuper, rolcreatedb, rolcreaterole FROM pg_roles "
+                                  "WHERE rolname = current_user;", "reading the connecting role")[0]
     return {"name": r[0], "superuser": r[1] == "t", "createdb": r[2] == "t", "createrole": r[3] == "t"}
 
 
@@ -146,25 +133,25 @@ def hub_table_count(target, database="bds_hub"):
     """Tables in schema st of bds_hub; 0 when the database does not exist."""
     if database not in databases(target):
         return 0
-    return int(psql(target, database, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                      "WHERE n.nspname = 'st' AND c.relkind IN ('r', 'p');", "looking for Hub tables")[0][0])
+    return int(query(target, database, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                       "WHERE n.nspname = 'st' AND c.relkind IN ('r', 'p');", "looking for Hub tables")[0][0])
 
 
 def superusers(target):
-    rows = psql(target, "postgres", "SELECT rolname FROM pg_roles WHERE rolsuper ORDER BY 1;", "listing superusers")
+    rows = query(target, "postgres", "SELECT rolname FROM pg_roles WHERE rolsuper ORDER BY 1;", "listing superusers")
     return [r[0] for r in rows]
 
 
 def _tables_and_columns(target, database):
-    rows = psql(target, database,
-                "SELECT n.nspname, c.relname, c.relkind, "
-                "coalesce(string_agg(a.attname || ':' || t.typname, ',' ORDER BY a.attnum), '') "
-                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
-                "LEFT JOIN pg_type t ON t.oid = a.atttypid "
-                "WHERE c.relkind IN ('r', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-                "AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp' "
-                "GROUP BY 1, 2, 3 ORDER BY 1, 2;", "listing tables")
+    rows = query(target, database,
+                 "SELECT n.nspname, c.relname, c.relkind, "
+                 "coalesce(string_agg(a.attname || ':' || t.typname, ',' ORDER BY a.attnum), '') "
+                 "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                 "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+                 "LEFT JOIN pg_type t ON t.oid = a.atttypid "
+                 "WHERE c.relkind IN ('r', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                 "AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp' "
+                 "GROUP BY 1, 2, 3 ORDER BY 1, 2;", "listing tables")
     tables, sequences = {}, []
     for schema, name, kind, cols in rows:
         if kind == "S":
@@ -223,8 +210,8 @@ def database_inventory(target, database, checksums=True, fixups=None):
         " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')) || ',' || "
         "(SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
         " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')), 0;\n")
-    rows = psql(target, database, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n" + "".join(script) + "COMMIT;\n",
-                "taking row counts and checksums")
+    rows = query(target, database, ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n"] + script + ["COMMIT;\n"],
+                 "taking row counts and checksums")
     inv = {"tables": {}, "sequences": {}, "large_objects": {}, "objects": {}, "fixup_parts": {}}
     for key, a, b in rows:
         if key.startswith("seq:"):
@@ -244,10 +231,10 @@ def database_inventory(target, database, checksums=True, fixups=None):
 
 def active_sessions(target, databases_):
     """Client sessions on the given databases other than our own (anything still writing?)."""
-    rows = psql(target, "postgres",
-                "SELECT datname, coalesce(usename, ''), coalesce(application_name, ''), coalesce(client_addr::text, 'local') "
-                "FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname IN (%s);"
-                % ", ".join(quote_literal(d) for d in databases_), "listing client sessions")
+    rows = query(target, "postgres",
+                 "SELECT datname, coalesce(usename, ''), coalesce(application_name, ''), coalesce(client_addr::text, 'local') "
+                 "FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname IN (%s);"
+                 % ", ".join(quote_literal(d) for d in databases_), "listing client sessions")
     return [{"database": r[0], "user": r[1], "application": r[2], "client": r[3]} for r in rows]
 
 

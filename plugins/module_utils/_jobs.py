@@ -7,7 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.blackduck.hub.plugins.module_utils._inventory import psql, quote_literal
+from ansible_collections.blackduck.hub.plugins.module_utils._inventory import quote_literal
+from ansible_collections.blackduck.hub.plugins.module_utils._query import query
 
 TABLE = "st.job_instances"
 # RUNNING: a job a jobrunner works on now, cut off if the Hub goes down. SCHEDULED and DISPATCHED wait in the
@@ -28,17 +29,17 @@ def _seconds(text):
 def running_jobs(target, database="bds_hub", statuses=RUNNING, ignore_types=RESTARTED_BY_THE_MIGRATION):
     """The jobs in one of `statuses` but not of `ignore_types`, oldest first: [{id, job_type, status, node,
     started_at, seconds}]; None when the database has no st.job_instances (nothing the drain can wait for)."""
-    exists = psql(target, database, "SELECT to_regclass(%s) IS NOT NULL;" % quote_literal(TABLE),
-                  "looking for %s" % TABLE)
+    exists = query(target, database, "SELECT to_regclass(%s) IS NOT NULL;" % quote_literal(TABLE),
+                   "looking for %s" % TABLE)
     if not exists or exists[0][0] != "t":
         return None
-    rows = psql(target, database,
-                "SELECT id, job_type, status, coalesce(node, ''), coalesce(to_char(started_at AT TIME ZONE 'UTC', "
-                "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), extract(epoch FROM now() - coalesce(started_at, created_at)) "
-                "FROM %s WHERE status IN (%s)%s ORDER BY coalesce(started_at, created_at), id;"
-                % (TABLE, ", ".join(quote_literal(s) for s in statuses),
-                   " AND job_type NOT IN (%s)" % ", ".join(quote_literal(t) for t in ignore_types) if ignore_types else ""),
-                "listing the running jobs")
+    rows = query(target, database,
+                 "SELECT id, job_type, status, coalesce(node, ''), coalesce(to_char(started_at AT TIME ZONE 'UTC', "
+                 "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), extract(epoch FROM now() - coalesce(started_at, created_at)) "
+                 "FROM %s WHERE status IN (%s)%s ORDER BY coalesce(started_at, created_at), id;"
+                 % (TABLE, ", ".join(quote_literal(s) for s in statuses),
+                    " AND job_type NOT IN (%s)" % ", ".join(quote_literal(t) for t in ignore_types) if ignore_types else ""),
+                 "listing the running jobs")
     return [{"id": int(r[0]), "job_type": r[1], "status": r[2], "node": r[3], "started_at": r[4] or None,
              "seconds": max(0, _seconds(r[5]))} for r in rows]
 

@@ -20,6 +20,7 @@ from ansible_collections.blackduck.hub.plugins.module_utils import _restore_erro
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
     ArgFormat, build_argv, run, stream_from_file, utc_stamp, why)
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
+from ansible_collections.blackduck.hub.plugins.module_utils._query import query
 
 PG_RESTORE_FORMATS = {
     "dbname": ArgFormat("eq", "--dbname"),
@@ -44,10 +45,10 @@ def hub_data_rows(target, tables, database="bds_hub"):
     """Rows of the tables that hold a Hub's user data (those that exist), e.g. {'st.project': 0}."""
     rows = {}
     for t in tables:  # a missing table cannot appear in a static FROM: ask for each on its own
-        exists = inventory.psql(target, database, "SELECT to_regclass(%s) IS NOT NULL;\n" % inventory.quote_literal(
+        exists = query(target, database, "SELECT to_regclass(%s) IS NOT NULL;\n" % inventory.quote_literal(
             inventory.qualified(*inventory.split_name(t))), "looking for %s" % t)[0][0] == "t"
         if exists:
-            rows[t] = int(inventory.psql(target, database, "SELECT count(*) FROM %s;\n" % inventory.qualified(
+            rows[t] = int(query(target, database, "SELECT count(*) FROM %s;\n" % inventory.qualified(
                 *inventory.split_name(t)), "counting %s" % t)[0][0])
     return rows
 
@@ -139,12 +140,12 @@ def keep_existing_passwords(text, existing):
 
 
 def is_superuser(target):
-    return inventory.psql(target, "postgres", "SELECT rolsuper FROM pg_roles WHERE rolname = current_user;",
-                          "checking the connecting role")[0][0] == "t"
+    return query(target, "postgres", "SELECT rolsuper FROM pg_roles WHERE rolname = current_user;",
+                 "checking the connecting role")[0][0] == "t"
 
 
 def current_user(target):
-    return inventory.psql(target, "postgres", "SELECT current_user;", "reading the connecting role")[0][0]
+    return query(target, "postgres", "SELECT current_user;", "reading the connecting role")[0][0]
 
 
 def restore_globals(target, dump_dir, data, superuser, existing=()):
@@ -179,7 +180,7 @@ def create_database(target, name, entry, live):
     if entry.get("collate") and entry.get("ctype"):
         sql += " LC_COLLATE %s LC_CTYPE %s" % (inventory.quote_literal(entry["collate"]),
                                                inventory.quote_literal(entry["ctype"]))
-    inventory.psql(target, "postgres", sql + ";\n", "creating database %s" % name)
+    query(target, "postgres", sql + ";\n", "creating database %s" % name)
     return True
 
 
@@ -222,13 +223,13 @@ def apply_fixups(target, name):
     fixups = inventory.FIXUPS.get(name, [])
     if not fixups:
         return []
-    sql = "BEGIN;\n" + "".join("%s;\n" % f["sql"] for f in fixups) + "COMMIT;\n"
-    inventory.psql(target, name, sql, "applying the Hub's post-restore fixups")
+    query(target, name, ["BEGIN;\n"] + ["%s;\n" % f["sql"] for f in fixups] + ["COMMIT;\n"],
+          "applying the Hub's post-restore fixups")
     return [f["sql"] for f in fixups]
 
 
 def analyze(target, name):
-    inventory.psql(target, name, "ANALYZE;\n", "analyzing %s" % name)
+    query(target, name, "ANALYZE;\n", "analyzing %s" % name)
 
 
 def run_restore(target, dump_dir, data, todo, live, params, log):
@@ -245,8 +246,8 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
         if errors:
             raise RestoreError("restoring the roles (globals.sql) failed: %s" % "; ".join(errors[:10]))
     for name in params.get("_replace", []):
-        inventory.psql(target, "postgres", "DROP DATABASE %s;\n" % inventory.quote_ident(name),
-                       "dropping %s (an empty Hub's, or a rolled-back attempt's) to restore it again" % name)
+        query(target, "postgres", "DROP DATABASE %s;\n" % inventory.quote_ident(name),
+              "dropping %s (an empty Hub's, or a rolled-back attempt's) to restore it again" % name)
         live.pop(name, None)
         result["replaced"].append(name)
     for name in todo:
@@ -254,8 +255,8 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
             result["created"].append(name)
 
     for name in todo:  # an interrupted restore of this dump is recognised, and cleaned, on the next run
-        inventory.psql(target, "postgres", inventory.marker_sql(name, {"dump_id": data["dump_id"], "complete": False})
-                       + "\n", "recording the restore marker")
+        query(target, "postgres", inventory.marker_sql(name, {"dump_id": data["dump_id"], "complete": False})
+              + "\n", "recording the restore marker")
 
     allowed = list(params.get("allowed_errors") or [])
     if not superuser:
@@ -302,7 +303,7 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
                       "restored": utc_stamp(),
                       "source_version": data.get("source", {}).get("server_version"),
                       "dump_dir": os.path.abspath(dump_dir)}
-            inventory.psql(target, "postgres", inventory.marker_sql(name, marker) + "\n", "recording the restore marker")
+            query(target, "postgres", inventory.marker_sql(name, marker) + "\n", "recording the restore marker")
             result["databases"][name]["fixups"] = fixed
             result["databases"][name]["marker"] = marker
     return result

@@ -10,7 +10,8 @@
   vendor's manifests leave it) the tools are started through ``su postgres`` (the socket's peer authentication
   admits the ``postgres`` role only for that OS user).
 * ``TcpTarget``: a server reached over TCP (external databases such as RDS, or a published port); the tools
-  run on the managed host; the password goes through a mode-0600 passfile, never argv.
+  run on the managed host; the password goes through a mode-0600 passfile, never argv. Its queries go through
+  psycopg2 where the managed host has it (``sql_params``; _query.py).
 
 Every target answers ``tool_argv(tool, args, stdin=False)`` -> argv and ``env`` for that argv, so the modules
 never care which backend they talk to. More than one matching container or pod is an error that lists them;
@@ -28,6 +29,7 @@ import tempfile
 import time
 
 from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, run, set_log
+from ansible_collections.blackduck.hub.plugins.module_utils._query import query
 
 # Every session the collection's tools open carries this application name, so a session of another run (or of a
 # killed run's background job) is told apart from a Hub process that still writes.
@@ -89,6 +91,7 @@ class _Target:
         self.port = params.get("port")
         self.user = params.get("user") or self.default_user
         self._tmpdir = None
+        self.sql_connections = {}  # database -> open psycopg2 connection (_query.py), closed by cleanup()
 
     # The libpq options every tool takes, as argv items.
     def conn_args(self, database=None):
@@ -105,7 +108,19 @@ class _Target:
     def describe(self):
         raise NotImplementedError
 
+    def sql_params(self, database):
+        """psycopg2.connect() arguments for database, or None: the target's queries run with psql."""
+        return None
+
+    def close_sql(self, database=None):
+        """Close the psycopg2 session on database (every session without one)."""
+        for name in [database] if database else list(self.sql_connections):
+            connection = self.sql_connections.pop(name, None)
+            if connection is not None:
+                connection.close()
+
     def cleanup(self):
+        self.close_sql()
         if self._tmpdir:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
@@ -312,6 +327,7 @@ class TcpTarget(_Target):
             except (IOError, OSError) as exc:
                 raise TargetError("cannot read connection.password_file %s: %s" % (params["password_file"], exc))
         self._passfile = None
+        self._password = password
         if password is not None:
             self._tmpdir = tempfile.mkdtemp(prefix="bdhub-")
             self._passfile = os.path.join(self._tmpdir, "pgpass")
@@ -332,6 +348,13 @@ class TcpTarget(_Target):
 
     def describe(self):
         return "%s:%s as %s" % (self.host, self.port, self.user)
+
+    def sql_params(self, database):
+        params = dict(host=self.host, port=self.port, user=self.user, dbname=database, connect_timeout=10,
+                      sslmode=self.params.get("sslmode") or "prefer", application_name=APPLICATION_NAME)
+        if self._password is not None:
+            params["password"] = self._password
+        return params
 
     def identity(self):
         d = super(TcpTarget, self).identity()
@@ -377,10 +400,12 @@ def wait_ready(target, timeout, interval=2.0):
     """Wait until the server accepts a query (it may still be starting or recovering)."""
     end = time.monotonic() + timeout
     while True:
-        rc, out, err = run(target.tool_argv("psql", ["-X", "-A", "-t", "-d", "postgres", "-c", "SELECT 1"]),
-                           env=target.env, timeout=60)
-        if rc == 0 and out.strip() == "1":
-            return
+        try:
+            if query(target, "postgres", "SELECT 1;", "asking whether the server is ready", timeout=60) == [["1"]]:
+                return
+            err = "it answered SELECT 1 with something else"
+        except CommandError as exc:
+            err = exc.stderr or exc.message
         if "password authentication failed" in err or "no password supplied" in err:
             raise TargetError("the server at %s refused the credentials: %s. Check connection.user and the password."
                               % (target.describe(), _first_line(err)))

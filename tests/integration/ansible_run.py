@@ -22,16 +22,19 @@ def ansible_env(extra=None):
     return env
 
 
-def module(name, args, check=False, env=None):
+def module(name, args, check=False, env=None, python=None):
     """Run blackduck.hub.<name> on localhost; return its result."""
-    return module_output(name, args, check, env)[0]
+    return module_output(name, args, check, env, python)[0]
 
 
-def module_output(name, args, check=False, env=None):
-    """Run blackduck.hub.<name> on localhost; return (result dict, raw stdout+stderr)."""
+def module_output(name, args, check=False, env=None, python=None):
+    """Run blackduck.hub.<name> on localhost (with python as the managed host's Python: default this one); return
+    (result dict, raw stdout+stderr)."""
     argv = [os.path.join(BIN, "ansible"), "localhost", "-o", "-m", "blackduck.hub.%s" % name, "-a", json.dumps(args)]
     if check:
         argv.append("--check")
+    if python:
+        argv += ["-e", json.dumps({"ansible_python_interpreter": python})]
     proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(env), timeout=1800, check=False)
     try:  # one line per host: "localhost | CHANGED => {...}"
         line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("localhost | "))

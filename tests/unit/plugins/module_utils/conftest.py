@@ -52,6 +52,9 @@ class FakeTarget:
     def describe(self):
         return "the fake server"
 
+    def sql_params(self, database):  # queries run with the fake psql
+        return None
+
     def identity(self):
         return {"type": "fake", "where": self.describe()}
 

@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from ansible_collections.blackduck.hub.plugins.module_utils import _dump, _manifest
+from ansible_collections.blackduck.hub.plugins.module_utils import _dump, _manifest, _query
 from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
 
@@ -244,7 +244,7 @@ def test_restore_list_unreadable_dump(tmp_path, fake_target):
 
 
 def test_check_quiet(fake_target):
-    s = _dump.inventory.SEP
+    s = _query.SEP
     target = fake_target([{"stdout": "bds_hub%sblackduck_user%sjobrunner%s172.18.0.5/32\n" % (s, s, s) +
                            "bds_hub%sblackduck%s%slocal\n" % (s, s, s)}])
     with pytest.raises(_dump.DumpError) as info:

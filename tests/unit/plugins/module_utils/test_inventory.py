@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from ansible_collections.blackduck.hub.plugins.module_utils import _inventory
+from ansible_collections.blackduck.hub.plugins.module_utils import _inventory, _query
 
 # The vendor's two post-restore statements, as hub-facts.md quotes them from the 4.2.0 restore script.
 VENDOR_FIXUPS = [
@@ -178,26 +178,26 @@ def test_fixup_where_clauses_match_their_statements():
 
 # ------------------------------------------------------------------------------------------------ queries (fake psql)
 
-S = _inventory.SEP
+S = _query.SEP
 
 
 def rows(*rs):
     return "".join(S.join(str(x) for x in r) + "\n" for r in rs)
 
 
-def test_psql_runs_the_session_settings_first_and_splits_fields(fake_target):
+def test_query_through_psql_runs_the_session_settings_first_and_splits_fields(fake_target):
     target = fake_target([{"tool": "psql", "stdout": rows(("a", "b|c", ""), ("d", "", "f")) + "\n"}])
-    out = _inventory.psql(target, "bds_hub", "SELECT 1;", "testing")
+    out = _query.query(target, "bds_hub", "SELECT 1;", "testing")
     assert out == [["a", "b|c", ""], ["d", "", "f"]]
     (call,) = target.calls()
-    assert call["stdin"] == _inventory.SESSION + "SELECT 1;"
+    assert call["stdin"] == _query.SESSION + "SELECT 1;"
     assert call["args"] == ["-X", "-q", "-A", "-t", "-F", S, "-v", "ON_ERROR_STOP=1", "-d", "bds_hub", "-f", "-"]
 
 
-def test_psql_failure_says_what_and_where(fake_target):
+def test_query_through_psql_failure_says_what_and_where(fake_target):
     target = fake_target([{"tool": "psql", "rc": 3, "stderr": "psql: error: FATAL:  database \"x\" does not exist\n"}])
-    with pytest.raises(_inventory.CommandError) as info:
-        _inventory.psql(target, "x", "SELECT 1;", "reading things")
+    with pytest.raises(_query.CommandError) as info:
+        _query.query(target, "x", "SELECT 1;", "reading things")
     assert info.value.rc == 3
     assert info.value.message == ('reading things on the fake server (database x) failed: psql: error: FATAL:  '
                                   'database "x" does not exist')
@@ -265,7 +265,7 @@ def test_database_inventory_parses_every_kind_of_row(fake_target):
                                               "after": {"rows": 2, "checksum": "0"}}},
     }
     script = target.calls()[1]["stdin"]
-    assert script.startswith(_inventory.SESSION + "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n")
+    assert script.startswith(_query.SESSION + "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n")
     assert script.endswith("COMMIT;\n")
     # the fixup table is split three ways; the other tables are not
     assert "'st.policy_setting#unchanged'" in script and "'st.project#unchanged'" not in script

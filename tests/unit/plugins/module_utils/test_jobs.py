@@ -1,6 +1,6 @@
 """plugins/module_utils/_jobs.py: the Hub's running jobs, read from st.job_instances (a fake psql answers)."""
 from ansible_collections.blackduck.hub.plugins.module_utils import _jobs as jobs
-from ansible_collections.blackduck.hub.plugins.module_utils._inventory import SEP
+from ansible_collections.blackduck.hub.plugins.module_utils._query import SEP
 
 
 def test_running_jobs_are_read_oldest_first_and_only_running(fake_target):

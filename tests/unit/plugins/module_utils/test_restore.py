@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from ansible_collections.blackduck.hub.plugins.module_utils import _inventory, _restore
+from ansible_collections.blackduck.hub.plugins.module_utils import _inventory, _query, _restore
 
 # pg_dumpall --globals-only of a Hub 4.1 server (PostgreSQL 9.4), and the roles a 9.5+ server adds.
 GLOBALS_94 = """--
@@ -148,7 +148,7 @@ def test_apply_fixups(fake_target):
     applied = _restore.apply_fixups(target, "bds_hub")
     assert applied == [f["sql"] for f in _inventory.FIXUPS["bds_hub"]]
     (call,) = target.calls()
-    assert call["stdin"] == _inventory.SESSION + "BEGIN;\n" + "".join(s + ";\n" for s in applied) + "COMMIT;\n"
+    assert call["stdin"] == _query.SESSION + "BEGIN;\n" + "".join(s + ";\n" for s in applied) + "COMMIT;\n"
     assert call["args"][call["args"].index("-d") + 1] == "bds_hub"
 
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from ansible_collections.blackduck.hub.plugins.module_utils import _target
+from ansible_collections.blackduck.hub.plugins.module_utils import _query, _target
 from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError
 from ansible_collections.blackduck.hub.plugins.module_utils._target import TargetError
 
@@ -300,8 +300,10 @@ def test_kubectl_not_found(tmp_path, monkeypatch):
 # ------------------------------------------------------------------------------------------------ tcp
 
 @pytest.fixture
-def tools(tmp_path):
-    """A tools_path with fake psql, pg_dump and pg_restore (answers set per test through FakeCli rules)."""
+def tools(tmp_path, monkeypatch):
+    """A tools_path with fake psql, pg_dump and pg_restore (answers set per test through FakeCli rules), on a
+    managed host without psycopg2, so a TCP target's queries go through that psql too."""
+    monkeypatch.setattr(_query, "psycopg2", None)
     d = tmp_path / "bin"
     d.mkdir()
 
@@ -438,9 +440,10 @@ def test_check_call_failure(tools):
 
 
 def test_wait_ready(tools):
-    tools({"psql": [{"match": ["SELECT 1"], "stdout": "1\n"}]})
+    fakes = tools({"psql": [{"match": ["-d", "postgres"], "stdout": "1\n"}]})
     t = _target.TcpTarget({"type": "tcp", "host": "db", "tools_path": tools.path})
     assert _target.wait_ready(t, timeout=5, interval=0.01) is None
+    assert len(fakes["psql"].calls()) == 1
 
 
 def test_wait_ready_bad_credentials_stop_at_once(tools):

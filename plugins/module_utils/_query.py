@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""SQL on a target's server, one way for every caller: ``query`` returns rows as lists of text fields, each value
+in the server's own text form and NULL as '' (what ``psql -A -t`` prints), so one parser reads every target.
+
+* A TCP target (an external server such as RDS, or a published port) answers through psycopg2 where it is
+  installed on the managed host: no client process per query, the server's SQLSTATE in every error, and the
+  password handed to libpq in memory. Every value comes back as the server's text (a raw typecaster for each
+  type psycopg2 would convert), so checksums and counts read the same as through psql.
+* The container targets (``docker exec``, ``kubectl exec``), and a managed host without psycopg2, answer through
+  ``psql`` run as the target says.
+
+``sql`` is one statement, or a list of statements run in order on one session (each result's rows appended),
+so a script of many SELECTs in one transaction reads the same through both clients.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, log_command, run
+
+try:
+    import psycopg2
+    import psycopg2.extensions
+except ImportError:  # the managed host has no psycopg2: psql answers
+    psycopg2 = None
+
+SEP = "\x1f"  # psql field separator: never part of an identifier we query
+# Pinned for every session: the text of dates, intervals, bytea and floats does not depend on the server's settings
+SESSION = ("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; "
+           "SET bytea_output = 'hex'; SET extra_float_digits = 0; SET client_min_messages = warning;\n")
+
+
+def statements(sql):
+    return [sql] if isinstance(sql, str) else list(sql)
+
+
+def query(target, database, sql, what, timeout=None):
+    """Run sql on database of target; return its rows as lists of text fields. A failure raises CommandError that
+    says what was being done, where, and what the server said. timeout (seconds) bounds a psql run."""
+    params = target.sql_params(database) if psycopg2 is not None else None
+    if params is None:
+        return _psql(target, database, statements(sql), what, timeout)
+    return _psycopg2(target, params, database, statements(sql), what)
+
+
+def _psql(target, database, stmts, what, timeout):
+    args = ["-X", "-q", "-A", "-t", "-F", SEP, "-v", "ON_ERROR_STOP=1", "-d", database, "-f", "-"]
+    rc, out, err = run(target.tool_argv("psql", args, stdin=True), env=target.env, stdin_data=SESSION + "".join(stmts),
+                       timeout=timeout)
+    if rc != 0:
+        raise CommandError("%s on %s (database %s) failed: %s" % (what, target.describe(), database, err.strip()[-2000:]),
+                           rc=rc, stderr=err)
+    return [line.split(SEP) for line in out.splitlines() if line != ""]
+
+
+def _as_text(value, cursor):
+    return value
+
+
+def _connection(target, params, database):
+    """The target's session on database (opened once, kept until target.cleanup()): autocommit as psql runs,
+    the pinned settings, and every value as the server's text."""
+    if database not in target.sql_connections:
+        connection = psycopg2.connect(**params)
+        connection.autocommit = True
+        for oid in list(psycopg2.extensions.string_types):
+            psycopg2.extensions.register_type(psycopg2.extensions.new_type((oid,), "BDHUB_TEXT", _as_text), connection)
+        with connection.cursor() as cursor:
+            cursor.execute(SESSION)
+        target.sql_connections[database] = connection
+    return target.sql_connections[database]
+
+
+def server_said(exc):
+    """What the server (or libpq) said, with the SQLSTATE where there is one."""
+    text = (getattr(exc, "pgerror", None) or str(exc)).strip()
+    code = getattr(exc, "pgcode", None)
+    return "SQLSTATE %s: %s" % (code, text) if code else text
+
+
+def _psycopg2(target, params, database, stmts, what):
+    started = time.monotonic()
+    logged = ["psycopg2", target.describe(), "dbname=%s:" % database, what]
+    rows = []
+    try:
+        connection = _connection(target, params, database)
+        with connection.cursor() as cursor:
+            for stmt in stmts:
+                cursor.execute(stmt)
+                if cursor.description is not None:
+                    rows.extend(["" if v is None else v for v in row] for row in cursor.fetchall())
+    except psycopg2.Error as exc:
+        target.close_sql(database)  # an explicit transaction may be left open: start afresh next time
+        said = server_said(exc)
+        log_command(logged, 1, said, time.monotonic() - started)
+        raise CommandError("%s on %s (database %s) failed: %s" % (what, target.describe(), database, said[-2000:]),
+                           rc=1, stderr=said)
+    log_command(logged, 0, "", time.monotonic() - started)
+    return rows
