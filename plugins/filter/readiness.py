@@ -90,6 +90,16 @@ def k8s_pods_ready(pods, wanted):
     return True
 
 
+def k8s_scaled_up(workloads):
+    """The workloads (kubectl get deployments,replicationcontrollers,statefulsets -o json's items) that are not
+    scaled to zero, as kubectl names them: 'deployment/<name>'. A workload without spec.replicas runs one."""
+    out = []
+    for w in workloads or []:
+        if (w.get("spec") or {}).get("replicas", 1) != 0:
+            out.append("%s/%s" % ((w.get("kind") or "").lower(), (w.get("metadata") or {}).get("name", "")))
+    return out
+
+
 def _by_name(inspected):
     return dict(((c.get("Name") or "").lstrip("/"), c) for c in inspected or [])
 
@@ -147,5 +157,5 @@ class FilterModule(object):
     def filters(self):
         return {"swarm_stack_ready": swarm_stack_ready, "swarm_node_problems": swarm_node_problems,
                 "swarm_stack_version": swarm_stack_version,
-                "k8s_pods_ready": k8s_pods_ready, "docker_run_ready": docker_run_ready,
+                "k8s_pods_ready": k8s_pods_ready, "k8s_scaled_up": k8s_scaled_up, "docker_run_ready": docker_run_ready,
                 "docker_run_actions": docker_run_actions, "docker_run_hub_names": docker_run_hub_names}

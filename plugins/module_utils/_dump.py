@@ -128,6 +128,23 @@ def same_source(old, new, tolerance=0.02):
     return True
 
 
+def complete_dump_to_keep(dump_dir, existing, names, fp, force):
+    """Whether dump_dir's complete dump (its manifest: existing) is this source's, to keep as it is (a rerun
+    resumes after it). False when there is none, or with force. A complete dump that is not this one is never
+    replaced without force: DumpError says why (its files changed, or another source or other data)."""
+    if not existing or force:
+        return False
+    problems = manifest.verify_files(dump_dir, existing)
+    if problems:
+        raise DumpError("%s holds a complete dump whose files no longer match its manifest: %s. It is kept as it is; "
+                        "use another dump_dir, or force=true to replace it." % (dump_dir, "; ".join(problems)))
+    if sorted(existing.get("databases", {})) != sorted(names) or not same_source(existing["fingerprint"], fp):
+        raise DumpError("%s already holds a complete dump of another source or of different data (dump %s of %s, "
+                        "taken %s). It is never overwritten: use another dump_dir, or force=true to replace it."
+                        % (dump_dir, existing["dump_id"], existing["source"].get("where"), existing["created"]))
+    return True
+
+
 def prepare_dir(dump_dir):
     if not os.path.isdir(dump_dir):
         os.makedirs(dump_dir, 0o700)

@@ -11,6 +11,30 @@ from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 
 
+def check_server(target, server, require_major=None, require_create=False, require_no_hub_data=False):
+    """(what was read, the first unmet requirement as a message or None) of a server that is to receive a
+    migration: its major version, the connecting role's rights (``role``), no Hub data there (``hub_tables``)."""
+    found = {}
+    if require_major and server["major"] != require_major:
+        return found, ("the server at %s runs PostgreSQL %s; PostgreSQL %s is required (a Hub 4.2 external database "
+                       "must be 9.6). Point the Hub at a %s server; nothing was changed."
+                       % (target.describe(), server["version"], require_major, require_major))
+    if require_create:
+        rights = found["role"] = inventory.role_rights(target)
+        if not (rights["superuser"] or (rights["createdb"] and rights["createrole"])):
+            return found, ("the role %s on %s may not create databases and roles (CREATEDB %s, CREATEROLE %s): a "
+                           "restore needs both. Grant them (ALTER ROLE %s CREATEDB CREATEROLE) or connect as another "
+                           "role; nothing was changed." % (rights["name"], target.describe(), rights["createdb"],
+                                                           rights["createrole"], rights["name"]))
+    if require_no_hub_data:
+        tables = found["hub_tables"] = inventory.hub_table_count(target)
+        if tables:
+            return found, ("the server at %s already holds Hub data (%d tables in schema st of bds_hub): it cannot be "
+                           "the target of a migration. Use an empty server; nothing was changed."
+                           % (target.describe(), tables))
+    return found, None
+
+
 def verify(target, data, p):
     """(per database results, every difference, per role how its password compared) - p holds db_verify's
     options: databases, mode, checksums, require_marker, roles, role_passwords."""

@@ -242,17 +242,7 @@ def main():
             fp = dump.fingerprint(server, dbs, names)
 
             existing = manifest.load(dump_dir)
-            if existing and not p["force"]:
-                problems = manifest.verify_files(dump_dir, existing)
-                if problems:
-                    module.fail_json(msg="%s holds a complete dump whose files no longer match its manifest: %s. It is "
-                                         "kept as it is; use another dump_dir, or force=true to replace it."
-                                     % (dump_dir, "; ".join(problems)), **result)
-                if sorted(existing.get("databases", {})) != sorted(names) or not dump.same_source(existing["fingerprint"], fp):
-                    module.fail_json(msg="%s already holds a complete dump of another source or of different data (dump %s "
-                                         "of %s, taken %s). It is never overwritten: use another dump_dir, or force=true "
-                                         "to replace it." % (dump_dir, existing["dump_id"],
-                                                             existing["source"].get("where"), existing["created"]), **result)
+            if dump.complete_dump_to_keep(dump_dir, existing, names, fp, p["force"]):
                 result.update(dump.summary(existing), manifest=manifest.manifest_path(dump_dir),
                               reason="a complete dump of this source is already in %s and its files match the manifest"
                               % dump_dir)

@@ -162,7 +162,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
-from ansible_collections.blackduck.hub.plugins.module_utils._verify import verify
+from ansible_collections.blackduck.hub.plugins.module_utils._verify import check_server, verify
 from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError
 from ansible_collections.blackduck.hub.plugins.module_utils._target import (
     TargetError, connection_argument_spec, target_session)
@@ -192,26 +192,11 @@ def main():
             result["server"] = server
             result["restore_markers"] = dict((name, inventory.read_marker(d["comment"]))
                                              for name, d in inventory.databases(target).items())
-            if p["require_major"] and server["major"] != p["require_major"]:
-                module.fail_json(msg="the server at %s runs PostgreSQL %s; PostgreSQL %s is required (a Hub 4.2 external "
-                                     "database must be 9.6). Point the Hub at a %s server; nothing was changed."
-                                 % (target.describe(), server["version"], p["require_major"], p["require_major"]), **result)
-            if p["require_create"]:
-                rights = inventory.role_rights(target)
-                result["role"] = rights
-                if not (rights["superuser"] or (rights["createdb"] and rights["createrole"])):
-                    module.fail_json(msg="the role %s on %s may not create databases and roles (CREATEDB %s, CREATEROLE %s): "
-                                         "a restore needs both. Grant them (ALTER ROLE %s CREATEDB CREATEROLE) or connect "
-                                         "as another role; nothing was changed." % (
-                                             rights["name"], target.describe(), rights["createdb"], rights["createrole"],
-                                             rights["name"]), **result)
-            if p["require_no_hub_data"]:
-                tables = inventory.hub_table_count(target)
-                result["hub_tables"] = tables
-                if tables:
-                    module.fail_json(msg="the server at %s already holds Hub data (%d tables in schema st of bds_hub): it "
-                                         "cannot be the target of a migration. Use an empty server; nothing was changed."
-                                     % (target.describe(), tables), **result)
+            found, problem = check_server(target, server, p["require_major"], p["require_create"],
+                                          p["require_no_hub_data"])
+            result.update(found)
+            if problem:
+                module.fail_json(msg=problem, **result)
             if p["dump_dir"]:
                 data = manifest.load(p["dump_dir"])
                 if data is None:

@@ -5,13 +5,13 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.blackduck.hub.plugins.filter.readiness import (
-    FilterModule, docker_run_actions, docker_run_hub_names, docker_run_ready, k8s_pods_ready, swarm_stack_ready, swarm_stack_version)
+    FilterModule, docker_run_actions, docker_run_hub_names, docker_run_ready, k8s_pods_ready, k8s_scaled_up, swarm_stack_ready, swarm_stack_version)
 
 SERVICES = ["cfssl", "logstash", "postgres"]
 
 
 def test_exported():
-    names = ["docker_run_actions", "docker_run_hub_names", "docker_run_ready", "k8s_pods_ready", "swarm_node_problems", "swarm_stack_ready",
+    names = ["docker_run_actions", "docker_run_hub_names", "docker_run_ready", "k8s_pods_ready", "k8s_scaled_up", "swarm_node_problems", "swarm_stack_ready",
              "swarm_stack_version"]
     assert sorted(FilterModule().filters()) == names
 
@@ -150,3 +150,18 @@ def test_docker_run_hub_names():
     other["Config"]["Labels"] = None  # docker inspect's {{json .Config.Labels}} of a container without labels
     assert docker_run_hub_names([hubs, other, inspected("cfssl", "x")]) == ["postgres"]
     assert docker_run_hub_names([]) == []
+
+
+def workload(kind, name, replicas=None):
+    w = {"kind": kind, "metadata": {"name": name}, "spec": {}}
+    if replicas is not None:
+        w["spec"]["replicas"] = replicas
+    return w
+
+
+def test_k8s_scaled_up_names_what_still_runs_as_kubectl_scale_takes_it():
+    items = [workload("Deployment", "webapp", 1), workload("Deployment", "postgres", 0),
+             workload("StatefulSet", "solr", 2), workload("ReplicationController", "old-rc"),
+             workload("ReplicationController", "zero-rc", 0)]
+    assert k8s_scaled_up(items) == ["deployment/webapp", "statefulset/solr", "replicationcontroller/old-rc"]
+    assert k8s_scaled_up([workload("Deployment", "a", 0)]) == [] and k8s_scaled_up(None) == []

@@ -124,6 +124,41 @@ def make_dump(tmp_path):
     return str(tmp_path), data, files
 
 
+def complete(tmp_path, **sizes):
+    d, data, files = make_dump(tmp_path)
+    data.update(dump_id="d-1", created="2026-12-01T10:00:00Z", source={"where": "postgres of hub a"},
+                fingerprint=fp(**(sizes or {"bds_hub": 100, "bdio": 7})))
+    return d, data
+
+
+def test_complete_dump_to_keep_only_this_sources_intact_dump(tmp_path):
+    d, data = complete(tmp_path)
+    this = fp(bds_hub=100, bdio=7)
+    assert _dump.complete_dump_to_keep(d, None, ["bds_hub", "bdio"], this, force=False) is False  # nothing there
+    assert _dump.complete_dump_to_keep(d, data, ["bdio", "bds_hub"], this, force=False) is True   # a rerun: kept
+    assert _dump.complete_dump_to_keep(d, data, ["bds_hub"], this, force=True) is False           # force replaces
+
+
+def test_complete_dump_of_another_source_is_never_replaced_without_force(tmp_path):
+    d, data = complete(tmp_path)
+    for names, this in ((["bds_hub"], fp(bds_hub=100)), (["bds_hub", "bdio"], fp(bds_hub=100 + 2 * MiB, bdio=7)),
+                        (["bds_hub", "bdio"], fp("9.6.24", bds_hub=100, bdio=7))):
+        with pytest.raises(_dump.DumpError) as info:
+            _dump.complete_dump_to_keep(d, data, names, this, force=False)
+        assert str(info.value) == (
+            "%s already holds a complete dump of another source or of different data (dump d-1 of postgres of hub a, "
+            "taken 2026-12-01T10:00:00Z). It is never overwritten: use another dump_dir, or force=true to replace it." % d)
+
+
+def test_complete_dump_whose_files_changed_is_kept_and_refused(tmp_path):
+    d, data = complete(tmp_path)
+    os.unlink(os.path.join(d, "bdio.dump"))
+    with pytest.raises(_dump.DumpError, match="holds a complete dump whose files no longer match its manifest: bdio.dump "
+                                              "is missing. It is kept as it is; use another dump_dir, or force=true"):
+        _dump.complete_dump_to_keep(d, data, ["bds_hub", "bdio"], fp(bds_hub=100, bdio=7), force=False)
+    assert os.path.exists(os.path.join(d, "bds_hub.dump"))
+
+
 def test_verify_files_intact(tmp_path):
     d, data, dummy = make_dump(tmp_path)
     assert _manifest.verify_files(d, data) == []

@@ -1,0 +1,50 @@
+"""module_utils/_verify.py: what a server that is to receive a migration must be (check_server). The comparison
+itself (verify) runs against real servers in tests/integration/modules/test_db_modules.py."""
+from ansible_collections.blackduck.hub.plugins.module_utils import _query
+from ansible_collections.blackduck.hub.plugins.module_utils._verify import check_server
+
+S = _query.SEP
+PG96 = {"major": "9.6", "version": "9.6.24", "num": 90624}
+
+
+def rights(name="hub_admin", superuser="f", createdb="t", createrole="t"):
+    return {"tool": "psql", "match": "WHERE rolname = current_user", "stdout": S.join((name, superuser, createdb, createrole)) + "\n"}
+
+
+def test_no_requirement_reads_nothing(fake_target):
+    target = fake_target([])
+    assert check_server(target, PG96) == ({}, None) and target.calls() == []
+
+
+def test_the_wrong_major_is_refused_before_anything_is_read(fake_target):
+    target = fake_target([])
+    found, problem = check_server(target, dict(PG96, major="11", version="11.13"), "9.6", True, True)
+    assert found == {} and target.calls() == []
+    assert problem == ("the server at the fake server runs PostgreSQL 11.13; PostgreSQL 9.6 is required (a Hub 4.2 "
+                       "external database must be 9.6). Point the Hub at a 9.6 server; nothing was changed.")
+
+
+def test_a_role_that_may_not_create_databases_is_refused(fake_target):
+    target = fake_target([rights(createrole="f")])
+    found, problem = check_server(target, PG96, "9.6", require_create=True, require_no_hub_data=True)
+    assert found == {"role": {"name": "hub_admin", "superuser": False, "createdb": True, "createrole": False}}
+    assert problem.startswith("the role hub_admin on the fake server may not create databases and roles (CREATEDB "
+                              "True, CREATEROLE False): a restore needs both. Grant them (ALTER ROLE hub_admin")
+    assert len(target.calls()) == 1  # stopped there: Hub data not looked for
+
+
+def test_a_superuser_may_and_a_server_with_hub_data_is_refused(fake_target):
+    target = fake_target([rights(superuser="t", createdb="f", createrole="f"),
+                          {"tool": "psql", "match": "FROM pg_database", "stdout": S.join(
+                              ("bds_hub", "blackduck", "UTF8", "C", "C", "100", "")) + "\n"},
+                          {"tool": "psql", "match": "nspname = 'st'", "stdout": "42\n"}])
+    found, problem = check_server(target, PG96, require_create=True, require_no_hub_data=True)
+    assert found["role"]["superuser"] is True and found["hub_tables"] == 42
+    assert problem == ("the server at the fake server already holds Hub data (42 tables in schema st of bds_hub): it "
+                       "cannot be the target of a migration. Use an empty server; nothing was changed.")
+
+
+def test_an_empty_server_passes(fake_target):
+    target = fake_target([rights(), {"tool": "psql", "match": "FROM pg_database", "stdout": ""}])
+    assert check_server(target, PG96, "9.6", True, True) == (
+        {"role": {"name": "hub_admin", "superuser": False, "createdb": True, "createrole": True}, "hub_tables": 0}, None)
