@@ -98,6 +98,17 @@ options:
       kubectl_cli:
         description: V(kubectl) - the kubectl CLI to use (default is the first on E(PATH)).
         type: path
+      dump_mount:
+        description:
+          - V(docker), V(kubectl) - where the module's dump folder (C(dump_dir) of db_dump and db_restore) is
+            mounted inside the database container or pod (a bind mount or hostPath of the same folder, for example
+            C(/blackduck-hub-dump)). With it the directory format runs C(pg_dump --jobs) and C(pg_restore --jobs)
+            inside the container on the files themselves - no byte through C(docker exec) or C(kubectl exec).
+          - For the time of the run the folder of each database is owned by the user the tools run as there
+            (C(postgres)) and the dump folder is mode 0711; afterwards every file is the module's user's again, mode
+            0600, folders 0700.
+        type: str
+        version_added: 0.3.0
   wait_timeout:
     description: Seconds to wait for the server to accept connections before failing.
     type: int

@@ -27,7 +27,7 @@ from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as 
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
     ArgFormat, CommandError, argv_tool, build_argv, run, sha256_file, stream_from_file, stream_to_file, utc_stamp, why)
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
-from ansible_collections.blackduck.hub.plugins.module_utils._target import APPLICATION_NAME, tool_version
+from ansible_collections.blackduck.hub.plugins.module_utils._target import APPLICATION_NAME, tool_version, tools_folder
 
 DEFAULT_DATABASES = ["bds_hub", "bds_hub_report", "bdio"]
 GLOBALS_FILE = "globals.sql"
@@ -81,23 +81,32 @@ def directory_files(path):
 
 
 def dump_directory(target, dump_dir, name, jobs, compress, progress):
-    """pg_dump --format directory --jobs N on the managed host (tcp): the tool writes the files itself."""
+    """pg_dump --format directory --jobs N where the tools see dump_dir (the managed host's own tools over TCP, or
+    the container's through connection.dump_mount): the tool writes the files itself, no byte through a pipe; then
+    pg_restore --list reads them back there. The files end up this module's user's, 0600 in a 0700 folder."""
     path = os.path.join(dump_dir, dump_file(name, "directory"))
     partial = path + ".partial"
     if os.path.isdir(partial):
         shutil.rmtree(partial)
     started = time.monotonic()
-    rc, dummy, err = run(target.tool_argv("pg_dump", pg_dump_argv_tail(name, compress, "directory", jobs, partial)),
-                         env=target.env)
-    if rc != 0:
+    try:
+        with tools_folder(target, dump_dir, partial) as seen:
+            rc, dummy, err = run(target.tool_argv("pg_dump", pg_dump_argv_tail(name, compress, "directory", jobs, seen)),
+                                 env=target.env)
+            if rc != 0:
+                raise DumpError("pg_dump of %s failed (exit %d): %s" % (name, rc, why(rc, err)))
+            progress.phase(name, "reading %s back with pg_restore --list" % dump_file(name, "directory"))
+            toc_entries = restore_list(target, seen, folder=True, shown=dump_file(name, "directory"))
+    except Exception:
         shutil.rmtree(partial, ignore_errors=True)
-        raise DumpError("pg_dump of %s failed (exit %d): %s" % (name, rc, why(rc, err)))
+        raise
     os.rename(partial, path)
     files = directory_files(path)
     total = sum(f["bytes"] for f in files.values())
     progress.update(dump_file(name, "directory"), total, 0)
     digest = hashlib.sha256("".join("%s %s\n" % (n, f["sha256"]) for n, f in sorted(files.items())).encode()).hexdigest()
-    return {"bytes": total, "sha256": digest, "files": files, "seconds": round(time.monotonic() - started, 3)}
+    return {"bytes": total, "sha256": digest, "files": files, "seconds": round(time.monotonic() - started, 3),
+            "toc_entries": toc_entries}
 
 
 def tool_major(version_text):
@@ -188,9 +197,10 @@ def dump_one(target, dump_dir, name, argv, progress, interval):
     return res
 
 
-def restore_list(target, path):
-    """pg_restore --list over the file (streamed to the tool next to the server): number of TOC entries."""
-    if os.path.isdir(path):  # a directory-format dump, on the managed host: the host's pg_restore reads it
+def restore_list(target, path, folder=False, shown=None):
+    """pg_restore --list of a dump: number of TOC entries. A file on the managed host is streamed to the tool next to
+    the server; with folder, path is a directory-format dump as the tool sees it (it reads the folder itself)."""
+    if folder:
         rc, out, err = run(target.tool_argv("pg_restore", ["--list", path], conn=False), env=target.env)
         res = {"rc": rc, "stdout": out, "stderr": err}
     else:
@@ -198,19 +208,21 @@ def restore_list(target, path):
         res = stream_from_file(argv, path, env=target.env)
     if res["rc"] != 0:
         raise DumpError("pg_restore --list cannot read %s: %s. The dump is not usable; it was not kept."
-                        % (os.path.basename(path), res["stderr"].strip()[-1000:]))
+                        % (shown or os.path.basename(path), res["stderr"].strip()[-1000:]))
     return sum(1 for line in res["stdout"].splitlines() if line and not line.startswith(";"))
 
 
-def check_format(target, fmt):
-    if fmt == "directory" and target.kind != "tcp":
-        raise DumpError("the directory format needs connection.type tcp: its files are written by pg_dump itself, on "
-                        "the managed host, and cannot be streamed out of a container or pod. Use format custom there.")
+def check_format(target, fmt, dump_dir):
+    if fmt == "directory" and target.tools_see(dump_dir, dump_dir) is None:
+        raise DumpError("the directory format needs connection.type tcp or connection.dump_mount: its files are "
+                        "written by pg_dump itself, where it runs - on the managed host over TCP, or in the container "
+                        "or pod into the dump folder mounted there. Mount dump_dir into the database container and set "
+                        "connection.dump_mount to where, or use format custom.")
 
 
 def run_dump(target, params, log):
     """Make the dump. Returns the manifest data."""
-    check_format(target, params.get("format") or "custom")
+    check_format(target, params.get("format") or "custom", params["dump_dir"])
     dump_dir, names, dbs = params["dump_dir"], params["databases"], params["_dbs"]
     started = time.time()
     versions = {t: tool_version(target, t) for t in ("pg_dump", "pg_dumpall", "pg_restore")}
@@ -241,8 +253,8 @@ def _dump_all(target, params, progress, started, versions, compress):
         else:
             argv = target.tool_argv("pg_dump", pg_dump_argv_tail(name, compress))
             res = dump_one(target, dump_dir, dump_file(name), argv, progress, interval)
-        progress.phase(name, "reading %s back with pg_restore --list" % dump_file(name, fmt))
-        res["toc_entries"] = restore_list(target, os.path.join(dump_dir, dump_file(name, fmt)))
+            progress.phase(name, "reading %s back with pg_restore --list" % dump_file(name))
+            res["toc_entries"] = restore_list(target, os.path.join(dump_dir, dump_file(name)))
         progress.phase(name, "counting the rows of %s and taking their checksums" % name)
         inv = inventory.database_inventory(target, name, checksums=params["checksums"] == "full",
                                            fixups=inventory.FIXUPS.get(name))

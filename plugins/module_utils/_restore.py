@@ -21,6 +21,7 @@ from ansible_collections.blackduck.hub.plugins.module_utils._command import (
     ArgFormat, build_argv, run, stream_from_file, utc_stamp, why)
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
 from ansible_collections.blackduck.hub.plugins.module_utils._query import query
+from ansible_collections.blackduck.hub.plugins.module_utils._target import tools_folder
 
 PG_RESTORE_FORMATS = {
     "dbname": ArgFormat("eq", "--dbname"),
@@ -187,14 +188,17 @@ def create_database(target, name, entry, live):
 def restore_database(target, dump_dir, name, entry, clean, extra_allowed, progress=None, jobs=1):
     path = os.path.join(dump_dir, entry["file"])
     if entry.get("format") == "directory":
-        # a directory on the managed host: the host's pg_restore reads it, jobs workers at a time (tcp only)
-        if target.kind != "tcp":
+        # pg_restore reads the folder itself, jobs workers at a time: the managed host's over TCP, or the container's
+        # where the dump folder is mounted (connection.dump_mount) - no byte through a pipe
+        if target.tools_see(dump_dir, path) is None:
             raise RestoreError("%s is a directory-format dump: restore it with connection.type tcp (the host's "
-                               "pg_restore reads the folder), not into a container or pod" % entry["file"])
-        argv = target.tool_argv("pg_restore", build_argv([], PG_RESTORE_FORMATS, {
-            "dbname": name, "clean": clean, "jobs": max(1, jobs)}) + [path])
+                               "pg_restore reads the folder), or into a container or pod that has the dump folder "
+                               "mounted (connection.dump_mount)" % entry["file"])
         started = time.time()
-        rc, out, err = run(argv, env=target.env)
+        with tools_folder(target, dump_dir, path) as seen:
+            argv = target.tool_argv("pg_restore", build_argv([], PG_RESTORE_FORMATS, {
+                "dbname": name, "clean": clean, "jobs": max(1, jobs)}) + [seen])
+            rc, out, err = run(argv, env=target.env)
         res = {"rc": rc, "stdout": out, "stderr": err, "seconds": round(time.time() - started, 3),
                "bytes": entry["bytes"]}
     else:

@@ -14,8 +14,10 @@
   psycopg2 where the managed host has it (``sql_params``; _query.py).
 
 Every target answers ``tool_argv(tool, args, stdin=False)`` -> argv and ``env`` for that argv, so the modules
-never care which backend they talk to. More than one matching container or pod is an error that lists them;
-none is an error that says what was searched.
+never care which backend they talk to. ``tools_see(dump_dir, path)`` says where the tools find a file of the dump
+folder: the same path for TCP, the path under ``connection.dump_mount`` for a container or pod that has the folder
+mounted, None when they cannot see it (then the files are streamed); ``tools_folder`` lends such a folder to them.
+More than one matching container or pod is an error that lists them; none is an error that says what was searched.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -24,6 +26,7 @@ __metaclass__ = type
 import contextlib
 import json
 import os
+import posixpath
 import shutil
 import tempfile
 import time
@@ -58,6 +61,7 @@ CONNECTION_SPEC = dict(
     tools_path=dict(type="path"),
     docker_cli=dict(type="path"),
     kubectl_cli=dict(type="path"),
+    dump_mount=dict(type="str"),
 )
 
 
@@ -90,6 +94,7 @@ class _Target:
         self.params = params
         self.port = params.get("port")
         self.user = params.get("user") or self.default_user
+        self.dump_mount = params.get("dump_mount")
         self._tmpdir = None
         self.sql_connections = {}  # database -> open psycopg2 connection (_query.py), closed by cleanup()
 
@@ -111,6 +116,29 @@ class _Target:
     def sql_params(self, database):
         """psycopg2.connect() arguments for database, or None: the target's queries run with psql."""
         return None
+
+    def tools_see(self, dump_dir, path):
+        """path (dump_dir or a file under it) as the tools find it: under connection.dump_mount, where the dump
+        folder is mounted in the container or pod; None without a mount (the tools cannot see the folder)."""
+        if not self.dump_mount:
+            return None
+        rel = os.path.relpath(path, dump_dir)
+        if rel == os.curdir:
+            return self.dump_mount
+        if rel.startswith(os.pardir):
+            raise TargetError("%s is not in the dump folder %s" % (path, dump_dir))
+        return posixpath.join(self.dump_mount, *rel.split(os.sep))
+
+    def tools_owner(self):
+        """(uid, gid) the tools run as in the container or pod, to own a folder they write or read."""
+        ids = []
+        for flag in ("-u", "-g"):
+            rc, out, err = run(self.tool_argv("id", [flag], conn=False), env=self.env, timeout=60)
+            if rc != 0 or not out.strip().isdigit():
+                raise TargetError("cannot tell which user the database tools run as in %s (id %s: %s)"
+                                  % (self.describe(), flag, _first_line(err) or out.strip() or "no answer"))
+            ids.append(int(out.strip()))
+        return tuple(ids)
 
     def close_sql(self, database=None):
         """Close the psycopg2 session on database (every session without one)."""
@@ -349,6 +377,12 @@ class TcpTarget(_Target):
     def describe(self):
         return "%s:%s as %s" % (self.host, self.port, self.user)
 
+    def tools_see(self, dump_dir, path):
+        return path  # the tools run on the managed host
+
+    def tools_owner(self):
+        return None  # as this module's own user
+
     def sql_params(self, database):
         params = dict(host=self.host, port=self.port, user=self.user, dbname=database, connect_timeout=10,
                       sslmode=self.params.get("sslmode") or "prefer", application_name=APPLICATION_NAME)
@@ -429,3 +463,39 @@ def check_call(target, tool, args, what, stdin_data=None, timeout=None):
     if rc != 0:
         raise CommandError("%s on %s failed: %s" % (what, target.describe(), err.strip()[-2000:]), rc=rc, stderr=err)
     return out
+
+
+@contextlib.contextmanager
+def tools_folder(target, dump_dir, path):
+    """Lend path (a folder in dump_dir, made when missing) to the target's tools for the time of the block: owned
+    by the user they run as in the container (the postgres user), dump_dir passable (0711) but not readable by it.
+    Yields path as the tools see it. Afterwards, whatever happened, everything is this module's user's again:
+    folders 0700, files 0600, dump_dir as it was. Over TCP nothing needs lending: the tools are this host's."""
+    seen = target.tools_see(dump_dir, path)
+    if seen is None:
+        raise TargetError("the database tools in %s cannot see %s: set connection.dump_mount to where the dump folder "
+                          "is mounted in the container or pod" % (target.describe(), dump_dir))
+    owner = target.tools_owner()
+    if not os.path.isdir(path):
+        os.mkdir(path, 0o700)
+    if owner is None:
+        yield seen
+        return
+    mode = os.stat(dump_dir).st_mode & 0o7777
+    try:
+        _own_tree(path, owner[0], owner[1])
+        os.chmod(dump_dir, 0o711)
+        yield seen
+    finally:
+        os.chmod(dump_dir, mode)
+        if os.path.isdir(path):
+            _own_tree(path, os.getuid(), os.getgid(), 0o700, 0o600)
+
+
+def _own_tree(path, uid, gid, dir_mode=None, file_mode=None):
+    for root, dirs, files in os.walk(path):
+        for name in [root] + [os.path.join(root, f) for f in files]:
+            os.lchown(name, uid, gid)
+            mode = dir_mode if name == root else file_mode
+            if mode is not None and not os.path.islink(name):
+                os.chmod(name, mode)

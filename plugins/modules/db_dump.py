@@ -58,9 +58,10 @@ options:
   format:
     description:
       - V(custom) - one file per database, streamed from the server's side (any connection type).
-      - V(directory) - a folder per database written by C(pg_dump --jobs) O(jobs) on the managed host; the fastest
-        for large databases, and C(pg_restore --jobs) can read it in parallel. Needs O(connection.type=tcp) (the
-        files cannot be streamed out of a container or pod).
+      - V(directory) - a folder per database written by C(pg_dump --jobs) O(jobs) itself; the fastest for large
+        databases, and C(pg_restore --jobs) can read it in parallel. Needs O(connection.type=tcp) (the managed
+        host's C(pg_dump) writes it) or O(connection.dump_mount) (the container's C(pg_dump) writes it into the
+        dump folder mounted there).
     type: str
     default: custom
     choices: [custom, directory]
@@ -230,7 +231,7 @@ def main():
     result = dict(changed=False, dump_dir=dump_dir, removed_partial=[])
     try:
         with target_session(p["connection"], p["wait_timeout"], p["log_file"]) as target:
-            dump.check_format(target, p["format"])
+            dump.check_format(target, p["format"], dump_dir)
             server = inventory.server_version(target)
             dbs = inventory.databases(target)
             missing = [d for d in p["databases"] if d not in dbs]

@@ -53,8 +53,8 @@ options:
   jobs:
     description:
       - A custom-format dump - how many databases are restored at the same time (each streamed into pg_restore).
-      - A directory-format dump (restored over O(connection.type=tcp)) - the workers of C(pg_restore --jobs) for
-        each database, the databases one after the other.
+      - A directory-format dump (restored over O(connection.type=tcp), or with O(connection.dump_mount)) - the
+        workers of C(pg_restore --jobs) for each database, the databases one after the other.
     type: int
     default: 2
   role_passwords:

@@ -305,3 +305,75 @@ def test_kubectl_round_trip(tmp_path):
         labhub.remove("it-k8s-old")
         if new:
             labhub.remove("it-k8s-new")
+
+
+MOUNT = "/blackduck-hub-dump"
+
+
+def mount_dump_folder(hub, version, folder):
+    """The hub's migration-mode database brought up again with folder bind-mounted at MOUNT (a Compose override
+    file beside it, never in the bundle), on the same data volume."""
+    override = os.path.join(os.path.dirname(folder), "dump-mount-%s.yml" % hub["name"])
+    with open(override, "w") as f:
+        f.write("services:\n  postgres:\n    volumes: ['%s:%s']\n" % (folder, MOUNT))
+    labhub.run(["docker", "compose", "-p", hub["project"], "-f",
+                labhub.bundle_file(hub, version, "compose", "docker-compose.dbmigrate.yml"), "-f", override,
+                "up", "-d", "--pull", "never", "--wait", "--wait-timeout", "240"])
+    labhub.wait_db_ready(hub)
+
+
+def owned_by_root_0600(folder):
+    for root, dirs, files in os.walk(folder):
+        st = os.stat(root)
+        assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (0, 0o700), root
+        for f in files:
+            st = os.stat(os.path.join(root, f))
+            assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (0, 0, 0o600), (root, f)
+
+
+def test_docker_directory_format_through_the_mounted_dump_folder(old_hub, new_hub, tmp_path):
+    """The files without a pipe: the dump folder bind-mounted into the old and the new database containers,
+    pg_dump --jobs 2 writes it and pg_restore --jobs 2 reads it inside them; the host keeps it root's, 0600/0700."""
+    dump_dir = str(tmp_path / "dump")
+    os.mkdir(dump_dir, 0o700)
+    mount_dump_folder(old_hub, labhub.OLD, dump_dir)
+    mount_dump_folder(new_hub, labhub.NEW, dump_dir)
+    source = dict(docker_conn(old_hub, labhub.OLD), dump_mount=MOUNT)
+    target = dict(docker_conn(new_hub, labhub.NEW), dump_mount=MOUNT)
+    before = fingerprint(old_hub)
+    log = str(tmp_path / "run.log")
+
+    r = ansible_run.module("db_dump", {"connection": docker_conn(old_hub, labhub.OLD), "dump_dir": dump_dir,
+                                       "format": "directory"})
+    assert r["failed"] is True and "needs connection.type tcp or connection.dump_mount" in r["msg"]
+    r = ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir, "format": "directory", "jobs": 2,
+                                       "log_file": log})
+    assert r["changed"] is True, r.get("msg")
+    manifest = json.load(open(os.path.join(dump_dir, "manifest.json")))
+    entry = manifest["databases"]["bds_hub"]
+    assert entry["format"] == "directory" and entry["toc_entries"] > 50
+    assert set(entry["files"]) == set(os.listdir(os.path.join(dump_dir, "bds_hub.dir")))
+    for name, f in entry["files"].items():
+        path = os.path.join(dump_dir, "bds_hub.dir", name)
+        assert subprocess.run(["sha256sum", path], capture_output=True, text=True, check=True).stdout.split()[0] == f["sha256"]
+    owned_by_root_0600(dump_dir)
+    with open(log) as f:
+        text = f.read()
+    # pg_dump ran in the container on the mounted folder, with its workers, and nothing was streamed out
+    dumps = [line for line in text.splitlines() if " pg_dump " in line and "--format directory" in line]
+    assert len(dumps) == 3 and all("--jobs 2" in line and "--file %s/" % MOUNT in line and " exec -i " not in line
+                                   for line in dumps), dumps
+    assert ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir, "format": "directory"})["changed"] is False
+    assert fingerprint(old_hub) == before
+
+    r = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir, "jobs": 2, "log_file": log})
+    assert r["changed"] is True, r.get("msg")
+    owned_by_root_0600(dump_dir)
+    with open(log) as f:
+        restores = [line for line in f.read().splitlines() if " pg_restore " in line and "--jobs 2" in line]
+    assert len(restores) == 3 and all(line.rstrip().endswith(".dir") and " %s/" % MOUNT in line and " exec -i " not in line
+                                      for line in restores), restores
+    r = ansible_run.module("db_verify", {"connection": target, "dump_dir": dump_dir})
+    assert r["verified"] is True, r["differences"]
+    for db in ("bds_hub_report", "bdio"):
+        assert counts(new_hub, db) == counts(old_hub, db), db

@@ -504,3 +504,78 @@ def test_gone_asks_again_until_the_engine_says_the_container_stopped(monkeypatch
     monkeypatch.setattr(target, "_gone", lambda: asked.append(1) or "")
     assert target.gone(settle=0.05, interval=0.01) == ""
     assert len(asked) >= 2
+
+
+# ------------------------------------------------------------------------------------------------ dump_mount
+
+class Lender(_target._Target):
+    """A container target whose tools run as uid/gid 65534 (nobody) and see the dump folder at /mnt/dump."""
+    kind = "docker"
+
+    def __init__(self, mount="/mnt/dump", owner=(65534, 65534)):
+        super(Lender, self).__init__({"type": "docker", "dump_mount": mount})
+        self.owner = owner
+
+    def tools_owner(self):
+        return self.owner
+
+    def describe(self):
+        return "container db"
+
+
+def test_tools_see_the_dump_folder_through_the_mount_only(tmp_path):
+    d = str(tmp_path / "dump")
+    assert Lender().tools_see(d, d) == "/mnt/dump"
+    assert Lender().tools_see(d, os.path.join(d, "bds_hub.dir", "toc.dat")) == "/mnt/dump/bds_hub.dir/toc.dat"
+    assert Lender(mount=None).tools_see(d, d) is None  # no mount: the files are streamed
+    tcp = _target.TcpTarget({"type": "tcp", "host": "h"})
+    assert tcp.tools_see(d, os.path.join(d, "x")) == os.path.join(d, "x") and tcp.tools_owner() is None
+    with pytest.raises(TargetError, match="is not in the dump folder"):
+        Lender().tools_see(d, str(tmp_path / "elsewhere"))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="lending a folder to another user needs root, as the modules run")
+@pytest.mark.parametrize("fails", [False, True])
+def test_tools_folder_lends_and_takes_back(tmp_path, fails):
+    d = tmp_path / "dump"
+    d.mkdir(mode=0o700)
+    (d / "manifest.json").write_text("{}")
+    os.chmod(str(d / "manifest.json"), 0o600)
+    folder = d / "bds_hub.dir.partial"
+    try:
+        with _target.tools_folder(Lender(), str(d), str(folder)) as seen:
+            assert seen == "/mnt/dump/bds_hub.dir.partial"
+            st = os.stat(str(folder))
+            assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (65534, 65534, 0o700)
+            assert stat.S_IMODE(os.stat(str(d)).st_mode) == 0o711  # passable, not readable, for the tools
+            assert os.stat(str(d / "manifest.json")).st_uid == 0  # nothing else of the folder is lent
+            (folder / "toc.dat").write_text("as the tools would")
+            os.chown(str(folder / "toc.dat"), 65534, 65534)
+            os.chmod(str(folder / "toc.dat"), 0o644)
+            if fails:
+                raise RuntimeError("pg_dump died")
+    except RuntimeError:
+        assert fails
+    assert stat.S_IMODE(os.stat(str(d)).st_mode) == 0o700
+    for path, mode in ((folder, 0o700), (folder / "toc.dat", 0o600)):
+        st = os.stat(str(path))
+        assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (0, 0, mode), path
+
+
+def test_tools_folder_refuses_a_container_that_cannot_see_the_folder(tmp_path):
+    with pytest.raises(TargetError, match="cannot see .*: set connection.dump_mount"):
+        with _target.tools_folder(Lender(mount=None), str(tmp_path), str(tmp_path / "x")):
+            pass
+    assert not (tmp_path / "x").exists()
+
+
+def test_tools_owner_asks_the_container(cli):
+    docker = cli("docker", [{"match": ["ps"], "stdout": "c0ffee db\n"},
+                            {"match": ["id", "-g"], "stdout": "998\n"}, {"match": ["id"], "stdout": "999\n"}])
+    t = _target.DockerTarget({"type": "docker", "docker_cli": docker.path, "dump_mount": "/mnt/dump"})
+    assert t.tools_owner() == (999, 998)
+    assert [c["args"][:4] for c in docker.calls() if "id" in c["args"]] == [["exec", "-u", "postgres", "-e"]] * 2
+    bad = cli("docker", [{"match": ["ps"], "stdout": "c0ffee db\n"}, {"match": ["id"], "rc": 1, "stderr": "no such user"}])
+    t = _target.DockerTarget({"type": "docker", "docker_cli": bad.path})
+    with pytest.raises(TargetError, match=r"cannot tell which user the database tools run as in container db \(id -u: no such user\)"):
+        t.tools_owner()
