@@ -18,6 +18,7 @@ across orchestrations an old Compose hub 4.1.4 -> a new Kubernetes hub 4.2.0 fro
 (the vendor's own Kubernetes path: there is no Kubernetes bundle before 4.2), which then goes back to the old
 Compose Hub (rollback_hub) and compares the old data again.
 """
+import json
 import os
 
 import pytest
@@ -39,6 +40,8 @@ MATRIX = [
     ("swarm", "4.1.4", "4.2.0", "swarm"),
     ("compose", "4.1.4", "4.2.0", "kubernetes"),
 ]
+# cases run with hub_dump_mount: the dump folder mounted into the vendor's own postgres containers (user postgres:root)
+MOUNTED = {("compose", "4.0.0", "4.2.1", "compose")}
 
 
 def case_id(case):
@@ -69,7 +72,7 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
     labhub.psql(old_side, "ALTER ROLE blackduck_reporter WITH PASSWORD '%s';" % password, db="postgres")
     assert reporter_logs_in(old_side, password)
     dump_root = str(tmp_path)
-    inv = ansible_run.hub_inventory([hub], dump_root)
+    inv = ansible_run.hub_inventory([hub], dump_root, **({name: {"hub_dump_mount": True}} if case in MOUNTED else {}))
 
     if orch == "docker_run":  # check mode changes nothing: the old Hub's containers run on, none is added
         running = labhub.run(["docker", "ps", "--no-trunc", "--format", "{{.ID}} {{.Image}}"])
@@ -92,6 +95,9 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
     assert rc == 0, out
     st = ansible_run.state(dump_root, name)
     assert st["steps"]["verify"]["data"]["version"] == new
+    with open(os.path.join(dump_root, name, "dump", "manifest.json")) as f:
+        formats = set(d["format"] for d in json.load(f)["databases"].values())
+    assert formats == {"directory" if case in MOUNTED else "custom"}, formats
     assert st["steps"]["restore"]["data"]["roles"] == {
         "blackduck": "equal", "blackduck_reporter": "equal", "blackduck_user": "equal"}
     assert labhub.version_endpoint(new_side) == {"version": new}  # through the webserver

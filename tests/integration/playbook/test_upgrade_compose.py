@@ -272,3 +272,45 @@ def test_new_database_with_hub_data_is_refused(lab_hubs, tmp_path):
     assert rc == 0, out
     assert dbcheck.counts(hub, "bds_hub")["st.project"] == hubgen.expected_row_counts(0.5, 6)["bds_hub"]["st.project"]
     assert "pb-refuse_data-volume" in volumes("pb-refuse")
+
+
+def test_the_data_through_the_dump_folder_mounted_into_the_containers(lab_hubs, tmp_path):
+    """hub_dump_mount: the dump folder mounted into the old and then the new postgres container (an override file
+    beside it, the bundle untouched); pg_dump --jobs writes a directory-format dump inside the old one, pg_restore
+    --jobs reads it inside the new one; exact verification; the files root's, 0600 in 0700 folders."""
+    hub = lab_hubs("pb-mount", "compose", scale=0.5, seed=7)
+    dump_root = str(tmp_path)
+    inv = ansible_run.hub_inventory([hub], dump_root, **{"pb-mount": {"hub_dump_mount": True}})
+    rc, out, recap = ansible_run.playbook(inv, "--check")
+    assert rc == 0 and recap["pb-mount"]["changed"] == 0, out
+    assert "(directory format: pg_dump --jobs 2 inside the old container, the folder mounted there)" in out
+    rc, out, recap = ansible_run.playbook(inv)
+    assert rc == 0 and recap["pb-mount"]["failed"] == 0, out
+    dump_dir = os.path.join(dump_root, "pb-mount", "dump")
+    with open(os.path.join(dump_dir, "manifest.json")) as f:
+        manifest = json.load(f)
+    assert {db: d["format"] for db, d in manifest["databases"].items()} == dict.fromkeys(
+        ("bds_hub", "bds_hub_report", "bdio"), "directory")
+    for root, dirs, files in os.walk(dump_dir):
+        assert (os.stat(root).st_uid, os.stat(root).st_mode & 0o777) == (0, 0o700), root
+        for name in files:
+            st = os.stat(os.path.join(root, name))
+            assert (st.st_uid, st.st_mode & 0o777) == (0, 0o600), (root, name)
+    override = os.path.join(dump_root, "pb-mount", "compose-dump-mount.yml")
+    with open(override) as f:
+        assert "%s:/blackduck-hub-dump" % dump_dir in f.read()
+    for version in (labhub.OLD, labhub.NEW):
+        assert "blackduck-hub-dump" not in open(labhub.bundle_file(hub, version, "compose", "docker-compose.dbmigrate.yml")).read()
+    log = "".join(open(os.path.join(dump_root, "pb-mount", "logs", n)).read()
+                  for n in os.listdir(os.path.join(dump_root, "pb-mount", "logs")))
+    dumps = [line for line in log.splitlines() if " pg_dump " in line and "--format directory" in line]
+    restores = [line for line in log.splitlines() if " pg_restore " in line and "--jobs 2" in line]
+    assert len(dumps) == 3 and all(" exec -u postgres " in line and "--file /blackduck-hub-dump/" in line for line in dumps)
+    assert len(restores) == 3 and all(" /blackduck-hub-dump/" in line for line in restores)
+    restore = state(dump_root, "pb-mount")["steps"]["restore"]["data"]
+    assert sorted(restore["verification"]) == ["bdio", "bds_hub", "bds_hub_report"]
+    assert all(v["differences"] == [] and v["tables"] for v in restore["verification"].values())
+    expected = hubgen.expected_row_counts(0.5, 7)["bds_hub"]
+    got = dbcheck.counts(hub, "bds_hub")
+    assert got["st.project"] == expected["st.project"] and got["st.bom_entry"] == expected["st.bom_entry"]
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
