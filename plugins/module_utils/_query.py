@@ -66,11 +66,16 @@ def _connection(target, params, database):
     the pinned settings, and every value as the server's text."""
     if database not in target.sql_connections:
         connection = psycopg2.connect(**params)
-        connection.autocommit = True
-        for oid in list(psycopg2.extensions.string_types):
-            psycopg2.extensions.register_type(psycopg2.extensions.new_type((oid,), "BDHUB_TEXT", _as_text), connection)
-        with connection.cursor() as cursor:
-            cursor.execute(SESSION)
+        try:
+            connection.autocommit = True
+            for oid in list(psycopg2.extensions.string_types):
+                psycopg2.extensions.register_type(psycopg2.extensions.new_type((oid,), "BDHUB_TEXT", _as_text),
+                                                  connection)
+            with connection.cursor() as cursor:
+                cursor.execute(SESSION)
+        except Exception:
+            connection.close()
+            raise
         target.sql_connections[database] = connection
     return target.sql_connections[database]
 
@@ -85,19 +90,25 @@ def server_said(exc):
 def _psycopg2(target, params, database, stmts, what):
     started = time.monotonic()
     logged = ["psycopg2", target.describe(), "dbname=%s:" % database, what]
-    rows = []
-    try:
-        connection = _connection(target, params, database)
-        with connection.cursor() as cursor:
-            for stmt in stmts:
-                cursor.execute(stmt)
-                if cursor.description is not None:
-                    rows.extend(["" if v is None else v for v in row] for row in cursor.fetchall())
-    except psycopg2.Error as exc:
-        target.close_sql(database)  # an explicit transaction may be left open: start afresh next time
-        said = server_said(exc)
-        log_command(logged, 1, said, time.monotonic() - started)
-        raise CommandError("%s on %s (database %s) failed: %s" % (what, target.describe(), database, said[-2000:]),
-                           rc=1, stderr=said)
+    for attempt in (1, 2):
+        kept = database in target.sql_connections
+        connection, rows = None, []
+        try:
+            connection = _connection(target, params, database)
+            with connection.cursor() as cursor:
+                for stmt in stmts:
+                    cursor.execute(stmt)
+                    if cursor.description is not None:
+                        rows.extend(["" if v is None else v for v in row] for row in cursor.fetchall())
+            break
+        except (psycopg2.Error, UnicodeError) as exc:
+            target.close_sql(database)  # an explicit transaction may be left open: start afresh next time
+            if attempt == 1 and kept and getattr(connection, "closed", 0) and \
+                    isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+                continue  # the kept session was dropped while idle (a long dump, a firewall): once more, anew
+            said = server_said(exc)
+            log_command(logged, 1, said, time.monotonic() - started)
+            raise CommandError("%s on %s (database %s) failed: %s" % (what, target.describe(), database, said[-2000:]),
+                               rc=1, stderr=said)
     log_command(logged, 0, "", time.monotonic() - started)
     return rows

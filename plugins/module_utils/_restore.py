@@ -250,6 +250,7 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
         if errors:
             raise RestoreError("restoring the roles (globals.sql) failed: %s" % "; ".join(errors[:10]))
     for name in params.get("_replace", []):
+        target.close_sql(name)  # the module's own session on it (psycopg2, from the plan) would block the drop
         query(target, "postgres", "DROP DATABASE %s;\n" % inventory.quote_ident(name),
               "dropping %s (an empty Hub's, or a rolled-back attempt's) to restore it again" % name)
         live.pop(name, None)

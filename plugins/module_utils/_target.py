@@ -385,7 +385,9 @@ class TcpTarget(_Target):
 
     def sql_params(self, database):
         params = dict(host=self.host, port=self.port, user=self.user, dbname=database, connect_timeout=10,
-                      sslmode=self.params.get("sslmode") or "prefer", application_name=APPLICATION_NAME)
+                      sslmode=self.params.get("sslmode") or "prefer", application_name=APPLICATION_NAME,
+                      # a session kept idle through a long dump must outlive NAT and load-balancer idle timeouts
+                      keepalives=1, keepalives_idle=60, keepalives_interval=10, keepalives_count=6)
         if self._password is not None:
             params["password"] = self._password
         return params
@@ -470,7 +472,7 @@ def tools_folder(target, dump_dir, path):
     """Lend path (a folder in dump_dir, made when missing) to the target's tools for the time of the block: owned
     by the user they run as in the container (the postgres user), dump_dir passable (0711) but not readable by it.
     Yields path as the tools see it. Afterwards, whatever happened, everything is this module's user's again:
-    folders 0700, files 0600, dump_dir as it was. Over TCP nothing needs lending: the tools are this host's."""
+    folders 0700, files 0600, dump_dir 0700. Over TCP nothing needs lending: the tools are this host's."""
     seen = target.tools_see(dump_dir, path)
     if seen is None:
         raise TargetError("the database tools in %s cannot see %s: set connection.dump_mount to where the dump folder "
@@ -481,13 +483,16 @@ def tools_folder(target, dump_dir, path):
     if owner is None:
         yield seen
         return
-    mode = os.stat(dump_dir).st_mode & 0o7777
     try:
         _own_tree(path, owner[0], owner[1])
+    except OSError as exc:
+        raise TargetError("cannot lend %s to the database tools in %s (uid %s): %s. The dump folder is lent by changing "
+                          "its owner, which needs root (become: true)." % (path, target.describe(), owner[0], exc))
+    try:
         os.chmod(dump_dir, 0o711)
         yield seen
     finally:
-        os.chmod(dump_dir, mode)
+        os.chmod(dump_dir, 0o700)  # as a dump folder always is (also after a run killed while it was lent)
         if os.path.isdir(path):
             _own_tree(path, os.getuid(), os.getgid(), 0o700, 0o600)
 

@@ -55,6 +55,9 @@ class FakeTarget:
     def sql_params(self, database):  # queries run with the fake psql
         return None
 
+    def close_sql(self, database=None):
+        self.closed_sql = getattr(self, "closed_sql", []) + [database]
+
     def identity(self):
         return {"type": "fake", "where": self.describe()}
 

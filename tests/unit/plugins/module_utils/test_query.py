@@ -19,6 +19,10 @@ class FakeError(Exception):
         self.pgcode, self.pgerror = pgcode, pgerror
 
 
+class FakeOperationalError(FakeError):
+    pass
+
+
 class FakeCursor:
     def __init__(self, connection):
         self.connection, self.description, self._rows = connection, None, []
@@ -33,6 +37,8 @@ class FakeCursor:
         self.connection.executed.append(sql)
         answer = self.connection.server.answers.get(sql.strip())
         if isinstance(answer, Exception):
+            if isinstance(answer, FakeOperationalError):
+                self.connection.closed = 2  # the server went away: libpq marks the connection closed
             raise answer
         self.description = None if answer is None else [("column",)]
         self._rows = answer or []
@@ -43,14 +49,14 @@ class FakeCursor:
 
 class FakeConnection:
     def __init__(self, server, params):
-        self.server, self.params, self.executed, self.closed, self.autocommit = server, params, [], False, False
+        self.server, self.params, self.executed, self.closed, self.autocommit = server, params, [], 0, False
         self.types = []
 
     def cursor(self):
         return FakeCursor(self)
 
     def close(self):
-        self.closed = True
+        self.closed = 1
 
 
 class FakeExtensions:
@@ -68,6 +74,8 @@ class FakeExtensions:
 class FakePsycopg2:
     """The parts of psycopg2 _query uses; answers maps a statement (stripped) to rows, an exception, or None."""
     Error = FakeError
+    OperationalError = FakeOperationalError
+    InterfaceError = FakeOperationalError
     extensions = FakeExtensions
 
     def __init__(self, answers=None, refuse=None):
@@ -108,7 +116,8 @@ def test_a_tcp_target_queries_through_psycopg2_with_text_rows(pg, monkeypatch):
         (c,) = fake.connections  # one session per database, kept
         assert c.params == {"host": "db.example", "port": 5433, "user": "blackduck", "password": "s3cret",
                             "dbname": "bds_hub", "sslmode": "require", "connect_timeout": 10,
-                            "application_name": "blackduck.hub"}
+                            "application_name": "blackduck.hub", "keepalives": 1, "keepalives_idle": 60,
+                            "keepalives_interval": 10, "keepalives_count": 6}
         assert c.autocommit is True
         assert c.executed == [_query.SESSION, "SELECT 1;", "SELECT a, b;", "SET x = 1;", "SELECT 2;"]
         # every type psycopg2 would convert comes back as the server's text
@@ -149,6 +158,46 @@ def test_a_server_error_carries_its_sqlstate_and_the_session_starts_afresh(pg, t
     assert "exit 1" in text and "psycopg2 db.example:5433 as blackduck dbname=bds_hub: reading st.gone" in text
     assert "SQLSTATE 42P01" in text and "exit 0" in text and "s3cret" not in text
     assert oct(os.stat(str(log)).st_mode & 0o777) == "0o600"
+
+
+def test_a_kept_session_dropped_while_idle_is_opened_once_more(pg):
+    fake = pg({"SELECT 1;": [("1",)]})
+    t = tcp()
+    assert _query.query(t, "postgres", "SELECT 1;", "first") == [["1"]]
+    # hours of pg_dump later, a firewall has dropped the idle session: the next query fails on it
+    fake.answers["SELECT 1;"] = FakeOperationalError("server closed the connection unexpectedly")
+    first = fake.connections[0]
+
+    def heal(params, original=fake.connect):
+        fake.answers["SELECT 1;"] = [("1",)]
+        return original(**params)
+    fake.connect = lambda **params: heal(params)
+    assert _query.query(t, "postgres", "SELECT 1;", "after the dump") == [["1"]]
+    assert first.closed and len(fake.connections) == 2 and t.sql_connections["postgres"] is fake.connections[1]
+    t.cleanup()
+
+
+def test_a_fresh_session_that_fails_is_not_tried_again(pg):
+    fake = pg({"SELECT 1;": FakeOperationalError("server closed the connection unexpectedly")})
+    t = tcp()
+    with pytest.raises(CommandError, match="server closed the connection unexpectedly"):
+        _query.query(t, "postgres", "SELECT 1;", "asking")
+    assert len(fake.connections) == 1 and t.sql_connections == {}
+
+
+def test_a_session_whose_setup_fails_is_closed_and_not_kept(pg):
+    fake = pg({_query.SESSION.strip(): FakeError("x", "42704", "ERROR:  unrecognized configuration parameter")})
+    t = tcp()
+    with pytest.raises(CommandError, match="SQLSTATE 42704"):
+        _query.query(t, "postgres", "SELECT 1;", "asking")
+    assert fake.connections[0].closed and t.sql_connections == {}
+
+
+def test_undecodable_text_is_a_clear_error_not_a_traceback(pg):
+    pg({"SELECT name;": UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")})
+    t = tcp()
+    with pytest.raises(CommandError, match="reading names on db.example:5433 as blackduck .* can't decode byte 0xff"):
+        _query.query(t, "postgres", "SELECT name;", "reading names")
 
 
 def test_wait_ready_through_psycopg2_stops_at_refused_credentials(pg):
@@ -222,6 +271,18 @@ def test_psycopg2_and_psql_read_a_real_server_the_same(major, monkeypatch):
                 read[client]["error"] = info.value.message
             finally:
                 t.cleanup()
+            if client == "psycopg2":  # a session of ours on a database blocks dropping it (replace_empty_hub)
+                t = _target.TcpTarget(params)
+                try:
+                    _query.query(t, "postgres", "CREATE DATABASE scratch;", "creating")
+                    _query.query(t, "scratch", "SELECT 1;", "looking")
+                    with pytest.raises(CommandError, match="SQLSTATE 55006"):
+                        _query.query(t, "postgres", "DROP DATABASE scratch;", "dropping")
+                    t.close_sql("scratch")
+                    _query.query(t, "postgres", "DROP DATABASE scratch;", "dropping")
+                    assert "scratch" not in _inventory.databases(t)
+                finally:
+                    t.cleanup()
         p2, ps = read["psycopg2"], read["psql"]
         assert p2["connections"] == ["bds_hub", "postgres"] and ps["connections"] == []
         assert p2["rows"] == ps["rows"] and ps["rows"][0][:4] == ["t", "1", "1.50", "0.1"]

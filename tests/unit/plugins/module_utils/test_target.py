@@ -579,3 +579,17 @@ def test_tools_owner_asks_the_container(cli):
     t = _target.DockerTarget({"type": "docker", "docker_cli": bad.path})
     with pytest.raises(TargetError, match=r"cannot tell which user the database tools run as in container db \(id -u: no such user\)"):
         t.tools_owner()
+
+
+def test_tools_folder_without_root_says_so(tmp_path, monkeypatch):
+    d = tmp_path / "dump"
+    d.mkdir(mode=0o700)
+
+    def refuse(path, uid, gid):
+        raise PermissionError(1, "Operation not permitted", path)
+    monkeypatch.setattr(_target.os, "lchown", refuse)
+    with pytest.raises(TargetError, match=r"cannot lend .*bds_hub.dir to the database tools in container db \(uid 65534\): "
+                                          r".*Operation not permitted.*needs root \(become: true\)"):
+        with _target.tools_folder(Lender(), str(d), str(d / "bds_hub.dir")):
+            pass
+    assert stat.S_IMODE(os.stat(str(d)).st_mode) == 0o700  # never opened to the container
