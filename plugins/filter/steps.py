@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: blackduck.hub contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Whether a step of the migration runs now: the resume rule, written once (module_utils/_state.py)."""
+"""Whether a step of the migration runs now (the resume rule, written once in module_utils/_state.py), and the
+check-mode plan: what each step of the table would do now, in words."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
@@ -25,6 +26,80 @@ def plan_line(step, done, what):
     return "step %d %s: %s" % (step["number"], step["name"], text)
 
 
+def _drain(run):
+    """What step 2 would do about the Hub's jobs (run["jobs_now"]: hub_jobs' result, or a skipped task's)."""
+    if int(run.get("drain_timeout") or 0) == 0:
+        return "no drain (hub_drain_timeout is 0)"
+    jobs_now = run.get("jobs_now") or {}
+    if jobs_now.get("jobs") is None:
+        return "drain: the jobs cannot be read now (%s)" % (jobs_now.get("msg") or "the Hub is down")
+    wait = ", would wait up to %ss for them, then %s" % (
+        run["drain_timeout"], "stop them" if run.get("drain_on_timeout") == "stop" else "refuse, the Hub left up")
+    return "drain: %s%s" % (jobs_now.get("msg", ""), wait if jobs_now["jobs"] else "")
+
+
+def step_texts(run):
+    """Per step name, what it would do now (plan_lines' ``run``)."""
+    facts, old, new = run["facts"], run["data"]["old"], run["data"]["new"]
+    external, mounts, jobs = run.get("source_external"), run.get("dump_mounts") or {}, run.get("dump_jobs")
+
+    def through(tool, side, inside):
+        if not run.get("dump_mount"):
+            return ""
+        return " (%s --jobs %s%s)" % (tool, jobs, inside if mounts.get(side) else " on this host")
+
+    return {
+        "disk_space": (run.get("disk") or {}).get("msg") or "old data not found: nothing to measure",
+        "stop_hub": "%s; bring down %s" % (_drain(run), ", ".join(facts.get("running") or []) or "nothing running"),
+        "start_old_migration": "nothing to start: the old database is the external server %s" % old.get("name")
+        if external else "start %s database containers only" % facts["old_version"],
+        "dump": "dump bds_hub, bds_hub_report, bdio and the roles into %s/dump%s" % (run["dump_dir"], through(
+            "directory format: pg_dump", "old", " inside the old container, the folder mounted there")),
+        "stop_old_migration": "nothing to stop (old external server)" if external
+        else "bring the old migration containers down",
+        "start_new_migration": "start %s database containers only (data: %s)" % (facts["new_version"], new["label"]),
+        "restore": "restore the dump%s, then compare every table exactly" % through(
+            "pg_restore", "new", " inside the new container, the dump folder mounted there"),
+        "stop_new_migration": "bring the new migration containers down",
+        "start_hub": "start the new Hub %s and wait until healthy" % facts["new_version"],
+        "verify": "check the running database against the dump, and ask %s for version %s" % (
+            run["url"] + "/api/current-version" if run.get("url") else "the Hub's webserver", facts["new_version"]),
+        "remove_old_data": old["remove_hint"] if external else (
+            "remove %s once step 10 passed" % old["label"] if run.get("remove_old_data")
+            else "keep the old data (hub_remove_old_data is false); remove it later with: " + old["remove_hint"]),
+    }
+
+
+def plan_lines(state, run):
+    """The check-mode plan: the hub, its state file, the way back, the lock, a line per step of the table
+    (plan_line), what was checked. ``state`` is migration_state's result; ``run`` what the role knows (see
+    plan_lines.yml)."""
+    facts, done, back = run["facts"], state.get("done") or [], state.get("going_back") or {}
+    new_orchestration = run.get("new_orchestration") or facts["orchestration"]
+    busy = [lock.get("holder") or {} for lock in run.get("locks") or [] if lock.get("status") == "busy"]
+    going_back = ("possible now - blackduck.hub.rollback_hub would bring down what runs and start %s on %s (%s)" % (
+        facts["old_version"], run["data"]["old"]["label"], back.get("reason")) if back.get("possible")
+        else back.get("reason"))
+    if run.get("rollback_on_failure") and back.get("possible") is not False:
+        going_back += "; a failure after step 2 goes back by itself (hub_rollback_on_failure)"
+    found = run.get("preflight") or []
+    files = [f for entry in found for f in entry.get("files") or []]
+    notes = [n for entry in found for n in entry.get("notes") or []]
+    return [
+        "hub %s (%s%s, project %s): %s -> %s" % (
+            run["hub"], facts["orchestration"], "" if new_orchestration == facts["orchestration"]
+            else " -> " + new_orchestration, facts["project"], facts["old_version"], facts["new_version"]),
+        "state file %s: %s" % (run["state_file"], "steps done: " + ", ".join(done) if done else "no step done yet"),
+        "going back: %s" % going_back,
+        "lock: " + ("HELD by another run (%s, dump folder %s): a real run would refuse now" % (
+            ", ".join(str(h.get("controller", "?")) for h in busy), ", ".join(str(h.get("dump_dir", "?")) for h in busy))
+            if busy else "free (a real run takes it first: one run per hub)"),
+    ] + [plan_line(step, done, step_texts(run)) for step in state["steps"]] + [
+        "checked: %d files of the bundles as the steps will use them%s" % (
+            len(files), ": " + "; ".join(notes) if notes else ""),
+    ]
+
+
 class FilterModule(object):
     def filters(self):
-        return {"step_due": step_due, "plan_line": plan_line}
+        return {"step_due": step_due, "plan_line": plan_line, "plan_lines": plan_lines}

@@ -47,13 +47,18 @@ def query(target, database, sql, what, timeout=None):
     return _psycopg2(target, params, database, statements(sql), what)
 
 
+def failed(target, database, what, said, rc=1):
+    """The CommandError of a query that failed: what was being done, where, and what the server (or psql) said."""
+    return CommandError("%s on %s (database %s) failed: %s" % (what, target.describe(), database, said[-2000:]),
+                        rc=rc, stderr=said)
+
+
 def _psql(target, database, stmts, what, timeout):
     args = ["-X", "-q", "-A", "-t", "-F", SEP, "-v", "ON_ERROR_STOP=1", "-d", database, "-f", "-"]
     rc, out, err = run(target.tool_argv("psql", args, stdin=True), env=target.env, stdin_data=SESSION + "".join(stmts),
                        timeout=timeout)
     if rc != 0:
-        raise CommandError("%s on %s (database %s) failed: %s" % (what, target.describe(), database, err.strip()[-2000:]),
-                           rc=rc, stderr=err)
+        raise failed(target, database, what, err.strip(), rc)
     return [line.split(SEP) for line in out.splitlines() if line != ""]
 
 
@@ -108,7 +113,6 @@ def _psycopg2(target, params, database, stmts, what):
                 continue  # the kept session was dropped while idle (a long dump, a firewall): once more, anew
             said = server_said(exc)
             log_command(logged, 1, said, time.monotonic() - started)
-            raise CommandError("%s on %s (database %s) failed: %s" % (what, target.describe(), database, said[-2000:]),
-                               rc=1, stderr=said)
+            raise failed(target, database, what, said)
     log_command(logged, 0, "", time.monotonic() - started)
     return rows

@@ -252,6 +252,21 @@ def wait_db_ready(hub, timeout=180):
     wait("the database of hub %s" % hub["name"], ready, timeout=timeout)
 
 
+DUMP_MOUNT = "/blackduck-hub-dump"  # where the upgrade role mounts the dump folder (hub_dump_mount_target)
+
+
+def mount_dump_folder(hub, version, folder):
+    """A Compose hub's migration-mode database brought up again with folder bind-mounted at DUMP_MOUNT (an override
+    file beside the folder, never in the bundle), on the same data volume: what hub_dump_mount does, for the module
+    tests and the benchmark."""
+    override = os.path.join(os.path.dirname(folder), "dump-mount-%s.yml" % hub["name"])
+    with open(override, "w") as f:
+        f.write("services:\n  postgres:\n    volumes: ['%s:%s']\n" % (folder, DUMP_MOUNT))
+    run(["docker", "compose", "-p", hub["project"], "-f", bundle_file(hub, version, "compose", "docker-compose.dbmigrate.yml"),
+         "-f", override, "up", "-d", "--pull", "never", "--wait", "--wait-timeout", "240"])
+    wait_db_ready(hub)
+
+
 def wait_healthy(hub, services, timeout=240):
     def ok():
         for s in services:

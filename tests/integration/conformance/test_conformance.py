@@ -41,7 +41,7 @@ MATRIX = [
     ("compose", "4.1.4", "4.2.0", "kubernetes"),
 ]
 # cases run with hub_dump_mount: the dump folder mounted into the vendor's own postgres containers (user postgres:root)
-MOUNTED = {("compose", "4.0.0", "4.2.1", "compose")}
+MOUNTED = {("compose", "4.0.0", "4.2.1", "compose"), ("swarm", "4.1.4", "4.2.0", "swarm")}
 
 
 def case_id(case):

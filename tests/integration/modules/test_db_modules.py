@@ -307,19 +307,7 @@ def test_kubectl_round_trip(tmp_path):
             labhub.remove("it-k8s-new")
 
 
-MOUNT = "/blackduck-hub-dump"
-
-
-def mount_dump_folder(hub, version, folder):
-    """The hub's migration-mode database brought up again with folder bind-mounted at MOUNT (a Compose override
-    file beside it, never in the bundle), on the same data volume."""
-    override = os.path.join(os.path.dirname(folder), "dump-mount-%s.yml" % hub["name"])
-    with open(override, "w") as f:
-        f.write("services:\n  postgres:\n    volumes: ['%s:%s']\n" % (folder, MOUNT))
-    labhub.run(["docker", "compose", "-p", hub["project"], "-f",
-                labhub.bundle_file(hub, version, "compose", "docker-compose.dbmigrate.yml"), "-f", override,
-                "up", "-d", "--pull", "never", "--wait", "--wait-timeout", "240"])
-    labhub.wait_db_ready(hub)
+MOUNT = labhub.DUMP_MOUNT
 
 
 def owned_by_root_0600(folder):
@@ -336,8 +324,8 @@ def test_docker_directory_format_through_the_mounted_dump_folder(old_hub, new_hu
     pg_dump --jobs 2 writes it and pg_restore --jobs 2 reads it inside them; the host keeps it root's, 0600/0700."""
     dump_dir = str(tmp_path / "dump")
     os.mkdir(dump_dir, 0o700)
-    mount_dump_folder(old_hub, labhub.OLD, dump_dir)
-    mount_dump_folder(new_hub, labhub.NEW, dump_dir)
+    labhub.mount_dump_folder(old_hub, labhub.OLD, dump_dir)
+    labhub.mount_dump_folder(new_hub, labhub.NEW, dump_dir)
     source = dict(docker_conn(old_hub, labhub.OLD), dump_mount=MOUNT)
     target = dict(docker_conn(new_hub, labhub.NEW), dump_mount=MOUNT)
     before = fingerprint(old_hub)

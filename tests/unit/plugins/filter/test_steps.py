@@ -1,5 +1,5 @@
 """plugins/filter/steps.py: the resume rule and the plan's line of a step, as the role uses them."""
-from ansible_collections.blackduck.hub.plugins.filter.steps import FilterModule, plan_line, step_due
+from ansible_collections.blackduck.hub.plugins.filter.steps import FilterModule, plan_line, plan_lines, step_due
 from ansible_collections.blackduck.hub.plugins.module_utils import _state
 
 
@@ -8,7 +8,7 @@ def states(*done_steps):
 
 
 def test_exported():
-    assert sorted(FilterModule().filters()) == ["plan_line", "step_due"]
+    assert sorted(FilterModule().filters()) == ["plan_line", "plan_lines", "step_due"]
 
 
 def test_the_plan_line_of_each_step():
@@ -19,3 +19,92 @@ def test_the_plan_line_of_each_step():
     assert plan_line(table[2], ["dump"], what) == "step 3 start_old_migration: not needed"
     assert plan_line(table[2], [], what) == "step 3 start_old_migration: start 4.1.4"
     assert step_due(table[3], states()) is True and step_due(table[3], states(), run_tags=["step9"]) is False
+
+
+def a_run(**kw):
+    run = {"hub": "hub-prod", "new_orchestration": "compose", "state_file": "/d/state.json", "source_external": False,
+           "facts": {"orchestration": "compose", "project": "hub", "old_version": "4.1.4", "new_version": "4.2.0",
+                     "running": ["hub-webapp-1", "hub-postgres-1"]},
+           "data": {"old": {"kind": "volume", "name": "hub_data", "label": "hub_data",
+                            "remove_hint": "docker volume rm hub_data"},
+                    "new": {"kind": "volume", "name": "hub_data96", "label": "hub_data96"}},
+           "dump_dir": "/d", "dump_jobs": 2, "dump_mount": False, "dump_mounts": {"old": "", "new": ""},
+           "drain_timeout": 0, "drain_on_timeout": "fail", "jobs_now": {"skipped": True},
+           "disk": {"msg": "database 1.2 GB; room enough"}, "url": "", "remove_old_data": False,
+           "rollback_on_failure": False, "locks": [{"key": "k", "status": "free"}],
+           "preflight": [{"files": ["a.yml", "b.yml"], "notes": []}, {"files": ["c.yml"], "notes": ["converted x"]}]}
+    run.update(kw)
+    return run
+
+
+def a_state(*done, **going_back):
+    return {"steps": _state.step_table(), "done": list(done),
+            "going_back": going_back or {"possible": None, "reason": "this run's upgrade never took the Hub down"}}
+
+
+def test_the_plan_of_a_hub_not_started():
+    lines = plan_lines(a_state(), a_run())
+    assert lines[:4] == [
+        "hub hub-prod (compose, project hub): 4.1.4 -> 4.2.0",
+        "state file /d/state.json: no step done yet",
+        "going back: this run's upgrade never took the Hub down",
+        "lock: free (a real run takes it first: one run per hub)"]
+    assert lines[4:] == [
+        "step 1 disk_space: database 1.2 GB; room enough",
+        "step 2 stop_hub: no drain (hub_drain_timeout is 0); bring down hub-webapp-1, hub-postgres-1",
+        "step 3 start_old_migration: start 4.1.4 database containers only",
+        "step 4 dump: dump bds_hub, bds_hub_report, bdio and the roles into /d/dump",
+        "step 5 stop_old_migration: bring the old migration containers down",
+        "step 6 start_new_migration: start 4.2.0 database containers only (data: hub_data96)",
+        "step 7 restore: restore the dump, then compare every table exactly",
+        "step 8 stop_new_migration: bring the new migration containers down",
+        "step 9 start_hub: start the new Hub 4.2.0 and wait until healthy",
+        "step 10 verify: check the running database against the dump, and ask the Hub's webserver for version 4.2.0",
+        "step 11 remove_old_data: keep the old data (hub_remove_old_data is false); remove it later with: docker "
+        "volume rm hub_data",
+        "checked: 3 files of the bundles as the steps will use them: converted x"]
+
+
+def test_the_plan_halfway_with_a_way_back_the_lock_held_and_the_dump_folder_mounted():
+    run = a_run(new_orchestration="kubernetes", dump_mount=True, dump_mounts={"old": "/m", "new": ""},
+                drain_timeout=30, drain_on_timeout="stop", rollback_on_failure=True, url="https://hub.example.com",
+                remove_old_data=True, disk={}, preflight=[],
+                jobs_now={"jobs": [{"id": 1}], "msg": "1 job runs: ScanJob #1"},
+                locks=[{"status": "busy", "holder": {"controller": "ctl2", "dump_dir": "/e"}}, {"status": "free"}])
+    lines = plan_lines(a_state("disk_space", "stop_hub", "start_old_migration", "dump", possible=True,
+                               reason="the old data is untouched"), run)
+    assert lines[0] == "hub hub-prod (compose -> kubernetes, project hub): 4.1.4 -> 4.2.0"
+    assert lines[1] == "state file /d/state.json: steps done: disk_space, stop_hub, start_old_migration, dump"
+    assert lines[2] == ("going back: possible now - blackduck.hub.rollback_hub would bring down what runs and start "
+                        "4.1.4 on hub_data (the old data is untouched); a failure after step 2 goes back by itself "
+                        "(hub_rollback_on_failure)")
+    assert lines[3] == "lock: HELD by another run (ctl2, dump folder /e): a real run would refuse now"
+    assert lines[4:8] == ["step 1 disk_space: done", "step 2 stop_hub: done", "step 3 start_old_migration: done",
+                          "step 4 dump: done"]
+    assert lines[10] == "step 7 restore: restore the dump (pg_restore --jobs 2 on this host), then compare every table exactly"
+    assert lines[13] == ("step 10 verify: check the running database against the dump, and ask "
+                         "https://hub.example.com/api/current-version for version 4.2.0")
+    assert lines[14] == "step 11 remove_old_data: remove hub_data once step 10 passed"
+    assert lines[15] == "checked: 0 files of the bundles as the steps will use them"
+    before = plan_lines(a_state(possible=True, reason="r"), run)
+    assert before[4] == "step 1 disk_space: old data not found: nothing to measure"
+    assert before[5] == ("step 2 stop_hub: drain: 1 job runs: ScanJob #1, would wait up to 30s for them, then stop "
+                         "them; bring down hub-webapp-1, hub-postgres-1")
+    assert before[7] == ("step 4 dump: dump bds_hub, bds_hub_report, bdio and the roles into /d/dump (directory "
+                         "format: pg_dump --jobs 2 inside the old container, the folder mounted there)")
+    refused = plan_lines(a_state(possible=False, reason="step 11 removed the old data"), run)
+    assert refused[2] == "going back: step 11 removed the old data"  # no promise of going back by itself
+
+
+def test_the_plan_of_an_old_external_server_and_a_drain_that_cannot_read_the_jobs():
+    run = a_run(source_external=True, drain_timeout=30, jobs_now={"failed": True, "msg": "the Hub is down"},
+                data={"old": {"kind": "server", "name": "db94:5432", "label": "db94:5432",
+                              "remove_hint": "nothing on this host: retire the old external server db94:5432"},
+                      "new": {"kind": "server", "name": "db96:5432", "label": "db96:5432"}})
+    lines = plan_lines(a_state(), run)
+    assert lines[5].startswith("step 2 stop_hub: drain: the jobs cannot be read now (the Hub is down); bring down")
+    assert lines[6] == "step 3 start_old_migration: nothing to start: the old database is the external server db94:5432"
+    assert lines[8] == "step 5 stop_old_migration: nothing to stop (old external server)"
+    assert lines[14] == "step 11 remove_old_data: nothing on this host: retire the old external server db94:5432"
+    quiet = plan_lines(a_state(), a_run(drain_timeout=30, jobs_now={"jobs": [], "msg": "no job runs"}))
+    assert quiet[5].startswith("step 2 stop_hub: drain: no job runs; bring down")

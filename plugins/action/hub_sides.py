@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The two sides of a migration, decided once (plugin_utils/_sides.py): reads what it needs of the managed host (the new
+bundle's settings file when the inventory names no external server, the dump folder's stat) through modules, and
+returns the facts. They hold the connections' passwords: the result is marked no_log, a refusal is not (it holds none)."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+
+from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import hub_settings
+from ansible_collections.blackduck.hub.plugins.plugin_utils._action import HubAction
+from ansible_collections.blackduck.hub.plugins.plugin_utils._sides import (
+    SettingsError, check_dump_dir, server_settings, settings_file, sides)
+
+SERVER = {"type": "dict", "default": {}, "options": {
+    "host": {"type": "str", "default": ""},
+    "port": {"type": "raw", "default": 5432},
+    "admin": {"type": "str", "default": "blackduck"},
+    "admin_password": {"type": "str", "default": "", "no_log": True},
+    "admin_password_file": {"type": "str", "default": ""},
+    "enable_ssl": {"type": "raw", "default": False},
+}}
+ARGUMENT_SPEC = {
+    "facts": {"type": "dict", "required": True},
+    "orchestration": {"type": "str", "required": True},
+    "new_orchestration": {"type": "str"},
+    "database": {"type": "str", "default": "internal", "choices": ["internal", "external"]},
+    "postgres": SERVER,
+    "old_postgres": SERVER,
+    "old_db_container": {"type": "str", "default": ""},
+    "tools_path": {"type": "str", "default": ""},
+    "dump_dir": {"type": "str", "required": True},
+    "dump_mount": {"type": "bool", "default": False},
+    "dump_mount_target": {"type": "str", "default": "/blackduck-hub-dump"},
+}
+
+
+class ActionModule(HubAction):
+
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+
+    def _module(self, name, module_args, task_vars):
+        return self._execute_module(module_name=name, module_args=module_args, task_vars=task_vars)
+
+    def run(self, tmp=None, task_vars=None):
+        result, args = self.begin(tmp, task_vars)
+        new_orchestration = args["new_orchestration"] or args["orchestration"]
+        env = None
+        if args["database"] == "external" and not args["postgres"]["host"]:
+            src = settings_file(args["facts"].get("new_dir", ""), new_orchestration)
+            read = self._module("ansible.builtin.slurp", {"src": src}, task_vars)
+            if read.get("content"):
+                env = hub_settings(base64.b64decode(read["content"]).decode("utf-8", "replace"))
+        try:
+            facts = sides(args["facts"], args["orchestration"], new_orchestration, args["database"],
+                          server_settings(args["postgres"], env), args["old_postgres"], args["old_db_container"],
+                          args["tools_path"], args["dump_dir"], args["dump_mount"], args["dump_mount_target"])
+            stat = self._module("ansible.builtin.stat", {"path": args["dump_dir"], "get_checksum": False}, task_vars)
+            if stat.get("failed"):
+                raise SettingsError("hub_dump_dir %s cannot be looked at: %s" % (args["dump_dir"], stat.get("msg")))
+            check_dump_dir(args["dump_dir"], stat.get("stat") or {})
+        except SettingsError as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
+        result.update(ansible_facts=facts, changed=False, _ansible_no_log=True,
+                      msg="old: %s database%s; new: %s database%s" % (
+                          facts["hub_old_database"], ", dump folder mounted" if facts["hub_dump_mounts"]["old"] else "",
+                          args["database"], ", dump folder mounted" if facts["hub_dump_mounts"]["new"] else ""))
+        return result

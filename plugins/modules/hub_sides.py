@@ -1,0 +1,172 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: hub_sides
+short_description: The old and the new side of a Black Duck Hub migration - databases, connections, dump mounts, data
+version_added: 0.3.0
+description:
+  - Decides once, from the inventory's settings and what the orchestration role's C(discover) found (O(facts)), what
+    the upgrade role reads about each side of the migration - where each version's databases are (its own container
+    or pod, or an external server), the C(connection) option the collection's database modules take to reach them,
+    where the dump folder is mounted in each side's database container (O(dump_mount)), how each side's data is named,
+    and the keys of the hub's lock. It changes nothing.
+  - With O(database=external) and no O(postgres.host), the external server is read from the new bundle's settings
+    file (C(hub-postgres.env); C(pods.env) on Kubernetes) on the managed host, as the Hub itself will.
+  - Refuses settings that cannot work - an external database without a host or password, an old external server
+    without another new one, a dump folder that cannot be mounted or written - with a message that says what to set,
+    before anything is done.
+  - This is an action plugin - it runs on the controller and reads the managed host through
+    M(ansible.builtin.slurp) and M(ansible.builtin.stat). Its result holds the connections' passwords and is not
+    shown (no_log); a refusal holds none and is shown.
+author:
+  - blackduck.hub contributors (!UNKNOWN)
+options:
+  facts:
+    description: C(hub_facts), as the orchestration role's C(discover) set it (C(old_db), C(new_db), C(old_data),
+      C(new_data), C(new_dir), C(old_lock_key), C(new_lock_key), C(remove_old_data_hint)).
+    type: dict
+    required: true
+  orchestration:
+    description: The old Hub's orchestration (C(hub_orchestration)).
+    type: str
+    required: true
+  new_orchestration:
+    description: The new Hub's orchestration, when it is another one (C(hub_new_orchestration)).
+    type: str
+  database:
+    description: Where the new version's databases are - its own container or pod, or an external server.
+    type: str
+    default: internal
+    choices: [internal, external]
+  postgres:
+    description:
+      - The new external server, in the Hub's own terms (C(HUB_POSTGRES_HOST) and the like). Without C(host), the new
+        bundle's settings file names it.
+    type: dict
+    default: {}
+    suboptions: &server
+      host:
+        description: Its host.
+        type: str
+        default: ""
+      port:
+        description: Its port.
+        type: raw
+        default: 5432
+      admin:
+        description: The admin role.
+        type: str
+        default: blackduck
+      admin_password:
+        description: The admin role's password.
+        type: str
+        default: ""
+      admin_password_file:
+        description: A file on the managed host holding it.
+        type: str
+        default: ""
+      enable_ssl:
+        description: Whether to ask for TLS.
+        type: raw
+        default: false
+  old_postgres:
+    description:
+      - The old external server, when the old Hub runs on one; without C(host), the old Hub's own database.
+    type: dict
+    default: {}
+    suboptions: *server
+  old_db_container:
+    description: The old database container's name, where it is not the one C(discover) found.
+    type: str
+    default: ""
+  tools_path:
+    description: Where the PostgreSQL client tools are on the managed host (external servers).
+    type: str
+    default: ""
+  dump_dir:
+    description: The run's folder (C(hub_dump_dir)); checked to be a folder this play may write, or missing.
+    type: str
+    required: true
+  dump_mount:
+    description: Whether the dump folder is mounted into the database containers (C(hub_dump_mount)); needs an absolute
+      O(dump_dir) and an orchestration that mounts it (Docker Compose and Swarm so far) on each side with its own database.
+    type: bool
+    default: false
+  dump_mount_target:
+    description: Where the dump folder is mounted in the containers.
+    type: str
+    default: /blackduck-hub-dump
+attributes:
+  check_mode:
+    support: full
+    description: Reads only, in check mode as in a real run.
+  diff_mode:
+    support: none
+    description: No diff.
+  idempotent:
+    support: full
+    description: Changes nothing.
+  action:
+    support: full
+    description: Runs on the controller; reads the managed host through modules.
+"""
+
+EXAMPLES = r"""
+- name: The two sides of the migration
+  blackduck.hub.hub_sides:
+    facts: "{{ hub_facts }}"
+    orchestration: compose
+    database: external
+    postgres:
+      host: hub-db96.example.com
+      admin_password_file: /etc/hub/admin-password
+    dump_dir: /var/backups/hub-4.2-migration
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: The facts the upgrade role reads.
+  returned: success
+  type: complex
+  contains:
+    hub_source_db:
+      description: The C(connection) option to the old version's databases (the old external server's, when set).
+      type: dict
+    hub_target_db:
+      description: The C(connection) option to the new version's databases.
+      type: dict
+    hub_source_external:
+      description: Whether the old Hub's databases are on an old external server.
+      type: bool
+    hub_old_database:
+      description: V(external) or V(internal) - where the old Hub's databases are.
+      type: str
+    hub_new_space_elsewhere:
+      description: Whether the new data lives off this host (an external server, or a claim the cluster provides).
+      type: bool
+    hub_data:
+      description:
+        - Per side (C(old), C(new)) its data as C(discover) found it (C(kind), C(name) or C(path), C(exists)), with
+          C(label) (its name for the plan and the report); the old side also has C(remove_hint) (how to remove it by
+          hand).
+        - "An old external server is C({kind: server, name: host:port})."
+      type: dict
+    hub_dump_mounts:
+      description: Per side (C(old), C(new)) where the dump folder is mounted in its database container, or empty
+        where it is not (an external server, or O(dump_mount) false).
+      type: dict
+    hub_lock_keys:
+      description: What names the hub for its lock (M(blackduck.hub.hub_lock)'s O(blackduck.hub.hub_lock#module:keys)).
+      type: list
+      elements: str
+msg:
+  description: A short summary, without the connections.
+  returned: success
+  type: str
+"""

@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The two sides of a migration as the upgrade role reads them, decided once from the inventory's settings and what
+``discover`` found (hub_facts): where each version's databases are (the version's own container or pod, or an external
+server), the connection option the modules take to reach them, where the dump folder is mounted in each side's
+database container (hub_dump_mount), each side's data as the plan and the report name it, and the keys of the hub's
+lock. The settings are checked here too, each refusal saying what to set."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import posixpath
+
+from ansible_collections.blackduck.hub.plugins.filter.connection import tcp_connection
+
+# What of the new bundle's settings file names the external server when the inventory does not (the Hub reads the same)
+ENV_SETTINGS = (("host", "HUB_POSTGRES_HOST"), ("port", "HUB_POSTGRES_PORT"), ("admin", "HUB_POSTGRES_ADMIN"),
+                ("enable_ssl", "HUB_POSTGRES_ENABLE_SSL"))
+MOUNTABLE = ("compose", "swarm")  # the orchestrations whose database containers the collection starts with the dump folder
+
+
+class SettingsError(Exception):
+    pass
+
+
+def settings_file(new_dir, new_orchestration):
+    """The new bundle's file holding HUB_POSTGRES_HOST and the like (pods.env on Kubernetes)."""
+    return posixpath.join(new_dir, "pods.env" if new_orchestration == "kubernetes" else "hub-postgres.env")
+
+
+def server_settings(given, env=None):
+    """An external server's settings: the inventory's, or where it names no host, the new bundle's settings file's
+    (``env``, already parsed; None when not read): the host from the file, the rest from the file where it says."""
+    out = dict(given)
+    if env is not None and not given.get("host"):
+        out["host"] = env.get("HUB_POSTGRES_HOST", "")
+        for key, name in ENV_SETTINGS[1:]:
+            if env.get(name):
+                out[key] = env[name]
+    return out
+
+
+def _connection(server, tools_path):
+    return tcp_connection(server.get("host", ""), server.get("port") or 5432, server.get("admin") or "blackduck",
+                          server.get("admin_password") or "", server.get("admin_password_file") or "",
+                          server.get("enable_ssl") or False, tools_path or "")
+
+
+def _has_password(server):
+    return bool(server.get("admin_password") or server.get("admin_password_file"))
+
+
+def data_label(data):
+    """How the plan and the report name a side's data: the volume, claim or server's name, or the folder."""
+    return (data or {}).get("name") or (data or {}).get("path") or ""
+
+
+def check_dump_dir(dump_dir, stat):
+    """Refuses a dump folder that is a file, or one this play may not write (``stat``: the stat module's)."""
+    if not stat.get("exists"):
+        return
+    if not stat.get("isdir") or not stat.get("writeable"):
+        raise SettingsError(
+            "hub_dump_dir %s is %s: the dump, the state file and the report of the run go into that folder (made if "
+            "missing). Name another folder, or move the file away, or run as a user that may write there (become); "
+            "nothing was done." % (dump_dir, "a file, not a folder" if not stat.get("isdir")
+                                   else "a folder this play may not write"))
+
+
+def sides(facts, orchestration, new_orchestration, database, postgres, old_postgres, old_db_container="",
+          tools_path="", dump_dir="", dump_mount=False, dump_mount_target="/blackduck-hub-dump"):
+    """The facts the upgrade role reads (see the hub_sides action's RETURN). ``postgres`` is the new external server's
+    settings (after server_settings), ``old_postgres`` the old external server's (no host: the old Hub's own)."""
+    source_external = bool(old_postgres.get("host"))
+    old_address = "%s:%s" % (old_postgres.get("host", ""), old_postgres.get("port") or 5432)
+    new_address = "%s:%s" % (postgres.get("host", ""), postgres.get("port") or 5432)
+    if database == "internal":
+        target = facts["new_db"]
+    else:
+        target = _connection(postgres, tools_path)
+        if not postgres.get("host") or not _has_password(postgres):
+            raise SettingsError(
+                "hub_database is external: set hub_postgres_host (HUB_POSTGRES_HOST; or HUB_POSTGRES_HOST in the new "
+                "bundle's hub-postgres.env, pods.env on Kubernetes) and the admin role's password "
+                "(hub_postgres_admin_password_file, like HUB_POSTGRES_ADMIN_PASSWORD_FILE, or "
+                "hub_postgres_admin_password).")
+    if source_external:
+        source = _connection(old_postgres, tools_path)
+    else:
+        source = dict(facts["old_db"], **({"container": old_db_container} if old_db_container else {}))
+    mounts = {"old": dump_mount_target if dump_mount and not source_external else "",
+              "new": dump_mount_target if dump_mount and database == "internal" else ""}
+    if dump_mount and ((mounts["old"] and orchestration not in MOUNTABLE)
+                       or (mounts["new"] and new_orchestration not in MOUNTABLE)
+                       or not posixpath.isabs(dump_dir)):
+        raise SettingsError(
+            "hub_dump_mount mounts hub_dump_dir/dump into the old and the new database containers, which the "
+            "collection does on Docker Compose and Swarm so far (this hub: %s -> %s), and needs an absolute hub_dump_dir (here "
+            "%s). Set hub_dump_mount to false (the dump is then streamed through docker exec / kubectl exec), or give "
+            "an absolute path; nothing was done." % (orchestration, new_orchestration, dump_dir))
+    if source_external and (database != "external" or not _has_password(old_postgres) or old_address == new_address):
+        raise SettingsError(
+            "hub_old_postgres_host is set (the old Hub runs on the external server %s): the new database must then be "
+            "another external server (hub_database: external, hub_postgres_host and hub_postgres_port naming the new "
+            "server, not the old one), and the old server's admin password must be given "
+            "(hub_old_postgres_admin_password_file, or HUB_OLD_POSTGRES_ADMIN_PASSWORD_FILE from an AWX credential)."
+            % old_address)
+    if source_external:
+        old_data = {"kind": "server", "name": old_address, "exists": True,
+                    "remove_hint": "nothing on this host: retire the old external server %s when you no longer need "
+                                   "it" % old_address}
+    else:
+        old_data = dict(facts["old_data"], remove_hint=facts.get("remove_old_data_hint", ""))
+    new_data = dict(facts["new_data"])
+    old_data["label"], new_data["label"] = data_label(old_data), data_label(new_data)
+    locks = [facts["old_lock_key"], facts["new_lock_key"]] + (["postgres:" + old_address] if source_external else [])
+    return {
+        "hub_source_db": source,
+        "hub_target_db": target,
+        "hub_source_external": source_external,
+        "hub_old_database": "external" if source_external else "internal",
+        "hub_new_space_elsewhere": database == "external" or new_data.get("kind") == "claim",
+        "hub_data": {"old": old_data, "new": new_data},
+        "hub_dump_mounts": mounts,
+        "hub_lock_keys": sorted(set(locks), key=locks.index),
+    }

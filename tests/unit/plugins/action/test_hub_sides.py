@@ -1,0 +1,184 @@
+"""plugins/action/hub_sides.py and plugin_utils/_sides.py: the two sides of a migration decided once - databases,
+connections, dump mounts, the data's names, the lock keys - and each refusal of settings that cannot work."""
+import base64
+
+import pytest
+
+from ansible_collections.blackduck.hub.plugins.action import hub_sides as action
+from ansible_collections.blackduck.hub.plugins.plugin_utils import _sides
+from ansible_collections.blackduck.hub.plugins.plugin_utils._sides import SettingsError
+
+FACTS = {
+    "old_db": {"type": "docker", "container": "hub_postgres_1"},
+    "new_db": {"type": "docker", "container": "hub_postgres_1", "tools_image": "blackducksoftware/blackduck-postgres:9.6-1.0"},
+    "old_data": {"kind": "volume", "name": "hub_postgres96-data", "exists": True},
+    "new_data": {"kind": "volume", "name": "hub_postgres96-data-2", "exists": False},
+    "new_dir": "/opt/hub/4.2.1/docker-compose",
+    "old_lock_key": "docker:engine1:compose:hub",
+    "new_lock_key": "docker:engine1:compose:hub",
+    "remove_old_data_hint": "docker volume rm hub_postgres96-data",
+}
+NOBODY = {"host": "", "port": 5432, "admin": "blackduck", "admin_password": "", "admin_password_file": "",
+          "enable_ssl": False}
+NEW_SERVER = dict(NOBODY, host="db96.example.com", admin_password_file="/etc/hub/admin")
+OLD_SERVER = dict(NOBODY, host="db94.example.com", admin_password="old-secret")
+
+
+def decide(**kw):
+    args = dict(facts=FACTS, orchestration="compose", new_orchestration="compose", database="internal",
+                postgres=NOBODY, old_postgres=NOBODY, dump_dir="/var/backups/hub")
+    args.update(kw)
+    return _sides.sides(**args)
+
+
+def test_both_sides_the_hubs_own_databases():
+    out = decide(old_db_container="hub-old-db")
+    assert out["hub_source_db"] == dict(FACTS["old_db"], container="hub-old-db")
+    assert out["hub_target_db"] == FACTS["new_db"]
+    assert (out["hub_source_external"], out["hub_old_database"], out["hub_new_space_elsewhere"]) == (
+        False, "internal", False)
+    assert out["hub_data"]["old"] == dict(FACTS["old_data"], label="hub_postgres96-data",
+                                          remove_hint="docker volume rm hub_postgres96-data")
+    assert out["hub_data"]["new"]["label"] == "hub_postgres96-data-2"
+    assert out["hub_dump_mounts"] == {"old": "", "new": ""}
+    assert out["hub_lock_keys"] == ["docker:engine1:compose:hub"]  # one hub: one key, once
+    assert "remove_hint" not in FACTS["old_data"] and "label" not in FACTS["new_data"]  # hub_facts left as discover set
+
+
+def test_a_folder_names_the_data_and_a_claim_is_space_elsewhere():
+    facts = dict(FACTS, old_data={"kind": "path", "path": "/var/lib/hub/pg", "exists": True},
+                 new_data={"kind": "claim", "name": "blackduck-postgres", "exists": False})
+    out = decide(facts=facts, new_orchestration="kubernetes")
+    assert out["hub_data"]["old"]["label"] == "/var/lib/hub/pg" and out["hub_new_space_elsewhere"] is True
+
+
+def test_the_new_external_server():
+    out = decide(database="external", postgres=dict(NEW_SERVER, enable_ssl="'true'", port="5433"))
+    assert out["hub_target_db"] == {"type": "tcp", "host": "db96.example.com", "port": 5433, "user": "blackduck",
+                                    "sslmode": "require", "password_file": "/etc/hub/admin"}
+    assert out["hub_new_space_elsewhere"] is True and out["hub_source_db"] == FACTS["old_db"]
+
+
+@pytest.mark.parametrize("server", [NOBODY, dict(NEW_SERVER, admin_password_file="")])
+def test_an_external_database_without_host_or_password_is_refused(server):
+    with pytest.raises(SettingsError, match="^hub_database is external: set hub_postgres_host"):
+        decide(database="external", postgres=server)
+
+
+def test_the_bundles_settings_file_names_the_server_the_inventory_does_not():
+    env = {"HUB_POSTGRES_HOST": "rds.example.com", "HUB_POSTGRES_PORT": "6543", "HUB_POSTGRES_ADMIN": "admin",
+           "HUB_POSTGRES_ENABLE_SSL": "true"}
+    given = dict(NOBODY, admin_password="pw")
+    assert _sides.server_settings(given, env) == dict(given, host="rds.example.com", port="6543", admin="admin",
+                                                      enable_ssl="true")
+    assert _sides.server_settings(dict(given, host="mine"), env) == dict(given, host="mine")  # the inventory wins
+    assert _sides.server_settings(given, {})["host"] == "" and _sides.server_settings(given, None) == given
+    assert _sides.settings_file("/b/kubernetes", "kubernetes") == "/b/kubernetes/pods.env"
+    assert _sides.settings_file("/b/docker-compose", "compose") == "/b/docker-compose/hub-postgres.env"
+
+
+def test_an_old_external_server_is_the_old_side():
+    out = decide(database="external", postgres=NEW_SERVER, old_postgres=OLD_SERVER, old_db_container="ignored")
+    assert out["hub_source_db"] == {"type": "tcp", "host": "db94.example.com", "port": 5432, "user": "blackduck",
+                                    "sslmode": "disable", "password": "old-secret"}
+    assert (out["hub_source_external"], out["hub_old_database"]) == (True, "external")
+    assert out["hub_data"]["old"] == {
+        "kind": "server", "name": "db94.example.com:5432", "exists": True, "label": "db94.example.com:5432",
+        "remove_hint": "nothing on this host: retire the old external server db94.example.com:5432 when you no "
+                       "longer need it"}
+    assert out["hub_lock_keys"] == ["docker:engine1:compose:hub", "postgres:db94.example.com:5432"]
+
+
+@pytest.mark.parametrize("kw", [
+    {"database": "internal"},  # the new database must be another external server
+    {"database": "external", "postgres": dict(NEW_SERVER, host="db94.example.com")},  # not the old one
+    {"database": "external", "postgres": NEW_SERVER, "old_postgres": dict(OLD_SERVER, admin_password="")},
+])
+def test_an_old_external_server_needs_another_new_one_and_its_password(kw):
+    kw.setdefault("old_postgres", OLD_SERVER)
+    with pytest.raises(SettingsError, match=r"^hub_old_postgres_host is set \(the old Hub runs on the external server "
+                                            r"db94.example.com:5432\)"):
+        decide(**kw)
+
+
+def test_the_dump_folder_mounted_on_each_side_with_its_own_database():
+    assert decide(dump_mount=True)["hub_dump_mounts"] == {"old": "/blackduck-hub-dump", "new": "/blackduck-hub-dump"}
+    out = decide(dump_mount=True, dump_mount_target="/dump", database="external", postgres=NEW_SERVER)
+    assert out["hub_dump_mounts"] == {"old": "/dump", "new": ""}
+    out = decide(dump_mount=True, orchestration="swarm", new_orchestration="swarm")
+    assert out["hub_dump_mounts"] == {"old": "/blackduck-hub-dump", "new": "/blackduck-hub-dump"}
+    out = decide(dump_mount=True, orchestration="docker_run", new_orchestration="kubernetes", database="external",
+                 postgres=NEW_SERVER, old_postgres=OLD_SERVER)  # no container on either side: nothing to mount
+    assert out["hub_dump_mounts"] == {"old": "", "new": ""}
+
+
+@pytest.mark.parametrize("kw, this_hub", [
+    ({"orchestration": "docker_run", "new_orchestration": "compose"}, "docker_run -> compose"),
+    ({"new_orchestration": "kubernetes"}, "compose -> kubernetes"),
+    ({"dump_dir": "relative/dump"}, "compose -> compose"),
+])
+def test_a_dump_folder_that_cannot_be_mounted_is_refused(kw, this_hub):
+    with pytest.raises(SettingsError) as err:
+        decide(dump_mount=True, **kw)
+    assert str(err.value).startswith("hub_dump_mount mounts hub_dump_dir/dump into the old and the new database "
+                                     "containers, which the collection does on Docker Compose and Swarm so far (this hub: %s)"
+                                     % this_hub)
+    assert "(here %s)" % kw.get("dump_dir", "/var/backups/hub") in str(err.value)
+
+
+@pytest.mark.parametrize("stat, said", [
+    ({"exists": True, "isdir": False, "writeable": True}, "a file, not a folder"),
+    ({"exists": True, "isdir": True, "writeable": False}, "a folder this play may not write"),
+])
+def test_a_dump_folder_that_is_a_file_or_not_writable_is_refused(stat, said):
+    with pytest.raises(SettingsError, match="^hub_dump_dir /d is %s: the dump, the state file" % said):
+        _sides.check_dump_dir("/d", stat)
+    _sides.check_dump_dir("/d", {"exists": False})
+    _sides.check_dump_dir("/d", {"exists": True, "isdir": True, "writeable": True})
+
+
+# ------------------------------------------------------------------------------------------------ the action plugin
+
+class FakeAction(action.ActionModule):
+    """The action's run with the controller's plumbing replaced: validated arguments given, modules answered."""
+
+    def __init__(self, args, answers):  # pylint: disable=super-init-not-called
+        self.args, self.answers, self.calls = args, answers, []
+
+    def begin(self, tmp, task_vars):
+        args = {"new_orchestration": None, "database": "internal", "postgres": dict(NOBODY),
+                "old_postgres": dict(NOBODY), "old_db_container": "", "tools_path": "", "dump_mount": False,
+                "dump_mount_target": "/blackduck-hub-dump"}
+        args.update(self.args)
+        return {}, args
+
+    def _execute_module(self, module_name=None, module_args=None, task_vars=None):
+        self.calls.append((module_name, module_args))
+        return self.answers[module_name]
+
+
+def test_the_action_reads_the_new_bundles_settings_and_hides_its_result():
+    env = "HUB_POSTGRES_HOST=rds.example.com\nHUB_POSTGRES_ENABLE_SSL='true'\n"
+    act = FakeAction({"facts": FACTS, "orchestration": "compose", "database": "external", "dump_dir": "/var/b",
+                      "postgres": dict(NOBODY, admin_password="s3cret")},
+                     {"ansible.builtin.slurp": {"content": base64.b64encode(env.encode()).decode()},
+                      "ansible.builtin.stat": {"stat": {"exists": True, "isdir": True, "writeable": True}}})
+    result = act.run(task_vars={})
+    assert act.calls[0] == ("ansible.builtin.slurp", {"src": "/opt/hub/4.2.1/docker-compose/hub-postgres.env"})
+    assert act.calls[1][0] == "ansible.builtin.stat" and act.calls[1][1]["path"] == "/var/b"
+    target = result["ansible_facts"]["hub_target_db"]
+    assert (target["host"], target["sslmode"], target["password"]) == ("rds.example.com", "require", "s3cret")
+    assert result["_ansible_no_log"] is True and not result.get("failed") and "s3cret" not in result["msg"]
+
+
+def test_the_action_refuses_in_plain_words_and_shows_it():
+    act = FakeAction({"facts": FACTS, "orchestration": "compose", "dump_dir": "/var/b"},
+                     {"ansible.builtin.stat": {"stat": {"exists": True, "isdir": False, "writeable": True}}})
+    result = act.run(task_vars={})
+    assert result["failed"] is True and "_ansible_no_log" not in result and "ansible_facts" not in result
+    assert result["msg"].startswith("hub_dump_dir /var/b is a file, not a folder")
+    act = FakeAction({"facts": FACTS, "orchestration": "compose", "database": "external", "dump_dir": "/var/b"},
+                     {"ansible.builtin.slurp": {"failed": True, "msg": "file not found"}})
+    result = act.run(task_vars={})
+    assert result["failed"] is True and result["msg"].startswith("hub_database is external: set hub_postgres_host")
+    assert [c[0] for c in act.calls] == ["ansible.builtin.slurp"]  # refused before looking further
