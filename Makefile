@@ -37,7 +37,7 @@ test-unit:
 ## bench: migration speed, memory and disk against the raw tools and the vendor's way (BENCHMARKS.md); SCALE=<MB>, default 100
 BENCH_SCALE = $(if $(filter file,$(origin SCALE)),100,$(SCALE))
 bench: lab
-	$(PY) tests/bench/bench.py --scale $(BENCH_SCALE)
+	$(PY) tests/bench/bench.py --scale $(BENCH_SCALE) --sweep 1,2,4
 
 ## sanity: ansible-test sanity on a copy of the collection, offline (tests/sanity/run.sh)
 sanity:

@@ -15,11 +15,15 @@ mode; removed and deployed again before every path) and db_verify (mode exact) c
   b_dir    raw, by hand: pg_dump -Fd -j N -Z 0 and pg_restore -j N, host tools over TCP (loopback ports)
   b_stream raw stream, no file: docker exec old pg_dump -Fc -Z 0 | docker exec -i new pg_restore, one database at a time
   b_par    the same stream for the three databases at once
+  m        db_dump + db_restore with the dump folder mounted into both containers (hub_dump_mount): pg_dump -Fd -j N
+           and pg_restore -j N inside the containers on the files themselves, the modules' other defaults
 
 then (e) the whole playbook (ansible-playbook blackduck.hub.upgrade_hub, all eleven steps) on a full Compose hub at
-the same scale (``bench-e``), and on a tiny one (scale 0, ``bench-tiny``) for the orchestration overhead; and (f) a
-fleet: N tiny hubs (``--fleet N``, default 8; ``bench-fleet-<i>``) upgraded by one playbook run with Ansible's default
-forks, against the tiny hub alone of the same run (target: at most 3x its time).
+the same scale (``bench-e``), again with hub_dump_mount (``bench-e-mount``), and on a tiny one (scale 0,
+``bench-tiny``) for the orchestration overhead; and (f) a fleet: N tiny hubs (``--fleet N``, default 8;
+``bench-fleet-<i>``) upgraded by one playbook run with Ansible's default forks, against the tiny hub alone of the same
+run (target: at most 3x its time). --sweep 1,2,4 (make bench) runs b_dir and m again with those -j values: how the
+directory paths scale with the number of workers.
 
 Prints a table and the targets of the issue (met or missed), writes JSON to BENCH_OUT or --out (default
 tests/bench/results/<time>-scale<N>.json). Every lab hub it makes is named bench-* and removed at the end, whatever
@@ -59,13 +63,16 @@ PATHS = {
     "b_dir": "(b) raw -Fd -j N -Z 0, pg_restore -j N",
     "b_stream": "(b) raw stream -Fc -Z 0 | pg_restore",
     "b_par": "(b) raw stream, 3 databases at once",
+    "m": "(m) modules, folder mounted: -Fd -j N inside",
+    "e_mount": "(e) playbook, hub_dump_mount",
     "e": "(e) playbook upgrade_hub, 11 steps",
     "tiny": "(e) playbook on a tiny hub (scale 0)",
     "fleet": "(f) playbook on a fleet of tiny hubs",
 }
 FLEET_FACTOR = 3.0  # N tiny hubs in one run take at most this many times one tiny hub
-ORDER = ("c", "d", "d_custom", "a", "b_dir", "b_stream", "b_par")
-MODULE_PATHS = ("c", "d", "d_custom")
+ORDER = ("c", "d", "d_custom", "a", "b_dir", "b_stream", "b_par", "m")  # m last: it mounts a folder into the old hub
+MODULE_PATHS = ("c", "d", "d_custom", "m")
+SWEPT = ("b_dir", "m")  # the directory paths, run again per --sweep value: <path>@<jobs>
 B_PATHS = ("b_dir", "b_stream", "b_par")
 MEMORY_METHOD = (
     "Peak RSS (VmHWM from /proc/<pid>/status, read every 0.2 s for every process of the command's tree; exact "
@@ -269,7 +276,7 @@ class Bench:
                 "password_file": self.pwfile, "sslmode": "disable",
                 "tools_path": os.path.dirname(self.host_tool("pg_dump"))}
 
-    def module_settings(self, key, target):
+    def module_settings(self, key, target, jobs=None):
         """(db_dump options, db_restore options) of a module path, connections included.
 
         c:        the defaults (docker: the tools inside the containers; custom format; jobs=2; checksums=full;
@@ -280,7 +287,15 @@ class Bench:
                   connects as blackduck, not a superuser (the new image's roles keep their passwords anyway).
         d_custom: custom format in the containers, the three databases at once (jobs=3), checksums=count,
                   analyze=false.
+        m:        the dump folder mounted into both containers (connection.dump_mount, as hub_dump_mount does):
+                  format=directory, jobs N (pg_dump --jobs N and pg_restore --jobs N inside the containers), every other
+                  option at its default (checksums=full, analyze=true).
         """
+        jobs = jobs or self.jobs
+        if key == "m":
+            return ({"connection": dict(self.docker_conn(self.old, labhub.OLD), dump_mount=labhub.DUMP_MOUNT),
+                     "format": "directory", "jobs": jobs},
+                    {"connection": dict(self.docker_conn(target, labhub.NEW), dump_mount=labhub.DUMP_MOUNT), "jobs": jobs})
         if key == "c":
             return ({"connection": self.docker_conn(self.old, labhub.OLD)},
                     {"connection": self.docker_conn(target, labhub.NEW)})
@@ -293,8 +308,24 @@ class Bench:
 
     # ---------------------------------------------------------------------------------------------------- paths
 
+    def mounted_folder(self, target):
+        """m's dump folder, empty, mounted into the old hub (once) and into this target: the containers are made again
+        with the bind mount, on the same data volumes (not timed)."""
+        folder = os.path.join(self.work, "m", "dump")
+        if os.path.isdir(folder):  # the same folder stays mounted in the old container: empty it, keep it
+            for entry in os.listdir(folder):
+                path = os.path.join(folder, entry)
+                shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+        else:
+            os.makedirs(folder, 0o700)
+        if not self.old.get("dump_mounted"):
+            labhub.mount_dump_folder(self.old, labhub.OLD, folder)
+            self.old["dump_mounted"] = True
+        labhub.mount_dump_folder(target, labhub.NEW, folder)
+        return folder
+
     def path_modules(self, key, target, dump_opts, restore_opts):
-        dump_dir = os.path.join(self.work, key, "dump")
+        dump_dir = self.mounted_folder(target) if key == "m" else os.path.join(self.work, key, "dump")
         r1, m1 = self.module("db_dump", dict(dump_opts, dump_dir=dump_dir))
         if r1["failed"]:
             raise BenchError("db_dump failed: %s" % r1.get("msg"))
@@ -320,7 +351,8 @@ class Bench:
             "warnings": r2.get("warnings_ignored", []),
         }
         out["verify"] = self.verify(target, own_dump=dump_dir if key == "c" else None)
-        shutil.rmtree(os.path.join(self.work, key), ignore_errors=True)
+        if key != "m":  # m's folder stays mounted in the old container
+            shutil.rmtree(os.path.join(self.work, key), ignore_errors=True)
         return out
 
     @staticmethod
@@ -386,8 +418,9 @@ class Bench:
                                "(milliseconds; without a restore marker db_verify would count their deletions as "
                                "differences).")
 
-    def path_dir(self, target):
+    def path_dir(self, target, jobs=None):
         env = self.tcp_env()
+        jobs = jobs or self.jobs
         pg_dump, pg_restore = self.host_tool("pg_dump"), self.host_tool("pg_restore")
         folder = os.path.join(self.work, "b_dir")
         os.makedirs(folder)
@@ -396,7 +429,7 @@ class Bench:
         peaks, errors, per_db = {}, [], {db: {} for db in DATABASES}
         started = time.monotonic()
         for db in DATABASES:
-            argv = [pg_dump] + conn_old + ["-Fd", "-j", str(self.jobs), "-Z", "0", "-f", os.path.join(folder, db), db]
+            argv = [pg_dump] + conn_old + ["-Fd", "-j", str(jobs), "-Z", "0", "-f", os.path.join(folder, db), db]
             m = self.run("b-dir-dump-" + db, argv, env=env)
             per_db[db]["dump_s"] = m["seconds"]
             peaks = merge_peaks(peaks, m["peaks_mb"])
@@ -405,7 +438,7 @@ class Bench:
         started = time.monotonic()
         for db in DATABASES:
             # --clean --if-exists: the new image made bds_hub with an empty schema st (the vendor's restore does the same)
-            argv = [pg_restore] + conn_new + ["-j", str(self.jobs), "--clean", "--if-exists", "-d", db,
+            argv = [pg_restore] + conn_new + ["-j", str(jobs), "--clean", "--if-exists", "-d", db,
                                               os.path.join(folder, db)]
             m = self.run("b-dir-restore-" + db, argv, env=env, ok_codes=(0, 1))
             per_db[db]["restore_s"] = m["seconds"]
@@ -417,7 +450,7 @@ class Bench:
         return self.raw_result(dump_s, restore_s, dump_s + restore_s, size, size, peaks, errors, target, per_db,
                                "host tools (PostgreSQL %s client) over TCP to the hubs' loopback ports as blackduck "
                                "(password from a 0600 passfile); -j %d; databases one after the other"
-                               % (tool_major(pg_dump), self.jobs))
+                               % (tool_major(pg_dump), jobs))
 
     def path_stream(self, target, parallel):
         old_c, new_c = self.container(self.old), self.container(target)
@@ -489,10 +522,13 @@ class Bench:
     # ------------------------------------------------------------------------------------------------- playbook
 
     def playbook(self, key, scale):
-        hub, deploy_s = self.deploy(key, version="old", scale=scale, full=True)
+        hub, deploy_s = self.deploy(key.replace("_", "-"), version="old", scale=scale, full=True)
         dump_root = os.path.join(self.work, key)
         os.makedirs(dump_root)
-        inv = ansible_run.hub_inventory([hub], dump_root, **{hub["name"]: {"hub_remove_old_data": True}})
+        settings = {"hub_remove_old_data": True}
+        if key == "e_mount":
+            settings.update(hub_dump_mount=True, hub_dump_jobs=self.jobs)
+        inv = ansible_run.hub_inventory([hub], dump_root, **{hub["name"]: settings})
         inv_path = os.path.join(self.work, key + "-inventory.json")
         with open(inv_path, "w") as f:
             json.dump(inv, f)
@@ -517,7 +553,7 @@ class Bench:
         dump_dir = os.path.join(dump_root, hub["name"], "dump")
         size = du_bytes(dump_dir) if os.path.isdir(dump_dir) else 0
         out = {
-            "scale": scale, "deploy_s": round(deploy_s, 1), "rc": m["rc"],
+            "scale": scale, "deploy_s": round(deploy_s, 1), "rc": m["rc"], "settings": settings,
             # each step starts its job in the background and waits for it (async_progress): both tasks count
             "dump_s": task_seconds(tasks, "Dump every database and the roles", "Wait for the dump, showing"),
             "restore_s": task_seconds(tasks, "Restore the dump into the new database", "Wait for the restore, showing"),
@@ -533,7 +569,7 @@ class Bench:
         }
         if m["rc"] != 0:
             out["verify"]["msg"] = tail(m["out"], 4000)
-        self.remove(key)
+        self.remove(key.replace("_", "-"))
         return out
 
     def fleet(self, n):
@@ -580,16 +616,19 @@ class Bench:
         return out
 
     def one_path(self, key):
-        """Deploy a fresh empty new-major target and move the data by path ``key`` into it."""
+        """Deploy a fresh empty new-major target and move the data by path ``key`` (``<path>@<jobs>``: a swept path
+        with that -j) into it."""
         target, dummy = self.deploy("new", version="new", load=False, full=False)
         self.results["run"]["versions"].setdefault("postgresql_new_server", labhub.psql(
             target, "SHOW server_version", db="postgres").strip())
+        key, dummy, jobs = key.partition("@")
+        jobs = int(jobs) if jobs else None
         if key in MODULE_PATHS:
-            return self.path_modules(key, target, *self.module_settings(key, target))
+            return self.path_modules(key, target, *self.module_settings(key, target, jobs))
         if key == "a":
             return self.path_vendor(target)
         if key == "b_dir":
-            return self.path_dir(target)
+            return self.path_dir(target, jobs)
         return self.path_stream(target, parallel=key == "b_par")
 
     def phases(self):
@@ -615,6 +654,7 @@ class Bench:
         res["paths"] = {}
         # c always runs, first: its manifest (full checksums) is what db_verify compares the raw paths with
         paths = ["c"] + [p for p in ORDER if p in self.args.paths and p != "c"]
+        paths += swept_paths(self.args.paths, self.args.sweep, self.jobs)
         try:
             if self.args.paths:
                 self.old, load_s = self.deploy("old", version="old", scale=self.scale, full=False)
@@ -629,13 +669,14 @@ class Bench:
                         log("path %s failed: %s" % (key, exc))
                     finally:
                         self.remove("new")
-                    out["label"] = PATHS[key]
+                    out["label"] = label(key)
                     res["paths"][key] = out
                     log("path %s: %s" % (key, summary_line(out)))
                 if self.args.phases:
                     res["phases"] = self.phases()
                 self.remove("old")
-            for key, scale, wanted in (("e", self.scale, self.args.playbook), ("tiny", 0, self.args.tiny)):
+            for key, scale, wanted in (("e", self.scale, self.args.playbook), ("e_mount", self.scale, self.args.playbook),
+                                       ("tiny", 0, self.args.tiny)):
                 if not wanted:
                     res["paths"][key] = {"label": PATHS[key], "skipped": self.args.skip_reason.get(key, "not asked for")}
                     log("path %s skipped: %s" % (key, res["paths"][key]["skipped"]))
@@ -668,6 +709,16 @@ class Bench:
 
 
 # ------------------------------------------------------------------------------------------------ helpers
+
+def swept_paths(paths, sweep, jobs):
+    """The extra runs of --sweep: each directory path asked for, once per -j value other than the run's own."""
+    return ["%s@%d" % (p, j) for p in SWEPT if p in paths for j in sweep if j != jobs]
+
+
+def label(key):
+    base, dummy, jobs = key.partition("@")
+    return PATHS[base] + (" (-j %s)" % jobs if jobs else "")
+
 
 def merge_peaks(a, b):
     out = dict(a)
@@ -752,7 +803,8 @@ def run_facts(bench):
     return {
         "started": now_utc(), "scale_mb": bench.scale, "seed": bench.seed, "raw_jobs": bench.jobs,
         "command": "make bench SCALE=%s" % fmt_scale(bench.scale), "argv": sys.argv,
-        "order": ["c"] + [p for p in ORDER if p in bench.args.paths and p != "c"], "module_settings": Bench.module_settings.__doc__,
+        "order": ["c"] + [p for p in ORDER if p in bench.args.paths and p != "c"] + swept_paths(
+            bench.args.paths, bench.args.sweep, bench.jobs), "module_settings": Bench.module_settings.__doc__,
         "machine": {"nproc": os.cpu_count(), "cpu": cpu, "mem_total_bytes": mem.get("MemTotal"), "disks": disks,
                     "kernel": platform.release()},
         "versions": {"docker": cmd(["docker", "version", "-f", "{{.Server.Version}}"]),
@@ -776,7 +828,7 @@ def fmt_scale(s):
 
 
 def ratios(res):
-    b = {k: v["total_s"] for k, v in res["paths"].items() if k in B_PATHS and v.get("total_s")}
+    b = {k: v["total_s"] for k, v in res["paths"].items() if k.partition("@")[0] in B_PATHS and v.get("total_s")}
     if not b:
         res["fastest_b"] = None
         return
@@ -816,7 +868,26 @@ def targets(res, scale):
         add("(c) vs (a)", ">= 3x faster", value, a["total_s"] >= 3 * c["total_s"])
     else:
         add("(c) vs (a)", ">= 3x faster", None, None, "not measured")
-    peaks = {k: module_peak(p.get(k)) for k in MODULE_PATHS + ("e",)}
+    m, b_dir = p.get("m", {}), p.get("b_dir", {})
+    if m.get("total_s") and b_dir.get("total_s"):
+        value = "%.2fx (%s s vs %s s)" % (m["total_s"] / b_dir["total_s"], m["total_s"], b_dir["total_s"])
+        add("(m) vs raw -Fd -j N", "<= 1.10x", value, m["total_s"] <= 1.10 * b_dir["total_s"],
+            "the modules' defaults with the folder mounted, same -j")
+    else:
+        add("(m) vs raw -Fd -j N", "<= 1.10x", None, None, "not measured")
+    for key in ("e", "e_mount"):
+        e = p.get(key, {})
+        name = "(%s) steps 4 + 7 vs fastest (b)" % key.replace("_", ", ")
+        if fb and e.get("dump_s") and e.get("restore_s") and e.get("rc") == 0:
+            moved = e["dump_s"] + e["restore_s"]
+            add(name, "<= 1.15x", "%.2fx (%.1f s vs %s s, %s)" % (moved / fb["total_s"], moved, fb["total_s"], fb["path"]),
+                moved <= 1.15 * fb["total_s"], "exact verification of step 7 included")
+            if a.get("total_s"):
+                add("(a) vs (%s) steps 4 + 7" % key.replace("_", ", "), ">= 2x slower", "(a) takes %.2fx (%s s vs %.1f s)"
+                    % (a["total_s"] / moved, a["total_s"], moved), a["total_s"] >= 2 * moved)
+        else:
+            add(name, "<= 1.15x", None, None, e.get("skipped") or e.get("error") or "not measured")
+    peaks = {k: module_peak(p.get(k)) for k in MODULE_PATHS + ("e", "e_mount")}
     peaks = {k: v for k, v in peaks.items() if v}
     if peaks:
         worst = max(peaks.values())
@@ -878,7 +949,8 @@ def table(res):
     head = ("path", "dump s", "restore s", "total s", "x fastest b", "disk MB", "peak disk MB", "module MiB (dump/restore)",
             "ansible MiB", "db_verify")
     rows, spans = [], []
-    for key in ORDER + ("e", "tiny", "fleet"):
+    swept = sorted((k for k in res["paths"] if "@" in k), key=lambda k: (k.partition("@")[0], int(k.partition("@")[2])))
+    for key in ORDER + tuple(swept) + ("e", "e_mount", "tiny", "fleet"):
         v = res["paths"].get(key)
         if v is None:
             continue
@@ -957,7 +1029,7 @@ def compare(a_path, b_path):
     a, b = json.load(open(a_path)), json.load(open(b_path))
     ok = True
     print("module peak memory, MiB: %s (SCALE=%s) -> %s (SCALE=%s)" % (a_path, a["run"]["scale_mb"], b_path, b["run"]["scale_mb"]))
-    for key in MODULE_PATHS + ("e",):
+    for key in MODULE_PATHS + ("e", "e_mount"):
         pa, pb = (a["paths"].get(key) or {}).get("module_peak_mib") or {}, (b["paths"].get(key) or {}).get("module_peak_mib") or {}
         for mod in sorted(set(pa) | set(pb)):
             va, vb = pa.get(mod), pb.get(mod)
@@ -983,7 +1055,10 @@ def parse(argv):
     ap.add_argument("--jobs", type=int, default=0, help="N for the raw pg_dump/pg_restore -j (default: cores, at least 2)")
     ap.add_argument("--paths", default=",".join(ORDER), help="which of %s (default all; c always runs: its manifest is "
                                                              "the reference for db_verify)" % ",".join(ORDER))
-    ap.add_argument("--no-playbook", action="store_true", help="leave out (e) at SCALE (recorded as skipped)")
+    ap.add_argument("--sweep", default="", help="-j values to run %s again with, e.g. 1,2,4 (make bench); the run's "
+                                                "own --jobs is not repeated" % " and ".join(SWEPT))
+    ap.add_argument("--no-playbook", action="store_true",
+                    help="leave out (e) at SCALE, plain and mounted (recorded as skipped)")
     ap.add_argument("--no-tiny", action="store_true", help="leave out the playbook on a tiny hub (recorded as skipped)")
     ap.add_argument("--fleet", type=int, default=8, help="N tiny hubs upgraded in one playbook run, against the tiny hub "
                     "alone (default 8; 0 leaves it out)")
@@ -999,8 +1074,14 @@ def parse(argv):
         ap.error("unknown path %s (choose from %s)" % (", ".join(unknown), ", ".join(ORDER)))
     if not a.prefix.startswith("bench-"):
         ap.error("--prefix must start with bench-")
+    try:
+        a.sweep = sorted(set(int(j) for j in a.sweep.split(",") if j.strip()))
+    except ValueError:
+        ap.error("--sweep takes -j values separated by commas, such as 1,2,4")
+    if any(j < 1 for j in a.sweep):
+        ap.error("--sweep values are 1 or more")
     a.playbook, a.tiny, a.phases = not a.no_playbook, not a.no_tiny, not a.no_phases
-    a.skip_reason = {"e": "--no-playbook given", "tiny": "--no-tiny given"}
+    a.skip_reason = {"e": "--no-playbook given", "e_mount": "--no-playbook given", "tiny": "--no-tiny given"}
     return a
 
 

@@ -20,8 +20,8 @@ pytestmark = pytest.mark.usefixtures("docker_lab")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BENCH = os.path.join(REPO, "tests", "bench", "bench.py")
 PREFIX = "bench-smoke-"
-DATA_PATHS = ("c", "d", "d_custom", "a", "b_dir", "b_stream", "b_par")
-MODULE_PATHS = ("c", "d", "d_custom")
+DATA_PATHS = ("c", "d", "d_custom", "a", "b_dir", "b_stream", "b_par", "m")
+MODULE_PATHS = ("c", "d", "d_custom", "m")
 STREAMS = ("b_stream", "b_par")  # no file: nothing on disk
 
 
@@ -62,16 +62,23 @@ def test_bench_runs_every_path_at_a_tiny_scale(tmp_path):
     assert len(tiny["steps_done"]) == 11 and set(tiny["steps_s"]) >= {"step %02d" % n for n in range(1, 12)}
     assert tiny["module_peak_mib"]["db_dump"] > 0 and tiny["ansible_peak_mib"] > 0 and tiny["tasks_run"] > 50
     assert res["paths"]["e"] == {"label": "(e) playbook upgrade_hub, 11 steps", "skipped": "--no-playbook given"}
+    assert res["paths"]["e_mount"] == {"label": "(e) playbook, hub_dump_mount", "skipped": "--no-playbook given"}
+    m = res["paths"]["m"]  # the modules through the folder mounted into both containers: directory format, -j N
+    assert m["settings"]["db_dump"]["format"] == "directory" and m["settings"]["db_dump"]["connection"]["dump_mount"]
+    assert m["settings"]["db_restore"]["jobs"] == res["run"]["raw_jobs"]
 
     ph = res["phases"]  # where the modules' time goes
     assert "error" not in ph, ph
     for side, phases in (("dump_total", ("stream", "list", "rows", "checksums")), ("restore_total", ("sha256", "stream", "analyze"))):
         assert all(ph[side][k] > 0 for k in phases), (side, ph[side])
 
-    assert [t["target"] for t in res["targets"]] == ["(c) vs fastest (b)", "(c) vs (a)", "module peak memory",
-                                                     "module peak memory flat", "playbook overhead on a tiny hub",
-                                                     "fleet of tiny hubs"]
-    measured = [t for t in res["targets"] if t["target"] != "fleet of tiny hubs"]  # the fleet: left out, above
+    assert [t["target"] for t in res["targets"]] == [
+        "(c) vs fastest (b)", "(c) vs (a)", "(m) vs raw -Fd -j N", "(e) steps 4 + 7 vs fastest (b)",
+        "(e, mount) steps 4 + 7 vs fastest (b)", "module peak memory", "module peak memory flat",
+        "playbook overhead on a tiny hub", "fleet of tiny hubs"]
+    left_out = ("fleet of tiny hubs", "(e) steps 4 + 7 vs fastest (b)", "(e, mount) steps 4 + 7 vs fastest (b)")
+    assert all(t["met"] is None and t["note"] == "--no-playbook given" for t in res["targets"] if t["target"] in left_out[1:])
+    measured = [t for t in res["targets"] if t["target"] not in left_out]  # left out, above
     assert all(t["met"] in (True, False) and t["value"] for t in measured), res["targets"]
     assert "TARGETS" in proc.stdout and "missed:" in proc.stdout and "db_verify" in proc.stdout
     assert res["run"]["machine"]["nproc"] > 0 and res["run"]["versions"]["postgresql_old_server"]
