@@ -661,7 +661,7 @@ class Bench:
                 res["data"] = data_facts(self.old, load_s, self.scale, self.seed)
                 res["run"]["versions"]["postgresql_old_server"] = res["data"].pop("server_version")
                 for key in paths:
-                    log("path %s: %s" % (key, PATHS[key]))
+                    log("path %s: %s" % (key, label(key)))
                     try:
                         out = self.one_path(key)
                     except (BenchError, labhub.LabError) as exc:  # recorded, and the other paths still run

@@ -27,7 +27,8 @@ STREAMS = ("b_stream", "b_par")  # no file: nothing on disk
 
 def test_bench_runs_every_path_at_a_tiny_scale(tmp_path):
     out = tmp_path / "bench.json"
-    proc = subprocess.run([sys.executable, BENCH, "--scale", "2", "--no-playbook", "--fleet", "0", "--prefix", PREFIX, "--out", str(out)],
+    proc = subprocess.run([sys.executable, BENCH, "--scale", "2", "--no-playbook", "--fleet", "0", "--sweep", "1",
+                           "--prefix", PREFIX, "--out", str(out)],
                           capture_output=True, text=True, timeout=900, env=dict(os.environ, BENCH_WORK=str(tmp_path)),
                           check=False)
     log = proc.stdout + proc.stderr
@@ -49,8 +50,9 @@ def test_bench_runs_every_path_at_a_tiny_scale(tmp_path):
         assert p["module_peak_mib"]["db_dump"] > 0 and p["module_peak_mib"]["db_restore"] > 0, key
         assert p["ansible_peak_mib"] > 0 and p["time_v_max_rss_mib"] > 0, key
     assert res["paths"]["a"]["peak_disk_bytes"] > res["paths"]["a"]["bytes_on_disk"]  # the copy in /tmp and the one out
-    assert res["fastest_b"]["path"] in ("b_dir", "b_stream", "b_par")
-    assert min(res["paths"][k]["ratio_to_fastest_b"] for k in ("b_dir", "b_stream", "b_par")) == 1.0
+    raw = ("b_dir", "b_stream", "b_par", "b_dir@1")  # the raw paths, the swept one too
+    assert res["fastest_b"]["path"] in raw
+    assert min(res["paths"][k]["ratio_to_fastest_b"] for k in raw) == 1.0
 
     assert res["paths"]["fleet"]["skipped"] == "--fleet 0 given"
     fleet_target = [t for t in res["targets"] if t["target"] == "fleet of tiny hubs"]
@@ -63,6 +65,11 @@ def test_bench_runs_every_path_at_a_tiny_scale(tmp_path):
     assert tiny["module_peak_mib"]["db_dump"] > 0 and tiny["ansible_peak_mib"] > 0 and tiny["tasks_run"] > 50
     assert res["paths"]["e"] == {"label": "(e) playbook upgrade_hub, 11 steps", "skipped": "--no-playbook given"}
     assert res["paths"]["e_mount"] == {"label": "(e) playbook, hub_dump_mount", "skipped": "--no-playbook given"}
+    for key in ("b_dir@1", "m@1"):  # --sweep 1: the directory paths again with -j 1
+        p = res["paths"][key]
+        assert "error" not in p and p["total_s"] > 0 and p["verify"]["passed"] is True, (key, p)
+        assert p["label"].endswith(" (-j 1)"), p["label"]
+    assert res["paths"]["m@1"]["settings"]["db_dump"]["jobs"] == 1 and "-j 1;" in res["paths"]["b_dir@1"]["how"]
     m = res["paths"]["m"]  # the modules through the folder mounted into both containers: directory format, -j N
     assert m["settings"]["db_dump"]["format"] == "directory" and m["settings"]["db_dump"]["connection"]["dump_mount"]
     assert m["settings"]["db_restore"]["jobs"] == res["run"]["raw_jobs"]
