@@ -114,6 +114,33 @@ def k8s_rename_claim(manifest, old, new):
     return {"apiVersion": "v1", "kind": "List", "items": out}
 
 
+MOUNT_VOLUME = "blackduck-hub-dump"  # the volume k8s_mount_folder adds
+
+
+def k8s_mount_folder(manifest, host_path, mount_path, workload="postgres"):
+    """The manifest's objects (as one List) with the folder host_path of the node mounted at mount_path in the
+    database workload's container (the one named like the workload, else its first): a hostPath volume
+    (DirectoryOrCreate), on the node the vendor's nodeSelector already pins the database to. Empty host_path: the
+    objects unchanged."""
+    objects = [copy.deepcopy(obj) for obj in _objects(manifest)]
+    if host_path:
+        obj = _database_workload(objects, workload)
+        containers = _pod_spec(obj).get("containers") or [] if obj is not None else []
+        if not containers:
+            raise AnsibleFilterError("no Deployment named %s with a container in the manifest: the dump folder cannot "
+                                     "be mounted into the database (is it kubernetes-pre-db.yml of the vendor's "
+                                     "bundle?)" % workload)
+        spec = _pod_spec(obj)
+        spec["volumes"] = [v for v in spec.get("volumes") or [] if (v or {}).get("name") != MOUNT_VOLUME] + [
+            {"name": MOUNT_VOLUME, "hostPath": {"path": host_path, "type": "DirectoryOrCreate"}}]
+        named = [c for c in containers if c.get("name") == workload]
+        container = (named or containers)[0]
+        container["volumeMounts"] = [m for m in container.get("volumeMounts") or []
+                                     if (m or {}).get("name") != MOUNT_VOLUME] + [
+            {"name": MOUNT_VOLUME, "mountPath": mount_path}]
+    return {"apiVersion": "v1", "kind": "List", "items": objects}
+
+
 def k8s_claim_copy(claim, name):
     """A new PersistentVolumeClaim named name like claim (a live claim object or a claim spec): the same storage
     class, access modes, size and volume mode, but not the same volume."""
@@ -241,6 +268,7 @@ class FilterModule(object):
         return {
             "k8s_data_volume": k8s_data_volume,
             "k8s_rename_claim": k8s_rename_claim,
+            "k8s_mount_folder": k8s_mount_folder,
             "k8s_claim_copy": k8s_claim_copy,
             "k8s_convert": k8s_convert,
             "k8s_convert_notes": k8s_convert_notes,

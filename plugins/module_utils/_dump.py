@@ -255,16 +255,30 @@ def _dump_all(target, params, progress, started, versions, compress):
             res = dump_one(target, dump_dir, dump_file(name), argv, progress, interval)
             progress.phase(name, "reading %s back with pg_restore --list" % dump_file(name))
             res["toc_entries"] = restore_list(target, os.path.join(dump_dir, dump_file(name)))
-        progress.phase(name, "counting the rows of %s and taking their checksums" % name)
-        inv = inventory.database_inventory(target, name, checksums=params["checksums"] == "full",
-                                           fixups=inventory.FIXUPS.get(name))
-        return name, res, inv
+        return res
+
+    def counted(name):
+        return inventory.database_inventory(target, name, checksums=params["checksums"] == "full",
+                                            fixups=inventory.FIXUPS.get(name))
 
     results = {}
-    # custom format: the databases are dumped jobs at a time; directory format: one at a time, each with jobs workers
-    with ThreadPoolExecutor(max_workers=1 if fmt == "directory" else (min(jobs, len(names)) or 1)) as pool:
-        for name, res, inv in pool.map(one, names):
-            results[name] = (res, inv)
+    # The row counts and checksums of every database are taken by one worker of their own while the dumps run (the
+    # databases are quiet: check_quiet, so they count what the dump holds), off the dump's critical path. Custom
+    # format: the databases are dumped jobs at a time; directory format: one at a time, each with jobs workers.
+    with ThreadPoolExecutor(max_workers=1) as counting, \
+            ThreadPoolExecutor(max_workers=1 if fmt == "directory" else (min(jobs, len(names)) or 1)) as pool:
+        counts = dict((name, counting.submit(counted, name)) for name in names)
+        dumps = [(name, pool.submit(one, name)) for name in names]
+        try:
+            for name, dumped in dumps:
+                res = dumped.result()
+                if not counts[name].done():
+                    progress.phase(name, "counting the rows of %s and taking their checksums" % name)
+                results[name] = (res, counts[name].result())
+        except BaseException:
+            for future in list(counts.values()) + [dumped for dummy, dumped in dumps]:
+                future.cancel()  # a failure: what has not begun yet is not waited for
+            raise
 
     data = {
         "dump_id": str(uuid.uuid4()),

@@ -95,7 +95,7 @@ options:
     required: true
   dump_mount:
     description: Whether the dump folder is mounted into the database containers (C(hub_dump_mount)); needs an absolute
-      O(dump_dir) and an orchestration that mounts it (Docker Compose and Swarm so far) on each side with its own database.
+      O(dump_dir) and an orchestration that mounts it (Docker Compose, Swarm and Kubernetes so far) on each side with its own database.
     type: bool
     default: false
   dump_mount_target:

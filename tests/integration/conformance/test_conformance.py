@@ -41,7 +41,9 @@ MATRIX = [
     ("compose", "4.1.4", "4.2.0", "kubernetes"),
 ]
 # cases run with hub_dump_mount: the dump folder mounted into the vendor's own postgres containers (user postgres:root)
-MOUNTED = {("compose", "4.0.0", "4.2.1", "compose"), ("swarm", "4.1.4", "4.2.0", "swarm")}
+# and, on Kubernetes, into the vendor's postgres pod (as root: the tools run as postgres through su) as a hostPath
+MOUNTED = {("compose", "4.0.0", "4.2.1", "compose"), ("swarm", "4.1.4", "4.2.0", "swarm"),
+           ("compose", "4.1.4", "4.2.0", "kubernetes")}
 
 
 def case_id(case):

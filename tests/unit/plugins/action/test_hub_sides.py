@@ -105,8 +105,9 @@ def test_the_dump_folder_mounted_on_each_side_with_its_own_database():
     assert decide(dump_mount=True)["hub_dump_mounts"] == {"old": "/blackduck-hub-dump", "new": "/blackduck-hub-dump"}
     out = decide(dump_mount=True, dump_mount_target="/dump", database="external", postgres=NEW_SERVER)
     assert out["hub_dump_mounts"] == {"old": "/dump", "new": ""}
-    out = decide(dump_mount=True, orchestration="swarm", new_orchestration="swarm")
-    assert out["hub_dump_mounts"] == {"old": "/blackduck-hub-dump", "new": "/blackduck-hub-dump"}
+    for orchestration, new_orchestration in (("swarm", "swarm"), ("compose", "kubernetes"), ("kubernetes", "kubernetes")):
+        out = decide(dump_mount=True, orchestration=orchestration, new_orchestration=new_orchestration)
+        assert out["hub_dump_mounts"] == {"old": "/blackduck-hub-dump", "new": "/blackduck-hub-dump"}
     out = decide(dump_mount=True, orchestration="docker_run", new_orchestration="kubernetes", database="external",
                  postgres=NEW_SERVER, old_postgres=OLD_SERVER)  # no container on either side: nothing to mount
     assert out["hub_dump_mounts"] == {"old": "", "new": ""}
@@ -114,14 +115,14 @@ def test_the_dump_folder_mounted_on_each_side_with_its_own_database():
 
 @pytest.mark.parametrize("kw, this_hub", [
     ({"orchestration": "docker_run", "new_orchestration": "compose"}, "docker_run -> compose"),
-    ({"new_orchestration": "kubernetes"}, "compose -> kubernetes"),
+    ({"new_orchestration": "docker_run"}, "compose -> docker_run"),
     ({"dump_dir": "relative/dump"}, "compose -> compose"),
 ])
 def test_a_dump_folder_that_cannot_be_mounted_is_refused(kw, this_hub):
     with pytest.raises(SettingsError) as err:
         decide(dump_mount=True, **kw)
     assert str(err.value).startswith("hub_dump_mount mounts hub_dump_dir/dump into the old and the new database "
-                                     "containers, which the collection does on Docker Compose and Swarm so far (this hub: %s)"
+                                     "containers, which the collection does on Docker Compose, Swarm and Kubernetes so far (this hub: %s)"
                                      % this_hub)
     assert "(here %s)" % kw.get("dump_dir", "/var/backups/hub") in str(err.value)
 

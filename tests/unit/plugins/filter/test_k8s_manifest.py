@@ -5,7 +5,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import (
-    FilterModule, k8s_claim_copy, k8s_data_volume, k8s_rename_claim)
+    FilterModule, k8s_claim_copy, k8s_data_volume, k8s_mount_folder, k8s_rename_claim)
 
 
 def manifest(volume, with_claim=None, as_list=True):
@@ -32,7 +32,8 @@ def manifest(volume, with_claim=None, as_list=True):
 
 def test_the_filters_are_exported():
     assert sorted(FilterModule().filters()) == ["hub_settings", "k8s_claim_copy", "k8s_config_map", "k8s_convert",
-                                                "k8s_convert_notes", "k8s_data_volume", "k8s_rename_claim"]
+                                                "k8s_convert_notes", "k8s_data_volume", "k8s_mount_folder",
+                                                "k8s_rename_claim"]
 
 
 def test_a_host_path():
@@ -76,6 +77,27 @@ def test_rename_moves_only_the_database_claim_and_leaves_the_old_claim_out():
     assert k8s_data_volume(out["items"])["name"] == "pg-4.2.0"
     assert out["items"][0]["spec"]["template"]["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"] == "other"
     assert k8s_data_volume(text)["name"] == "pg"  # the input is not changed
+
+
+def test_mount_the_dump_folder_into_the_database_container_only():
+    text = manifest({"hostPath": {"path": "/var/lib/hub-postgresql/data"}})
+    out = k8s_mount_folder(text, "/var/backups/hub/dump", "/blackduck-hub-dump")
+    cfssl, postgres = out["items"]
+    spec = postgres["spec"]["template"]["spec"]
+    assert spec["volumes"][-1] == {"name": "blackduck-hub-dump",
+                                   "hostPath": {"path": "/var/backups/hub/dump", "type": "DirectoryOrCreate"}}
+    assert spec["containers"][0]["volumeMounts"][-1] == {"name": "blackduck-hub-dump", "mountPath": "/blackduck-hub-dump"}
+    assert [m["name"] for m in spec["initContainers"][0]["volumeMounts"]] == ["data"]  # the init container: untouched
+    assert "blackduck-hub-dump" not in yaml.safe_dump(cfssl)  # another workload: untouched
+    assert k8s_data_volume(out)["path"] == "/var/lib/hub-postgresql/data"  # the data where it was
+    again = k8s_mount_folder(out, "/elsewhere", "/blackduck-hub-dump")  # mounted once, at the latest folder
+    vols = [v for v in again["items"][1]["spec"]["template"]["spec"]["volumes"] if v["name"] == "blackduck-hub-dump"]
+    assert vols == [{"name": "blackduck-hub-dump", "hostPath": {"path": "/elsewhere", "type": "DirectoryOrCreate"}}]
+    assert len(again["items"][1]["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]) == 3
+    assert k8s_mount_folder(text, "", "/blackduck-hub-dump")["items"] == yaml.safe_load(text)["items"]  # nothing
+    assert "blackduck-hub-dump" not in text  # the input is not changed
+    with pytest.raises(AnsibleFilterError, match="no Deployment named postgres with a container"):
+        k8s_mount_folder([cfssl], "/d", "/m")
 
 
 def test_claim_copy_keeps_the_storage_and_drops_the_binding():

@@ -2,6 +2,8 @@
 import hashlib
 import os
 import stat
+import threading
+import time
 
 import pytest
 
@@ -324,3 +326,74 @@ def test_a_dump_whose_container_went_away_says_so(fake_target, tmp_path):
     assert str(info.value).startswith("pg_dump of bds_hub.dump stopped because the database container hub-postgres-1 "
                                       "was removed while it ran (pg_dump failed (exit 126)")
     assert os.listdir(str(out)) == []  # nothing of it kept
+
+
+# ------------------------------------------------------------------------------------------------ the checksums beside the dump
+
+NAMES = ["bds_hub", "bds_hub_report", "bdio"]
+
+
+def dump_all(tmp_path, monkeypatch, dump, counted, fmt):
+    """_dump_all on the three databases with each database's dump (dump(name)) and its counting (counted(name))
+    replaced. Returns the manifest data, or the exception it raised."""
+    monkeypatch.setattr(_dump.inventory, "database_inventory", lambda target, name, **kw: counted(name))
+    monkeypatch.setattr(_dump.inventory, "roles", lambda target: {})
+    monkeypatch.setattr(_dump.inventory, "superusers", lambda target: [])
+    if fmt == "directory":
+        monkeypatch.setattr(_dump, "dump_directory", lambda target, dump_dir, name, *a: dump(name))
+    else:
+        monkeypatch.setattr(_dump, "dump_one", lambda target, dump_dir, fname, *a: dump(fname.split(".")[0]))
+        monkeypatch.setattr(_dump, "restore_list", lambda *a, **kw: 3)
+    dbs = dict((n, {"size_bytes": 1, "owner": "blackduck", "encoding": "UTF8", "collate": "C", "ctype": "C"})
+               for n in NAMES)
+    params = {"format": fmt, "dump_dir": str(tmp_path), "databases": NAMES, "progress_interval": 10, "jobs": 2,
+              "_server": {"version": "11.13", "num": 110013, "major": 11}, "_dbs": dbs, "globals": False,
+              "checksums": "full", "compression": "none", "_no_role_passwords": True}
+    target = type("Where", (), {"identity": lambda self: {"type": "fake", "where": "the fake server"},
+                                "tool_argv": lambda self, tool, args, **kw: [tool] + list(args)})()
+    try:
+        return _dump._dump_all(target, params, Progress(None, lambda *a: None, "dump"), 0, {}, "0")
+    except Exception as exc:  # pylint: disable=broad-except
+        return exc
+
+
+@pytest.mark.parametrize("fmt", ["custom", "directory"])
+def test_the_rows_are_counted_while_the_databases_are_dumped(tmp_path, monkeypatch, fmt):
+    counting = threading.Event()
+    waited = []
+
+    def dump(name):
+        if name == "bds_hub":  # the first dump goes on only once the counting has begun: it runs beside the dumps
+            waited.append(counting.wait(10))
+        return {"bytes": 1, "sha256": "x", "seconds": 0.1, "toc_entries": 3, "files": {}}
+
+    def counted(name):
+        counting.set()
+        return {"tables": {"st." + name: {"rows": 1}}}
+
+    data = dump_all(tmp_path, monkeypatch, dump, counted, fmt)
+    assert waited == [True], "the counting did not start while the first database was dumped"
+    assert not isinstance(data, Exception), data
+    assert dict((n, d["tables"]) for n, d in data["databases"].items()) == dict(
+        (n, {"st." + n: {"rows": 1}}) for n in NAMES)  # each database with its own counts
+    assert data["databases"]["bds_hub"]["toc_entries"] == 3 and os.path.exists(_manifest.manifest_path(str(tmp_path)))
+
+
+def test_a_failed_dump_does_not_wait_for_the_others(tmp_path, monkeypatch):
+    counted_names, dumped_names = [], []
+
+    def dump(name):
+        dumped_names.append(name)
+        raise CommandError("pg_dump of %s failed: disk full" % name, rc=1, stderr="")
+
+    def counted(name):
+        counted_names.append(name)
+        time.sleep(0.2)
+        return {"tables": {}}
+
+    started = time.monotonic()
+    out = dump_all(tmp_path, monkeypatch, dump, counted, "directory")
+    assert isinstance(out, CommandError) and "disk full" in str(out)
+    assert counted_names == ["bds_hub"] and time.monotonic() - started < 2  # the rest cancelled, not waited for
+    assert dumped_names == ["bds_hub"]  # nor the other databases dumped after the failure
+    assert not os.path.exists(_manifest.manifest_path(str(tmp_path)))
