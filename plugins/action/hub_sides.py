@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The two sides of a migration, decided once (plugin_utils/_sides.py): reads what it needs of the managed host (the new
 bundle's settings file when the inventory names no external server, the dump folder's stat) through modules, and
-returns the facts. They hold the connections' passwords: the result is marked no_log, a refusal is not (it holds none)."""
+returns them as ``sides`` (the role sets them as facts: set_fact keeps them for the run only, never in a fact cache).
+They hold the connections' passwords: the result is marked no_log, a refusal is not (it holds none)."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
@@ -65,7 +66,7 @@ class ActionModule(HubAction):
         except SettingsError as exc:
             result.update(failed=True, msg=str(exc))
             return result
-        result.update(ansible_facts=facts, changed=False, _ansible_no_log=True,
+        result.update(sides=facts, changed=False, _ansible_no_log=True,
                       msg="old: %s database%s; new: %s database%s" % (
                           facts["hub_old_database"], ", dump folder mounted" if facts["hub_dump_mounts"]["old"] else "",
                           args["database"], ", dump folder mounted" if facts["hub_dump_mounts"]["new"] else ""))

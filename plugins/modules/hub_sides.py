@@ -127,11 +127,19 @@ EXAMPLES = r"""
       host: hub-db96.example.com
       admin_password_file: /etc/hub/admin-password
     dump_dir: /var/backups/hub-4.2-migration
+  register: sides
+
+- name: Keep them for the run
+  ansible.builtin.set_fact:
+    hub_target_db: "{{ sides.sides.hub_target_db }}"
+  no_log: true
 """
 
 RETURN = r"""
-ansible_facts:
-  description: The facts the upgrade role reads.
+sides:
+  description:
+    - The facts the upgrade role reads, for a C(set_fact) (with C(no_log) - the connections hold passwords). Not
+      returned as C(ansible_facts), so that no fact cache ever keeps them.
   returned: success
   type: complex
   contains:

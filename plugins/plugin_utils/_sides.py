@@ -41,8 +41,19 @@ def server_settings(given, env=None):
     return out
 
 
+def _port(server, setting):
+    """The server's port as a number; a refusal that names the setting when it is none."""
+    port = server.get("port")
+    try:
+        return int(port)
+    except (TypeError, ValueError):
+        raise SettingsError("the port of the external server %s is not a number (%r): set %s (or HUB_POSTGRES_PORT "
+                            "in the new bundle's settings file) to the server's port, such as 5432; nothing was done."
+                            % (server.get("host"), "" if port is None else str(port), setting))
+
+
 def _connection(server, tools_path):
-    return tcp_connection(server.get("host", ""), server.get("port") or 5432, server.get("admin") or "blackduck",
+    return tcp_connection(server.get("host", ""), server["port"], server.get("admin") or "blackduck",
                           server.get("admin_password") or "", server.get("admin_password_file") or "",
                           server.get("enable_ssl") or False, tools_path or "")
 
@@ -73,18 +84,22 @@ def sides(facts, orchestration, new_orchestration, database, postgres, old_postg
     """The facts the upgrade role reads (see the hub_sides action's RETURN). ``postgres`` is the new external server's
     settings (after server_settings), ``old_postgres`` the old external server's (no host: the old Hub's own)."""
     source_external = bool(old_postgres.get("host"))
+    if database == "external" and postgres.get("host"):
+        postgres = dict(postgres, port=_port(postgres, "hub_postgres_port"))
+    if source_external:
+        old_postgres = dict(old_postgres, port=_port(old_postgres, "hub_old_postgres_port"))
     old_address = "%s:%s" % (old_postgres.get("host", ""), old_postgres.get("port") or 5432)
     new_address = "%s:%s" % (postgres.get("host", ""), postgres.get("port") or 5432)
     if database == "internal":
         target = facts["new_db"]
     else:
-        target = _connection(postgres, tools_path)
         if not postgres.get("host") or not _has_password(postgres):
             raise SettingsError(
                 "hub_database is external: set hub_postgres_host (HUB_POSTGRES_HOST; or HUB_POSTGRES_HOST in the new "
                 "bundle's hub-postgres.env, pods.env on Kubernetes) and the admin role's password "
                 "(hub_postgres_admin_password_file, like HUB_POSTGRES_ADMIN_PASSWORD_FILE, or "
                 "hub_postgres_admin_password).")
+        target = _connection(postgres, tools_path)
     if source_external:
         source = _connection(old_postgres, tools_path)
     else:

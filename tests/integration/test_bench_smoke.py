@@ -50,9 +50,10 @@ def test_bench_runs_every_path_at_a_tiny_scale(tmp_path):
         assert p["module_peak_mib"]["db_dump"] > 0 and p["module_peak_mib"]["db_restore"] > 0, key
         assert p["ansible_peak_mib"] > 0 and p["time_v_max_rss_mib"] > 0, key
     assert res["paths"]["a"]["peak_disk_bytes"] > res["paths"]["a"]["bytes_on_disk"]  # the copy in /tmp and the one out
-    raw = ("b_dir", "b_stream", "b_par", "b_dir@1")  # the raw paths, the swept one too
+    raw = ("b_dir", "b_stream", "b_par")  # the raw paths of the run's own -j (not the swept one)
     assert res["fastest_b"]["path"] in raw
     assert min(res["paths"][k]["ratio_to_fastest_b"] for k in raw) == 1.0
+    assert res["run"]["order"] == ["c", "d", "d_custom", "a", "b_dir", "b_dir@1", "b_stream", "b_par", "m", "m@1"]
 
     assert res["paths"]["fleet"]["skipped"] == "--fleet 0 given"
     fleet_target = [t for t in res["targets"] if t["target"] == "fleet of tiny hubs"]
@@ -81,9 +82,9 @@ def test_bench_runs_every_path_at_a_tiny_scale(tmp_path):
 
     assert [t["target"] for t in res["targets"]] == [
         "(c) vs fastest (b)", "(c) vs (a)", "(m) vs raw -Fd -j N", "(e) steps 4 + 7 vs fastest (b)",
-        "(e, mount) steps 4 + 7 vs fastest (b)", "module peak memory", "module peak memory flat",
+        "(e, mounted) steps 4 + 7 vs fastest (b)", "module peak memory", "module peak memory flat",
         "playbook overhead on a tiny hub", "fleet of tiny hubs"]
-    left_out = ("fleet of tiny hubs", "(e) steps 4 + 7 vs fastest (b)", "(e, mount) steps 4 + 7 vs fastest (b)")
+    left_out = ("fleet of tiny hubs", "(e) steps 4 + 7 vs fastest (b)", "(e, mounted) steps 4 + 7 vs fastest (b)")
     assert all(t["met"] is None and t["note"] == "--no-playbook given" for t in res["targets"] if t["target"] in left_out[1:])
     measured = [t for t in res["targets"] if t["target"] not in left_out]  # left out, above
     assert all(t["met"] in (True, False) and t["value"] for t in measured), res["targets"]

@@ -59,6 +59,15 @@ def test_the_new_external_server():
     assert out["hub_new_space_elsewhere"] is True and out["hub_source_db"] == FACTS["old_db"]
 
 
+def test_a_port_that_is_no_number_is_refused():
+    with pytest.raises(SettingsError, match=r"^the port of the external server db96.example.com is not a number "
+                                            r"\('54x32'\): set hub_postgres_port"):
+        decide(database="external", postgres=dict(NEW_SERVER, port="54x32"))
+    with pytest.raises(SettingsError, match=r"^the port of the external server db94.example.com is not a number "
+                                            r"\(''\): set hub_old_postgres_port"):
+        decide(database="external", postgres=NEW_SERVER, old_postgres=dict(OLD_SERVER, port=""))
+
+
 @pytest.mark.parametrize("server", [NOBODY, dict(NEW_SERVER, admin_password_file="")])
 def test_an_external_database_without_host_or_password_is_refused(server):
     with pytest.raises(SettingsError, match="^hub_database is external: set hub_postgres_host"):
@@ -167,16 +176,17 @@ def test_the_action_reads_the_new_bundles_settings_and_hides_its_result():
     result = act.run(task_vars={})
     assert act.calls[0] == ("ansible.builtin.slurp", {"src": "/opt/hub/4.2.1/docker-compose/hub-postgres.env"})
     assert act.calls[1][0] == "ansible.builtin.stat" and act.calls[1][1]["path"] == "/var/b"
-    target = result["ansible_facts"]["hub_target_db"]
+    target = result["sides"]["hub_target_db"]
     assert (target["host"], target["sslmode"], target["password"]) == ("rds.example.com", "require", "s3cret")
     assert result["_ansible_no_log"] is True and not result.get("failed") and "s3cret" not in result["msg"]
+    assert "ansible_facts" not in result  # never into a fact cache: the role set_facts them for the run
 
 
 def test_the_action_refuses_in_plain_words_and_shows_it():
     act = FakeAction({"facts": FACTS, "orchestration": "compose", "dump_dir": "/var/b"},
                      {"ansible.builtin.stat": {"stat": {"exists": True, "isdir": False, "writeable": True}}})
     result = act.run(task_vars={})
-    assert result["failed"] is True and "_ansible_no_log" not in result and "ansible_facts" not in result
+    assert result["failed"] is True and "_ansible_no_log" not in result and "sides" not in result
     assert result["msg"].startswith("hub_dump_dir /var/b is a file, not a folder")
     act = FakeAction({"facts": FACTS, "orchestration": "compose", "database": "external", "dump_dir": "/var/b"},
                      {"ansible.builtin.slurp": {"failed": True, "msg": "file not found"}})
