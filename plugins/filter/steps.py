@@ -92,7 +92,8 @@ def plan_lines(state, run):
         "state file %s: %s" % (run["state_file"], "steps done: " + ", ".join(done) if done else "no step done yet"),
         "going back: %s" % going_back,
         "lock: " + ("HELD by another run (%s, dump folder %s): a real run would refuse now" % (
-            ", ".join(str(h.get("controller", "?")) for h in busy), ", ".join(str(h.get("dump_dir", "?")) for h in busy))
+            ", ".join(str(h.get("controller", "?")) for h in busy),
+            ", ".join(str(h.get("dump_dir", "?")) for h in busy))
             if busy else "free (a real run takes it first: one run per hub)"),
     ] + [plan_line(step, done, step_texts(run)) for step in state["steps"]] + [
         "checked: %d files of the bundles as the steps will use them%s" % (

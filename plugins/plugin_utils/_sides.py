@@ -17,7 +17,8 @@ from ansible_collections.blackduck.hub.plugins.filter.connection import tcp_conn
 # What of the new bundle's settings file names the external server when the inventory does not (the Hub reads the same)
 ENV_SETTINGS = (("host", "HUB_POSTGRES_HOST"), ("port", "HUB_POSTGRES_PORT"), ("admin", "HUB_POSTGRES_ADMIN"),
                 ("enable_ssl", "HUB_POSTGRES_ENABLE_SSL"))
-MOUNTABLE = ("compose", "swarm", "kubernetes")  # the orchestrations whose database containers the collection starts with the dump folder
+# the orchestrations whose database containers the collection starts with the dump folder mounted
+MOUNTABLE = ("compose", "swarm", "kubernetes")
 
 
 class SettingsError(Exception):
@@ -111,8 +112,8 @@ def sides(facts, orchestration, new_orchestration, database, postgres, old_postg
                        or not posixpath.isabs(dump_dir)):
         raise SettingsError(
             "hub_dump_mount mounts hub_dump_dir/dump into the old and the new database containers, which the "
-            "collection does on Docker Compose, Swarm and Kubernetes so far (this hub: %s -> %s), and needs an absolute hub_dump_dir (here "
-            "%s). Set hub_dump_mount to false (the dump is then streamed through docker exec / kubectl exec), or give "
+            "collection does on Docker Compose, Swarm and Kubernetes so far (this hub: %s -> %s), and needs an "
+            "absolute hub_dump_dir (here %s). Set hub_dump_mount to false (the dump is then streamed through docker exec / kubectl exec), or give "
             "an absolute path; nothing was done." % (orchestration, new_orchestration, dump_dir))
     if source_external and (database != "external" or not _has_password(old_postgres) or old_address == new_address):
         raise SettingsError(
