@@ -9,6 +9,7 @@ SCALE ?= 10
 NAME ?= hub1
 SEED ?= 1
 PYTEST_ARGS ?=
+TEST_WORKERS ?= 2
 
 .PHONY: demo test test-unit test-lab sanity units lint lab lab-down lab-status lab-hub lab-hub-rm bench conformance
 # The vendor's real bundles (hub-docker-<version> folders) for the conformance suite; default ../shared/vendor.
@@ -18,12 +19,16 @@ export HUB_VENDOR_BUNDLES
 demo: lab
 	SCALE=$(SCALE) bash $(LAB)/demo.sh
 
-## test: the whole test suite (sets the lab up first): sanity, lint, unit and integration tests
+## test: the whole test suite (sets the lab up first): sanity, lint, unit and integration tests. The integration
+## tests marked exclusive run alone first, then the others on TEST_WORKERS side by side (tests/integration/conftest.py
+## says which share what; TEST_WORKERS=1 for one at a time; exit code 5 of the first: none selected by PYTEST_ARGS)
 test: lab
 	bash tests/sanity/run.sh
 	ANSIBLE_TEST_COMMAND=units bash tests/sanity/run.sh
 	bash tests/lint/run.sh
-	$(PY) -m pytest -ra -p no:cacheprovider --durations=30 $(PYTEST_ARGS) tests/integration
+	$(PY) -m pytest -ra -p no:cacheprovider --durations=10 -m exclusive $(PYTEST_ARGS) tests/integration || [ $$? -eq 5 ]
+	$(PY) -m pytest -ra -p no:cacheprovider --durations=30 -n $(TEST_WORKERS) --dist loadfile -m "not exclusive" \
+		$(PYTEST_ARGS) tests/integration
 
 ## conformance: the conformance matrix alone, on the vendor's real bundles (HUB_VENDOR_BUNDLES=<folder> to try
 ## your own unpacked hub-docker-<version> folders); make test runs it too

@@ -6,6 +6,19 @@ import pytest
 
 import labhub
 
+# make test runs the tests marked exclusive alone first, then the others on two workers side by side (pytest-xdist,
+# --dist loadfile: a file's tests run one after another on one worker). So what only one test may use at a time
+# stays within one file: the hubs of the vendor's files (fixed ports 443 and 55436, one Kubernetes hostPath) are all
+# deployed by conformance/test_conformance.py; hubs and builds made once per file (module-scoped fixtures) are the
+# file's own. Everything else a test makes is named after the test (hubs, projects, namespaces, external servers'
+# ports, dump folders), and the lab hubs' ports come from labhub.allocate_slot, under a lock.
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "exclusive: runs alone, before the tests that make test runs side by side "
+                                       "(the vendor's docker-hub.sh takes any container whose line names one of its "
+                                       "own for its own)")
+
 
 def _ok(argv):
     try:

@@ -4,7 +4,8 @@ Performance is shown by the benchmark (make bench SCALE=<MB>, BENCHMARKS.md), ne
 proves that every path runs, measures something and restores data that db_verify passes. Every path and the phase
 timings run at 2 MB, and the whole playbook on a tiny hub (scale 0); the playbook at the bench's own scale is left
 out with --no-playbook (at 2 MB it would be the tiny run again, over a minute more), and the fleet with --fleet 0
-(N more hubs; make bench runs it), and the JSON must say so.
+(N more hubs; make bench runs it), and the JSON must say so. No --sweep: its runs are the directory paths again
+with another -j (their order and names: tests/unit/lab/test_bench_order.py).
 """
 import json
 import os
@@ -27,8 +28,8 @@ STREAMS = ("b_stream", "b_par")  # no file: nothing on disk
 
 def test_bench_runs_every_path_at_a_tiny_scale(tmp_path):
     out = tmp_path / "bench.json"
-    proc = subprocess.run([sys.executable, BENCH, "--scale", "2", "--no-playbook", "--fleet", "0", "--sweep", "1",
-                           "--prefix", PREFIX, "--out", str(out)],
+    proc = subprocess.run([sys.executable, BENCH, "--scale", "2", "--no-playbook", "--fleet", "0", "--prefix",
+                           PREFIX, "--out", str(out)],
                           capture_output=True, text=True, timeout=900, env=dict(os.environ, BENCH_WORK=str(tmp_path)),
                           check=False)
     log = proc.stdout + proc.stderr
@@ -53,7 +54,7 @@ def test_bench_runs_every_path_at_a_tiny_scale(tmp_path):
     raw = ("b_dir", "b_stream", "b_par")  # the raw paths of the run's own -j (not the swept one)
     assert res["fastest_b"]["path"] in raw
     assert min(res["paths"][k]["ratio_to_fastest_b"] for k in raw) == 1.0
-    assert res["run"]["order"] == ["c", "d", "d_custom", "a", "b_dir", "b_dir@1", "b_stream", "b_par", "m", "m@1"]
+    assert res["run"]["order"] == ["c", "d", "d_custom", "a", "b_dir", "b_stream", "b_par", "m"]
 
     assert res["paths"]["fleet"]["skipped"] == "--fleet 0 given"
     fleet_target = [t for t in res["targets"] if t["target"] == "fleet of tiny hubs"]
@@ -66,11 +67,6 @@ def test_bench_runs_every_path_at_a_tiny_scale(tmp_path):
     assert tiny["module_peak_mib"]["db_dump"] > 0 and tiny["ansible_peak_mib"] > 0 and tiny["tasks_run"] > 50
     assert res["paths"]["e"] == {"label": "(e) playbook upgrade_hub, 11 steps", "skipped": "--no-playbook given"}
     assert res["paths"]["e_mount"] == {"label": "(e) playbook, hub_dump_mount", "skipped": "--no-playbook given"}
-    for key in ("b_dir@1", "m@1"):  # --sweep 1: the directory paths again with -j 1
-        p = res["paths"][key]
-        assert "error" not in p and p["total_s"] > 0 and p["verify"]["passed"] is True, (key, p)
-        assert p["label"].endswith(" (-j 1)"), p["label"]
-    assert res["paths"]["m@1"]["settings"]["db_dump"]["jobs"] == 1 and "-j 1;" in res["paths"]["b_dir@1"]["how"]
     m = res["paths"]["m"]  # the modules through the folder mounted into both containers: directory format, -j N
     assert m["settings"]["db_dump"]["format"] == "directory" and m["settings"]["db_dump"]["connection"]["dump_mount"]
     assert m["settings"]["db_restore"]["jobs"] == res["run"]["raw_jobs"]

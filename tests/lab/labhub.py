@@ -13,6 +13,7 @@ the database starts first (migration-mode file), the Hub-like data is loaded, th
 webapp stand-in begins writing. The tests import this module for the same operations.
 """
 import argparse
+import fcntl
 import json
 import os
 import re
@@ -131,18 +132,39 @@ def all_hubs():
     return [load(n) for n in sorted(os.listdir(HUBS)) if os.path.exists(os.path.join(HUBS, n, "hub.json"))]
 
 
+def _slot_of(name):
+    """The slot a hub holds: its record's, or the one kept in its folder since allocate_slot chose it."""
+    for fname, read in (("hub.json", lambda f: json.load(f)["slot"]), ("slot", lambda f: int(f.read()))):
+        try:
+            with open(os.path.join(hub_dir(name), fname)) as f:
+                return read(f)
+        except (OSError, ValueError, KeyError):
+            continue
+    return None
+
+
 def allocate_slot(name):
-    """A small integer per hub, stable across redeploys, unique among the hubs on this machine."""
-    taken = {}
-    for h in all_hubs():
-        taken[h["slot"]] = h["name"]
-    for slot, owner in taken.items():
-        if owner == name:
-            return slot
-    slot = 0
-    while slot in taken:
-        slot += 1
-    return slot
+    """A small integer per hub, stable across redeploys, unique among the hubs on this machine - also between test
+    processes running side by side (make test's workers): chosen under a lock and kept in the hub's folder at once,
+    before its record exists."""
+    os.makedirs(HUBS, exist_ok=True)
+    with open(os.path.join(HUBS, ".slot.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        taken = {}
+        for other in sorted(os.listdir(HUBS)):
+            slot = _slot_of(other) if os.path.isdir(hub_dir(other)) else None
+            if slot is not None:
+                taken[slot] = other
+        for slot, owner in taken.items():
+            if owner == name:
+                return slot
+        slot = 0
+        while slot in taken:
+            slot += 1
+        os.makedirs(hub_dir(name), exist_ok=True)
+        with open(os.path.join(hub_dir(name), "slot"), "w") as f:
+            f.write("%d\n" % slot)
+        return slot
 
 
 def new_record(name, orch, version, k8s_storage="hostpath"):

@@ -62,7 +62,10 @@ def heartbeats(hub):
     return int(labhub.psql(hub, "SELECT count(*) FROM st.hub_heartbeat").strip())
 
 
-@pytest.mark.parametrize("case", MATRIX, ids=[case_id(c) for c in MATRIX])
+# docker-run cases run alone (make test: exclusive); the others of this file one after another on one worker (the
+# vendor's files publish fixed ports: tests/integration/conftest.py)
+@pytest.mark.parametrize("case", [pytest.param(c, marks=[pytest.mark.exclusive] if c[0] == "docker_run" else [])
+                                  for c in MATRIX], ids=[case_id(c) for c in MATRIX])
 def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
     orch, old, new, new_orch = case
     if "kubernetes" in (orch, new_orch):

@@ -10,6 +10,8 @@ The target is a separate PostgreSQL container of the newer major (the lab's stan
    not even by step 11; check mode first changes nothing; a rerun changes nothing.
 6) Two hubs into two external servers with different admin passwords in one run, one password from a file named
    in the inventory, the other a vault-encrypted value in a host_vars file.
+7) Swarm and Kubernetes hubs into an external server (the new bundle's external-database variant); on Kubernetes,
+   step 11 on request then deletes the old hostPath folder on the node, and nothing else.
 """
 import os
 import time
@@ -34,6 +36,11 @@ def containers(hub):
 
 
 ext_psql = labhub.psql  # an external server's record is one labhub.psql takes
+
+
+def pg_version(path):
+    with open(os.path.join(path, "PG_VERSION")) as f:
+        return f.read().strip()
 
 
 def admin_password_file(tmp_path):
@@ -232,7 +239,7 @@ def test_into_an_external_server_on_swarm_and_kubernetes(lab_hubs, tmp_path, orc
     hub = lab_hubs(name, orch, scale=0.5, seed=22)
     dump_root = str(tmp_path / "dumps")
     try:
-        target = labhub.external_server(name, "new", 26516 if orch == "swarm" else 26517)
+        target = labhub.external_server(name, "new", 26518 if orch == "swarm" else 26519)
         # the server is named only where the vendor has you name it, in the new bundle's settings: the role reads it
         labhub.point_bundle_at(hub, labhub.NEW, target)
         host = {"hub_database": "external", "hub_postgres_admin_password_file": admin_password_file(tmp_path),
@@ -263,5 +270,12 @@ def test_into_an_external_server_on_swarm_and_kubernetes(lab_hubs, tmp_path, orc
         beats = int(ext_psql(target, "SELECT count(*) FROM st.hub_heartbeat"))
         labhub.wait("the new Hub to write to the external server",
                     lambda: int(ext_psql(target, "SELECT count(*) FROM st.hub_heartbeat")) > beats, timeout=30)
+        if orch == "kubernetes":  # step 11 on request: the old hostPath folder deleted on this node, nothing else
+            assert pg_version(hub["hostpath"]) == labhub.VERSIONS["PG_OLD_MAJOR"]
+            host["hub_remove_old_data"] = True
+            rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root, **{name: host}))
+            assert rc == 0, out
+            assert not os.path.exists(hub["hostpath"]) and labhub.version_endpoint(hub) == {"version": labhub.NEW}
+            assert int(ext_psql(target, "SELECT count(*) FROM st.project")) == expected["st.project"]
     finally:
         labhub.remove_external_server(name)
