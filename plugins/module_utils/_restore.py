@@ -140,15 +140,6 @@ def keep_existing_passwords(text, existing):
     return "\n".join(out) + "\n", sorted(set(kept))
 
 
-def is_superuser(target):
-    return query(target, "postgres", "SELECT rolsuper FROM pg_roles WHERE rolname = current_user;",
-                 "checking the connecting role")[0][0] == "t"
-
-
-def current_user(target):
-    return query(target, "postgres", "SELECT current_user;", "reading the connecting role")[0][0]
-
-
 def restore_globals(target, dump_dir, data, superuser, existing=()):
     """Run globals.sql; the passwords of the roles in existing are left as the target has them."""
     path = os.path.join(dump_dir, data["globals"]["file"])
@@ -238,11 +229,12 @@ def analyze(target, name):
 
 def run_restore(target, dump_dir, data, todo, live, params, log):
     result = {"databases": {}, "warnings": [], "created": [], "replaced": []}
-    superuser = is_superuser(target)
+    me = inventory.role_rights(target)  # the connecting role: its name, and whether it is a superuser
+    superuser = me["superuser"]
     if params["globals"] and data.get("globals"):
         # role_passwords=dump: every role gets the password it had on the old server (the restore's own role keeps
         # its password, or the restore could not go on); =target: roles the target already has keep theirs
-        keep = {current_user(target)}
+        keep = {me["name"]}
         if params.get("role_passwords") == "target":
             keep |= set(inventory.roles(target)) | set(inventory.superusers(target))
         errors, warnings = restore_globals(target, dump_dir, data, superuser, keep)

@@ -285,3 +285,12 @@ def test_database_inventory_without_checksums(fake_target):
     assert inv["tables"] == {"st.t": {"rows": 5, "checksum": None}}
     assert inv["large_objects"] == {"count": 0, "checksum": None}
     assert "md5" not in target.calls()[1]["stdin"]
+
+
+def test_role_rights_of_the_connecting_role(fake_target):
+    """One query says who connects and what it may do (db_restore keeps that role's password, and restores the roles
+    as a non-superuser where it is one)."""
+    target = fake_target([{"stdout": rows(("blackduck", "f", "t", "t"))}])
+    assert _inventory.role_rights(target) == {"name": "blackduck", "superuser": False, "createdb": True, "createrole": True}
+    assert "WHERE rolname = current_user" in target.calls()[0]["stdin"]
+    assert _inventory.role_rights(fake_target([{"stdout": rows(("postgres", "t", "t", "t"))}]))["superuser"] is True

@@ -116,11 +116,6 @@ def test_check_files(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ with a fake server
 
-def test_is_superuser(fake_target):
-    assert _restore.is_superuser(fake_target([{"stdout": "t\n"}])) is True
-    assert _restore.is_superuser(fake_target([{"stdout": "f\n"}])) is False
-
-
 def test_create_database(fake_target):
     target = fake_target([{"tool": "psql", "stdout": ""}])
     entry = {"owner": "blackduck", "encoding": "UTF8", "collate": "en_US.utf8", "ctype": "en_US.utf8"}
