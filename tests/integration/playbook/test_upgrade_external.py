@@ -275,7 +275,8 @@ def test_into_an_external_server_on_swarm_and_kubernetes(lab_hubs, tmp_path, orc
             host["hub_remove_old_data"] = True
             rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root, **{name: host}))
             assert rc == 0, out
-            assert not os.path.exists(hub["hostpath"]) and labhub.version_endpoint(hub) == {"version": labhub.NEW}
+            assert not os.path.exists(hub["hostpath"]), out
+            assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
             assert int(ext_psql(target, "SELECT count(*) FROM st.project")) == expected["st.project"]
     finally:
         labhub.remove_external_server(name)
