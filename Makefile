@@ -27,7 +27,7 @@ test: lab
 	ANSIBLE_TEST_COMMAND=units bash tests/sanity/run.sh
 	bash tests/lint/run.sh
 	$(PY) -m pytest -ra -p no:cacheprovider --durations=10 -m exclusive $(PYTEST_ARGS) tests/integration || [ $$? -eq 5 ]
-	$(PY) -m pytest -ra -p no:cacheprovider --durations=30 -n $(TEST_WORKERS) --dist loadfile -m "not exclusive" \
+	$(PY) -m pytest -ra -p no:cacheprovider --durations=30 -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not exclusive" \
 		$(PYTEST_ARGS) tests/integration
 
 ## conformance: the conformance matrix alone, on the vendor's real bundles (HUB_VENDOR_BUNDLES=<folder> to try

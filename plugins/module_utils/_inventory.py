@@ -231,13 +231,14 @@ def database_inventory(target, database, checksums=True, fixups=None):
 
 def active_sessions(target, databases_):
     """Client sessions on the given databases other than our own (anything still writing?). Client backends only:
-    from PostgreSQL 10 on, pg_stat_activity also lists the server's own workers (an autovacuum worker, often right
-    after data was loaded), which are no client and end by themselves; before 10 it has no backend_type and lists
-    client backends alone."""
+    pg_stat_activity also lists the server's autovacuum workers (often right after data was loaded), which are no
+    client and end by themselves - from PostgreSQL 10 on with their backend_type, before 10 (no such column) only by
+    their query text, "autovacuum: ...". (row_to_json: the one statement reads the column where it exists.)"""
     rows = query(target, "postgres",
                  "SELECT datname, coalesce(usename, ''), coalesce(application_name, ''), coalesce(client_addr::text, 'local') "
                  "FROM pg_stat_activity a WHERE pid <> pg_backend_pid() AND datname IN (%s) "
-                 "AND coalesce(row_to_json(a)->>'backend_type', 'client backend') = 'client backend';"
+                 "AND coalesce(row_to_json(a)->>'backend_type', CASE WHEN a.query LIKE 'autovacuum:%%' "
+                 "THEN 'autovacuum worker' ELSE 'client backend' END) = 'client backend';"
                  % ", ".join(quote_literal(d) for d in databases_), "listing client sessions")
     return [{"database": r[0], "user": r[1], "application": r[2], "client": r[3]} for r in rows]
 

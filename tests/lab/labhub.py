@@ -122,14 +122,23 @@ def load(name):
 
 def save(hub):
     os.makedirs(hub_dir(hub["name"]), exist_ok=True)
-    with open(os.path.join(hub_dir(hub["name"]), "hub.json"), "w") as f:
+    path = os.path.join(hub_dir(hub["name"]), "hub.json")
+    with open(path + ".tmp", "w") as f:  # whole or not at all: another test process may read it meanwhile
         json.dump(hub, f, indent=2, sort_keys=True)
+    os.replace(path + ".tmp", path)
 
 
 def all_hubs():
+    """The lab hubs' records; a hub that another test process removes meanwhile is left out."""
     if not os.path.isdir(HUBS):
         return []
-    return [load(n) for n in sorted(os.listdir(HUBS)) if os.path.exists(os.path.join(HUBS, n, "hub.json"))]
+    out = []
+    for name in sorted(os.listdir(HUBS)):
+        try:
+            out.append(load(name))
+        except (LabError, OSError, ValueError):
+            continue
+    return out
 
 
 def _slot_of(name):

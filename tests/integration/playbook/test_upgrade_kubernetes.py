@@ -2,8 +2,9 @@
 
 The old and new manifests use the same hostPath (the vendor's 4.2 layout): the old data folder is moved aside
 (renamed on the node, never deleted) before the new server initialises, and only step 11 deletes the copy.
-Check mode changes nothing; an upgrade after the new version was started without migrating, with verification; a
-rerun changes nothing; going back (the folders swapped). (Step 11 deleting a hostPath folder: test_upgrade_external.)
+End to end from an untouched old Hub, then step 11 (the moved-aside copy deleted, nothing else); check mode changes
+nothing; an upgrade after the new version was started without migrating, with verification; a rerun changes
+nothing; going back (the folders swapped). (Step 11 when the new database is external: test_upgrade_external.)
 The same with the data on a PersistentVolumeClaim that both bundles name: the new version gets a claim of its own,
 the old claim keeps the old data until step 11 deletes it; a first run failing at step 9 goes back by itself
 (hub_rollback_on_failure) to the old claim, and the next run replaces the attempt's data on the new claim.
@@ -37,6 +38,37 @@ def pods(hub, selector):
 def pg_version(path):
     with open(os.path.join(path, "PG_VERSION")) as f:
         return f.read().strip()
+
+
+def test_kubernetes_end_to_end_and_step_11(lab_hubs, tmp_path):
+    """From an untouched running old Hub: the upgrade, verified, the old folder moved aside intact; then step 11 on
+    request deletes the moved-aside copy and nothing else (the folder in use keeps the new data)."""
+    hub = lab_hubs("pb-k8s-e2e", "kubernetes", scale=1.0, seed=12)
+    dump_root = str(tmp_path)
+    data = hub["hostpath"]
+    aside = data + ".blackduck-hub-" + labhub.OLD
+    labhub.kubectl(hub, "scale", "deployment", "webapp", "--replicas=0")  # the data holds still for the comparison
+    labhub.wait("the webapp pod to go", lambda: not pods(hub, "app=webapp"), timeout=90)
+    expected = dbcheck.fingerprint_without_fixups(hub)
+
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root))
+    assert rc == 0, out
+    st = state(dump_root, "pb-k8s-e2e")
+    assert st["steps"]["verify"]["status"] == "done"
+    for db, v in st["steps"]["restore"]["data"]["verification"].items():
+        assert v["differences"] == [], db
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+    assert pg_version(data) == labhub.VERSIONS["PG_NEW_MAJOR"]
+    assert pg_version(aside) == labhub.VERSIONS["PG_OLD_MAJOR"]  # the old data, moved aside, intact
+    counts = dbcheck.counts(hub, "bds_hub")
+    assert counts["st.project"] == hubgen.expected_row_counts(1.0, 12)["bds_hub"]["st.project"]
+    assert counts["st.bom_entry"] == expected["bds_hub"]["counts"]["st.bom_entry"]
+
+    remove = {"pb-k8s-e2e": {"hub_remove_old_data": True}}
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root, **remove))
+    assert rc == 0, out
+    assert not os.path.exists(aside) and pg_version(data) == labhub.VERSIONS["PG_NEW_MAJOR"]
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
 
 
 def test_kubernetes_early_start_then_upgrade_rerun_and_back(lab_hubs, tmp_path):

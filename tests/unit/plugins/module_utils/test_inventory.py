@@ -234,8 +234,11 @@ def test_active_sessions_quotes_the_database_names(fake_target):
     assert _inventory.active_sessions(target, ["bds_hub", "o'db"]) == [
         {"database": "bds_hub", "user": "blackduck", "application": "", "client": "10.0.0.5/32"}]
     assert "datname IN ('bds_hub', 'o''db')" in target.calls()[0]["stdin"]
-    # the server's own workers (autovacuum: PostgreSQL 10 on lists it, without a user) are no client session
-    assert "coalesce(row_to_json(a)->>'backend_type', 'client backend') = 'client backend'" in target.calls()[0]["stdin"]
+    # the server's own workers (autovacuum) are no client session: by backend_type from PostgreSQL 10 on, before by
+    # the query text it shows
+    sql = target.calls()[0]["stdin"]
+    assert "coalesce(row_to_json(a)->>'backend_type', CASE WHEN a.query LIKE 'autovacuum:%' THEN 'autovacuum worker' " \
+           "ELSE 'client backend' END) = 'client backend'" in sql
 
 
 def test_database_inventory_parses_every_kind_of_row(fake_target):
