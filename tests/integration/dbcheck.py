@@ -1,4 +1,6 @@
 """Independent checks of a lab hub's databases, written without the collection's code (plain SQL via psql)."""
+import os
+
 import labhub
 
 DATABASES = ("bds_hub", "bds_hub_report", "bdio")
@@ -82,6 +84,12 @@ def roles(hub):
                            "rolreplication, md5(coalesce(rolpassword, '')) FROM pg_authid WHERE rolname !~ '^pg_' "
                            "ORDER BY 1", db="postgres")
     return dict((line.split("|")[0], line.split("|")[1:]) for line in out.splitlines() if line)
+
+
+def data_folder_major(path):
+    """The PostgreSQL major a data folder on this machine was made by (its PG_VERSION file)."""
+    with open(os.path.join(path, "PG_VERSION")) as f:
+        return f.read().strip()
 
 
 def server_major(hub):

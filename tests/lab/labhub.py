@@ -143,13 +143,15 @@ def all_hubs():
 
 def _slot_of(name):
     """The slot a hub holds: its record's, or the one kept in its folder since allocate_slot chose it."""
-    for fname, read in (("hub.json", lambda f: json.load(f)["slot"]), ("slot", lambda f: int(f.read()))):
-        try:
-            with open(os.path.join(hub_dir(name), fname)) as f:
-                return read(f)
-        except (OSError, ValueError, KeyError):
-            continue
-    return None
+    try:
+        return load(name)["slot"]
+    except (LabError, OSError, ValueError, KeyError):
+        pass
+    try:
+        with open(os.path.join(hub_dir(name), "slot")) as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return None
 
 
 def allocate_slot(name):

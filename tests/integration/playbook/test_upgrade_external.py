@@ -38,9 +38,7 @@ def containers(hub):
 ext_psql = labhub.psql  # an external server's record is one labhub.psql takes
 
 
-def pg_version(path):
-    with open(os.path.join(path, "PG_VERSION")) as f:
-        return f.read().strip()
+pg_version = dbcheck.data_folder_major
 
 
 def admin_password_file(tmp_path):

@@ -35,9 +35,7 @@ def pods(hub, selector):
     return json.loads(labhub.kubectl(hub, "get", "pods", "-l", selector, "-o", "json"))["items"]
 
 
-def pg_version(path):
-    with open(os.path.join(path, "PG_VERSION")) as f:
-        return f.read().strip()
+pg_version = dbcheck.data_folder_major
 
 
 def test_kubernetes_end_to_end_and_step_11(lab_hubs, tmp_path):
