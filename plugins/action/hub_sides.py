@@ -34,7 +34,7 @@ ARGUMENT_SPEC = {
     "old_db_container": {"type": "str", "default": ""},
     "tools_path": {"type": "str", "default": ""},
     "dump_dir": {"type": "str", "required": True},
-    "dump_mount": {"type": "bool", "default": False},
+    "dump_mount": {"type": "raw", "default": "auto"},
     "dump_mount_target": {"type": "str", "default": "/blackduck-hub-dump"},
 }
 

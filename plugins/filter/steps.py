@@ -44,8 +44,8 @@ def step_texts(run):
     external, mounts, jobs = run.get("source_external"), run.get("dump_mounts") or {}, run.get("dump_jobs")
 
     def through(tool, side, inside):
-        if not run.get("dump_mount"):
-            return ""
+        if run.get("dump_format") != "directory":
+            return " (%s)" % run["dump_transfer"] if side == "old" and run.get("dump_transfer") else ""
         return " (%s --jobs %s%s)" % (tool, jobs, inside if mounts.get(side) else " on this host")
 
     return {

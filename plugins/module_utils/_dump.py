@@ -94,7 +94,8 @@ def dump_directory(target, dump_dir, name, jobs, compress, progress):
             rc, dummy, err = run(target.tool_argv("pg_dump", pg_dump_argv_tail(name, compress, "directory", jobs, seen)),
                                  env=target.env)
             if rc != 0:
-                raise DumpError("pg_dump of %s failed (exit %d): %s" % (name, rc, why(rc, err)))
+                raise stopped_under(target, "pg_dump", name, "exit %d: %s" % (rc, why(rc, err))) or DumpError(
+                    "pg_dump of %s failed (exit %d): %s" % (name, rc, why(rc, err)))
             progress.phase(name, "reading %s back with pg_restore --list" % dump_file(name, "directory"))
             toc_entries = restore_list(target, seen, folder=True, shown=dump_file(name, "directory"))
     except Exception:
@@ -180,6 +181,16 @@ def remove_partial(dump_dir, names):
     return removed
 
 
+def stopped_under(target, tool, name, detail):
+    """The error for a tool that failed because its database's container or pod went away while it ran (the tool's
+    own words, often none, matter less than what happened under it); None while the database is still there."""
+    gone = target.gone()
+    if gone:
+        return DumpError("%s of %s stopped because %s while it ran (%s). Nothing of it was kept; start the database "
+                         "again (a rerun's step 3 does) and run again." % (tool, name, gone, detail))
+    return None
+
+
 def dump_one(target, dump_dir, name, argv, progress, interval):
     path = os.path.join(dump_dir, name)
     partial = path + ".partial"
@@ -187,12 +198,7 @@ def dump_one(target, dump_dir, name, argv, progress, interval):
         res = stream_to_file(argv, partial, env=target.env, progress=lambda d, r: progress.update(name, d, r),
                              progress_every=interval)
     except CommandError as exc:
-        gone = target.gone()
-        if gone:  # the tool's own words (often none) matter less than what happened under it
-            raise DumpError("%s of %s stopped because %s while it ran (%s). Nothing of it was kept; start the "
-                            "database again (a rerun's step 3 does) and run again." % (
-                                argv_tool(argv), name, gone, exc.message))
-        raise
+        raise stopped_under(target, argv_tool(argv), name, exc.message) or exc
     os.rename(partial, path)
     return res
 

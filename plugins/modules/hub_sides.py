@@ -94,10 +94,14 @@ options:
     type: str
     required: true
   dump_mount:
-    description: Whether the dump folder is mounted into the database containers (C(hub_dump_mount)); needs an absolute
-      O(dump_dir) and an orchestration that mounts it (Docker Compose, Swarm and Kubernetes so far) on each side with its own database.
-    type: bool
-    default: false
+    description:
+      - How the data moves (C(hub_dump_mount)) - V(auto) mounts the dump folder into each side's database container
+        where both ends can use it (an absolute O(dump_dir), Docker Compose, Swarm or Kubernetes on a hostPath, a
+        Docker engine without SELinux, user namespaces or rootless; an external new server reads it on this host),
+        else streams; V(true) mounts it wherever the collection starts the database containers and refuses
+        elsewhere; V(false) streams. See RV(sides.hub_dump_transfer).
+    type: raw
+    default: auto
   dump_mount_target:
     description: Where the dump folder is mounted in the containers.
     type: str
@@ -167,8 +171,15 @@ sides:
       type: dict
     hub_dump_mounts:
       description: Per side (C(old), C(new)) where the dump folder is mounted in its database container, or empty
-        where it is not (an external server, or O(dump_mount) false).
+        where it is not (an external server, or the dump streamed).
       type: dict
+    hub_dump_format:
+      description: The dump's format - V(directory) (written and read by the tools themselves, C(--jobs)) or
+        V(custom) (streamed).
+      type: str
+    hub_dump_transfer:
+      description: How the data moves, and why, in words (for the check-mode plan).
+      type: str
     hub_lock_keys:
       description: What names the hub for its lock (M(blackduck.hub.hub_lock)'s O(blackduck.hub.hub_lock#module:keys)).
       type: list

@@ -12,6 +12,8 @@ __metaclass__ = type
 
 import posixpath
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.blackduck.hub.plugins.filter.connection import tcp_connection
 
 # What of the new bundle's settings file names the external server when the inventory does not (the Hub reads the same)
@@ -80,8 +82,76 @@ def check_dump_dir(dump_dir, stat):
                                    else "a folder this play may not write"))
 
 
+def mount_setting(value):
+    """hub_dump_mount as given: V(auto) (the default), or a boolean (true, false, yes, no, ...)."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise SettingsError("hub_dump_mount is '%s': set it to auto (the dump folder mounted into the database containers "
+                            "wherever it can be), true (mounted, refused where it cannot be) or false (streamed "
+                            "through docker exec / kubectl exec); nothing was done." % value)
+
+
+def _mount_hindrance(facts, side, orchestration, external, dump_dir):
+    """Why the dump folder is not mounted into one side's database container, in words, and whether hub_dump_mount:
+    true may override it (what only discover knows: the engine's SELinux, a claim's node); "" when nothing hinders."""
+    if external:
+        return "the %s database is an external server" % side, False
+    if orchestration not in MOUNTABLE:
+        return "the %s version runs on %s, whose database container is started by the vendor's script" % (
+            side, orchestration), False
+    if not posixpath.isabs(dump_dir):
+        return "hub_dump_dir (%s) is not an absolute path" % dump_dir, False
+    data = facts.get(side + "_data") or {}
+    if orchestration == "kubernetes" and data.get("kind") != "path":
+        return ("the %s database keeps its data on a claim: its pod may run on another node than this host"
+                % side), True
+    if orchestration in ("compose", "swarm"):
+        engine = sorted(set(o.split(",")[0][5:] for o in facts.get("docker_security_options") or []
+                            if o.split(",")[0] in ("name=selinux", "name=userns", "name=rootless")))
+        if engine:
+            return ("the Docker engine runs with %s: the container would not read a lent folder as the host "
+                    "has it" % " and ".join(engine)), True
+    return "", True
+
+
+def dump_transfer(dump_mount, facts, orchestration, new_orchestration, source_external, database, dump_dir,
+                  target="/blackduck-hub-dump"):
+    """How the data moves (hub_dump_mount): per side where the dump folder is mounted in its database container
+    (empty: not mounted), the dump's format (directory: pg_dump --jobs writes the files itself; custom: streamed),
+    and why, in words, for the plan. auto mounts the folder where both ends can use it - the old database's
+    container, and the new one's or an external server (whose tools run on this host) - and streams otherwise;
+    true mounts it wherever there is a container (refused where the collection cannot); false streams."""
+    setting = mount_setting(dump_mount)
+    old_why, old_soft = _mount_hindrance(facts, "old", orchestration, source_external, dump_dir)
+    new_why, new_soft = ("", True) if database == "external" else _mount_hindrance(
+        facts, "new", new_orchestration, False, dump_dir)
+    if setting is False:
+        return {"old": "", "new": ""}, "custom", "streamed (hub_dump_mount is false)"
+    if setting is True:
+        if (old_why and not old_soft and not source_external) or (new_why and not new_soft) \
+                or not posixpath.isabs(dump_dir):
+            raise SettingsError(
+                "hub_dump_mount mounts hub_dump_dir/dump into the old and the new database containers, which the "
+                "collection does on Docker Compose, Swarm and Kubernetes so far (this hub: %s -> %s), and needs an "
+                "absolute hub_dump_dir (here %s). Set hub_dump_mount to false (the dump is then streamed through "
+                "docker exec / kubectl exec), or give an absolute path; nothing was done."
+                % (orchestration, new_orchestration, dump_dir))
+    elif old_why or new_why:
+        return {"old": "", "new": ""}, "custom", "streamed, custom format (%s)" % (old_why or new_why)
+    mounts = {"old": "" if source_external else target, "new": target if database == "internal" else ""}
+    return mounts, "directory", "directory format, %s" % (
+        "the dump folder mounted into both versions' database containers" if mounts["old"] and mounts["new"]
+        else "the dump folder mounted into the old database container, read on this host by the new server's "
+             "pg_restore" if mounts["old"]
+        else "written and read by the tools on this host" if not mounts["new"]
+        else "the dump folder mounted into the new database container")
+
+
 def sides(facts, orchestration, new_orchestration, database, postgres, old_postgres, old_db_container="",
-          tools_path="", dump_dir="", dump_mount=False, dump_mount_target="/blackduck-hub-dump"):
+          tools_path="", dump_dir="", dump_mount="auto", dump_mount_target="/blackduck-hub-dump"):
     """The facts the upgrade role reads (see the hub_sides action's RETURN). ``postgres`` is the new external server's
     settings (after server_settings), ``old_postgres`` the old external server's (no host: the old Hub's own)."""
     source_external = bool(old_postgres.get("host"))
@@ -105,16 +175,8 @@ def sides(facts, orchestration, new_orchestration, database, postgres, old_postg
         source = _connection(old_postgres, tools_path)
     else:
         source = dict(facts["old_db"], **({"container": old_db_container} if old_db_container else {}))
-    mounts = {"old": dump_mount_target if dump_mount and not source_external else "",
-              "new": dump_mount_target if dump_mount and database == "internal" else ""}
-    if dump_mount and ((mounts["old"] and orchestration not in MOUNTABLE)
-                       or (mounts["new"] and new_orchestration not in MOUNTABLE)
-                       or not posixpath.isabs(dump_dir)):
-        raise SettingsError(
-            "hub_dump_mount mounts hub_dump_dir/dump into the old and the new database containers, which the "
-            "collection does on Docker Compose, Swarm and Kubernetes so far (this hub: %s -> %s), and needs an "
-            "absolute hub_dump_dir (here %s). Set hub_dump_mount to false (the dump is then streamed through docker exec / kubectl exec), or give "
-            "an absolute path; nothing was done." % (orchestration, new_orchestration, dump_dir))
+    mounts, dump_format, transfer = dump_transfer(
+        dump_mount, facts, orchestration, new_orchestration, source_external, database, dump_dir, dump_mount_target)
     if source_external and (database != "external" or not _has_password(old_postgres) or old_address == new_address):
         raise SettingsError(
             "hub_old_postgres_host is set (the old Hub runs on the external server %s): the new database must then be "
@@ -139,5 +201,7 @@ def sides(facts, orchestration, new_orchestration, database, postgres, old_postg
         "hub_new_space_elsewhere": database == "external" or new_data.get("kind") == "claim",
         "hub_data": {"old": old_data, "new": new_data},
         "hub_dump_mounts": mounts,
+        "hub_dump_format": dump_format,
+        "hub_dump_transfer": transfer,
         "hub_lock_keys": sorted(set(locks), key=locks.index),
     }

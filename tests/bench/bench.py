@@ -64,8 +64,8 @@ PATHS = {
     "b_stream": "(b) raw stream -Fc -Z 0 | pg_restore",
     "b_par": "(b) raw stream, 3 databases at once",
     "m": "(m) modules, folder mounted: -Fd -j N inside",
-    "e_mount": "(e) playbook, hub_dump_mount",
-    "e": "(e) playbook upgrade_hub, 11 steps",
+    "e_mount": "(e) playbook, the folder mounted (default)",
+    "e": "(e) playbook upgrade_hub, 11 steps, streamed",
     "tiny": "(e) playbook on a tiny hub (scale 0)",
     "fleet": "(f) playbook on a fleet of tiny hubs",
 }
@@ -527,8 +527,10 @@ class Bench:
         dump_root = os.path.join(self.work, key)
         os.makedirs(dump_root)
         settings = {"hub_remove_old_data": True}
-        if key == "e_mount":
-            settings.update(hub_dump_mount=True, hub_dump_jobs=self.jobs)
+        if key == "e_mount":  # the default (hub_dump_mount: auto), with the run's -j
+            settings.update(hub_dump_jobs=self.jobs)
+        else:  # streamed through docker exec (hub_dump_mount: false)
+            settings.update(hub_dump_mount=False)
         inv = ansible_run.hub_inventory([hub], dump_root, **{hub["name"]: settings})
         inv_path = os.path.join(self.work, key + "-inventory.json")
         with open(inv_path, "w") as f:

@@ -197,34 +197,45 @@ def test_refusals_and_the_drain_before_the_hub_goes_down(lab_hubs, tmp_path):
     assert "1 job(s) ran; step 2 waited %ss until they had ended: none was cut off." % data["drain_waited"] in report
 
 
-def test_database_container_removed_mid_dump(lab_hubs, tmp_path):
-    """The old database container removed while the dump streams out of it: the step fails saying what happened
-    (never an empty reason), the old data is unchanged, and a rerun completes."""
-    hub = lab_hubs("mid-dump", "compose", scale=120.0, seed=33)
+@pytest.mark.parametrize("mount", [False, "auto"], ids=["streamed", "mounted"])
+def test_database_container_removed_mid_dump(lab_hubs, tmp_path, mount):
+    """The old database container removed while the dump runs - streamed out of it through docker exec, or written
+    by pg_dump --jobs inside it into the mounted dump folder (the default): the step fails saying what happened
+    (never an empty reason), the old data is unchanged, nothing of the dump is kept, and a rerun completes."""
+    name = "mid-dump-m" if mount else "mid-dump"
+    hub = lab_hubs(name, "compose", scale=120.0, seed=33)
     expected = dbcheck.counts(hub, "bds_hub")["st.project"]
     dumps = str(tmp_path)
-    progress = os.path.join(dumps, "mid-dump", "dump", "progress.json")
-    proc = start_playbook(ansible_run.hub_inventory([hub], dumps), str(tmp_path))
+    folder = os.path.join(dumps, name, "dump")
+    inv = ansible_run.hub_inventory([hub], dumps, **{name: {"hub_dump_mount": mount}})
+    proc = start_playbook(inv, str(tmp_path))
 
-    def streaming():
+    def dumping():
         try:
-            with open(progress) as f:
+            if mount:  # pg_dump writes bds_hub's files into its partial folder itself
+                return any(os.listdir(os.path.join(folder, e)) for e in os.listdir(folder) if e.endswith(".partial"))
+            with open(os.path.join(folder, "progress.json")) as f:
                 return json.load(f).get("bytes", 0) > 0
         except (IOError, OSError, ValueError):
             return proc.poll() is not None
 
-    labhub.wait("the dump to stream", streaming, timeout=300, interval=0.1)
+    labhub.wait("the dump to run", dumping, timeout=300, interval=0.1)
     labhub.run(["docker", "rm", "-f"] + labhub.containers(hub, "postgres"))
     assert proc.wait(timeout=600) != 0
-    st = ansible_run.state(dumps, "mid-dump")
+    st = ansible_run.state(dumps, name)
     message = st["steps"]["dump"]["message"]
     assert st["failed_step"] == 4, message
-    assert re.search(r"stopped because the database container mid-dump-postgres-1 was (removed|stopped) while it ran",
-                     message), message  # docker rm -f: killed first, then removed
+    assert re.search(r"stopped because the database container %s-postgres-1 was (removed|stopped) while it ran"
+                     % name, message), message  # docker rm -f: killed first, then removed
     assert "run again" in message
-    assert not os.path.exists(os.path.join(dumps, "mid-dump", "dump", "manifest.json"))
+    assert not os.path.exists(os.path.join(folder, "manifest.json"))
+    assert not [e for e in os.listdir(folder) if e.endswith(".partial")]
 
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dumps))  # step 3 brings the database back
+    rc, out, recap = ansible_run.playbook(inv)  # step 3 brings the database back
     assert rc == 0, out
     assert dbcheck.counts(hub, "bds_hub")["st.project"] == expected
-    assert ansible_run.state(dumps, "mid-dump")["steps"]["verify"]["status"] == "done"
+    st = ansible_run.state(dumps, name)
+    assert st["steps"]["verify"]["status"] == "done"
+    with open(os.path.join(folder, "manifest.json")) as f:
+        formats = set(d["format"] for d in json.load(f)["databases"].values())
+    assert formats == {"directory" if mount else "custom"}

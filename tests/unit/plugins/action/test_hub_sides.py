@@ -40,7 +40,8 @@ def test_both_sides_the_hubs_own_databases():
     assert out["hub_data"]["old"] == dict(FACTS["old_data"], label="hub_postgres96-data",
                                           remove_hint="docker volume rm hub_postgres96-data")
     assert out["hub_data"]["new"]["label"] == "hub_postgres96-data-2"
-    assert out["hub_dump_mounts"] == {"old": "", "new": ""}
+    assert out["hub_dump_mounts"] == {"old": "/blackduck-hub-dump", "new": "/blackduck-hub-dump"}  # auto: mounted
+    assert out["hub_dump_format"] == "directory"
     assert out["hub_lock_keys"] == ["docker:engine1:compose:hub"]  # one hub: one key, once
     assert "remove_hint" not in FACTS["old_data"] and "label" not in FACTS["new_data"]  # hub_facts left as discover set
 
@@ -120,6 +121,52 @@ def test_the_dump_folder_mounted_on_each_side_with_its_own_database():
     out = decide(dump_mount=True, orchestration="docker_run", new_orchestration="kubernetes", database="external",
                  postgres=NEW_SERVER, old_postgres=OLD_SERVER)  # no container on either side: nothing to mount
     assert out["hub_dump_mounts"] == {"old": "", "new": ""}
+
+
+MOUNTED = {"old": "/blackduck-hub-dump", "new": "/blackduck-hub-dump"}
+STREAMED = {"old": "", "new": ""}
+
+
+@pytest.mark.parametrize("kw, mounts, why", [
+    ({}, MOUNTED, "directory format, the dump folder mounted into both versions' database containers"),
+    ({"orchestration": "swarm", "new_orchestration": "swarm"}, MOUNTED, None),
+    ({"new_orchestration": "kubernetes", "facts": dict(FACTS, new_data={"kind": "path", "path": "/var/pg"})}, MOUNTED,
+     None),
+    ({"database": "external", "postgres": NEW_SERVER}, {"old": "/blackduck-hub-dump", "new": ""},
+     "directory format, the dump folder mounted into the old database container, read on this host by the new "
+     "server's pg_restore"),
+    ({"orchestration": "docker_run", "new_orchestration": "docker_run"}, STREAMED,
+     "streamed, custom format (the old version runs on docker_run, whose database container is started by the "
+     "vendor's script)"),
+    ({"orchestration": "docker_run"}, STREAMED, None),
+    ({"new_orchestration": "docker_run"}, STREAMED,
+     "streamed, custom format (the new version runs on docker_run, whose database container is started by the "
+     "vendor's script)"),
+    ({"dump_dir": "dumps"}, STREAMED, "streamed, custom format (hub_dump_dir (dumps) is not an absolute path)"),
+    ({"new_orchestration": "kubernetes", "facts": dict(FACTS, new_data={"kind": "claim", "name": "pg"})}, STREAMED,
+     "streamed, custom format (the new database keeps its data on a claim: its pod may run on another node than "
+     "this host)"),
+    ({"facts": dict(FACTS, docker_security_options=["name=seccomp,profile=builtin", "name=selinux", "name=userns"])},
+     STREAMED, "streamed, custom format (the Docker engine runs with selinux and userns: the container would not "
+               "read a lent folder as the host has it)"),
+    ({"database": "external", "postgres": NEW_SERVER, "old_postgres": OLD_SERVER, "orchestration": "docker_run"},
+     STREAMED, "streamed, custom format (the old database is an external server)"),
+    ({"dump_mount": "no"}, STREAMED, "streamed (hub_dump_mount is false)"),
+    ({"dump_mount": False}, STREAMED, None),
+])
+def test_auto_mounts_the_dump_folder_where_both_ends_can_use_it(kw, mounts, why):
+    out = decide(**dict({"dump_mount": "auto"}, **kw))
+    assert out["hub_dump_mounts"] == mounts
+    assert out["hub_dump_format"] == ("directory" if mounts["old"] else "custom")
+    if why:
+        assert out["hub_dump_transfer"] == why
+
+
+def test_true_mounts_where_only_discover_sees_a_hindrance_and_a_bad_setting_is_refused():
+    facts = dict(FACTS, docker_security_options=["name=selinux"])  # the administrator labelled the folder
+    assert decide(dump_mount=True, facts=facts)["hub_dump_mounts"] == MOUNTED
+    with pytest.raises(SettingsError, match=r"^hub_dump_mount is 'sometimes': set it to auto"):
+        decide(dump_mount="sometimes")
 
 
 @pytest.mark.parametrize("kw, this_hub", [

@@ -28,7 +28,8 @@ def a_run(**kw):
            "data": {"old": {"kind": "volume", "name": "hub_data", "label": "hub_data",
                             "remove_hint": "docker volume rm hub_data"},
                     "new": {"kind": "volume", "name": "hub_data96", "label": "hub_data96"}},
-           "dump_dir": "/d", "dump_jobs": 2, "dump_mount": False, "dump_mounts": {"old": "", "new": ""},
+           "dump_dir": "/d", "dump_jobs": 2, "dump_format": "custom", "dump_mounts": {"old": "", "new": ""},
+           "dump_transfer": "",
            "drain_timeout": 0, "drain_on_timeout": "fail", "jobs_now": {"skipped": True},
            "disk": {"msg": "database 1.2 GB; room enough"}, "url": "", "remove_old_data": False,
            "rollback_on_failure": False, "locks": [{"key": "k", "status": "free"}],
@@ -66,7 +67,7 @@ def test_the_plan_of_a_hub_not_started():
 
 
 def test_the_plan_halfway_with_a_way_back_the_lock_held_and_the_dump_folder_mounted():
-    run = a_run(new_orchestration="kubernetes", dump_mount=True, dump_mounts={"old": "/m", "new": ""},
+    run = a_run(new_orchestration="kubernetes", dump_format="directory", dump_mounts={"old": "/m", "new": ""},
                 drain_timeout=30, drain_on_timeout="stop", rollback_on_failure=True, url="https://hub.example.com",
                 remove_old_data=True, disk={}, preflight=[],
                 jobs_now={"jobs": [{"id": 1}], "msg": "1 job runs: ScanJob #1"},
@@ -94,6 +95,16 @@ def test_the_plan_halfway_with_a_way_back_the_lock_held_and_the_dump_folder_moun
                          "format: pg_dump --jobs 2 inside the old container, the folder mounted there)")
     refused = plan_lines(a_state(possible=False, reason="step 11 removed the old data"), run)
     assert refused[2] == "going back: step 11 removed the old data"  # no promise of going back by itself
+
+
+def test_the_plan_says_why_the_dump_is_streamed():
+    run = a_run(dump_transfer="streamed, custom format (the old version runs on docker_run, whose database container "
+                              "is started by the vendor's script)")
+    lines = plan_lines(a_state(), run)
+    assert lines[7] == ("step 4 dump: dump bds_hub, bds_hub_report, bdio and the roles into /d/dump (streamed, custom "
+                        "format (the old version runs on docker_run, whose database container is started by the "
+                        "vendor's script))")
+    assert lines[10] == "step 7 restore: restore the dump, then compare every table exactly"
 
 
 def test_the_plan_of_an_old_external_server_and_a_drain_that_cannot_read_the_jobs():

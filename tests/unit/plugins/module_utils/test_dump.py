@@ -328,6 +328,24 @@ def test_a_dump_whose_container_went_away_says_so(fake_target, tmp_path):
     assert os.listdir(str(out)) == []  # nothing of it kept
 
 
+def test_a_directory_dump_whose_container_went_away_says_so(fake_target, tmp_path):
+    """pg_dump --format directory inside the container, the folder mounted: the same words as the streamed dump."""
+    target = fake_target([{"tool": "pg_dump", "rc": 137}])
+    target.tools_see = lambda dump_dir, path: path
+    target.tools_owner = lambda: None
+    progress = Progress(None, lambda *a: None, "dump")
+    out = tmp_path / "dump"
+    out.mkdir()
+    with pytest.raises(_dump.DumpError, match=r"^pg_dump of bds_hub failed \(exit 137\): it was killed"):
+        _dump.dump_directory(target, str(out), "bds_hub", 2, None, progress)
+    target.gone_reason = "the database container hub-postgres-1 was removed"
+    with pytest.raises(_dump.DumpError) as info:
+        _dump.dump_directory(target, str(out), "bds_hub", 2, None, progress)
+    assert str(info.value).startswith("pg_dump of bds_hub stopped because the database container hub-postgres-1 "
+                                      "was removed while it ran (exit 137: it was killed")
+    assert "run again" in str(info.value) and os.listdir(str(out)) == []  # the partial folder is not kept
+
+
 # ------------------------------------------------------------------------------------------------ the checksums beside the dump
 
 NAMES = ["bds_hub", "bds_hub_report", "bdio"]
