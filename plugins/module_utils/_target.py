@@ -487,7 +487,8 @@ def tools_folder(target, dump_dir, path):
         _own_tree(path, owner[0], owner[1])
     except OSError as exc:
         raise TargetError("cannot lend %s to the database tools in %s (uid %s): %s. The dump folder is lent by changing "
-                          "its owner, which needs root (become: true)." % (path, target.describe(), owner[0], exc))
+                          "its owner, which needs root (become: true) on a file system that allows it; else stream "
+                          "the dump (hub_dump_mount: false)." % (path, target.describe(), owner[0], exc))
     try:
         os.chmod(dump_dir, 0o711)
         yield seen

@@ -108,6 +108,9 @@ def _mount_hindrance(facts, side, orchestration, external, dump_dir):
     if orchestration == "kubernetes" and data.get("kind") != "path":
         return ("the %s database keeps its data on a claim: its pod may run on another node than this host"
                 % side), True
+    if orchestration == "kubernetes" and facts.get("node_selinux_enforcing") in (True, "True", "true"):
+        return "this node enforces SELinux: the database pod would not read a lent folder that is not labelled for " \
+               "it", True
     if orchestration in ("compose", "swarm"):
         engine = sorted(set(o.split(",")[0][5:] for o in facts.get("docker_security_options") or []
                             if o.split(",")[0] in ("name=selinux", "name=userns", "name=rootless")))

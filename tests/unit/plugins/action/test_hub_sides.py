@@ -149,6 +149,10 @@ STREAMED = {"old": "", "new": ""}
     ({"facts": dict(FACTS, docker_security_options=["name=seccomp,profile=builtin", "name=selinux", "name=userns"])},
      STREAMED, "streamed, custom format (the Docker engine runs with selinux and userns: the container would not "
                "read a lent folder as the host has it)"),
+    ({"new_orchestration": "kubernetes",
+      "facts": dict(FACTS, new_data={"kind": "path", "path": "/var/pg"}, node_selinux_enforcing=True)}, STREAMED,
+     "streamed, custom format (this node enforces SELinux: the database pod would not read a lent folder that is not "
+     "labelled for it)"),
     ({"database": "external", "postgres": NEW_SERVER, "old_postgres": OLD_SERVER, "orchestration": "docker_run"},
      STREAMED, "streamed, custom format (the old database is an external server)"),
     ({"dump_mount": "no"}, STREAMED, "streamed (hub_dump_mount is false)"),

@@ -589,7 +589,8 @@ def test_tools_folder_without_root_says_so(tmp_path, monkeypatch):
         raise PermissionError(1, "Operation not permitted", path)
     monkeypatch.setattr(_target.os, "lchown", refuse)
     with pytest.raises(TargetError, match=r"cannot lend .*bds_hub.dir to the database tools in container db \(uid 65534\): "
-                                          r".*Operation not permitted.*needs root \(become: true\)"):
+                                          r".*Operation not permitted.*needs root \(become: true\).*"
+                                          r"\(hub_dump_mount: false\)\.$"):
         with _target.tools_folder(Lender(), str(d), str(d / "bds_hub.dir")):
             pass
     assert stat.S_IMODE(os.stat(str(d)).st_mode) == 0o700  # never opened to the container
