@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: blackduck.hub contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Whether a step of the migration runs now (the resume rule, written once in module_utils/_state.py), and the
-check-mode plan: what each step of the table would do now, in words."""
+"""Whether a step of the migration runs now (the resume rule, written once in module_utils/_state.py), the
+check-mode plan: what each step of the table would do now, in words, and what going back would do."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
@@ -101,6 +101,34 @@ def plan_lines(state, run):
     ]
 
 
+def going_back_plan(back, run):
+    """What going back does now (go_back.yml): ``back`` is migration_state's result, ``run`` what the role knows -
+    hub, facts, data (hub_data), orchestrations (the old and the new one), dump_dir, seen (the version the old Hub
+    answers now, '' when not asked or silent). Returns record (a rollback to record: the way back is open), start
+    (the old Hub to start: it is to serve and does not yet) and plan (in words)."""
+    facts, possible = run["facts"], back["going_back"]["possible"] is True
+    wanted = possible or (back["state"].get("rollback") or {}).get("status") == "done"
+    serving = (run.get("seen") or "") == facts["old_version"]
+    start = wanted and not serving
+    words = ["%s: %s." % (run["hub"], back["going_back"]["reason"])]
+    if serving:
+        words.append("The old Hub %s answers already." % facts["old_version"])
+    if start:
+        orchestrations = []
+        for name in run["orchestrations"]:
+            orchestrations += [] if name in orchestrations else [name]
+        words.append("Going back: bring down what runs of the hub (%s, project %s), start %s in full on its old data "
+                     "(%s) and wait until it answers %s." % (
+                         " and ".join(orchestrations), facts["project"], facts["old_version"],
+                         run["data"]["old"]["label"], facts["old_version"]))
+    words.append("Record it: the attempt (steps done: %s) and its dump, moved aside from %s/dump, are kept; the next "
+                 "upgrade run starts at step 1 with a new dump. The new data (%s) is kept." % (
+                     ", ".join(back["done"]) or "none", run["dump_dir"], run["data"]["new"]["label"])
+                 if possible else "Nothing to do.")
+    return {"record": possible, "start": start, "plan": " ".join(words)}
+
+
 class FilterModule(object):
     def filters(self):
-        return {"step_due": step_due, "plan_line": plan_line, "plan_lines": plan_lines}
+        return {"step_due": step_due, "plan_line": plan_line, "plan_lines": plan_lines,
+                "going_back_plan": going_back_plan}

@@ -174,6 +174,31 @@ def rolled_back_dumps(state):
     return [a["dump_id"] for a in (state or {}).get("attempts", []) if a.get("dump_id")]
 
 
+def other_run(marker, state):
+    """Whether another run migrated this hub: ``marker`` is the restore marker the new database holds (db_verify's
+    ``restore_markers.bds_hub``). None when there is none, or it is this hub's own (this attempt's dump, or a
+    rolled-back attempt's); else what that run did, from its state file beside its dump folder: {message, finished}
+    (finished: it verified and started the new Hub; else it must be run again with its own inventory)."""
+    marker = marker or {}
+    dump_id = marker.get("dump_id") or ""
+    own = (state or {}).get("steps", {}).get("dump", {}).get("data", {}).get("dump_id") or ""
+    if not marker.get("complete") or not marker.get("dump_dir") or dump_id == own or dump_id in rolled_back_dumps(state):
+        return None
+    folder = os.path.dirname(marker["dump_dir"].rstrip("/"))
+    try:
+        theirs = load(os.path.join(folder, "state.json"))
+    except (ValueError, IOError, OSError):
+        theirs = None
+    steps = [name for dummy, name, dummy2 in STEPS if theirs and done(theirs, name)]
+    finished = "start_hub" in steps
+    what = (", verified and started (its state: steps %s)" % ", ".join(steps) if finished else
+            ", which has not finished (its state: steps done %s): run that inventory again (hub_dump_dir %s) to "
+            "finish it" % (", ".join(steps) or "unknown", folder))
+    return {"finished": finished,
+            "message": "this hub was migrated by another run (dump %s restored %s, dump folder %s)%s. This run changes "
+                       "nothing." % (dump_id, marker.get("restored") or "?", marker["dump_dir"], what)}
+
+
 def going_back(state):
     """Whether the old Hub can be brought back, and why: (possible, reason).
 

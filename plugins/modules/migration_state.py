@@ -55,6 +55,13 @@ options:
   old_version:
     description: With O(rollback), the version the old Hub answered once it served again.
     type: str
+  restored_by:
+    description:
+      - The restore marker the new database holds (M(blackduck.hub.db_verify)'s RV(blackduck.hub.db_verify#module:restore_markers)
+        of C(bds_hub)). When it names another run's dump - not this attempt's, nor a rolled-back attempt's - that run's
+        state file (beside its dump folder) is read too, and RV(other_run) says what it did.
+    type: dict
+    version_added: 0.3.0
 attributes:
   check_mode:
     support: full
@@ -118,6 +125,13 @@ rolled_back_dumps:
   returned: always
   type: list
   elements: str
+other_run:
+  description:
+    - With O(restored_by) naming another run's migration of this hub - C(message) (what it did, in words) and
+      C(finished) (it verified and started the new Hub; else it must be finished with its own inventory). Null
+      otherwise. The upgrade role then changes nothing - it never takes a migrated Hub down.
+  returned: always
+  type: dict
 archived_dump:
   description: Where O(archive_dump) was moved, or null when there was no such folder.
   returned: when O(rollback=done)
@@ -151,6 +165,7 @@ def main():
             rollback=dict(type="str", choices=["started", "done", "failed"]),
             archive_dump=dict(type="path"),
             old_version=dict(type="str"),
+            restored_by=dict(type="dict"),
         ),
         required_together=[("step", "status")],
         mutually_exclusive=[("step", "rollback")],
@@ -182,7 +197,7 @@ def main():
         changed=changed, state=state, next_step=_state.next_step(state),
         going_back=dict(possible=possible, reason=reason), rolled_back_dumps=_state.rolled_back_dumps(state),
         done=[name for n, name, dummy in _state.STEPS if _state.done(state, name)],
-        steps=_state.step_table(), **extra)
+        steps=_state.step_table(), other_run=_state.other_run(p["restored_by"], state), **extra)
 
 
 if __name__ == "__main__":

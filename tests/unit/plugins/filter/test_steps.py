@@ -1,5 +1,6 @@
 """plugins/filter/steps.py: the resume rule and the plan's line of a step, as the role uses them."""
-from ansible_collections.blackduck.hub.plugins.filter.steps import FilterModule, plan_line, plan_lines, step_due
+from ansible_collections.blackduck.hub.plugins.filter.steps import (
+    FilterModule, going_back_plan, plan_line, plan_lines, step_due)
 from ansible_collections.blackduck.hub.plugins.module_utils import _state
 
 
@@ -8,7 +9,7 @@ def states(*done_steps):
 
 
 def test_exported():
-    assert sorted(FilterModule().filters()) == ["plan_line", "plan_lines", "step_due"]
+    assert sorted(FilterModule().filters()) == ["going_back_plan", "plan_line", "plan_lines", "step_due"]
 
 
 def test_the_plan_line_of_each_step():
@@ -119,3 +120,27 @@ def test_the_plan_of_an_old_external_server_and_a_drain_that_cannot_read_the_job
     assert lines[14] == "step 11 remove_old_data: nothing on this host: retire the old external server db94:5432"
     quiet = plan_lines(a_state(), a_run(drain_timeout=30, jobs_now={"jobs": [], "msg": "no job runs"}))
     assert quiet[5].startswith("step 2 stop_hub: drain: no job runs; bring down")
+
+
+def a_back(possible, reason, rolled_back=None, done=()):
+    return {"going_back": {"possible": possible, "reason": reason}, "done": list(done),
+            "state": {"rollback": {"status": rolled_back}} if rolled_back else {}}
+
+
+def test_going_back_plan():
+    run = {"hub": "hub-prod", "facts": a_run()["facts"], "data": a_run()["data"], "dump_dir": "/d",
+           "orchestrations": ["compose", "kubernetes", "compose"], "seen": ""}
+    out = going_back_plan(a_back(True, "the old data is untouched", done=["disk_space", "stop_hub"]), run)
+    assert out == {"record": True, "start": True, "plan": (
+        "hub-prod: the old data is untouched. Going back: bring down what runs of the hub (compose and kubernetes, "
+        "project hub), start 4.1.4 in full on its old data (hub_data) and wait until it answers 4.1.4. Record it: the "
+        "attempt (steps done: disk_space, stop_hub) and its dump, moved aside from /d/dump, are kept; the next upgrade "
+        "run starts at step 1 with a new dump. The new data (hub_data96) is kept.")}
+    out = going_back_plan(a_back(True, "r"), dict(run, seen="4.1.4"))  # the old Hub answers: record only
+    assert (out["record"], out["start"]) == (True, False)
+    assert out["plan"].startswith("hub-prod: r. The old Hub 4.1.4 answers already. Record it: the attempt (steps done: "
+                                  "none)")
+    out = going_back_plan(a_back(None, "rolled back on x", rolled_back="done"), run)  # rolled back, the Hub is down
+    assert (out["record"], out["start"]) == (False, True) and out["plan"].endswith("answers 4.1.4. Nothing to do.")
+    out = going_back_plan(a_back(False, "step 11 removed the old data"), run)
+    assert out == {"record": False, "start": False, "plan": "hub-prod: step 11 removed the old data. Nothing to do."}

@@ -298,3 +298,39 @@ def test_archive_dump_moves_the_folder_aside_never_over_another(tmp_path, monkey
         assert moved == str(tmp_path / "dump-rolled-back-20240102T030405Z") + ("" if n == 1 else "-2")
         assert open(os.path.join(moved, "manifest.json")).read() == str(n)
     assert not (tmp_path / "dump").exists()
+
+
+def test_another_runs_migration_is_told_apart_from_this_hubs_own(tmp_path, clock):
+    clock.append("2024-01-02T03:00:00Z")
+    theirs = tmp_path / "other"
+    theirs.mkdir()
+    marker = {"complete": True, "dump_id": "d-other", "restored": "2024-01-01T10:00:00Z",
+              "dump_dir": str(theirs / "dump")}
+    mine = _state.apply(_state.new_state("hub1"), "dump", "done", {"dump_id": "d-mine"})
+    assert _state.other_run(None, mine) is None and _state.other_run({}, mine) is None
+    assert _state.other_run(dict(marker, dump_id="d-mine"), mine) is None  # this attempt's own restore
+    assert _state.other_run(dict(marker, complete=False), mine) is None  # a restore that never finished: not a run's
+    rolled = dict(mine, attempts=[{"dump_id": "d-other"}])
+    assert _state.other_run(marker, rolled) is None  # this hub's own rolled-back attempt: the new restore replaces it
+
+    out = _state.other_run(marker, mine)  # its state file is missing
+    assert out == {"finished": False, "message": (
+        "this hub was migrated by another run (dump d-other restored 2024-01-01T10:00:00Z, dump folder %s), which has "
+        "not finished (its state: steps done unknown): run that inventory again (hub_dump_dir %s) to finish it. This "
+        "run changes nothing." % (theirs / "dump", theirs))}
+    state = _state.new_state("hub1")
+    for step in range(1, 8):
+        state = _state.apply(state, step, "done")
+    _state.save(str(theirs / "state.json"), state)
+    assert "(its state: steps done disk_space, stop_hub, start_old_migration, dump, stop_old_migration, " \
+           "start_new_migration, restore)" in _state.other_run(marker, mine)["message"]
+    for step in (8, 9):
+        state = _state.apply(state, step, "done")
+    _state.save(str(theirs / "state.json"), state)
+    out = _state.other_run(dict(marker, dump_dir=str(theirs / "dump") + "/"), mine)
+    assert out["finished"] is True
+    assert out["message"].endswith(", verified and started (its state: steps disk_space, stop_hub, start_old_migration, "
+                                   "dump, stop_old_migration, start_new_migration, restore, stop_new_migration, "
+                                   "start_hub). This run changes nothing.")
+    (theirs / "state.json").write_text("not json")
+    assert "steps done unknown" in _state.other_run(marker, mine)["message"]  # unreadable: as good as missing
