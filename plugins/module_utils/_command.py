@@ -38,11 +38,11 @@ class CommandError(Exception):
 
 
 class DiskFullError(CommandError):
-    def __init__(self, path, written):
+    def __init__(self, path, written, what="file"):
         free = _free_bytes(os.path.dirname(path) or ".")
         super(DiskFullError, self).__init__(
             "the filesystem holding %s is full: %s written before it filled (%s still free there). Free space "
-            "or choose another dump directory; the partial file was removed." % (path, human(written), human(free)))
+            "or choose another dump directory; the partial %s was removed." % (path, human(written), human(free), what))
         self.path = path
         self.written = written
 
@@ -98,6 +98,17 @@ STAMP = "%Y-%m-%dT%H:%M:%SZ"  # how the collection writes a time: UTC, to the se
 def utc_stamp(seconds=None):
     """A time (now, or seconds since the epoch) as the state file, the manifest, the logs and the locks write it."""
     return time.strftime(STAMP, time.gmtime(seconds))
+
+
+def log_line(path, text):
+    """Append a line to a run's log (made 0600, its folder 0700, when missing)."""
+    directory = os.path.dirname(path)
+    if directory and not os.path.isdir(directory):
+        os.makedirs(directory, 0o700)
+    with _LOG["lock"]:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a") as f:
+            f.write("%s  %s\n" % (utc_stamp(), text))
 
 
 def log_command(argv, rc, stderr, seconds):

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
-    ArgFormat, CommandError, argv_tool, build_argv, run, sha256_file, stream_from_file, stream_to_file, utc_stamp, why)
+    ArgFormat, CommandError, DiskFullError, argv_tool, build_argv, run, sha256_file, stream_from_file, stream_to_file, utc_stamp, why)
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
 from ansible_collections.blackduck.hub.plugins.module_utils._target import APPLICATION_NAME, tool_version, tools_folder
 
@@ -93,6 +93,9 @@ def dump_directory(target, dump_dir, name, jobs, compress, progress):
         with tools_folder(target, dump_dir, partial) as seen:
             rc, dummy, err = run(target.tool_argv("pg_dump", pg_dump_argv_tail(name, compress, "directory", jobs, seen)),
                                  env=target.env)
+            if rc != 0 and "No space left on device" in err:  # written by pg_dump itself: the same words as a stream's
+                raise DiskFullError(partial, sum(os.path.getsize(os.path.join(d, f))
+                                                 for d, dummy, fs in os.walk(partial) for f in fs), "folder")
             if rc != 0:
                 raise stopped_under(target, "pg_dump", name, "exit %d: %s" % (rc, why(rc, err))) or DumpError(
                     "pg_dump of %s failed (exit %d): %s" % (name, rc, why(rc, err)))

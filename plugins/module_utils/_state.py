@@ -39,17 +39,19 @@ STEP_NUMBERS = dict((name, n) for n, name, dummy in STEPS)
 # re-establishes what the next one needs - the old database for the dump, the new one for the restore - runs again
 # until that next step is done), once every step in ``after`` is done, and when its ``option`` (a setting of the
 # upgrade role) is true. ``side``: which version's orchestration runs it (old: hub_orchestration, new:
-# hub_new_orchestration), None for the data steps. ``destructive``: what cannot be undone by running again.
+# hub_new_orchestration), None for the data steps. ``entry``: the orchestration contract's entry point that is all of
+# the step's work (the role runs it on the step's side: steps/orchestrate.yml), None where the step has a task file
+# of its own (steps/<name>.yml). ``destructive``: what cannot be undone by running again.
 RULES = {
     "disk_space": {"until": ["disk_space", "dump"]},
     "stop_hub": {"side": "old", "destructive": "the Hub goes down"},
-    "start_old_migration": {"until": ["dump"], "side": "old"},
+    "start_old_migration": {"until": ["dump"], "side": "old", "entry": "start_migration"},
     "dump": {},
-    "stop_old_migration": {"side": "old"},
-    "start_new_migration": {"until": ["restore"], "side": "new"},
+    "stop_old_migration": {"side": "old", "entry": "stop_migration"},
+    "start_new_migration": {"until": ["restore"], "side": "new", "entry": "start_migration"},
     "restore": {"destructive": "the new database is filled"},
-    "stop_new_migration": {"side": "new"},
-    "start_hub": {"side": "new"},
+    "stop_new_migration": {"side": "new", "entry": "stop_migration"},
+    "start_hub": {"side": "new", "entry": "start"},
     "verify": {},
     "remove_old_data": {"after": ["verify"], "option": "hub_remove_old_data", "side": "old",
                         "destructive": "the old data is deleted"},
@@ -57,13 +59,13 @@ RULES = {
 
 
 def step_table():
-    """The eleven steps, each a dict: number, name, title, until, after, option, side, destructive, tags."""
+    """The eleven steps, each a dict: number, name, title, until, after, option, side, entry, destructive, tags."""
     out = []
     for n, name, title in STEPS:
         rule = RULES.get(name, {})
         out.append({"number": n, "name": name, "title": title, "until": list(rule.get("until", [name])),
                     "after": list(rule.get("after", [])), "option": rule.get("option"), "side": rule.get("side"),
-                    "destructive": rule.get("destructive"), "tags": ["step%d" % n, name]})
+                    "entry": rule.get("entry"), "destructive": rule.get("destructive"), "tags": ["step%d" % n, name]})
     return out
 
 
@@ -138,6 +140,7 @@ def apply(state, step, status, data=None, message=None):
         entry["started"] = stamp
         entry.pop("finished", None)
         entry.pop("message", None)
+        entry.get("data", {}).pop("services", None)  # what ran when it last failed
     else:
         entry["finished"] = stamp
         if entry.get("started"):
@@ -172,6 +175,18 @@ def attempt_dump_id(state):
 def rolled_back_dumps(state):
     """The dump ids of the attempts rolled back: the new database may hold their data, which a new attempt replaces."""
     return [a["dump_id"] for a in (state or {}).get("attempts", []) if a.get("dump_id")]
+
+
+def log_text(step, status, message=None, data=None):
+    """A record as one line of the run's log: 'step 4 dump FAILED: why | the hub: [...]' (data's services), or
+    'rollback DONE' for a step None."""
+    key = step_key(step) if step else None
+    text = ("step %d %s %s" % (STEP_NUMBERS[key], key, status.upper())) if key else "rollback " + status.upper()
+    if message:
+        text += ": " + message
+    if (data or {}).get("services") is not None:
+        text += " | the hub: " + json.dumps(data["services"], sort_keys=True)
+    return text
 
 
 def other_run(marker, state):

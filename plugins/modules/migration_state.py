@@ -34,7 +34,10 @@ options:
     type: str
     choices: [started, done, failed]
   data:
-    description: Facts to keep with the step (merged into what it already holds).
+    description:
+      - Facts to keep with the step (merged into what it already holds). With O(status=failed), C(services) is what
+        ran of the hub then (M(blackduck.hub.hub_services)' RV(blackduck.hub.hub_services#module:services)); it is
+        dropped when the step starts again.
     type: dict
   note:
     description: A message to keep with the step (for example why it failed), or with the rollback.
@@ -55,6 +58,13 @@ options:
   old_version:
     description: With O(rollback), the version the old Hub answered once it served again.
     type: str
+  log_file:
+    description:
+      - The run's log (the upgrade role's C(hub_dump_dir/logs/run-<time>.log)) - what is recorded - a step's start,
+        end or failure with its O(note) (and, for a failure, the hub's containers or pods in O(data)'s C(services)),
+        or a rollback - is appended to it as a line (made 0600 when missing). Not in check mode.
+    type: path
+    version_added: 0.3.0
   restored_by:
     description:
       - The restore marker the new database holds (M(blackduck.hub.db_verify)'s RV(blackduck.hub.db_verify#module:restore_markers)
@@ -151,6 +161,7 @@ steps:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _state
+from ansible_collections.blackduck.hub.plugins.module_utils._command import log_line
 
 
 def main():
@@ -166,6 +177,7 @@ def main():
             archive_dump=dict(type="path"),
             old_version=dict(type="str"),
             restored_by=dict(type="dict"),
+            log_file=dict(type="path"),
         ),
         required_together=[("step", "status")],
         mutually_exclusive=[("step", "rollback")],
@@ -190,6 +202,8 @@ def main():
             extra["archived_dump"] = archived
             if not module.check_mode:
                 _state.save(p["path"], state)
+        if p["log_file"] and changed and not module.check_mode:
+            log_line(p["log_file"], _state.log_text(p["step"], p["status"] or p["rollback"], p["note"], p["data"]))
     except (ValueError, IOError, OSError) as exc:
         module.fail_json(msg="migration state %s: %s" % (p["path"], exc))
     possible, reason = _state.going_back(state)

@@ -319,6 +319,27 @@ def owned_by_root_0600(folder):
             assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (0, 0, 0o600), (root, f)
 
 
+def test_a_full_mounted_dump_folder_refuses_cleanly(old_hub, tmp_path):
+    """pg_dump --jobs writing inside the container into the mounted dump folder, on a file system that fills: the
+    same words as a streamed dump's, no partial folder left, no manifest, the old data as it was."""
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(small)], check=True)
+    try:
+        dump_dir = str(small / "dump")
+        os.mkdir(dump_dir, 0o700)
+        labhub.mount_dump_folder(old_hub, labhub.OLD, dump_dir)
+        before = fingerprint(old_hub)
+        r = ansible_run.module("db_dump", {"connection": dict(docker_conn(old_hub, labhub.OLD), dump_mount=MOUNT),
+                                           "dump_dir": dump_dir, "format": "directory", "jobs": 2})
+        assert r["failed"] is True and "is full" in r["msg"] and "the partial folder was removed" in r["msg"], r["msg"]
+        left = os.listdir(dump_dir)
+        assert not [f for f in left if f.endswith(".partial")] and "manifest.json" not in left, left
+        assert fingerprint(old_hub) == before
+    finally:
+        subprocess.run(["umount", "-l", str(small)], check=False)
+
+
 def test_docker_directory_format_through_the_mounted_dump_folder(old_hub, new_hub, tmp_path):
     """The files without a pipe: the dump folder bind-mounted into the old and the new database containers,
     pg_dump --jobs 2 writes it and pg_restore --jobs 2 reads it inside them; the host keeps it root's, 0600/0700."""

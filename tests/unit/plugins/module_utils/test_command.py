@@ -392,3 +392,15 @@ def test_the_run_log_keeps_every_command_and_its_stderr(tmp_path):
     assert "SECRET" not in text and "PAYLOAD" not in text  # neither stdin nor the output
     _command.run([sys.executable, "-c", "pass"])  # no log set: nothing more written
     assert open(log).read() == text
+
+
+def test_log_line_appends_to_a_0600_log_in_a_0700_folder(tmp_path):
+    path = str(tmp_path / "logs" / "run.log")
+    _command.log_line(path, "step 4 dump STARTED")
+    _command.log_line(path, "step 4 dump DONE")
+    with open(path) as f:
+        lines = f.read().splitlines()
+    assert [line.split("  ", 1)[1] for line in lines] == ["step 4 dump STARTED", "step 4 dump DONE"]
+    assert all(line[:4].isdigit() and line[19] == "Z" for line in lines)  # a UTC time first
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(str(tmp_path / "logs")).st_mode) == 0o700

@@ -346,6 +346,21 @@ def test_a_directory_dump_whose_container_went_away_says_so(fake_target, tmp_pat
     assert "run again" in str(info.value) and os.listdir(str(out)) == []  # the partial folder is not kept
 
 
+def test_a_directory_dump_that_fills_the_file_system_says_so(fake_target, tmp_path):
+    said = "pg_dump: error: could not write to file \"/m/bds_hub.dir.partial/3001.dat\": No space left on device\n"
+    target = fake_target([{"tool": "pg_dump", "rc": 1, "stderr": said}])
+    target.tools_see = lambda dump_dir, path: path
+    target.tools_owner = lambda: None
+    out = tmp_path / "dump"
+    out.mkdir()
+    with pytest.raises(CommandError) as info:
+        _dump.dump_directory(target, str(out), "bds_hub", 2, None, Progress(None, lambda *a: None, "dump"))
+    assert str(info.value).startswith("the filesystem holding %s is full: 0 B written before it filled ("
+                                      % (out / "bds_hub.dir.partial"))
+    assert str(info.value).endswith("Free space or choose another dump directory; the partial folder was removed.")
+    assert os.listdir(str(out)) == []
+
+
 # ------------------------------------------------------------------------------------------------ the checksums beside the dump
 
 NAMES = ["bds_hub", "bds_hub_report", "bdio"]

@@ -201,6 +201,10 @@ def test_the_table_is_the_eleven_steps_in_order():
     assert [s["name"] for s in table if s["side"] == "old"] == old
     assert [s["name"] for s in table if s["side"] == "new"] == ["start_new_migration", "stop_new_migration", "start_hub"]
     assert table[3]["tags"] == ["step4", "dump"] and table[10]["option"] == "hub_remove_old_data"
+    # the steps that are only an entry point of the orchestration contract, on their side
+    assert [(s["number"], s["entry"], s["side"]) for s in table if s["entry"]] == [
+        (3, "start_migration", "old"), (5, "stop_migration", "old"), (6, "start_migration", "new"),
+        (8, "stop_migration", "new"), (9, "start", "new")]
 
 
 def test_the_resume_rule():
@@ -334,3 +338,17 @@ def test_another_runs_migration_is_told_apart_from_this_hubs_own(tmp_path, clock
                                    "start_hub). This run changes nothing.")
     (theirs / "state.json").write_text("not json")
     assert "steps done unknown" in _state.other_run(marker, mine)["message"]  # unreadable: as good as missing
+
+
+def test_a_failure_keeps_what_ran_until_the_step_starts_again_and_its_log_line(clock):
+    clock.extend(["2024-01-02T03:00:00Z"])
+    running = [{"name": "hub-postgres-1", "state": "exited"}]
+    state = _state.apply(_state.new_state("hub1"), "dump", "failed", {"services": running, "dump_id": "d1"}, "disk full")
+    assert state["steps"]["dump"]["data"] == {"services": running, "dump_id": "d1"}
+    assert _state.log_text("dump", "failed", "disk full", {"services": running}) == (
+        'step 4 dump FAILED: disk full | the hub: [{"name": "hub-postgres-1", "state": "exited"}]')
+    assert _state.log_text(2, "started") == "step 2 stop_hub STARTED"
+    assert _state.log_text(None, "done") == "rollback DONE"
+    again = _state.apply(state, "dump", "started")
+    assert again["steps"]["dump"]["data"] == {"dump_id": "d1"} and "message" not in again["steps"]["dump"]
+    assert state["steps"]["dump"]["data"]["services"] == running  # the input is not modified
