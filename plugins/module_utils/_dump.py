@@ -90,7 +90,7 @@ def dump_directory(target, dump_dir, name, jobs, compress, progress):
         shutil.rmtree(partial)
     started = time.monotonic()
     try:
-        with tools_folder(target, dump_dir, partial) as seen:
+        with tools_folder(target, dump_dir, partial, write=True) as seen:
             rc, dummy, err = run(target.tool_argv("pg_dump", pg_dump_argv_tail(name, compress, "directory", jobs, seen)),
                                  env=target.env)
             if rc != 0 and "No space left on device" in err:  # written by pg_dump itself: the same words as a stream's

@@ -117,6 +117,14 @@ class _Target:
         """psycopg2.connect() arguments for database, or None: the target's queries run with psql."""
         return None
 
+    def tools_reach(self, seen, write=False):
+        """Whether the tools' user in the container or pod can use the folder ``seen`` there (as tools_see says they
+        see it): True, False (it is not mounted there, or not open to them), None when it cannot be told (no
+        ``test`` in the image)."""
+        args = ["-d", seen, "-a", "-r", seen, "-a", "-x", seen] + (["-a", "-w", seen] if write else [])
+        rc, dummy, dummy2 = run(self.tool_argv("test", args, conn=False), env=self.env, timeout=60)
+        return True if rc == 0 else False if rc == 1 else None
+
     def tools_see(self, dump_dir, path):
         """path (dump_dir or a file under it) as the tools find it: under connection.dump_mount, where the dump
         folder is mounted in the container or pod; None without a mount (the tools cannot see the folder)."""
@@ -468,10 +476,10 @@ def check_call(target, tool, args, what, stdin_data=None, timeout=None):
 
 
 @contextlib.contextmanager
-def tools_folder(target, dump_dir, path):
+def tools_folder(target, dump_dir, path, write=False):
     """Lend path (a folder in dump_dir, made when missing) to the target's tools for the time of the block: owned
-    by the user they run as in the container (the postgres user), dump_dir passable (0711) but not readable by it.
-    Yields path as the tools see it. Afterwards, whatever happened, everything is this module's user's again:
+    by the user they run as in the container (the postgres user), dump_dir passable (0711) but not readable by it;
+    refused when the tools cannot reach it there (write: write into it too). Yields path as the tools see it. Afterwards, whatever happened, everything is this module's user's again:
     folders 0700, files 0600, dump_dir 0700. Over TCP nothing needs lending: the tools are this host's."""
     seen = target.tools_see(dump_dir, path)
     if seen is None:
@@ -491,6 +499,13 @@ def tools_folder(target, dump_dir, path):
                           "the dump (hub_dump_mount: false)." % (path, target.describe(), owner[0], exc))
     try:
         os.chmod(dump_dir, 0o711)
+        if target.tools_reach(seen, write) is False:
+            raise TargetError(
+                "the database tools in %s cannot %s %s, where connection.dump_mount says the dump folder is: the "
+                "container or pod was started without it mounted there (the upgrade role mounts it at steps 3 and 6: "
+                "run again without --tags that leave them out), or may not use it (SELinux, user namespaces: set "
+                "hub_dump_mount: false to stream the dump instead). Nothing was written."
+                % (target.describe(), "write into" if write else "read", seen))
         yield seen
     finally:
         os.chmod(dump_dir, 0o700)  # as a dump folder always is (also after a run killed while it was lent)

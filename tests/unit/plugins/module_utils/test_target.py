@@ -512,12 +512,18 @@ class Lender(_target._Target):
     """A container target whose tools run as uid/gid 65534 (nobody) and see the dump folder at /mnt/dump."""
     kind = "docker"
 
-    def __init__(self, mount="/mnt/dump", owner=(65534, 65534)):
+    def __init__(self, mount="/mnt/dump", owner=(65534, 65534), reach=True):
         super(Lender, self).__init__({"type": "docker", "dump_mount": mount})
         self.owner = owner
+        self.reach = reach
+        self.asked = []
 
     def tools_owner(self):
         return self.owner
+
+    def tools_reach(self, seen, write=False):
+        self.asked.append((seen, write))
+        return self.reach
 
     def describe(self):
         return "container db"
@@ -560,6 +566,33 @@ def test_tools_folder_lends_and_takes_back(tmp_path, fails):
     for path, mode in ((folder, 0o700), (folder / "toc.dat", 0o600)):
         st = os.stat(str(path))
         assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (0, 0, mode), path
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="lending a folder to another user needs root, as the modules run")
+def test_tools_folder_refuses_a_folder_the_tools_cannot_reach_and_gives_it_back(tmp_path):
+    d = tmp_path / "dump"
+    d.mkdir(mode=0o700)
+    lender = Lender(reach=False)  # a container started without the mount: nothing at /mnt/dump
+    with pytest.raises(TargetError, match=r"^the database tools in container db cannot write into "
+                                          r"/mnt/dump/bds_hub.dir.partial, where connection.dump_mount says"):
+        with _target.tools_folder(lender, str(d), str(d / "bds_hub.dir.partial"), write=True):
+            raise AssertionError("the block must not run")
+    assert lender.asked == [("/mnt/dump/bds_hub.dir.partial", True)]
+    st = os.stat(str(d / "bds_hub.dir.partial"))
+    assert (st.st_uid, stat.S_IMODE(os.stat(str(d)).st_mode)) == (0, 0o700)  # given back
+    for unknown in (True, None):  # reachable, or no way to tell (no test in the image): the tools go on
+        with _target.tools_folder(Lender(reach=unknown), str(d), str(d / "bds_hub.dir")) as seen:
+            assert seen == "/mnt/dump/bds_hub.dir"
+
+
+def test_tools_reach_asks_the_container(cli):
+    docker = cli("docker", [{"match": ["ps"], "stdout": "c0ffee db\n"}, {"match": ["/mnt/dump/a"], "rc": 1},
+                            {"match": ["/mnt/dump/b"], "rc": 0}, {"match": ["/mnt/dump/c"], "rc": 127}])
+    t = _target.DockerTarget({"type": "docker", "docker_cli": docker.path, "dump_mount": "/mnt/dump"})
+    assert [t.tools_reach("/mnt/dump/%s" % x, write=True) for x in "abc"] == [False, True, None]
+    call = [c["args"] for c in docker.calls() if "test" in c["args"]][0]
+    assert call[:3] == ["exec", "-u", "postgres"] and call[-12:] == [
+        "test", "-d", "/mnt/dump/a", "-a", "-r", "/mnt/dump/a", "-a", "-x", "/mnt/dump/a", "-a", "-w", "/mnt/dump/a"]
 
 
 def test_tools_folder_refuses_a_container_that_cannot_see_the_folder(tmp_path):
