@@ -479,8 +479,9 @@ def check_call(target, tool, args, what, stdin_data=None, timeout=None):
 def tools_folder(target, dump_dir, path, write=False):
     """Lend path (a folder in dump_dir, made when missing) to the target's tools for the time of the block: owned
     by the user they run as in the container (the postgres user), dump_dir passable (0711) but not readable by it;
-    refused when the tools cannot reach it there (write: write into it too). Yields path as the tools see it. Afterwards, whatever happened, everything is this module's user's again:
-    folders 0700, files 0600, dump_dir 0700. Over TCP nothing needs lending: the tools are this host's."""
+    refused when the tools cannot reach it there (write: write into it too). Yields path as the tools see it.
+    Afterwards, whatever happened, everything is this module's user's again: folders 0700, files 0600, dump_dir 0700.
+    Over TCP nothing needs lending: the tools are this host's."""
     seen = target.tools_see(dump_dir, path)
     if seen is None:
         raise TargetError("the database tools in %s cannot see %s: set connection.dump_mount to where the dump folder "
