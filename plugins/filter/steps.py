@@ -38,12 +38,29 @@ def _drain(run):
     return "drain: %s%s" % (jobs_now.get("msg", ""), wait if jobs_now["jobs"] else "")
 
 
+def _dump_made(state):
+    """The format of the dump step 4 made (the restore reads it as it was made, whatever hub_dump_mount says now):
+    directory, custom, or None when there is none yet."""
+    dump = ((state.get("state") or {}).get("steps") or {}).get("dump") or {}
+    files = [d.get("file") or "" for d in ((dump.get("data") or {}).get("databases") or {}).values()]
+    if dump.get("status") != "done" or not files:
+        return None
+    return "directory" if any(f.endswith(".dir") for f in files) else "custom"
+
+
 def step_texts(run):
     """Per step name, what it would do now (plan_lines' ``run``)."""
     facts, old, new = run["facts"], run["data"]["old"], run["data"]["new"]
     external, mounts, jobs = run.get("source_external"), run.get("dump_mounts") or {}, run.get("dump_jobs")
 
     def through(tool, side, inside):
+        made = run.get("dump_made")
+        if side == "new" and made and made != run.get("dump_format"):  # read as it was made
+            if made == "custom":
+                return " (the dump was made in the custom format: streamed)"
+            return " (the dump was made in the directory format: pg_restore --jobs %s%s)" % (jobs, inside if mounts.get(
+                side) else " - on this host into an external database; into a container only with the dump folder "
+                "mounted, as when it was made (hub_dump_mount)")
         if run.get("dump_format") != "directory":
             return " (%s)" % run["dump_transfer"] if side == "old" and run.get("dump_transfer") else ""
         return " (%s --jobs %s%s)" % (tool, jobs, inside if mounts.get(side) else " on this host")
@@ -95,7 +112,7 @@ def plan_lines(state, run):
             ", ".join(str(h.get("controller", "?")) for h in busy),
             ", ".join(str(h.get("dump_dir", "?")) for h in busy))
             if busy else "free (a real run takes it first: one run per hub)"),
-    ] + [plan_line(step, done, step_texts(run)) for step in state["steps"]] + [
+    ] + [plan_line(step, done, step_texts(dict(run, dump_made=_dump_made(state)))) for step in state["steps"]] + [
         "checked: %d files of the bundles as the steps will use them%s" % (
             len(files), ": " + "; ".join(notes) if notes else ""),
     ]

@@ -6,6 +6,7 @@ runs through ansible-core, in the pattern: check mode, real run, idempotent chec
 """
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -328,10 +329,17 @@ def test_a_full_mounted_dump_folder_refuses_cleanly(old_hub, tmp_path):
     try:
         dump_dir = str(small / "dump")
         os.mkdir(dump_dir, 0o700)
-        labhub.mount_dump_folder(old_hub, labhub.OLD, dump_dir)
         before = fingerprint(old_hub)
-        r = ansible_run.module("db_dump", {"connection": dict(docker_conn(old_hub, labhub.OLD), dump_mount=MOUNT),
-                                           "dump_dir": dump_dir, "format": "directory", "jobs": 2})
+        source = dict(docker_conn(old_hub, labhub.OLD), dump_mount=MOUNT)
+        # the container not (yet) started with the folder mounted: the tools' user cannot reach it there
+        r = ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir, "format": "directory"})
+        assert r["failed"] is True and re.match(r"the database tools in .* cannot write into %s/\w+\.dir\.partial, where "
+                                                r"connection.dump_mount says" % MOUNT, r["msg"]), r["msg"]
+        left = os.listdir(dump_dir)
+        assert not [f for f in left if f.endswith(".partial")] and "manifest.json" not in left, left
+        assert stat.S_IMODE(os.stat(dump_dir).st_mode) == 0o700
+        labhub.mount_dump_folder(old_hub, labhub.OLD, dump_dir)
+        r = ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir, "format": "directory", "jobs": 2})
         assert r["failed"] is True and "is full" in r["msg"] and "the partial folder was removed" in r["msg"], r["msg"]
         left = os.listdir(dump_dir)
         assert not [f for f in left if f.endswith(".partial")] and "manifest.json" not in left, left

@@ -144,3 +144,20 @@ def test_going_back_plan():
     assert (out["record"], out["start"]) == (False, True) and out["plan"].endswith("answers 4.1.4. Nothing to do.")
     out = going_back_plan(a_back(False, "step 11 removed the old data"), run)
     assert out == {"record": False, "start": False, "plan": "hub-prod: step 11 removed the old data. Nothing to do."}
+
+
+def test_the_plan_reads_the_dump_as_it_was_made():
+    made = a_state("disk_space", "stop_hub", "start_old_migration", "dump", possible=True, reason="r")
+    made["state"] = {"steps": {"dump": {"status": "done", "data": {"databases": {
+        "bds_hub": {"file": "bds_hub.dump"}, "bdio": {"file": "bdio.dump"}}}}}}
+    mounted = a_run(dump_format="directory", dump_mounts={"old": "/m", "new": "/m"})
+    assert plan_lines(made, mounted)[10] == ("step 7 restore: restore the dump (the dump was made in the custom format: "
+                                             "streamed), then compare every table exactly")
+    made["state"]["steps"]["dump"]["data"]["databases"] = {"bds_hub": {"file": "bds_hub.dir"}}
+    assert plan_lines(made, mounted)[10] == ("step 7 restore: restore the dump (pg_restore --jobs 2 inside the new "
+                                             "container, the dump folder mounted there), then compare every table "
+                                             "exactly")  # as it is asked now
+    assert plan_lines(made, a_run())[10] == (
+        "step 7 restore: restore the dump (the dump was made in the directory format: pg_restore --jobs 2 - on this "
+        "host into an external database; into a container only with the dump folder mounted, as when it was made "
+        "(hub_dump_mount)), then compare every table exactly")
