@@ -30,7 +30,7 @@ test: lab
 	rc=0; $(PY) -m pytest -ra -p no:cacheprovider --durations=10 -m exclusive $(PYTEST_ARGS) tests/integration \
 		|| { x=$$?; [ $$x -eq 5 ] || rc=$$x; }; \
 	$(PY) -m pytest -ra -p no:cacheprovider --durations=30 -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder \
-		-m "not exclusive" $(PYTEST_ARGS) tests/integration || rc=$$?; \
+		-m "not exclusive" $(PYTEST_ARGS) tests/integration || { x=$$?; [ $$rc -ne 0 ] || rc=$$x; }; \
 	exit $$rc
 
 ## conformance: the conformance matrix alone, on the vendor's real bundles (HUB_VENDOR_BUNDLES=<folder> to try

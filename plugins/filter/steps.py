@@ -123,8 +123,7 @@ def going_back_plan(back, run):
     hub, facts, data (hub_data), orchestrations (the old and the new one), dump_dir, seen (the version the old Hub
     answers now, '' when not asked or silent). Returns record (a rollback to record: the way back is open), start
     (the old Hub to start: it is to serve and does not yet) and plan (in words)."""
-    facts, possible = run["facts"], back["going_back"]["possible"] is True
-    wanted = possible or (back["state"].get("rollback") or {}).get("status") == "done"
+    facts, possible, wanted = run["facts"], back["going_back"]["possible"] is True, back["going_back"]["wanted"]
     serving = (run.get("seen") or "") == facts["old_version"]
     start = wanted and not serving
     words = ["%s: %s." % (run["hub"], back["going_back"]["reason"])]

@@ -196,7 +196,7 @@ def other_run(marker, state):
     (finished: it verified and started the new Hub; else it must be run again with its own inventory)."""
     marker = marker or {}
     dump_id = marker.get("dump_id") or ""
-    own = (state or {}).get("steps", {}).get("dump", {}).get("data", {}).get("dump_id") or ""
+    own = attempt_dump_id(state) or ""
     if not marker.get("complete") or not marker.get("dump_dir") or dump_id == own or dump_id in rolled_back_dumps(state):
         return None
     folder = os.path.dirname(marker["dump_dir"].rstrip("/"))
@@ -230,6 +230,12 @@ def going_back(state):
             return None, "rolled back on %s: the old Hub serves on its old data" % rolled.get("finished", "?")
         return None, "this run's upgrade never took the Hub down: the old Hub was not touched"
     return True, "the old data is untouched: the old version can start on it again"
+
+
+def old_hub_wanted(state):
+    """Whether the old Hub is to serve: the way back is open now, or this hub was rolled back already (going back
+    then only starts it where it does not answer)."""
+    return going_back(state)[0] is True or (state or {}).get("rollback", {}).get("status") == "done"
 
 
 def rollback(state, status, message=None, archived_dump=None, old_version=None):

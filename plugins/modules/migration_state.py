@@ -126,7 +126,8 @@ next_step:
   type: int
 going_back:
   description: Whether the old Hub can be brought back now - possible (V(true); V(false) once step 11 removed the old
-    data; V(null) when this attempt never took the Hub down), and reason, in words.
+    data; V(null) when this attempt never took the Hub down), and reason, in words; wanted - whether the old Hub is
+    to serve (the way back is open, or this hub was rolled back already).
   returned: always
   type: dict
 rolled_back_dumps:
@@ -150,7 +151,8 @@ steps:
   description:
     - The eleven steps in order, the one table the upgrade role runs, plans and reports from - number, name, title;
       until (the step runs while none of these steps is done), after (steps that must be done first), option (a
-      setting that must be true), side (V(old) or V(new) - which version's orchestration runs it), destructive
+      setting that must be true), side (V(old) or V(new) - which version's orchestration runs it), entry (the
+      orchestration contract's entry point that is all of the step's work, or null), destructive
       (what cannot be undone), tags (C(step<n>) and the name).
     - P(blackduck.hub.step_due#filter) says whether a step runs now.
   returned: always
@@ -202,14 +204,17 @@ def main():
             extra["archived_dump"] = archived
             if not module.check_mode:
                 _state.save(p["path"], state)
-        if p["log_file"] and changed and not module.check_mode:
-            log_line(p["log_file"], _state.log_text(p["step"], p["status"] or p["rollback"], p["note"], p["data"]))
     except (ValueError, IOError, OSError) as exc:
         module.fail_json(msg="migration state %s: %s" % (p["path"], exc))
+    if p["log_file"] and changed and not module.check_mode:
+        try:  # the state is what counts; a log that cannot be written is said, not a failure
+            log_line(p["log_file"], _state.log_text(p["step"], p["status"] or p["rollback"], p["note"], p["data"]))
+        except (IOError, OSError) as exc:
+            module.warn("the run's log %s was not written: %s" % (p["log_file"], exc))
     possible, reason = _state.going_back(state)
     module.exit_json(
         changed=changed, state=state, next_step=_state.next_step(state),
-        going_back=dict(possible=possible, reason=reason), rolled_back_dumps=_state.rolled_back_dumps(state),
+        going_back=dict(possible=possible, reason=reason, wanted=_state.old_hub_wanted(state)), rolled_back_dumps=_state.rolled_back_dumps(state),
         done=[name for n, name, dummy in _state.STEPS if _state.done(state, name)],
         steps=_state.step_table(), other_run=_state.other_run(p["restored_by"], state), **extra)
 

@@ -123,8 +123,8 @@ def test_the_plan_of_an_old_external_server_and_a_drain_that_cannot_read_the_job
 
 
 def a_back(possible, reason, rolled_back=None, done=()):
-    return {"going_back": {"possible": possible, "reason": reason}, "done": list(done),
-            "state": {"rollback": {"status": rolled_back}} if rolled_back else {}}
+    return {"going_back": {"possible": possible, "reason": reason, "wanted": possible is True or rolled_back == "done"},
+            "done": list(done), "state": {"rollback": {"status": rolled_back}} if rolled_back else {}}
 
 
 def test_going_back_plan():

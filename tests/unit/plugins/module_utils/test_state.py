@@ -314,6 +314,8 @@ def test_another_runs_migration_is_told_apart_from_this_hubs_own(tmp_path, clock
     assert _state.other_run(None, mine) is None and _state.other_run({}, mine) is None
     assert _state.other_run(dict(marker, dump_id="d-mine"), mine) is None  # this attempt's own restore
     assert _state.other_run(dict(marker, complete=False), mine) is None  # a restore that never finished: not a run's
+    restored_only = _state.apply(_state.new_state("hub1"), "restore", "done", {"dump_id": "d-other"})
+    assert _state.other_run(marker, restored_only) is None  # this attempt's restore, its dump record gone or never kept
     rolled = dict(mine, attempts=[{"dump_id": "d-other"}])
     assert _state.other_run(marker, rolled) is None  # this hub's own rolled-back attempt: the new restore replaces it
 
@@ -352,3 +354,14 @@ def test_a_failure_keeps_what_ran_until_the_step_starts_again_and_its_log_line(c
     again = _state.apply(state, "dump", "started")
     assert again["steps"]["dump"]["data"] == {"dump_id": "d1"} and "message" not in again["steps"]["dump"]
     assert state["steps"]["dump"]["data"]["services"] == running  # the input is not modified
+
+
+def test_the_old_hub_is_wanted_while_the_way_back_is_open_or_once_rolled_back(clock):
+    clock.append("2024-01-02T03:00:00Z")
+    assert _state.old_hub_wanted(_state.new_state("hub1")) is False  # never taken down: nothing to bring back
+    down = _upgraded_to(2, clock)
+    assert _state.old_hub_wanted(down) is True
+    clock[:] = ["2024-01-02T04:00:00Z"]
+    assert _state.old_hub_wanted(_state.rollback(down, "done")) is True  # serves again; going back only checks it
+    removed = _state.apply(_upgraded_to(10, clock), 11, "done")
+    assert _state.old_hub_wanted(removed) is False
