@@ -65,7 +65,7 @@ def test_bench_runs_every_path_at_a_tiny_scale(tmp_path):
     assert tiny["verify"]["passed"] is True
     assert len(tiny["steps_done"]) == 11 and set(tiny["steps_s"]) >= {"step %02d" % n for n in range(1, 12)}
     assert tiny["module_peak_mib"]["db_dump"] > 0 and tiny["ansible_peak_mib"] > 0 and tiny["tasks_run"] > 50
-    assert res["paths"]["e"] == {"label": "(e) playbook upgrade_hub, 11 steps", "skipped": "--no-playbook given"}
+    assert res["paths"]["e"] == {"label": "(e) playbook upgrade_hub, 11 steps, streamed", "skipped": "--no-playbook given"}
     assert res["paths"]["e_mount"] == {"label": "(e) playbook, the folder mounted (default)", "skipped": "--no-playbook given"}
     m = res["paths"]["m"]  # the modules through the folder mounted into both containers: directory format, -j N
     assert m["settings"]["db_dump"]["format"] == "directory" and m["settings"]["db_dump"]["connection"]["dump_mount"]
