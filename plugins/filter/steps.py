@@ -130,9 +130,7 @@ def going_back_plan(back, run):
     if serving:
         words.append("The old Hub %s answers already." % facts["old_version"])
     if start:
-        orchestrations = []
-        for name in run["orchestrations"]:
-            orchestrations += [] if name in orchestrations else [name]
+        orchestrations = sorted(set(run["orchestrations"]), key=run["orchestrations"].index)
         words.append("Going back: bring down what runs of the hub (%s, project %s), start %s in full on its old data "
                      "(%s) and wait until it answers %s." % (
                          " and ".join(orchestrations), facts["project"], facts["old_version"],

@@ -100,15 +100,20 @@ def utc_stamp(seconds=None):
     return time.strftime(STAMP, time.gmtime(seconds))
 
 
+def _append(path, text):
+    """Append text to a log, made 0600 when missing; one writer at a time (the module's threads)."""
+    with _LOG["lock"]:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a") as f:
+            f.write(text)
+
+
 def log_line(path, text):
     """Append a line to a run's log (made 0600, its folder 0700, when missing)."""
     directory = os.path.dirname(path)
     if directory and not os.path.isdir(directory):
         os.makedirs(directory, 0o700)
-    with _LOG["lock"]:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a") as f:
-            f.write("%s  %s\n" % (utc_stamp(), text))
+    _append(path, "%s  %s\n" % (utc_stamp(), text))
 
 
 def log_command(argv, rc, stderr, seconds):
@@ -116,12 +121,7 @@ def log_command(argv, rc, stderr, seconds):
     if not path:
         return
     said = "".join("    " + line + "\n" for line in (stderr or "").splitlines())
-    stamp = utc_stamp()
-    text = "%s  exit %s  %.1fs  %s\n%s" % (stamp, rc, seconds, " ".join(argv), said)
-    with _LOG["lock"]:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a") as f:
-            f.write(text)
+    _append(path, "%s  exit %s  %.1fs  %s\n%s" % (utc_stamp(), rc, seconds, " ".join(argv), said))
 
 
 SIGNALS = {9: "SIGKILL", 15: "SIGTERM", 2: "SIGINT", 1: "SIGHUP", 6: "SIGABRT"}

@@ -144,13 +144,13 @@ def dump_transfer(dump_mount, facts, orchestration, new_orchestration, source_ex
                 % (orchestration, new_orchestration, dump_dir))
     elif old_why or new_why:
         return {"old": "", "new": ""}, "custom", "streamed, custom format (%s)" % (old_why or new_why)
+    # an old external server has an external new one (refused otherwise): no container of it is mounted
     mounts = {"old": "" if source_external else target, "new": target if database == "internal" else ""}
     return mounts, "directory", "directory format, %s" % (
-        "the dump folder mounted into both versions' database containers" if mounts["old"] and mounts["new"]
+        "the dump folder mounted into both versions' database containers" if mounts["new"]
         else "the dump folder mounted into the old database container, read on this host by the new server's "
              "pg_restore" if mounts["old"]
-        else "written and read by the tools on this host" if not mounts["new"]
-        else "the dump folder mounted into the new database container")
+        else "written and read by the tools on this host")
 
 
 def sides(facts, orchestration, new_orchestration, database, postgres, old_postgres, old_db_container="",
