@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.blackduck.hub.plugins.module_utils._query import query
+from ansible_collections.blackduck.hub.plugins.module_utils._query import query, query_sessions
 
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 FLOAT_SEND = {"float8": "float8send", "float4": "float4send"}
@@ -182,25 +182,50 @@ def checksum_select(qname, columns, where=None, checksums=True, label=None):
     return sql + ";\n"
 
 
-def database_inventory(target, database, checksums=True, fixups=None):
-    """Tables (rows, checksum), sequences, large objects and object counts of one database."""
+def table_sizes(target, database):
+    """Every user table's size on disk in bytes (its heap and TOAST, without indexes), by 'schema.table'."""
+    rows = query(target, database,
+                 "SELECT n.nspname || '.' || c.relname, pg_table_size(c.oid) "
+                 "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' "
+                 "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                 "AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp';", "measuring the tables")
+    return {name: int(size) for name, size in rows}
+
+
+def balance(weights, groups):
+    """The keys of weights spread over at most ``groups`` groups of about equal weight (the heaviest first, each
+    onto the lightest group so far); each group's keys sorted, the groups in the order they were first filled."""
+    bins = [[0, n, []] for n in range(max(1, groups))]
+    for key in sorted(weights, key=lambda k: (-weights[k], k)):
+        lightest = min(bins)
+        lightest[0] += weights[key]
+        lightest[2].append(key)
+    return [sorted(keys) for dummy, dummy2, keys in bins if keys]
+
+
+def database_inventory(target, database, checksums=True, fixups=None, jobs=1):
+    """Tables (rows, checksum), sequences, large objects and object counts of one database. One session reads
+    them in one snapshot; with jobs > 1 that many sessions share the tables by size and read at the same time,
+    each in its own snapshot - for a database nobody writes (right after a restore), where it is jobs times
+    faster at most."""
     tables, sequences = _tables_and_columns(target, database)
     fixups = {f["table"]: f for f in (fixups or [])}
-    script = []
+    parts = {}  # 'schema.table' -> its statements; '' -> the rest (sequences, large objects, object counts)
     for (schema, name), cols in sorted(tables.items()):
         qname = "%s.%s" % (schema, name)
-        script.append(checksum_select(qname, cols, checksums=checksums))
+        parts[qname] = [checksum_select(qname, cols, checksums=checksums)]
         if qname in fixups:  # the same table split by what the fixup changes
             f = fixups[qname]
-            script.append(checksum_select(qname, cols, "NOT (%s)" % f["changes"], checksums, qname + "#unchanged"))
-            script.append(checksum_select(qname, cols, f["changes"], False, qname + "#changed"))
-            script.append(checksum_select(qname, cols, f["after"], False, qname + "#after"))
+            parts[qname] += [checksum_select(qname, cols, "NOT (%s)" % f["changes"], checksums, qname + "#unchanged"),
+                             checksum_select(qname, cols, f["changes"], False, qname + "#changed"),
+                             checksum_select(qname, cols, f["after"], False, qname + "#after")]
+    rest = parts[""] = []
     for schema, name in sequences:
-        script.append("SELECT %s, last_value, CASE WHEN is_called THEN 1 ELSE 0 END FROM %s;\n"
-                      % (quote_literal("seq:%s.%s" % (schema, name)), qualified(schema, name)))
-    script.append("SELECT 'lo', count(*), %s FROM pg_largeobject_metadata;\n" % (
+        rest.append("SELECT %s, last_value, CASE WHEN is_called THEN 1 ELSE 0 END FROM %s;\n"
+                    % (quote_literal("seq:%s.%s" % (schema, name)), qualified(schema, name)))
+    rest.append("SELECT 'lo', count(*), %s FROM pg_largeobject_metadata;\n" % (
         "coalesce(sum(('x' || substr(md5(lo_get(oid)), 1, 16))::bit(64)::bigint::numeric), 0)" if checksums else "0"))
-    script.append(
+    rest.append(
         "SELECT 'objects', "
         "(SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'i' "
         " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast') || ',' || "
@@ -210,8 +235,15 @@ def database_inventory(target, database, checksums=True, fixups=None):
         " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')) || ',' || "
         "(SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
         " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')), 0;\n")
-    rows = query(target, database, ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n"] + script + ["COMMIT;\n"],
-                 "taking row counts and checksums")
+    if jobs > 1 and len(tables) > 1:
+        sizes = table_sizes(target, database)
+        groups = balance(dict((key, sizes.get(key, 0)) for key in parts), jobs)
+    else:
+        groups = [sorted(key for key in parts if key) + [""]]
+    scripts = [["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n"] + [stmt for key in group for stmt in parts[key]]
+               + ["COMMIT;\n"] for group in groups]
+    rows = [row for rows in query_sessions(target, database, scripts, "taking row counts and checksums")
+            for row in rows]
     inv = {"tables": {}, "sequences": {}, "large_objects": {}, "objects": {}, "fixup_parts": {}}
     for key, a, b in rows:
         if key.startswith("seq:"):

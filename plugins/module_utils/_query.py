@@ -12,13 +12,15 @@ in the server's own text form and NULL as '' (what ``psql -A -t`` prints), so on
   ``psql`` run as the target says.
 
 ``sql`` is one statement, or a list of statements run in order on one session (each result's rows appended),
-so a script of many SELECTs in one transaction reads the same through both clients.
+so a script of many SELECTs in one transaction reads the same through both clients. ``query_sessions`` runs
+several such scripts at once, each on a session of its own (a psql process each, or a psycopg2 connection each).
 """
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, log_command, run
 
@@ -38,13 +40,25 @@ def statements(sql):
     return [sql] if isinstance(sql, str) else list(sql)
 
 
-def query(target, database, sql, what, timeout=None):
+def query(target, database, sql, what, timeout=None, session=0):
     """Run sql on database of target; return its rows as lists of text fields. A failure raises CommandError that
-    says what was being done, where, and what the server said. timeout (seconds) bounds a psql run."""
+    says what was being done, where, and what the server said. timeout (seconds) bounds a psql run. session: which
+    of the module's psycopg2 sessions on database runs it (0, the one every caller shares; another number for a
+    query that runs beside it, see query_sessions)."""
     params = target.sql_params(database) if psycopg2 is not None else None
     if params is None:
         return _psql(target, database, statements(sql), what, timeout)
-    return _psycopg2(target, params, database, statements(sql), what)
+    return _psycopg2(target, params, (database, session) if session else database, statements(sql), what)
+
+
+def query_sessions(target, database, scripts, what, timeout=None):
+    """Each script (one statement or a list, as query takes) on a session of its own, all at the same time; their
+    rows in the scripts' order. The first failure raises once every script has ended."""
+    if len(scripts) < 2:
+        return [query(target, database, sql, what, timeout) for sql in scripts]
+    with ThreadPoolExecutor(max_workers=len(scripts)) as pool:
+        running = [pool.submit(query, target, database, sql, what, timeout, n) for n, sql in enumerate(scripts)]
+        return [job.result() for job in running]
 
 
 def failed(target, database, what, said, rc=1):
@@ -66,10 +80,10 @@ def _as_text(value, cursor):
     return value
 
 
-def _connection(target, params, database):
-    """The target's session on database (opened once, kept until target.cleanup()): autocommit as psql runs,
-    the pinned settings, and every value as the server's text."""
-    if database not in target.sql_connections:
+def _connection(target, params, key):
+    """The target's session ``key`` (a database, or (database, number) for a further one; opened once, kept until
+    target.cleanup()): autocommit as psql runs, the pinned settings, and every value as the server's text."""
+    if key not in target.sql_connections:
         connection = psycopg2.connect(**params)
         try:
             connection.autocommit = True
@@ -81,8 +95,8 @@ def _connection(target, params, database):
         except Exception:
             connection.close()
             raise
-        target.sql_connections[database] = connection
-    return target.sql_connections[database]
+        target.sql_connections[key] = connection
+    return target.sql_connections[key]
 
 
 def server_said(exc):
@@ -92,14 +106,15 @@ def server_said(exc):
     return "SQLSTATE %s: %s" % (code, text) if code else text
 
 
-def _psycopg2(target, params, database, stmts, what):
+def _psycopg2(target, params, key, stmts, what):
+    database = key[0] if isinstance(key, tuple) else key
     started = time.monotonic()
     logged = ["psycopg2", target.describe(), "dbname=%s:" % database, what]
     for attempt in (1, 2):
-        kept = database in target.sql_connections
+        kept = key in target.sql_connections
         connection, rows = None, []
         try:
-            connection = _connection(target, params, database)
+            connection = _connection(target, params, key)
             with connection.cursor() as cursor:
                 for stmt in stmts:
                     cursor.execute(stmt)
@@ -107,7 +122,9 @@ def _psycopg2(target, params, database, stmts, what):
                         rows.extend(["" if v is None else v for v in row] for row in cursor.fetchall())
             break
         except (psycopg2.Error, UnicodeError) as exc:
-            target.close_sql(database)  # an explicit transaction may be left open: start afresh next time
+            dropped = target.sql_connections.pop(key, None)  # an explicit transaction may be left open: afresh next time
+            if dropped is not None:
+                dropped.close()
             if attempt == 1 and kept and getattr(connection, "closed", 0) and \
                     isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
                 continue  # the kept session was dropped while idle (a long dump, a firewall): once more, anew

@@ -96,7 +96,8 @@ class _Target:
         self.user = params.get("user") or self.default_user
         self.dump_mount = params.get("dump_mount")
         self._tmpdir = None
-        self.sql_connections = {}  # database -> open psycopg2 connection (_query.py), closed by cleanup()
+        # database, or (database, session) for a further session, -> open psycopg2 connection (_query.py)
+        self.sql_connections = {}
 
     # The libpq options every tool takes, as argv items.
     def conn_args(self, database=None):
@@ -149,9 +150,12 @@ class _Target:
         return tuple(ids)
 
     def close_sql(self, database=None):
-        """Close the psycopg2 session on database (every session without one)."""
-        for name in [database] if database else list(self.sql_connections):
-            connection = self.sql_connections.pop(name, None)
+        """Close the psycopg2 sessions on database (a key of sql_connections: that session only; every session
+        without one)."""
+        for key in list(self.sql_connections):
+            if database is not None and key != database and not (isinstance(key, tuple) and key[0] == database):
+                continue
+            connection = self.sql_connections.pop(key, None)
             if connection is not None:
                 connection.close()
 

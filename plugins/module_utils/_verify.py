@@ -37,7 +37,7 @@ def check_server(target, server, require_major=None, require_create=False, requi
 
 def verify(target, data, p):
     """(per database results, every difference, per role how its password compared) - p holds db_verify's
-    options: databases, mode, checksums, require_marker, roles, role_passwords."""
+    options: databases, mode, checksums, jobs, require_marker, roles, role_passwords."""
     live_dbs = inventory.databases(target)
     names = p["databases"] or sorted(data["databases"])
     out, diffs = {}, []
@@ -57,7 +57,7 @@ def verify(target, data, p):
                              "actual": (marker or {}).get("dump_id"),
                              "detail": "the database was not (completely) restored from this dump"})
         live = inventory.database_inventory(target, name, checksums=p["checksums"] and p["mode"] == "exact",
-                                            fixups=inventory.FIXUPS.get(name))
+                                            fixups=inventory.FIXUPS.get(name), jobs=max(1, p.get("jobs") or 1))
         exp = expected if p["checksums"] else dict(expected, tables={
             t: dict(v, checksum=None) for t, v in expected.get("tables", {}).items()})
         found, tables = manifest.compare_database(exp, live, mode=p["mode"], fixups=inventory.FIXUPS.get(name),

@@ -125,9 +125,9 @@ def test_docker_round_trip_is_exact_and_idempotent(old_hub, new_hub, tmp_path):
     r = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir})
     assert r["changed"] is False and sorted(r["already_restored"]) == ["bdio", "bds_hub", "bds_hub_report"]
 
-    # a changed row is found, table by table
+    # a changed row is found, table by table - also with the tables shared between two sessions (jobs)
     labhub.psql(new_hub, "UPDATE st.project SET name = name || '!' WHERE id = (SELECT min(id) FROM st.project)")
-    r = ansible_run.module("db_verify", {"connection": target, "dump_dir": dump_dir})
+    r = ansible_run.module("db_verify", {"connection": target, "dump_dir": dump_dir, "jobs": 2})
     assert r["failed"] is True and r["verified"] is False
     assert [(d["database"], d["object"], d["kind"]) for d in r["differences"]] == [("bds_hub", "st.project", "checksum")]
     assert "st.project" in r["msg"]
@@ -225,7 +225,7 @@ def test_tcp_round_trip_as_a_non_superuser(old_hub, new_hub, tmp_path):
     r = ansible_run.module("db_restore", {"connection": dst, "dump_dir": dump_dir})
     assert r["changed"] is True, r.get("msg")
     log = str(tmp_path / "psycopg2.log")
-    verified = ansible_run.module("db_verify", {"connection": dst, "dump_dir": dump_dir, "log_file": log,
+    verified = ansible_run.module("db_verify", {"connection": dst, "dump_dir": dump_dir, "log_file": log, "jobs": 2,
                                                 "require_major": labhub.VERSIONS["PG_NEW_MAJOR"]})
     assert verified["verified"] is True, verified["differences"]
     r = ansible_run.module("db_verify", {"connection": dst, "require_major": "9.6"})
@@ -236,6 +236,7 @@ def test_tcp_round_trip_as_a_non_superuser(old_hub, new_hub, tmp_path):
         text = f.read()
     assert "psycopg2 127.0.0.1:%d as blackduck dbname=bds_hub: taking row counts and checksums" % new_hub["pg_port"] in text
     assert "/psql " not in text and "blackduck" in text and "exit 1" not in text
+    assert text.count("taking row counts and checksums") > len(verified["databases"])  # jobs 2: more sessions than databases
     bare = str(tmp_path / "bare-python")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", bare], check=True)
     bare_python = os.path.join(bare, "bin", "python")

@@ -279,6 +279,52 @@ def test_database_inventory_parses_every_kind_of_row(fake_target):
     assert "FROM \"st\".\"project_id_seq\"" in script
 
 
+def test_balance_spreads_the_heaviest_first_onto_the_lightest_group():
+    weights = {"st.a": 10, "st.b": 7, "st.c": 5, "st.d": 1, "": 0}
+    # a -> 1st (10), b -> 2nd (7), c -> 2nd (12), d -> 1st (11), '' -> 1st (11 < 12)
+    assert _inventory.balance(weights, 2) == [["", "st.a", "st.d"], ["st.b", "st.c"]]
+    assert _inventory.balance(weights, 1) == [sorted(weights)]
+    assert _inventory.balance({"st.a": 3, "st.b": 0}, 4) == [["st.a"], ["st.b"]]  # no empty group
+    assert _inventory.balance({}, 2) == []
+
+
+def test_database_inventory_with_jobs_shares_the_tables_by_size(fake_target):
+    """jobs: 2 - the largest table on one session, the rest (and the fixup's parts with their table) on the other,
+    each session in its own read-only snapshot; the rows merged as from one session."""
+    listing = rows(("st", "big", "r", "id:int8"), ("st", "policy_setting", "r", "policy_key:varchar"),
+                   ("st", "small", "r", "id:int8"), ("st", "s_seq", "S", ""))
+    sizes = rows(("st.big", "900000"), ("st.policy_setting", "8192"), ("st.small", "16384"))
+    target = fake_target([
+        {"match": "relkind IN ('r', 'S')", "stdout": listing},
+        {"match": "pg_table_size", "stdout": sizes},
+        {"match": "'st.big'", "stdout": rows(("st.big", "1000", "11"))},
+        {"match": "REPEATABLE READ", "stdout": rows(
+            ("st.policy_setting", "3", "22"), ("st.policy_setting#unchanged", "3", "22"),
+            ("st.policy_setting#changed", "0", "0"), ("st.policy_setting#after", "0", "0"), ("st.small", "2", "33"),
+            ("seq:st.s_seq", "7", "1"), ("lo", "0", "0"), ("objects", "4,0,0,2", "0"))}])
+    inv = _inventory.database_inventory(target, "bds_hub", fixups=_inventory.FIXUPS["bds_hub"], jobs=2)
+    assert inv["tables"] == {"st.big": {"rows": 1000, "checksum": "11"}, "st.policy_setting": {"rows": 3, "checksum": "22"},
+                             "st.small": {"rows": 2, "checksum": "33"}}
+    assert inv["sequences"] == {"st.s_seq": {"last_value": 7, "is_called": True}}
+    assert inv["fixup_parts"]["st.policy_setting"]["unchanged"] == {"rows": 3, "checksum": "22"}
+    scripts = [c["stdin"] for c in target.calls() if "REPEATABLE READ" in c["stdin"]]
+    assert len(scripts) == 2
+    big = [s for s in scripts if "'st.big'" in s]
+    rest = [s for s in scripts if "'st.big'" not in s]
+    assert len(big) == 1 and "'st.small'" not in big[0] and "'st.policy_setting" not in big[0]
+    assert "'st.policy_setting#unchanged'" in rest[0] and "'seq:st.s_seq'" in rest[0] and "'objects'" in rest[0]
+    assert all(s.endswith("COMMIT;\n") and "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n" in s for s in scripts)
+
+
+def test_database_inventory_with_one_table_needs_one_session(fake_target):
+    target = fake_target([
+        {"match": "relkind IN ('r', 'S')", "stdout": rows(("st", "t", "r", "id:int4"))},
+        {"match": "REPEATABLE READ", "stdout": rows(("st.t", "5", "9"), ("lo", "0", "0"), ("objects", "1,0,0,1", "0"))},
+    ])
+    assert _inventory.database_inventory(target, "bdio", jobs=4)["tables"] == {"st.t": {"rows": 5, "checksum": "9"}}
+    assert len(target.calls()) == 2 and not any("pg_table_size" in c["stdin"] for c in target.calls())
+
+
 def test_database_inventory_without_checksums(fake_target):
     target = fake_target([
         {"match": "relkind IN ('r', 'S')", "stdout": rows(("st", "t", "r", "id:int4"))},

@@ -200,6 +200,40 @@ def test_undecodable_text_is_a_clear_error_not_a_traceback(pg):
         _query.query(t, "postgres", "SELECT name;", "reading names")
 
 
+def test_scripts_run_at_once_each_on_a_session_of_its_own(pg, monkeypatch):
+    """query_sessions: every script on its own psycopg2 connection, all running at the same time (each waits at a
+    barrier the other must reach); the rows in the scripts' order; closing a database closes all its sessions."""
+    import threading
+    fake = pg({"SELECT 1;": [("1",)], "SELECT 2;": [("2",)]})
+    met = threading.Barrier(2, timeout=10)
+    original = FakeCursor.execute
+
+    def execute(cursor, sql):
+        if sql.strip() in ("SELECT 1;", "SELECT 2;"):
+            met.wait()  # broken (an error) unless the other session is running too
+        original(cursor, sql)
+    monkeypatch.setattr(FakeCursor, "execute", execute)
+    t = tcp()
+    try:
+        assert _query.query_sessions(t, "bds_hub", ["SELECT 1;", ["SELECT 2;"]], "testing") == [[["1"]], [["2"]]]
+        assert sorted(str(key) for key in t.sql_connections) == ["('bds_hub', 1)", "bds_hub"]
+        assert [c.params["dbname"] for c in fake.connections] == ["bds_hub", "bds_hub"]
+        t.close_sql("bds_hub")
+        assert t.sql_connections == {} and all(c.closed for c in fake.connections)
+    finally:
+        t.cleanup()
+
+
+def test_a_failed_session_closes_only_itself(pg):
+    fake = pg({"SELECT 1;": [("1",)], "SELECT 2;": FakeError("x", "42P01", "ERROR:  no such table")})
+    t = tcp()
+    with pytest.raises(CommandError, match="SQLSTATE 42P01"):
+        _query.query_sessions(t, "bds_hub", ["SELECT 1;", "SELECT 2;"], "testing")
+    first, second = sorted(fake.connections, key=lambda c: c.executed[-1])
+    assert not first.closed and second.closed and list(t.sql_connections) == ["bds_hub"]
+    t.cleanup()
+
+
 def test_wait_ready_through_psycopg2_stops_at_refused_credentials(pg):
     fake = pg(refuse=FakeError('connection to server at "db.example", port 5433 failed: FATAL:  password '
                                'authentication failed for user "blackduck"\n'))
@@ -253,7 +287,8 @@ def test_psycopg2_and_psql_read_a_real_server_the_same(major, monkeypatch):
     import psycopg2
     with pgcluster.running_cluster(major) as c:
         c.psql("-c", "CREATE DATABASE bds_hub")
-        c.psql("-c", "CREATE SCHEMA st; " + TYPES_TABLE, db="bds_hub")
+        c.psql("-c", "CREATE SCHEMA st; " + TYPES_TABLE + "; CREATE TABLE st.numbers AS SELECT generate_series(1, 500) AS n",
+               db="bds_hub")
         params = {"type": "tcp", "host": str(c.sock), "port": pgcluster.PORT, "user": "postgres",
                   "tools_path": str(psql_bin)}
         read = {}
@@ -266,6 +301,9 @@ def test_psycopg2_and_psql_read_a_real_server_the_same(major, monkeypatch):
                                     inventory=_inventory.database_inventory(t, "bds_hub"),
                                     databases=_inventory.databases(t), roles=_inventory.roles_with_passwords(t),
                                     version=_inventory.server_version(t), connections=sorted(t.sql_connections))
+                # the same tables read by two sessions at once (db_verify jobs: 2)
+                read[client]["inventory_2"] = _inventory.database_inventory(t, "bds_hub", jobs=2)
+                read[client]["sessions_2"] = sorted(str(key) for key in t.sql_connections)
                 with pytest.raises(CommandError) as info:
                     _query.query(t, "bds_hub", ["BEGIN;", "SELECT * FROM st.gone;", "COMMIT;"], "reading st.gone")
                 read[client]["error"] = info.value.message
@@ -290,6 +328,9 @@ def test_psycopg2_and_psql_read_a_real_server_the_same(major, monkeypatch):
         assert ps["rows"][1] == [""] * 15
         for key in ("inventory", "databases", "roles", "version"):
             assert p2[key] == ps[key], key
+        assert p2["inventory_2"] == ps["inventory_2"] == ps["inventory"]
+        assert p2["inventory"]["tables"]["st.numbers"] == {"rows": 500, "checksum": p2["inventory"]["tables"]["st.numbers"]["checksum"]}
+        assert p2["sessions_2"] == ["('bds_hub', 1)", "bds_hub", "postgres"] and ps["sessions_2"] == []
         assert p2["inventory"]["tables"]["st.kinds"]["rows"] == 2 and p2["version"]["major"] == str(major)
         assert "SQLSTATE 42P01: ERROR:  relation \"st.gone\" does not exist" in p2["error"]
         assert 'relation "st.gone" does not exist' in ps["error"] and "SQLSTATE" not in ps["error"]
