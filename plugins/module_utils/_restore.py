@@ -227,6 +227,17 @@ def analyze(target, name):
     query(target, name, "ANALYZE;\n", "analyzing %s" % name)
 
 
+def stopped_under(target):
+    """The error for a restore that failed because the new database's container or pod went away while it ran;
+    None while the database is still there (the failure is the restore's own)."""
+    gone = target.gone()
+    if gone:
+        return RestoreError("the restore stopped because %s while it ran. The dump is untouched; start the new "
+                            "database again (a rerun's step 6 does) and run again: the interrupted restore is "
+                            "recognised, cleaned and done anew." % gone)
+    return None
+
+
 def run_restore(target, dump_dir, data, todo, live, params, log):
     result = {"databases": {}, "warnings": [], "created": [], "replaced": []}
     me = inventory.role_rights(target)  # the connecting role: its name, and whether it is a superuser
@@ -281,15 +292,22 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
         failures = []
         # custom format: jobs databases at a time; directory format: one at a time, each with pg_restore --jobs
         directory = any(data["databases"][n].get("format") == "directory" for n in todo)
-        with ThreadPoolExecutor(max_workers=1 if directory else max(1, min(params["jobs"], len(todo) or 1))) as pool:
-            for name, res in pool.map(one, todo):
-                result["databases"][name] = res
-                result["warnings"] += ["%s: %s" % (name, w) for w in res["warnings"]]
-                if res["errors"]:
-                    failures.append("%s: %s" % (name, "; ".join(res["errors"][:10])))
+        try:
+            with ThreadPoolExecutor(max_workers=1 if directory else max(1, min(params["jobs"], len(todo) or 1))) as pool:
+                for name, res in pool.map(one, todo):
+                    result["databases"][name] = res
+                    result["warnings"] += ["%s: %s" % (name, w) for w in res["warnings"]]
+                    if res["errors"]:
+                        failures.append("%s: %s" % (name, "; ".join(res["errors"][:10])))
+        except Exception:  # a tool or a query that failed under a container that went away: say so, else as it is
+            stopped = stopped_under(target)
+            if stopped:
+                raise stopped
+            raise
         if failures:
-            raise RestoreError("pg_restore reported errors (the target is left as it is for inspection; the dump is "
-                               "untouched): %s" % " | ".join(failures))
+            raise stopped_under(target) or RestoreError(
+                "pg_restore reported errors (the target is left as it is for inspection; the dump is untouched): %s"
+                % " | ".join(failures))
         for name in todo:
             progress.phase(name, "applying the Hub's fixups to %s" % name)
             fixed = apply_fixups(target, name) if params["fixups"] else []

@@ -197,11 +197,27 @@ def test_refusals_and_the_drain_before_the_hub_goes_down(lab_hubs, tmp_path):
     assert "1 job(s) ran; step 2 waited %ss until they had ended: none was cut off." % data["drain_waited"] in report
 
 
+def remove_the_database_while(hub, name, proc, dumps, step, running):
+    """Once running() says the step's work runs, the hub's database container removed (docker rm -f: killed first,
+    then removed); the run must fail at that step: its message."""
+    labhub.wait("the %s to run" % step, running, timeout=600, interval=0.1)
+    assert proc.poll() is None, "the run ended before its %s could be caught running" % step
+    labhub.run(["docker", "rm", "-f"] + labhub.containers(hub, "postgres"))
+    assert proc.wait(timeout=600) != 0
+    st = ansible_run.state(dumps, name)
+    message = st["steps"][step]["message"]
+    assert st["failed_step"] == {"dump": 4, "restore": 7}[step], message
+    return message
+
+
 @pytest.mark.parametrize("mount", [False, "auto"], ids=["streamed", "mounted"])
-def test_database_container_removed_mid_dump(lab_hubs, tmp_path, mount):
+def test_database_container_removed_mid_dump_then_mid_restore(lab_hubs, tmp_path, mount):
     """The old database container removed while the dump runs - streamed out of it through docker exec, or written
     by pg_dump --jobs inside it into the mounted dump folder (the default): the step fails saying what happened
-    (never an empty reason), the old data is unchanged, nothing of the dump is kept, and a rerun completes."""
+    (never an empty reason), the old data is unchanged, nothing of the dump is kept. The rerun's new database
+    container removed while the restore reads the dump (streamed in, or pg_restore --jobs on the mounted folder):
+    step 7 fails saying so, the dump untouched and root's again. A third run restores over its own interrupted
+    restore and completes, exact."""
     name = "mid-dump-m" if mount else "mid-dump"
     hub = lab_hubs(name, "compose", scale=120.0, seed=33)
     expected = dbcheck.counts(hub, "bds_hub")["st.project"]
@@ -219,23 +235,40 @@ def test_database_container_removed_mid_dump(lab_hubs, tmp_path, mount):
         except (IOError, OSError, ValueError):
             return proc.poll() is not None
 
-    labhub.wait("the dump to run", dumping, timeout=300, interval=0.1)
-    labhub.run(["docker", "rm", "-f"] + labhub.containers(hub, "postgres"))
-    assert proc.wait(timeout=600) != 0
-    st = ansible_run.state(dumps, name)
-    message = st["steps"]["dump"]["message"]
-    assert st["failed_step"] == 4, message
+    message = remove_the_database_while(hub, name, proc, dumps, "dump", dumping)
     assert re.search(r"stopped because the database container %s-postgres-1 was (removed|stopped) while it ran"
                      % name, message), message  # docker rm -f: killed first, then removed
     assert "run again" in message
     assert not os.path.exists(os.path.join(folder, "manifest.json"))
     assert not [e for e in os.listdir(folder) if e.endswith(".partial")]
 
-    rc, out, recap = ansible_run.playbook(inv)  # step 3 brings the database back
+    proc = start_playbook(inv, str(tmp_path))  # step 3 brings the old database back; the dump is made anew
+
+    def restoring():  # pg_restore runs in the new database container (docker exec, as docker top shows)
+        if proc.poll() is not None:
+            return True
+        try:
+            if ansible_run.state(dumps, name)["steps"].get("restore", {}).get("status") != "started":
+                return False
+        except (IOError, OSError, ValueError, KeyError):
+            return False
+        db = labhub.containers(hub, "postgres")
+        return bool(db) and "pg_restore" in labhub.run(["docker", "top", db[0]], check=False)
+
+    message = remove_the_database_while(hub, name, proc, dumps, "restore", restoring)
+    assert re.search(r"the restore stopped because the database container %s-postgres-1 was (removed|stopped) while "
+                     r"it ran\. The dump is untouched" % name, message), message
+    assert os.path.exists(os.path.join(folder, "manifest.json"))
+    for top, dirs, files in os.walk(folder):  # a folder lent to the container's postgres user is given back
+        for entry in dirs + files:
+            assert os.stat(os.path.join(top, entry)).st_uid == 0, os.path.join(top, entry)
+
+    rc, out, recap = ansible_run.playbook(inv)  # step 6 starts the new database again
     assert rc == 0, out
     assert dbcheck.counts(hub, "bds_hub")["st.project"] == expected
     st = ansible_run.state(dumps, name)
     assert st["steps"]["verify"]["status"] == "done"
+    assert st["steps"]["restore"]["data"]["verification"]["bds_hub"]["differences"] == []
     with open(os.path.join(folder, "manifest.json")) as f:
         formats = set(d["format"] for d in json.load(f)["databases"].values())
     assert formats == {"directory" if mount else "custom"}
