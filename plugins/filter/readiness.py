@@ -129,18 +129,30 @@ def docker_run_hub_names(inspected):
     return [(c.get("Name") or "").lstrip("/") for c in hub_labelled(inspected)]
 
 
-def docker_run_actions(inspected, containers, names):
+def _has_mount(container, spec):
+    source, dummy, destination = spec.partition(":")
+    return any(m.get("Source") == source and m.get("Destination") == destination
+               for m in container.get("Mounts") or [])
+
+
+def docker_run_actions(inspected, containers, names, mounts=None):
     """What starting the containers names of a docker-run hub takes, as docker-hub.sh does it: a container not there
     is run (its argv), one there but stopped is started, one running is kept. A container of that name running
     another image is in the way (another version of the Hub, or not the Hub's at all): an error that says what to
-    do, before anything starts."""
+    do, before anything starts. mounts ({name: 'host folder:container folder'}, the dump folder for the database in
+    migration mode): that container is run with the folder bind-mounted (--volume); one there without it is stopped,
+    removed and run again with it (its data is in its volumes)."""
     found = _by_name(inspected)
+    mounts = mounts or {}
     actions = []
     for name in names:
         want = containers[name]["image"]
+        argv = containers[name]["argv"]
+        if name in mounts:
+            argv = argv[:2] + ["--volume", mounts[name]] + argv[2:]
         c = found.get(name)
         if c is None:
-            actions.append({"name": name, "do": "run", "argv": containers[name]["argv"]})
+            actions.append({"name": name, "do": "run", "argv": argv})
             continue
         image = (c.get("Config") or {}).get("Image")
         if image != want:
@@ -148,6 +160,11 @@ def docker_run_actions(inspected, containers, names):
                 "a container named %s runs %s, not %s: it is in the way of the Hub's %s. Bring the Hub down first "
                 "(its stop, or docker-hub.sh -d in the bundle of that version), or, if it is not the Hub's, "
                 "remove or rename it (docker rm -f %s); nothing was started" % (name, image, want, name, name))
+        if name in mounts and not _has_mount(c, mounts[name]):
+            actions += [{"name": name, "do": "stop", "argv": ["docker", "stop", name]},
+                        {"name": name, "do": "remove", "argv": ["docker", "rm", name]},
+                        {"name": name, "do": "run", "argv": argv}]
+            continue
         actions.append({"name": name, "do": "keep" if (c.get("State") or {}).get("Running") else "start",
                         "argv": ["docker", "start", name]})
     return actions

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The vendor's "plain docker run" way to run a Hub (docker-run/docker-hub.sh of a hub-docker-<version> bundle),
 read as data: each container's exact ``docker run`` command, what ``--up`` and ``--migrate`` start and in which
-order, the volumes they create, what ``--stop`` stops, the database's data volume and the front door's port.
+order, the volumes they create, what ``--stop`` stops, the database's container and data volume and the front door's
+port.
 
 Pure: the script's text in, a dict out; nothing is run. Only the constructs the vendor's scripts use are read (3.7.1
 to 4.2.x); anything else is an error that says what is missing, never a silent guess."""
@@ -178,7 +179,7 @@ def parse(text, version, workdir, external=False):
     text = (text or "").replace("\r\n", "\n")
     arrays = _mode(text, external)
     variables = {"_VERSION": version, "PWD": workdir}
-    containers, functions, data_volumes = {}, {}, []
+    containers, functions, data_volumes, databases = {}, {}, [], []
     for function, body in _FUNCTION.findall(text):
         run = _DOCKER_RUN.search(body.replace("\\\n", " "))
         if not run:
@@ -196,6 +197,7 @@ def parse(text, version, workdir, external=False):
         containers[name] = dict(found, argv=argv)
         functions[function] = (name, bool(_SKIPPED_WHEN_EXTERNAL.match(body)))
         data_volumes += [data_volume] if data_volume else []
+        databases += [name] if data_volume else []
     if not containers:
         raise DockerRunError("docker-hub.sh has no function start<Name>() { ... docker run ... }: %s" % FIX_SCRIPT)
     if not data_volumes:
@@ -215,5 +217,6 @@ def parse(text, version, workdir, external=False):
         "migrate_volumes": _expand(create.group(1), "the createVolume of the _MIGRATE block", arrays, {}),
         "stop": _plain(arrays, "bdsHubContainers"),
         "data_volume": data_volumes[0],
+        "database": databases[0],
         "front_door_port": next((int(host) for host, dummy in webserver if host.isdigit()), 0),
     }

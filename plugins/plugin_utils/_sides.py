@@ -19,8 +19,6 @@ from ansible_collections.blackduck.hub.plugins.filter.connection import tcp_conn
 # What of the new bundle's settings file names the external server when the inventory does not (the Hub reads the same)
 ENV_SETTINGS = (("host", "HUB_POSTGRES_HOST"), ("port", "HUB_POSTGRES_PORT"), ("admin", "HUB_POSTGRES_ADMIN"),
                 ("enable_ssl", "HUB_POSTGRES_ENABLE_SSL"))
-# the orchestrations whose database containers the collection starts with the dump folder mounted
-MOUNTABLE = ("compose", "swarm", "kubernetes")
 
 
 class SettingsError(Exception):
@@ -95,29 +93,24 @@ def mount_setting(value):
 
 
 def _mount_hindrance(facts, side, orchestration, external, dump_dir):
-    """Why the dump folder is not mounted into one side's database container, in words, and whether hub_dump_mount:
-    true may override it (what only discover knows: the engine's SELinux, a claim's node); "" when nothing hinders."""
+    """Why auto does not mount the dump folder into one side's database container, in words; "" when nothing
+    hinders. hub_dump_mount: true overrides what only discover sees (the engine's SELinux, a claim's node)."""
     if external:
-        return "the %s database is an external server" % side, False
-    if orchestration not in MOUNTABLE:
-        return "the %s version runs on %s, whose database container is started by the vendor's script" % (
-            side, orchestration), False
+        return "the %s database is an external server" % side
     if not posixpath.isabs(dump_dir):
-        return "hub_dump_dir (%s) is not an absolute path" % dump_dir, False
+        return "hub_dump_dir (%s) is not an absolute path" % dump_dir
     data = facts.get(side + "_data") or {}
     if orchestration == "kubernetes" and data.get("kind") != "path":
-        return ("the %s database keeps its data on a claim: its pod may run on another node than this host"
-                % side), True
+        return "the %s database keeps its data on a claim: its pod may run on another node than this host" % side
     if orchestration == "kubernetes" and facts.get("node_selinux_enforcing") in (True, "True", "true"):
-        return "this node enforces SELinux: the database pod would not read a lent folder that is not labelled for " \
-               "it", True
-    if orchestration in ("compose", "swarm"):
+        return "this node enforces SELinux: the database pod would not read a lent folder that is not labelled for it"
+    if orchestration in ("compose", "swarm", "docker_run"):
         engine = sorted(set(o.split(",")[0][5:] for o in facts.get("docker_security_options") or []
                             if o.split(",")[0] in ("name=selinux", "name=userns", "name=rootless")))
         if engine:
             return ("the Docker engine runs with %s: the container would not read a lent folder as the host "
-                    "has it" % " and ".join(engine)), True
-    return "", True
+                    "has it" % " and ".join(engine))
+    return ""
 
 
 def dump_transfer(dump_mount, facts, orchestration, new_orchestration, source_external, database, dump_dir,
@@ -126,22 +119,18 @@ def dump_transfer(dump_mount, facts, orchestration, new_orchestration, source_ex
     (empty: not mounted), the dump's format (directory: pg_dump --jobs writes the files itself; custom: streamed),
     and why, in words, for the plan. auto mounts the folder where both ends can use it - the old database's
     container, and the new one's or an external server (whose tools run on this host) - and streams otherwise;
-    true mounts it wherever there is a container (refused where the collection cannot); false streams."""
+    true mounts it wherever there is a container (refused with a relative hub_dump_dir); false streams."""
     setting = mount_setting(dump_mount)
-    old_why, old_soft = _mount_hindrance(facts, "old", orchestration, source_external, dump_dir)
-    new_why, new_soft = ("", True) if database == "external" else _mount_hindrance(
-        facts, "new", new_orchestration, False, dump_dir)
+    old_why = _mount_hindrance(facts, "old", orchestration, source_external, dump_dir)
+    new_why = "" if database == "external" else _mount_hindrance(facts, "new", new_orchestration, False, dump_dir)
     if setting is False:
         return {"old": "", "new": ""}, "custom", "streamed (hub_dump_mount is false)"
     if setting is True:
-        if (old_why and not old_soft and not source_external) or (new_why and not new_soft) \
-                or not posixpath.isabs(dump_dir):
+        if not posixpath.isabs(dump_dir):  # the one hindrance true cannot override (an external side has no container)
             raise SettingsError(
-                "hub_dump_mount mounts hub_dump_dir/dump into the old and the new database containers, which the "
-                "collection does on Docker Compose, Swarm and Kubernetes so far (this hub: %s -> %s), and needs an "
+                "hub_dump_mount mounts hub_dump_dir/dump into the old and the new database containers, which needs an "
                 "absolute hub_dump_dir (here %s). Set hub_dump_mount to false (the dump is then streamed through "
-                "docker exec / kubectl exec), or give an absolute path; nothing was done."
-                % (orchestration, new_orchestration, dump_dir))
+                "docker exec / kubectl exec), or give an absolute path; nothing was done." % dump_dir)
     elif old_why or new_why:
         return {"old": "", "new": ""}, "custom", "streamed, custom format (%s)" % (old_why or new_why)
     # an old external server has an external new one (refused otherwise): no container of it is mounted

@@ -41,8 +41,8 @@ MATRIX = [
     ("compose", "4.1.4", "4.2.0", "kubernetes"),
 ]
 # By default (hub_dump_mount: auto) the dump folder is mounted into the vendor's own postgres containers (user
-# postgres:root) and, on Kubernetes, into the vendor's postgres pod (as root: the tools run as postgres through su) as
-# a hostPath; a docker-run side streams. These cases stream (hub_dump_mount: false), so the vendor's Compose files are
+# postgres:root; docker-run: the script's docker run line with a --volume added) and, on Kubernetes, into the vendor's
+# postgres pod (as root: the tools run as postgres through su) as a hostPath. These cases stream (hub_dump_mount: false), so the vendor's Compose files are
 # also upgraded through docker exec.
 STREAMED = {("compose", "4.1.4", "4.2.0", "compose"), ("compose", "3.7.1", "4.2.1", "compose")}
 
@@ -103,7 +103,7 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
     assert st["steps"]["verify"]["data"]["version"] == new
     with open(os.path.join(dump_root, name, "dump", "manifest.json")) as f:
         formats = set(d["format"] for d in json.load(f)["databases"].values())
-    assert formats == {"custom" if case in STREAMED or orch == "docker_run" else "directory"}, formats
+    assert formats == {"custom" if case in STREAMED else "directory"}, formats
     assert st["steps"]["restore"]["data"]["roles"] == {
         "blackduck": "equal", "blackduck_reporter": "equal", "blackduck_user": "equal"}
     assert labhub.version_endpoint(new_side) == {"version": new}  # through the webserver

@@ -103,6 +103,7 @@ def test_internal_database():
         "migrate_volumes": ["cert-volume", "data-volume"],
         "stop": ["webserver", "postgres", "cfssl"],
         "data_volume": "data-volume",
+        "database": "postgres",
         "front_door_port": 443}
 
 
@@ -245,7 +246,7 @@ def test_vendor_script_internal(version):
     up += ["documentation", "webserver"] if has_docs else ["webserver"]
     stop = ["webserver", "jobrunner", "webapp", "solr", "zookeeper", "registration", "postgres", "logstash", "cfssl"]
     stop += ["documentation"] if has_docs else []
-    assert found["data_volume"] == data
+    assert found["data_volume"] == data and found["database"] == "postgres"
     assert found["up"] == up
     assert sorted(found["containers"]) == sorted(up)
     assert found["stop"] == stop

@@ -135,6 +135,27 @@ def test_docker_run_actions():
     assert docker_run_actions(running, DR, ["cfssl"])[0]["do"] == "keep"
 
 
+def test_docker_run_actions_with_the_dump_folder_mounted():
+    """The database container in migration mode with the dump folder: run with it; one there without it (a run
+    before that streamed) stopped, removed and run again with it; one that has it kept."""
+    spec = "/srv/dumps/hub/dump:/blackduck-hub-dump"
+    mounted = ["docker", "run", "--volume", spec, "--name", "postgres"]
+    assert docker_run_actions([], DR, ["cfssl", "postgres"], {"postgres": spec}) == [
+        {"name": "cfssl", "do": "run", "argv": DR["cfssl"]["argv"]},
+        {"name": "postgres", "do": "run", "argv": mounted}]
+    without = inspected("postgres", DR["postgres"]["image"])
+    without["Mounts"] = [{"Type": "volume", "Source": "/var/lib/docker/volumes/data-volume/_data",
+                          "Destination": "/var/lib/postgresql/data"}]
+    assert docker_run_actions([without], DR, ["postgres"], {"postgres": spec}) == [
+        {"name": "postgres", "do": "stop", "argv": ["docker", "stop", "postgres"]},
+        {"name": "postgres", "do": "remove", "argv": ["docker", "rm", "postgres"]},
+        {"name": "postgres", "do": "run", "argv": mounted}]
+    with_it = dict(without, Mounts=without["Mounts"] + [
+        {"Type": "bind", "Source": "/srv/dumps/hub/dump", "Destination": "/blackduck-hub-dump"}])
+    assert docker_run_actions([with_it], DR, ["postgres"], {"postgres": spec})[0]["do"] == "keep"
+    assert docker_run_actions([without], DR, ["postgres"])[0]["do"] == "keep"  # no mount wanted: as it is
+
+
 def test_docker_run_actions_refuse_another_image():
     other = [inspected("postgres", "postgres:15")]
     with pytest.raises(AnsibleFilterError) as info:

@@ -99,12 +99,10 @@ def test_the_plan_halfway_with_a_way_back_the_lock_held_and_the_dump_folder_moun
 
 
 def test_the_plan_says_why_the_dump_is_streamed():
-    run = a_run(dump_transfer="streamed, custom format (the old version runs on docker_run, whose database container "
-                              "is started by the vendor's script)")
+    run = a_run(dump_transfer="streamed, custom format (the old database is an external server)")
     lines = plan_lines(a_state(), run)
     assert lines[7] == ("step 4 dump: dump bds_hub, bds_hub_report, bdio and the roles into /d/dump (streamed, custom "
-                        "format (the old version runs on docker_run, whose database container is started by the "
-                        "vendor's script))")
+                        "format (the old database is an external server))")
     assert lines[10] == "step 7 restore: restore the dump, then compare every table exactly"
 
 
