@@ -8,6 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import posixpath
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.blackduck.hub.plugins.module_utils._services import hub_labelled
@@ -129,9 +131,20 @@ def docker_run_hub_names(inspected):
     return [(c.get("Name") or "").lstrip("/") for c in hub_labelled(inspected)]
 
 
+def _clean(path):
+    """A path as Docker keeps a bind mount's ends (path.Clean: no trailing or doubled slash)."""
+    path = posixpath.normpath(path)
+    return "/" + path.lstrip("/") if path.startswith("/") else path
+
+
+def _mount_spec(spec):
+    source, dummy, destination = spec.partition(":")
+    return "%s:%s" % (_clean(source), _clean(destination))
+
+
 def _has_mount(container, spec):
     source, dummy, destination = spec.partition(":")
-    return any(m.get("Source") == source and m.get("Destination") == destination
+    return any(_clean(m.get("Source") or "") == source and _clean(m.get("Destination") or "") == destination
                for m in container.get("Mounts") or [])
 
 
@@ -143,7 +156,7 @@ def docker_run_actions(inspected, containers, names, mounts=None):
     migration mode): that container is run with the folder bind-mounted (--volume); one there without it is stopped,
     removed and run again with it (its data is in its volumes)."""
     found = _by_name(inspected)
-    mounts = mounts or {}
+    mounts = dict((name, _mount_spec(spec)) for name, spec in (mounts or {}).items())
     actions = []
     for name in names:
         want = containers[name]["image"]

@@ -53,12 +53,19 @@ def query(target, database, sql, what, timeout=None, session=0):
 
 def query_sessions(target, database, scripts, what, timeout=None):
     """Each script (one statement or a list, as query takes) on a session of its own, all at the same time; their
-    rows in the scripts' order. The first failure raises once every script has ended."""
+    rows in the scripts' order. The first failure raises once every script has ended. The sessions opened for it
+    are closed after (the first, the one every caller shares, is kept)."""
     if len(scripts) < 2:
         return [query(target, database, sql, what, timeout) for sql in scripts]
-    with ThreadPoolExecutor(max_workers=len(scripts)) as pool:
-        running = [pool.submit(query, target, database, sql, what, timeout, n) for n, sql in enumerate(scripts)]
-        return [job.result() for job in running]
+    try:
+        with ThreadPoolExecutor(max_workers=len(scripts)) as pool:
+            running = [pool.submit(query, target, database, sql, what, timeout, n) for n, sql in enumerate(scripts)]
+            return [job.result() for job in running]
+    finally:
+        for n in range(1, len(scripts)):
+            extra = target.sql_connections.pop((database, n), None)
+            if extra is not None:
+                extra.close()
 
 
 def failed(target, database, what, said, rc=1):

@@ -227,14 +227,14 @@ def analyze(target, name):
     query(target, name, "ANALYZE;\n", "analyzing %s" % name)
 
 
-def stopped_under(target):
-    """The error for a restore that failed because the new database's container or pod went away while it ran;
-    None while the database is still there (the failure is the restore's own)."""
+def stopped_under(target, detail):
+    """The error for a restore that failed because the new database's container or pod went away while it ran (what
+    failed under it in brackets); None while the database is still there (the failure is the restore's own)."""
     gone = target.gone()
     if gone:
-        return RestoreError("the restore stopped because %s while it ran. The dump is untouched; start the new "
+        return RestoreError("the restore stopped because %s while it ran (%s). The dump is untouched; start the new "
                             "database again (a rerun's step 6 does) and run again: the interrupted restore is "
-                            "recognised, cleaned and done anew." % gone)
+                            "recognised, cleaned and done anew." % (gone, detail[:500]))
     return None
 
 
@@ -299,26 +299,25 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
                     result["warnings"] += ["%s: %s" % (name, w) for w in res["warnings"]]
                     if res["errors"]:
                         failures.append("%s: %s" % (name, "; ".join(res["errors"][:10])))
-        except Exception:  # a tool or a query that failed under a container that went away: say so, else as it is
-            stopped = stopped_under(target)
+            if failures:
+                raise RestoreError("pg_restore reported errors (the target is left as it is for inspection; the dump "
+                                   "is untouched): %s" % " | ".join(failures))
+            for name in todo:
+                progress.phase(name, "applying the Hub's fixups to %s" % name)
+                fixed = apply_fixups(target, name) if params["fixups"] else []
+                if params["analyze"]:
+                    progress.phase(name, "analyzing %s" % name)
+                    analyze(target, name)
+                marker = {"dump_id": data["dump_id"], "complete": True, "fixups": bool(fixed),
+                          "restored": utc_stamp(),
+                          "source_version": data.get("source", {}).get("server_version"),
+                          "dump_dir": os.path.abspath(dump_dir)}
+                query(target, "postgres", inventory.marker_sql(name, marker) + "\n", "recording the restore marker")
+                result["databases"][name]["fixups"] = fixed
+                result["databases"][name]["marker"] = marker
+        except Exception as exc:  # a tool or a query that failed under a container that went away: say so
+            stopped = stopped_under(target, str(exc))
             if stopped:
                 raise stopped
             raise
-        if failures:
-            raise stopped_under(target) or RestoreError(
-                "pg_restore reported errors (the target is left as it is for inspection; the dump is untouched): %s"
-                % " | ".join(failures))
-        for name in todo:
-            progress.phase(name, "applying the Hub's fixups to %s" % name)
-            fixed = apply_fixups(target, name) if params["fixups"] else []
-            if params["analyze"]:
-                progress.phase(name, "analyzing %s" % name)
-                analyze(target, name)
-            marker = {"dump_id": data["dump_id"], "complete": True, "fixups": bool(fixed),
-                      "restored": utc_stamp(),
-                      "source_version": data.get("source", {}).get("server_version"),
-                      "dump_dir": os.path.abspath(dump_dir)}
-            query(target, "postgres", inventory.marker_sql(name, marker) + "\n", "recording the restore marker")
-            result["databases"][name]["fixups"] = fixed
-            result["databases"][name]["marker"] = marker
     return result

@@ -153,6 +153,11 @@ def test_docker_run_actions_with_the_dump_folder_mounted():
     with_it = dict(without, Mounts=without["Mounts"] + [
         {"Type": "bind", "Source": "/srv/dumps/hub/dump", "Destination": "/blackduck-hub-dump"}])
     assert docker_run_actions([with_it], DR, ["postgres"], {"postgres": spec})[0]["do"] == "keep"
+    # hub_dump_dir as given (a trailing slash, a doubled one): the same folder as Docker keeps it, kept too
+    assert docker_run_actions([with_it], DR, ["postgres"], {"postgres": "/srv/dumps/hub//dump/:/blackduck-hub-dump"})[0][
+        "do"] == "keep"
+    assert docker_run_actions([], DR, ["postgres"], {"postgres": "//srv/dumps/hub/dump/:/blackduck-hub-dump/"})[0][
+        "argv"] == mounted
     assert docker_run_actions([without], DR, ["postgres"])[0]["do"] == "keep"  # no mount wanted: as it is
 
 

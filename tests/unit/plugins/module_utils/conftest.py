@@ -34,6 +34,7 @@ class FakeTarget:
     def __init__(self, directory, rules):
         self.dir = directory
         self.script = os.path.join(directory, "fake_tool.py")
+        self.sql_connections = {}  # as a real target's: its queries run with the fake psql, so it stays empty
         with open(self.script, "w") as f:
             f.write(FAKE_TOOL)
         self.set_rules(rules)

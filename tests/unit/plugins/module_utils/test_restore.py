@@ -306,3 +306,14 @@ def test_plan_replaces_a_rolled_back_attempt_and_nothing_else(monkeypatch):
     _live(monkeypatch, {"bds_hub": {"dump_id": "d9", "complete": True}})
     with pytest.raises(_restore.RestoreError):
         _restore.plan(None, data, ["bds_hub"], False, replace_dumps=["d1"])
+
+
+def test_a_restore_under_a_container_that_went_away_says_so(fake_target):
+    target = fake_target([])
+    assert _restore.stopped_under(target, "pg_restore: error: could not execute query") is None  # its own failure
+    target.gone_reason = "the database container hub-postgres-1 was removed"
+    err = _restore.stopped_under(target, "pg_restore: error: connection to server was lost. " * 40)
+    assert str(err).startswith("the restore stopped because the database container hub-postgres-1 was removed while "
+                               "it ran (pg_restore: error: connection to server was lost.")
+    assert str(err).endswith("run again: the interrupted restore is recognised, cleaned and done anew.")
+    assert len(str(err)) < 900  # what failed under it, cut short
