@@ -58,9 +58,11 @@ def step_texts(run):
         if side == "new" and made and made != run.get("dump_format"):  # read as it was made
             if made == "custom":
                 return " (the dump was made in the custom format: streamed)"
-            return " (the dump was made in the directory format: pg_restore --jobs %s%s)" % (jobs, inside if mounts.get(
-                side) else " - on this host into an external database; into a container only with the dump folder "
-                "mounted, as when it was made (hub_dump_mount)")
+            if new["kind"] == "server":  # the dump folder is this host's: no mount needed
+                return " (the dump was made in the directory format: pg_restore --jobs %s on this host)" % jobs
+            return (" (the dump was made in the directory format, which the new database container reads only "
+                    "through the mounted dump folder, and hub_dump_mount does not mount it now: set it as when the "
+                    "dump was made, or step 7 refuses)")
         if run.get("dump_format") != "directory":
             return " (%s)" % run["dump_transfer"] if side == "old" and run.get("dump_transfer") else ""
         return " (%s --jobs %s%s)" % (tool, jobs, inside if mounts.get(side) else " on this host")

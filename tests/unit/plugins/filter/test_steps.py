@@ -156,6 +156,11 @@ def test_the_plan_reads_the_dump_as_it_was_made():
                                              "container, the dump folder mounted there), then compare every table "
                                              "exactly")  # as it is asked now
     assert plan_lines(made, a_run())[10] == (
-        "step 7 restore: restore the dump (the dump was made in the directory format: pg_restore --jobs 2 - on this "
-        "host into an external database; into a container only with the dump folder mounted, as when it was made "
-        "(hub_dump_mount)), then compare every table exactly")
+        "step 7 restore: restore the dump (the dump was made in the directory format, which the new database container "
+        "reads only through the mounted dump folder, and hub_dump_mount does not mount it now: set it as when the dump "
+        "was made, or step 7 refuses), then compare every table exactly")
+    external = a_run(data={"old": {"kind": "volume", "name": "hub_data", "label": "hub_data", "remove_hint": "x"},
+                           "new": {"kind": "server", "name": "db96:5432", "label": "db96:5432"}})
+    assert plan_lines(made, external)[10] == (
+        "step 7 restore: restore the dump (the dump was made in the directory format: pg_restore --jobs 2 on this "
+        "host), then compare every table exactly")
