@@ -38,6 +38,18 @@ def pods(hub, selector):
 pg_version = dbcheck.data_folder_major
 
 
+def assert_upgraded_in_place(hub, dump_root, name, data, aside):
+    """A hostPath hub after a completed run: every table verified without a difference, the new version answering,
+    the folder in use holding the new major's data and the old data moved aside intact."""
+    st = state(dump_root, name)
+    assert st["steps"]["verify"]["status"] == "done"
+    for db, v in st["steps"]["restore"]["data"]["verification"].items():
+        assert v["differences"] == [], db
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+    assert pg_version(data) == labhub.VERSIONS["PG_NEW_MAJOR"]
+    assert pg_version(aside) == labhub.VERSIONS["PG_OLD_MAJOR"]
+
+
 def test_kubernetes_end_to_end_and_step_11(lab_hubs, tmp_path):
     """From an untouched running old Hub: the upgrade, verified, the old folder moved aside intact; then step 11 on
     request deletes the moved-aside copy and nothing else (the folder in use keeps the new data)."""
@@ -51,13 +63,7 @@ def test_kubernetes_end_to_end_and_step_11(lab_hubs, tmp_path):
 
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root))
     assert rc == 0, out
-    st = state(dump_root, "pb-k8s-e2e")
-    assert st["steps"]["verify"]["status"] == "done"
-    for db, v in st["steps"]["restore"]["data"]["verification"].items():
-        assert v["differences"] == [], db
-    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
-    assert pg_version(data) == labhub.VERSIONS["PG_NEW_MAJOR"]
-    assert pg_version(aside) == labhub.VERSIONS["PG_OLD_MAJOR"]  # the old data, moved aside, intact
+    assert_upgraded_in_place(hub, dump_root, "pb-k8s-e2e", data, aside)
     counts = dbcheck.counts(hub, "bds_hub")
     assert counts["st.project"] == hubgen.expected_row_counts(1.0, 12)["bds_hub"]["st.project"]
     assert counts["st.bom_entry"] == expected["bds_hub"]["counts"]["st.bom_entry"]
@@ -103,13 +109,7 @@ def test_kubernetes_early_start_then_upgrade_rerun_and_back(lab_hubs, tmp_path):
     assert pg_version(data) == labhub.VERSIONS["PG_OLD_MAJOR"]  # the data is safe
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root))
     assert rc == 0, out
-    st = state(dump_root, "pb-k8s")
-    assert st["steps"]["verify"]["status"] == "done"
-    for db, v in st["steps"]["restore"]["data"]["verification"].items():
-        assert v["differences"] == [], db
-    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
-    assert pg_version(data) == labhub.VERSIONS["PG_NEW_MAJOR"]
-    assert pg_version(aside) == labhub.VERSIONS["PG_OLD_MAJOR"]  # the old data, moved aside, intact
+    assert_upgraded_in_place(hub, dump_root, "pb-k8s", data, aside)
     assert {d[1] for d in deployments(hub)} == {"blackducksoftware/hub-%s:%s" % (n, labhub.NEW)
                                                 for n in ("cfssl", "logstash", "postgres", "webapp")}
     got = dbcheck.counts(hub, "bds_hub")
