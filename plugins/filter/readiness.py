@@ -143,8 +143,8 @@ def _mount_spec(spec):
 
 
 def _has_mount(container, spec):
-    source, dummy, destination = spec.partition(":")
-    return any(_clean(m.get("Source") or "") == source and _clean(m.get("Destination") or "") == destination
+    """Whether the container has the bind mount spec (as _mount_spec gives it) among docker inspect's Mounts."""
+    return any(_mount_spec("%s:%s" % (m.get("Source") or "", m.get("Destination") or "")) == spec
                for m in container.get("Mounts") or [])
 
 

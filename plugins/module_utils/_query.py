@@ -63,9 +63,7 @@ def query_sessions(target, database, scripts, what, timeout=None):
             return [job.result() for job in running]
     finally:
         for n in range(1, len(scripts)):
-            extra = target.sql_connections.pop((database, n), None)
-            if extra is not None:
-                extra.close()
+            _drop(target, (database, n))
 
 
 def failed(target, database, what, said, rc=1):
@@ -81,6 +79,13 @@ def _psql(target, database, stmts, what, timeout):
     if rc != 0:
         raise failed(target, database, what, err.strip(), rc)
     return [line.split(SEP) for line in out.splitlines() if line != ""]
+
+
+def _drop(target, key):
+    """Close the target's psycopg2 session ``key`` (see _connection), if it has one."""
+    connection = target.sql_connections.pop(key, None)
+    if connection is not None:
+        connection.close()
 
 
 def _as_text(value, cursor):
@@ -129,9 +134,7 @@ def _psycopg2(target, params, key, stmts, what):
                         rows.extend(["" if v is None else v for v in row] for row in cursor.fetchall())
             break
         except (psycopg2.Error, UnicodeError) as exc:
-            dropped = target.sql_connections.pop(key, None)  # an explicit transaction may be left open: afresh next time
-            if dropped is not None:
-                dropped.close()
+            _drop(target, key)  # an explicit transaction may be left open: start afresh next time
             if attempt == 1 and kept and getattr(connection, "closed", 0) and \
                     isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
                 continue  # the kept session was dropped while idle (a long dump, a firewall): once more, anew

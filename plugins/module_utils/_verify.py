@@ -57,7 +57,7 @@ def verify(target, data, p):
                              "actual": (marker or {}).get("dump_id"),
                              "detail": "the database was not (completely) restored from this dump"})
         live = inventory.database_inventory(target, name, checksums=p["checksums"] and p["mode"] == "exact",
-                                            fixups=inventory.FIXUPS.get(name), jobs=max(1, p.get("jobs") or 1))
+                                            fixups=inventory.FIXUPS.get(name), jobs=p.get("jobs") or 1)
         exp = expected if p["checksums"] else dict(expected, tables={
             t: dict(v, checksum=None) for t, v in expected.get("tables", {}).items()})
         found, tables = manifest.compare_database(exp, live, mode=p["mode"], fixups=inventory.FIXUPS.get(name),
