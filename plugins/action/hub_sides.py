@@ -36,6 +36,7 @@ ARGUMENT_SPEC = {
     "dump_dir": {"type": "str", "required": True},
     "dump_mount": {"type": "raw", "default": "auto"},
     "dump_mount_target": {"type": "str", "default": "/blackduck-hub-dump"},
+    "transfer": {"type": "str", "default": "file"},
 }
 
 
@@ -58,7 +59,8 @@ class ActionModule(HubAction):
         try:
             facts = sides(args["facts"], args["orchestration"], new_orchestration, args["database"],
                           server_settings(args["postgres"], env), args["old_postgres"], args["old_db_container"],
-                          args["tools_path"], args["dump_dir"], args["dump_mount"], args["dump_mount_target"])
+                          args["tools_path"], args["dump_dir"], args["dump_mount"], args["dump_mount_target"],
+                          args.get("transfer") or "file")
             stat = self._module("ansible.builtin.stat", {"path": args["dump_dir"], "get_checksum": False}, task_vars)
             if stat.get("failed"):
                 raise SettingsError("hub_dump_dir %s cannot be looked at: %s" % (args["dump_dir"], stat.get("msg")))

@@ -123,3 +123,86 @@ options:
     type: path
     version_added: 0.3.0
 """
+
+    # db_restore's source (blackduck.hub.connection.source): the old server a stream reads, reached as the connection
+    # option reaches a server (the same suboptions, described there).
+    SOURCE = r"""
+options:
+  source:
+    description:
+      - Stream from this server instead of restoring a dump (the old Hub's database, running in migration mode). Each
+        database is piped from its C(pg_dump) straight into C(pg_restore) on the target, the roles from
+        C(pg_dumpall --globals-only) into C(psql) - no dump file, no disk beyond the new data. Reached as
+        O(connection) is, with the same suboptions.
+      - What a dump's manifest records is recorded all the same in O(dump_dir) (C(manifest.json), format C(stream),
+        no file) - the source, the databases' owners and encodings, the roles, every table's row count and checksum
+        (counted on the quiet source while the streams run), so M(blackduck.hub.db_verify) compares the target
+        with it as with a dump. A rerun reuses that record - the databases whose stream completed are kept, the rest
+        cleaned and streamed again.
+    type: dict
+    version_added: 0.4.0
+    suboptions:
+      type:
+        description: Like O(connection.type).
+        type: str
+        required: true
+        choices: [docker, kubectl, tcp]
+      container:
+        description: Like O(connection.container).
+        type: str
+      hub_version:
+        description: Like O(connection.hub_version).
+        type: str
+      project:
+        description: Like O(connection.project).
+        type: str
+      namespace:
+        description: Like O(connection.namespace).
+        type: str
+        default: default
+      pod:
+        description: Like O(connection.pod).
+        type: str
+      selector:
+        description: Like O(connection.selector).
+        type: str
+        default: app=postgres
+      kubeconfig:
+        description: Like O(connection.kubeconfig).
+        type: path
+      context:
+        description: Like O(connection.context).
+        type: str
+      host:
+        description: Like O(connection.host).
+        type: str
+      port:
+        description: Like O(connection.port).
+        type: int
+      user:
+        description: Like O(connection.user).
+        type: str
+      password:
+        description: Like O(connection.password).
+        type: str
+      password_file:
+        description: Like O(connection.password_file).
+        type: path
+      sslmode:
+        description: Like O(connection.sslmode).
+        type: str
+        default: prefer
+        choices: [disable, allow, prefer, require, verify-ca, verify-full]
+      tools_path:
+        description: Like O(connection.tools_path).
+        type: path
+      docker_cli:
+        description: Like O(connection.docker_cli).
+        type: path
+      kubectl_cli:
+        description: Like O(connection.kubectl_cli).
+        type: path
+      dump_mount:
+        description: Like O(connection.dump_mount).
+        type: str
+"""

@@ -40,11 +40,14 @@ def _drain(run):
 
 def _dump_made(state):
     """The format of the dump step 4 made (the restore reads it as it was made, whatever hub_dump_mount says now):
-    directory, custom, or None when there is none yet."""
+    directory, custom, stream (hub_transfer: stream - no dump: the data is in the new database already), or None
+    when there is none yet."""
     dump = ((state.get("state") or {}).get("steps") or {}).get("dump") or {}
     files = [d.get("file") or "" for d in ((dump.get("data") or {}).get("databases") or {}).values()]
     if dump.get("status") != "done" or not files:
         return None
+    if (dump.get("data") or {}).get("transfer") == "stream":
+        return "stream"
     return "directory" if any(f.endswith(".dir") for f in files) else "custom"
 
 
@@ -52,6 +55,8 @@ def step_texts(run):
     """Per step name, what it would do now (plan_lines' ``run``)."""
     facts, old, new = run["facts"], run["data"]["old"], run["data"]["new"]
     external, mounts, jobs = run.get("source_external"), run.get("dump_mounts") or {}, run.get("dump_jobs")
+    stream = run.get("dump_format") == "stream"  # hub_transfer: stream
+    streamed = run.get("dump_made") == "stream" or (stream and not run.get("dump_made"))
 
     def through(tool, side, inside):
         made = run.get("dump_made")
@@ -72,13 +77,17 @@ def step_texts(run):
         "stop_hub": "%s; bring down %s" % (_drain(run), ", ".join(facts.get("running") or []) or "nothing running"),
         "start_old_migration": "nothing to start: the old database is the external server %s" % old.get("name")
         if external else "start %s database containers only" % facts["old_version"],
-        "dump": "dump bds_hub, bds_hub_report, bdio and the roles into %s/dump%s" % (run["dump_dir"], through(
+        "dump": "start the new database beside the old one (data: %s), then stream bds_hub, bds_hub_report, bdio and "
+                "the roles from the old database straight into it - no dump file, the record of the old side (every "
+                "table's rows and checksum) in %s/dump (hub_transfer: stream)" % (new["label"], run["dump_dir"])
+        if stream else "dump bds_hub, bds_hub_report, bdio and the roles into %s/dump%s" % (run["dump_dir"], through(
             "directory format: pg_dump", "old", " inside the old container, the folder mounted there")),
         "stop_old_migration": "nothing to stop (old external server)" if external
         else "bring the old migration containers down",
         "start_new_migration": "start %s database containers only (data: %s)" % (facts["new_version"], new["label"]),
-        "restore": "restore the dump%s, then compare every table exactly" % through(
-            "pg_restore", "new", " inside the new container, the dump folder mounted there"),
+        "restore": "nothing to restore (step 4 streamed the data): compare every table of the new database exactly "
+                   "with the record of the old side" if streamed else "restore the dump%s, then compare every table "
+                   "exactly" % through("pg_restore", "new", " inside the new container, the dump folder mounted there"),
         "stop_new_migration": "bring the new migration containers down",
         "start_hub": "start the new Hub %s and wait until healthy" % facts["new_version"],
         "verify": "check the running database against the dump, and ask %s for version %s" % (

@@ -7,9 +7,9 @@ Private to the collection. Two pieces:
 
 * ``ArgFormat`` / ``build_argv``: each option of a tool is declared once with a format (a flag, an option with a
   value, a repeated option); argv is assembled from the declarations, never by joining strings.
-* ``stream_to_file`` / ``stream_from_file``: run an argv with its stdout written to a file (or a file fed to its
-  stdin) in fixed-size chunks, computing sha256 and byte counts on the way, so memory stays bounded whatever
-  the size. Disk-full is reported with how much was written, and the partial file is removed.
+* ``stream_to_file`` / ``stream_from_file`` / ``stream_between``: run an argv with its stdout written to a file (or
+  a file fed to its stdin, or another argv's stdout fed to it) in fixed-size chunks, computing sha256 and byte counts
+  on the way, so memory stays bounded whatever the size. Disk-full is reported with how much was written, and the partial file is removed.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -315,6 +315,50 @@ def stream_from_file(argv, path, env=None, progress=None, progress_every=10.0):
         log_command(argv, rc, stderr, time.monotonic() - started)
     tick.tick(sent, final=True)
     return {"rc": rc, "stdout": stdout, "stderr": stderr, "bytes": sent, "broken_pipe": broken,
+            "seconds": round(time.monotonic() - started, 3)}
+
+
+def stream_between(src_argv, dst_argv, src_env=None, dst_env=None, progress=None, progress_every=10.0):
+    """Run src_argv with its stdout fed to dst_argv's stdin chunk by chunk (bounded memory, no file between them);
+    return dict(rc, stderr: dst_argv's, src_rc, src_stderr, bytes, seconds). A writer that fails ends the reader's
+    input early; the caller judges both exit codes (the writer's first: its failure explains the reader's)."""
+    started = time.monotonic()
+    sent = 0
+    tick = _Progress(progress, progress_every)
+    with tempfile.TemporaryFile() as src_err, tempfile.TemporaryFile() as outf, tempfile.TemporaryFile() as errf:
+        src = subprocess.Popen(src_argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=src_err, env=src_env)
+        dst = subprocess.Popen(dst_argv, stdin=subprocess.PIPE, stdout=outf, stderr=errf, env=dst_env)
+        try:
+            while True:
+                chunk = src.stdout.read(CHUNK)
+                if not chunk:
+                    break
+                try:
+                    dst.stdin.write(chunk)
+                except (IOError, OSError) as exc:
+                    if exc.errno == errno.EPIPE:  # the reader stopped: its exit code and stderr say why
+                        src.kill()
+                        break
+                    raise
+                sent += len(chunk)
+                tick.tick(sent)
+            try:
+                dst.stdin.close()
+            except (IOError, OSError):
+                pass
+            src_rc, rc = src.wait(), dst.wait()
+        except BaseException:
+            for proc in (src, dst):
+                proc.kill()
+                proc.wait()
+            raise
+        finally:
+            src.stdout.close()
+        stderr, src_stderr = [_stderr_tail(f, 1024 * 1024) for f in (errf, src_err)]
+        log_command(src_argv, src_rc, src_stderr, time.monotonic() - started)
+        log_command(dst_argv, rc, stderr, time.monotonic() - started)
+    tick.tick(sent, final=True)
+    return {"rc": rc, "stderr": stderr, "src_rc": src_rc, "src_stderr": src_stderr, "bytes": sent,
             "seconds": round(time.monotonic() - started, 3)}
 
 

@@ -147,6 +147,10 @@ def complete_dump_to_keep(dump_dir, existing, names, fp, force):
     replaced without force: DumpError says why (its files changed, or another source or other data)."""
     if not existing or force:
         return False
+    if manifest.streamed(existing):
+        raise DumpError("%s holds the record of a stream into the new server (db_restore with source; dump %s, begun "
+                        "%s), not a dump. It is kept: use another dump_dir, or force=true to replace it with a dump."
+                        % (dump_dir, existing["dump_id"], existing["created"]))
     problems = manifest.verify_files(dump_dir, existing)
     if problems:
         raise DumpError("%s holds a complete dump whose files no longer match its manifest: %s. It is kept as it is; "
@@ -329,8 +333,10 @@ def summary(data):
         dbs[name] = {"file": d["file"], "bytes": d["bytes"], "sha256": d["sha256"], "tables": len(d.get("tables", {})),
                      "rows": sum(t["rows"] for t in d.get("tables", {}).values()), "seconds": d.get("seconds")}
     out = {"dump_id": data["dump_id"], "databases": dbs, "source": data.get("source"), "tools": data.get("tools"),
-           "total_bytes": sum(size for dummy, size, dummy in manifest.files_of(data)), "seconds": data.get("seconds")}
-    if data.get("globals"):
+           "total_bytes": sum(size for dummy, size, dummy in manifest.files_of(data)) + sum(  # and through a stream's pipe
+               d["bytes"] for d in data.get("databases", {}).values() if d.get("format") == manifest.STREAM),
+           "seconds": data.get("seconds")}
+    if (data.get("globals") or {}).get("file"):  # a stream's roles went through a pipe: no file
         out["globals"] = {k: data["globals"][k] for k in ("file", "bytes", "sha256")}
     return out
 

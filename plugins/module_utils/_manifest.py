@@ -16,6 +16,9 @@ from ansible_collections.blackduck.hub.plugins.module_utils._command import read
 MANIFEST = "manifest.json"
 FORMAT = "blackduck.hub/dump-manifest"
 FORMAT_VERSION = 1
+# The format of a database streamed from the old server into the new one (db_restore's source): the manifest holds
+# its inventory, and no file.
+STREAM = "stream"
 # Schemas whose content a migration does not carry verbatim (none today; kept as the one place to add them).
 IGNORED_SCHEMAS = ()
 
@@ -36,19 +39,26 @@ def load(dump_dir):
     return data
 
 
+def streamed(data):
+    """Whether a manifest records a stream (db_restore's source: no dump file) rather than a dump."""
+    return (data or {}).get("options", {}).get("format") == STREAM
+
+
 def write(dump_dir, data):
     """Write atomically (temp file + rename), mode 0600: a manifest exists only for a complete dump."""
     return write_json_atomic(manifest_path(dump_dir), dict(data, format=FORMAT, format_version=FORMAT_VERSION))
 
 
 def files_of(data):
-    """(name, bytes, sha256) of every file the manifest lists."""
+    """(name, bytes, sha256) of every file the manifest lists (none for what was streamed)."""
     out = []
-    if data.get("globals"):
+    if data.get("globals", {}).get("file"):
         g = data["globals"]
         out.append((g["file"], g["bytes"], g["sha256"]))
     for db in sorted(data.get("databases", {})):
         d = data["databases"][db]
+        if d.get("format") == STREAM:
+            continue
         if d.get("format") == "directory":  # one entry per file of the directory
             for rel, f in sorted(d["files"].items()):
                 out.append((d["file"] + "/" + rel, f["bytes"], f["sha256"]))

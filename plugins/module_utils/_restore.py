@@ -14,14 +14,15 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.blackduck.hub.plugins.module_utils import _dump as dump
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils import _restore_errors as restore_errors
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
-    ArgFormat, build_argv, run, stream_from_file, utc_stamp, why)
+    ArgFormat, build_argv, run, stream_between, stream_from_file, utc_stamp, why)
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
 from ansible_collections.blackduck.hub.plugins.module_utils._query import query
-from ansible_collections.blackduck.hub.plugins.module_utils._target import tools_folder
+from ansible_collections.blackduck.hub.plugins.module_utils._target import check_call, tools_folder
 
 PG_RESTORE_FORMATS = {
     "dbname": ArgFormat("eq", "--dbname"),
@@ -140,15 +141,28 @@ def keep_existing_passwords(text, existing):
     return "\n".join(out) + "\n", sorted(set(kept))
 
 
-def restore_globals(target, dump_dir, data, superuser, existing=()):
-    """Run globals.sql; the passwords of the roles in existing are left as the target has them."""
-    path = os.path.join(dump_dir, data["globals"]["file"])
+def globals_text(dump_dir, data, source=None):
+    """The roles' script: the dump's globals.sql, or what pg_dumpall --globals-only of the source writes (a stream:
+    _stream.py). Small either way, held in memory."""
+    if source is not None:
+        args = ["--globals-only"] + (["--no-role-passwords"] if data["options"].get("no_role_passwords") else [])
+        text = check_call(source, "pg_dumpall", args, "dumping the roles (pg_dumpall --globals-only)")
+        where = "pg_dumpall --globals-only on %s" % source.describe()
+    else:
+        where = os.path.join(dump_dir, data["globals"]["file"])
+        if os.path.getsize(where) > GLOBALS_MAX:
+            raise RestoreError("%s is larger than %d bytes: not a globals file" % (where, GLOBALS_MAX))
+        with open(where) as f:
+            text = f.read()
+    if len(text) > GLOBALS_MAX:
+        raise RestoreError("%s gave more than %d bytes: not a roles' script" % (where, GLOBALS_MAX))
+    return text
+
+
+def restore_globals(target, text, superuser, existing=()):
+    """Run the roles' script; the passwords of the roles in existing are left as the target has them."""
     argv = target.tool_argv("psql", ["-X", "-q", "-d", "postgres", "-f", "-"], stdin=True)
     warnings = []
-    if os.path.getsize(path) > GLOBALS_MAX:
-        raise RestoreError("%s is larger than %d bytes: not a globals file" % (path, GLOBALS_MAX))
-    with open(path) as f:
-        text = f.read()
     if not superuser:
         text, skipped = globals_for_non_superuser(text)
         if skipped:
@@ -176,9 +190,29 @@ def create_database(target, name, entry, live):
     return True
 
 
-def restore_database(target, dump_dir, name, entry, clean, extra_allowed, progress=None, jobs=1):
-    path = os.path.join(dump_dir, entry["file"])
-    if entry.get("format") == "directory":
+def stream_database(source, target, name, clean, progress=None):
+    """pg_dump of name on the source piped into pg_restore on the target (a stream: no file). The custom format
+    uncompressed: nothing is kept, so compressing would only cost time at both ends."""
+    argv = target.tool_argv("pg_restore", build_argv([], PG_RESTORE_FORMATS, {"dbname": name, "clean": clean}),
+                            stdin=True)
+    res = stream_between(source.tool_argv("pg_dump", dump.pg_dump_argv_tail(name, "0")), argv, source.env,
+                         target.env, progress=progress)
+    if res["src_rc"] != 0:
+        detail = "exit %d: %s" % (res["src_rc"], why(res["src_rc"], res["src_stderr"]))
+        gone = source.gone()
+        raise RestoreError("the stream of %s stopped because %s while it ran (%s). The old data is untouched; start "
+                           "the old database again (a rerun's step 3 does) and run again: the interrupted restore is "
+                           "recognised, cleaned and done anew." % (name, gone, detail[:500]) if gone else
+                           "pg_dump of %s on %s failed (%s): nothing of it is kept as restored; run again once the "
+                           "cause is mended." % (name, source.describe(), detail[:1000]))
+    return res
+
+
+def restore_database(target, dump_dir, name, entry, clean, extra_allowed, progress=None, jobs=1, source=None):
+    path = os.path.join(dump_dir, entry["file"] or name)
+    if entry.get("format") == manifest.STREAM:
+        res = stream_database(source, target, name, clean, progress)
+    elif entry.get("format") == "directory":
         # pg_restore reads the folder itself, jobs workers at a time: the managed host's over TCP, or the container's
         # where the dump folder is mounted (connection.dump_mount) - no byte through a pipe
         if target.tools_see(dump_dir, path) is None:
@@ -248,7 +282,7 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
         keep = {me["name"]}
         if params.get("role_passwords") == "target":
             keep |= set(inventory.roles(target)) | set(inventory.superusers(target))
-        errors, warnings = restore_globals(target, dump_dir, data, superuser, keep)
+        errors, warnings = restore_globals(target, globals_text(dump_dir, data, params.get("_source")), superuser, keep)
         result["warnings"] += warnings
         if errors:
             raise RestoreError("restoring the roles (globals.sql) failed: %s" % "; ".join(errors[:10]))
@@ -272,8 +306,9 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
         # the Hub's own objects belong to its admin role and are restored as they were.
         allowed += ['must be member of role "%s"' % re.escape(r) for r in data.get("superusers", [])]
 
-    with Progress(params.get("progress_file"), log, "restore", exact=True,
-                  expected_bytes=sum(data["databases"][n]["bytes"] for n in todo) or None) as progress:
+    streamed = manifest.streamed(data)  # only the databases' size is known beforehand, not what pg_dump will send
+    with Progress(params.get("progress_file"), log, "restore", exact=not streamed, expected_bytes=sum(
+            data["databases"][n]["size_bytes" if streamed else "bytes"] for n in todo) or None) as progress:
 
         # a database the new server's image made (empty schemas at most, like the Hub's empty schema st) is
         # restored with --clean --if-exists, so the dump's own CREATE SCHEMA replaces the empty one
@@ -285,7 +320,8 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
             clean = name in live and (params["force"] or name in params.get("_ours", []) or name in fresh)
             started = time.time()
             res = restore_database(target, dump_dir, name, entry, clean, allowed, jobs=params["jobs"],
-                                   progress=lambda d, r: progress.update(entry["file"], d, r))
+                                   progress=lambda d, r: progress.update(entry["file"] or name, d, r),
+                                   source=params.get("_source"))
             res["seconds"] = round(time.time() - started, 3)
             return name, res
 

@@ -37,15 +37,27 @@ author:
   - blackduck.hub contributors (!UNKNOWN)
 extends_documentation_fragment:
   - blackduck.hub.connection
+  - blackduck.hub.connection.source
 options:
   dump_dir:
-    description: The folder holding the dump (C(manifest.json) and the files it lists).
+    description:
+      - The folder holding the dump (C(manifest.json) and the files it lists).
+      - With O(source) - where the stream's record (C(manifest.json), no file) is kept; made (0700) when missing.
     type: path
     required: true
   databases:
-    description: The databases to restore (default is every database in the dump).
+    description:
+      - The databases to restore (default is every database in the dump).
+      - With O(source) - the databases to stream (default C(bds_hub), C(bds_hub_report), C(bdio)).
     type: list
     elements: str
+  no_role_passwords:
+    description:
+      - With O(source) - read the roles without their passwords (C(pg_dumpall --no-role-passwords)), for an old
+        server whose admin role may not read them (Amazon RDS). The roles are then created without passwords.
+    type: bool
+    default: false
+    version_added: 0.4.0
   globals:
     description: Restore the roles and grants from C(globals.sql) first.
     type: bool
@@ -119,7 +131,7 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Checks the dump files and the target, and reports which databases would be restored.
+    description: Checks the dump files (or the source) and the target, and reports which databases would be restored.
   diff_mode:
     support: none
     description: Returns no diff.
@@ -140,6 +152,18 @@ EXAMPLES = r"""
       project: hub
     dump_dir: /var/backups/hub-4.2-migration
 
+- name: Stream the old Hub's databases into an external PostgreSQL 9.6 server - no dump file
+  blackduck.hub.db_restore:
+    source:
+      type: docker
+      hub_version: 4.1.2
+    connection:
+      type: tcp
+      host: hub-db96.example.com
+      user: blackduck
+      password_file: /etc/blackduck/HUB_POSTGRES_ADMIN_PASSWORD_FILE
+    dump_dir: /var/backups/hub-4.2-migration
+
 - name: Restore into an external PostgreSQL 9.6 server
   blackduck.hub.db_restore:
     connection:
@@ -153,7 +177,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 dump_id:
-  description: The id of the dump restored (or found already restored).
+  description: The id of the dump restored (or found already restored); with O(source), of the stream's record.
   returned: always
   type: str
 restored:
@@ -185,16 +209,32 @@ target:
   description: The target server - how it was reached, its version.
   returned: success
   type: dict
+source:
+  description: With O(source) - the old server streamed from (how it was reached, its version).
+  returned: success and O(source) was given
+  type: dict
+  version_added: 0.4.0
+record:
+  description:
+    - With O(source) - the stream's record as a dump's summary - per database its tables, rows, the bytes that went
+      through the pipe and the seconds it took (no file, no sha256).
+  returned: success and O(source) was given, not in check mode
+  type: dict
+  version_added: 0.4.0
 """
+
+import contextlib
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.blackduck.hub.plugins.module_utils import _dump as dump
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils import _restore as restore
+from ansible_collections.blackduck.hub.plugins.module_utils import _stream as stream
 from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError
 from ansible_collections.blackduck.hub.plugins.module_utils._target import (
-    TargetError, connection_argument_spec, target_session)
+    CONNECTION_SPEC, TargetError, connection_argument_spec, target_session)
 
 
 def main():
@@ -213,43 +253,67 @@ def main():
         allowed_errors=dict(type="list", elements="str", default=[]),
         progress_file=dict(type="path"),
         replace_dumps=dict(type="list", elements="str", default=[]),
+        source=dict(type="dict", options=CONNECTION_SPEC),
+        no_role_passwords=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     result = dict(changed=False, dump_id=None)
     try:
-        data = manifest.load(p["dump_dir"])
-        if data is None:
-            module.fail_json(msg="no complete dump in %s (no manifest.json): run db_dump first, or point dump_dir at "
-                                 "the folder it wrote." % p["dump_dir"], **result)
-        result["dump_id"] = data["dump_id"]
-        names = p["databases"] or sorted(data["databases"])
-        unknown = [n for n in names if n not in data["databases"]]
-        if unknown:
-            module.fail_json(msg="database %s is not in the dump (it has: %s)" % (
-                ", ".join(unknown), ", ".join(sorted(data["databases"]))), **result)
-        restore.check_files(p["dump_dir"], data)
-        with target_session(p["connection"], p["wait_timeout"], p["log_file"]) as target:
+        with contextlib.ExitStack() as sessions:
+            source = sessions.enter_context(target_session(p["source"], p["wait_timeout"], p["log_file"])) \
+                if p["source"] else None
+            if source:
+                names = p["databases"] or list(dump.DEFAULT_DATABASES)
+                data, new = stream.record(source, p["dump_dir"], names, p["no_role_passwords"])
+                result["source"] = data["source"]
+                if new and not module.check_mode:
+                    dump.check_quiet(source, names, False)  # the first stream: every table is counted from it
+                    dump.prepare_dir(p["dump_dir"])
+            else:
+                data = manifest.load(p["dump_dir"])
+                if data is None:
+                    module.fail_json(msg="no complete dump in %s (no manifest.json): run db_dump first, or point dump_dir "
+                                         "at the folder it wrote." % p["dump_dir"], **result)
+                names = p["databases"] or sorted(data["databases"])
+                unknown = [n for n in names if n not in data["databases"]]
+                if unknown:
+                    module.fail_json(msg="database %s is not in the dump (it has: %s)" % (
+                        ", ".join(unknown), ", ".join(sorted(data["databases"]))), **result)
+                if manifest.streamed(data):
+                    module.fail_json(msg="%s holds the record of a stream (dump %s), not a dump: give the source it "
+                                         "streams from (option source), or use a dump_dir db_dump wrote."
+                                         % (p["dump_dir"], data["dump_id"]), **result)
+                restore.check_files(p["dump_dir"], data)
+            result["dump_id"] = data["dump_id"]
+            target = sessions.enter_context(target_session(p["connection"], p["wait_timeout"], p["log_file"]))
             server = inventory.server_version(target)
             result["target"] = dict(target.identity(), server_version=server["version"], server_major=server["major"])
             todo, done, ours, replace, live = restore.plan(target, data, names, p["force"], p["replace_empty_hub"],
                                                            p["hub_data_tables"], p["replace_dumps"])
             result.update(already_restored=done, restored={}, created=[], warnings_ignored=[], replaced_empty_hub=replace)
-            if not todo:
+            if not todo and not (source and stream.uncounted(data)):
                 result["msg"] = "the target already holds dump %s" % data["dump_id"]
+                if source:
+                    result["record"] = dump.summary(data)
                 module.exit_json(**result)
             if module.check_mode:
-                result.update(changed=True, msg="would restore %s from %s into %s%s" % (
-                    ", ".join(todo), p["dump_dir"], target.describe(),
+                result.update(changed=bool(todo), msg="would %s %s from %s into %s%s" % (
+                    "stream" if source else "restore", ", ".join(todo) or "nothing (count the source's tables)",
+                    source.describe() if source else p["dump_dir"], target.describe(),
                     " (replacing %s)" % ", ".join(replace) if replace else ""))
                 module.exit_json(**result)
-            res = restore.run_restore(target, p["dump_dir"], data, todo, live, dict(p, _ours=ours, _replace=replace),
-                                      module.log)
+            params = dict(p, _ours=ours, _replace=replace)
+            res = (stream.transfer(source, target, p["dump_dir"], data, todo, live, params, module.log) if source
+                   else restore.run_restore(target, p["dump_dir"], data, todo, live, params, module.log))
             for w in res["warnings"]:
                 module.warn(w)
-            result.update(changed=True, restored=res["databases"], created=res["created"], warnings_ignored=res["warnings"])
+            result.update(changed=bool(todo), restored=res["databases"], created=res["created"],
+                          warnings_ignored=res["warnings"])
+            if source:
+                result["record"] = dump.summary(data)
             module.exit_json(**result)
-    except (TargetError, CommandError, restore.RestoreError, ValueError) as exc:
+    except (TargetError, CommandError, restore.RestoreError, dump.DumpError, ValueError) as exc:
         module.fail_json(msg=str(exc), **result)
 
 

@@ -106,6 +106,17 @@ options:
     description: Where the dump folder is mounted in the containers.
     type: str
     default: /blackduck-hub-dump
+  transfer:
+    description:
+      - How the data goes from the old to the new databases (C(hub_transfer)) - V(file), a dump in O(dump_dir)
+        restored after (moved as O(dump_mount) says), or V(stream), each database piped from the old database
+        straight into the new one with no dump file.
+      - V(stream) is refused (saying why) where the two databases cannot run side by side - so far it needs an
+        external new server, or a new Kubernetes hub beside an old Docker hub.
+      - Not checked against a list here, so that any other value gets the refusal that says what to set.
+    type: str
+    default: file
+    version_added: 0.4.0
 attributes:
   check_mode:
     support: full
@@ -174,8 +185,8 @@ sides:
         where it is not (an external server, or the dump streamed).
       type: dict
     hub_dump_format:
-      description: The dump's format - V(directory) (written and read by the tools themselves, C(--jobs)) or
-        V(custom) (streamed).
+      description: The dump's format - V(directory) (written and read by the tools themselves, C(--jobs)),
+        V(custom) (streamed to a file and from it), or V(stream) (no dump file - O(transfer=stream)).
       type: str
     hub_dump_transfer:
       description: How the data moves, and why, in words (for the check-mode plan).

@@ -142,8 +142,33 @@ def dump_transfer(dump_mount, facts, orchestration, new_orchestration, source_ex
         else "written and read by the tools on this host")
 
 
+def stream_hindrance(orchestration, new_orchestration, database):
+    """Why the old and the new databases cannot run side by side for hub_transfer: stream, in words; "" when they
+    can - the new one is an external server, or a Kubernetes pod beside an old Docker hub's container."""
+    if database == "external" or (new_orchestration == "kubernetes" and orchestration != "kubernetes"):
+        return ""
+    return ("both are database containers of %s, under the names of the same hub" % new_orchestration
+            if new_orchestration == orchestration else "an old %s hub's and a new %s hub's containers would meet on "
+            "one Docker engine" % (orchestration, new_orchestration))
+
+
+def transfer_setting(transfer, orchestration, new_orchestration, database):
+    """hub_transfer as given: file (the dump, the default) or stream (refused where the sides cannot run together)."""
+    if transfer not in ("file", "stream"):
+        raise SettingsError("hub_transfer is '%s': set it to file (a dump in hub_dump_dir, restored after; the default) "
+                            "or stream (each database piped from the old database into the new one, no dump file); "
+                            "nothing was done." % transfer)
+    why = stream_hindrance(orchestration, new_orchestration, database) if transfer == "stream" else ""
+    if why:
+        raise SettingsError("hub_transfer: stream needs the old and the new database running side by side, which the "
+                            "collection does so far where the new database is an external server (hub_database: "
+                            "external) or a Kubernetes pod beside an old Docker hub; here %s. Set hub_transfer: file "
+                            "(the default: a dump, restored after); nothing was done." % why)
+    return transfer
+
+
 def sides(facts, orchestration, new_orchestration, database, postgres, old_postgres, old_db_container="",
-          tools_path="", dump_dir="", dump_mount="auto", dump_mount_target="/blackduck-hub-dump"):
+          tools_path="", dump_dir="", dump_mount="auto", dump_mount_target="/blackduck-hub-dump", transfer="file"):
     """The facts the upgrade role reads (see the hub_sides action's RETURN). ``postgres`` is the new external server's
     settings (after server_settings), ``old_postgres`` the old external server's (no host: the old Hub's own)."""
     source_external = bool(old_postgres.get("host"))
@@ -167,8 +192,12 @@ def sides(facts, orchestration, new_orchestration, database, postgres, old_postg
         source = _connection(old_postgres, tools_path)
     else:
         source = dict(facts["old_db"], **({"container": old_db_container} if old_db_container else {}))
-    mounts, dump_format, transfer = dump_transfer(
-        dump_mount, facts, orchestration, new_orchestration, source_external, database, dump_dir, dump_mount_target)
+    if transfer_setting(transfer, orchestration, new_orchestration, database) == "stream":
+        mounts, dump_format, transfer = {"old": "", "new": ""}, "stream", (
+            "streamed from the old database straight into the new one, no dump file (hub_transfer: stream)")
+    else:
+        mounts, dump_format, transfer = dump_transfer(dump_mount, facts, orchestration, new_orchestration,
+                                                      source_external, database, dump_dir, dump_mount_target)
     if source_external and (database != "external" or not _has_password(old_postgres) or old_address == new_address):
         raise SettingsError(
             "hub_old_postgres_host is set (the old Hub runs on the external server %s): the new database must then be "

@@ -76,7 +76,7 @@ def measure(old_hub, new_hub, folder, databases, old_version, new_version):
             restore.plan(dst, {"dump_id": "bench", "databases": data["databases"]}, list(databases), False)
 
         fixed("restore preflight", preflight_restore)
-        fixed("restore globals", restore.restore_globals, dst, folder, data, inventory.role_rights(dst)["superuser"])
+        fixed("restore globals", restore.restore_globals, dst, restore.globals_text(folder, data), inventory.role_rights(dst)["superuser"])
         for db in databases:
             clock = per_restore[db] = _Clock()
             path = os.path.join(folder, dump.dump_file(db))

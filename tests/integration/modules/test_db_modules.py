@@ -136,6 +136,65 @@ def test_docker_round_trip_is_exact_and_idempotent(old_hub, new_hub, tmp_path):
     assert fingerprint(old_hub) == before
 
 
+def test_stream_without_a_dump_file_is_exact_idempotent_and_resumes(old_hub, new_hub, tmp_path):
+    """db_restore's source: every database piped from the old container's pg_dump into the new one's pg_restore;
+    dump_dir keeps only the record (manifest.json, format stream) that db_verify compares with."""
+    dump_dir = str(tmp_path / "dump")
+    args = {"source": docker_conn(old_hub, labhub.OLD), "connection": docker_conn(new_hub, labhub.NEW),
+            "dump_dir": dump_dir}
+    before = fingerprint(old_hub)
+
+    r = ansible_run.module("db_restore", args, check=True)
+    assert r["changed"] is True and "would stream bds_hub, bds_hub_report, bdio from container " in r["msg"], r
+    assert not os.path.exists(dump_dir)
+    assert labhub.psql(new_hub, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'st'").strip() == "0"
+
+    r = ansible_run.module("db_restore", args)
+    assert r["changed"] is True, r.get("msg")
+    assert sorted(r["restored"]) == ["bdio", "bds_hub", "bds_hub_report"]
+    assert r["source"]["server_major"] == labhub.VERSIONS["PG_OLD_MAJOR"]
+    assert os.listdir(dump_dir) == ["manifest.json"]  # no dump file, nothing left of the progress
+    assert stat.S_IMODE(os.stat(os.path.join(dump_dir, "manifest.json")).st_mode) == 0o600
+    record = json.load(open(os.path.join(dump_dir, "manifest.json")))
+    assert record["options"]["format"] == "stream" and record["dump_id"] == r["dump_id"]
+    for db, tables in hubgen.expected_row_counts(SCALE, SEED).items():
+        for table, n in tables.items():
+            assert record["databases"][db]["tables"][table]["rows"] == n, (db, table)
+    assert "blackduck_user" in record["roles"]
+
+    verified = ansible_run.module("db_verify", {"connection": args["connection"], "dump_dir": dump_dir, "jobs": 2})
+    assert verified["verified"] is True, verified.get("differences")
+    assert verified["roles"]["blackduck_user"] == "equal"  # the roles came through pg_dumpall, with their passwords
+    for db in ("bds_hub_report", "bdio"):
+        assert counts(new_hub, db) == counts(old_hub, db), db
+
+    r = ansible_run.module("db_restore", args, check=True)
+    assert r["changed"] is False
+    r = ansible_run.module("db_restore", args)
+    assert r["changed"] is False and sorted(r["already_restored"]) == ["bdio", "bds_hub", "bds_hub_report"]
+
+    # an interrupted stream of bdio (its marker incomplete, half its rows gone): only bdio streams again
+    labhub.psql(new_hub, "COMMENT ON DATABASE bdio IS 'blackduck.hub restore %s'" % json.dumps(
+        {"dump_id": record["dump_id"], "complete": False}))
+    bdio_rows = hubgen.expected_row_counts(SCALE, SEED)["bdio"]
+    table = max(bdio_rows, key=bdio_rows.get)
+    labhub.psql(new_hub, "DELETE FROM %s WHERE ctid IN (SELECT ctid FROM %s LIMIT 1)" % (table, table), db="bdio")
+    assert ansible_run.module("db_verify", {"connection": args["connection"], "dump_dir": dump_dir})["verified"] is False
+    r = ansible_run.module("db_restore", args)
+    assert r["changed"] is True and sorted(r["restored"]) == ["bdio"], r
+    assert sorted(r["already_restored"]) == ["bds_hub", "bds_hub_report"] and r["dump_id"] == record["dump_id"]
+    verified = ansible_run.module("db_verify", {"connection": args["connection"], "dump_dir": dump_dir})
+    assert verified["verified"] is True, verified.get("differences")
+
+    # the record is no dump: db_dump keeps it, db_restore without the source refuses it
+    r = ansible_run.module("db_dump", {"connection": args["source"], "dump_dir": dump_dir})
+    assert r["failed"] is True and "holds the record of a stream" in r["msg"]
+    r = ansible_run.module("db_restore", {"connection": args["connection"], "dump_dir": dump_dir})
+    assert r["failed"] is True and "not a dump: give the source it streams from" in r["msg"]
+    assert os.listdir(dump_dir) == ["manifest.json"]
+    assert fingerprint(old_hub) == before  # the old hub's data was never touched
+
+
 def test_refusals_leave_everything_as_it_was(old_hub, new_hub, tmp_path):
     dump_dir = str(tmp_path / "dump")
     source = docker_conn(old_hub, labhub.OLD)

@@ -278,3 +278,48 @@ def test_into_an_external_server_on_swarm_and_kubernetes(lab_hubs, tmp_path, orc
             assert int(ext_psql(target, "SELECT count(*) FROM st.project")) == expected["st.project"]
     finally:
         labhub.remove_external_server(name)
+
+
+def test_stream_into_an_external_server_without_a_dump_file(lab_hubs, tmp_path):
+    """hub_transfer: stream - step 4 pipes each database from the old container straight into the external server: no
+    dump file (only the record of the old side), step 1 asks room for the new data only, step 7 compares every table
+    with the record; a rerun changes nothing. Where the two databases cannot run side by side (a Compose hub whose new
+    version has a database container of its own) it is refused before anything is done."""
+    name = "pb-ext-stream"
+    hub = lab_hubs(name, "compose", scale=0.25, seed=23)
+    dump_root = str(tmp_path / "dumps")
+    try:
+        rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root, **{name: {"hub_transfer": "stream"}}))
+        assert rc != 0 and "hub_transfer: stream needs the old and the new database running side by side" in out, out
+        assert labhub.version_endpoint(hub) == {"version": labhub.OLD}
+
+        target = labhub.external_server(name, "new", 26522)
+        labhub.point_bundle_at(hub, labhub.NEW, target)
+        inv = ansible_run.hub_inventory([hub], dump_root, **{name: {
+            "hub_database": "external", "hub_transfer": "stream", "hub_postgres_admin_password_file":
+            admin_password_file(tmp_path), "hub_postgres_required_major": labhub.VERSIONS["PG_NEW_MAJOR"]}})
+        rc, out, recap = ansible_run.playbook(inv, "--check")
+        assert rc == 0, out
+        assert "then stream bds_hub, bds_hub_report, bdio and the roles from the old database straight into it" in out
+        assert "step 7 restore: nothing to restore (step 4 streamed the data)" in out
+        assert labhub.version_endpoint(hub) == {"version": labhub.OLD}
+
+        rc, out, recap = ansible_run.playbook(inv)
+        assert rc == 0, out
+        st = state(dump_root, name)
+        assert st["steps"]["dump"]["data"]["transfer"] == "stream"
+        assert st["steps"]["dump"]["data"]["total_bytes"] > 0
+        assert all("dump" not in fs["for"] for fs in st["steps"]["disk_space"]["data"]["filesystems"])  # no room asked
+        assert os.listdir(os.path.join(dump_root, name, "dump")) == ["manifest.json"]  # the record, no dump file
+        for db, v in st["steps"]["restore"]["data"]["verification"].items():
+            assert v["differences"] == [] and v["tables"], db
+        assert st["steps"]["restore"]["data"]["dump_id"] == st["steps"]["dump"]["data"]["dump_id"]
+        assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+        expected = hubgen.expected_row_counts(0.25, 23)["bds_hub"]
+        assert int(ext_psql(target, "SELECT count(*) FROM st.project")) == expected["st.project"]
+        with open(os.path.join(dump_root, name, "report.md")) as f:
+            assert "## Stream (no dump file; the record of the old side)" in f.read()
+        rc, out, recap = ansible_run.playbook(inv)
+        assert rc == 0 and recap[name]["changed"] == 0, out
+    finally:
+        labhub.remove_external_server(name)

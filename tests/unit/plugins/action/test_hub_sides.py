@@ -242,3 +242,27 @@ def test_the_action_refuses_in_plain_words_and_shows_it():
     result = act.run(task_vars={})
     assert result["failed"] is True and result["msg"].startswith("hub_database is external: set hub_postgres_host")
     assert [c[0] for c in act.calls] == ["ansible.builtin.slurp"]  # refused before looking further
+
+
+@pytest.mark.parametrize("kw", [dict(database="external", postgres=NEW_SERVER),
+                                dict(new_orchestration="kubernetes"),
+                                dict(database="external", postgres=NEW_SERVER, old_postgres=OLD_SERVER)])
+def test_a_stream_where_both_databases_run_side_by_side(kw):
+    out = decide(transfer="stream", dump_mount=True, **kw)
+    assert (out["hub_dump_format"], out["hub_dump_mounts"]) == ("stream", {"old": "", "new": ""})  # no dump, no mount
+    assert out["hub_dump_transfer"] == ("streamed from the old database straight into the new one, no dump file "
+                                        "(hub_transfer: stream)")
+
+
+@pytest.mark.parametrize("kw, here", [
+    (dict(), "here both are database containers of compose, under the names of the same hub"),
+    (dict(orchestration="kubernetes", new_orchestration="kubernetes"), "both are database containers of kubernetes"),
+    (dict(orchestration="docker_run"), "an old docker_run hub's and a new compose hub's containers would meet on one "
+                                       "Docker engine")])
+def test_a_stream_where_they_cannot_is_refused_saying_why(kw, here):
+    with pytest.raises(SettingsError, match="^hub_transfer: stream needs the old and the new database running side by "
+                                            "side, .*" + here + r".*Set hub_transfer: file \(the default"):
+        decide(transfer="stream", **kw)
+    with pytest.raises(SettingsError, match="^hub_transfer is 'pipe': set it to file"):
+        decide(transfer="pipe")
+    assert decide(transfer="file", **kw)["hub_dump_format"] in ("directory", "custom")  # a dump, as before

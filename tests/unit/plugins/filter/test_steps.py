@@ -164,3 +164,22 @@ def test_the_plan_reads_the_dump_as_it_was_made():
     assert plan_lines(made, external)[10] == (
         "step 7 restore: restore the dump (the dump was made in the directory format: pg_restore --jobs 2 on this "
         "host), then compare every table exactly")
+
+
+def test_the_plan_of_a_stream():
+    stream = a_run(dump_format="stream", dump_transfer="streamed ... (hub_transfer: stream)",
+                   data={"old": {"kind": "volume", "name": "hub_data", "label": "hub_data", "remove_hint": "x"},
+                         "new": {"kind": "server", "name": "db96:5432", "label": "db96:5432"}})
+    lines = plan_lines(a_state(), stream)
+    assert lines[7] == ("step 4 dump: start the new database beside the old one (data: db96:5432), then stream bds_hub, "
+                        "bds_hub_report, bdio and the roles from the old database straight into it - no dump file, "
+                        "the record of the old side (every table's rows and checksum) in /d/dump (hub_transfer: stream)")
+    assert lines[10] == ("step 7 restore: nothing to restore (step 4 streamed the data): compare every table of the new "
+                         "database exactly with the record of the old side")
+    # what step 4 did decides step 7, whatever hub_transfer says now: a stream is compared, a dump restored
+    made = a_state("disk_space", "stop_hub", "start_old_migration", "dump", possible=True, reason="r")
+    made["state"] = {"steps": {"dump": {"status": "done", "data": {"transfer": "stream", "databases": {
+        "bds_hub": {"file": None}}}}}}
+    assert plan_lines(made, a_run())[10].startswith("step 7 restore: nothing to restore (step 4 streamed the data)")
+    made["state"]["steps"]["dump"]["data"] = {"databases": {"bds_hub": {"file": "bds_hub.dump"}}}
+    assert plan_lines(made, stream)[10].startswith("step 7 restore: restore the dump")

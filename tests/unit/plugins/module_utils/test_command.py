@@ -354,6 +354,46 @@ def test_stream_from_file_missing_input_kills_the_process(tmp_path):
         _command.stream_from_file([PY, "-c", "import sys; sys.stdin.read()"], str(tmp_path / "missing"))
 
 
+PIPE_WRITER = ("import sys\nb = bytes(range(256)) * 4096\nfor i in range(%d):\n    sys.stdout.buffer.write(b)\n"
+               "sys.stderr.write('written\\n')\n")
+
+
+def test_stream_between_pipes_everything_and_keeps_both_stderrs():
+    calls = []
+    res = _command.stream_between([PY, "-c", PIPE_WRITER % 3], [PY, "-c", READER], progress=lambda d, r: calls.append(d),
+                                  progress_every=0)
+    expected = hashlib.sha256(bytes(range(256)) * 4096 * 3).hexdigest()
+    assert (res["rc"], res["src_rc"], res["bytes"]) == (0, 0, 3 * MiB)
+    assert (res["stderr"], res["src_stderr"]) == ("done\n", "written\n")
+    assert calls[-1] == 3 * MiB
+    # what the reader read is what the writer wrote: its digest went to its stdout, which is not kept - read it back
+    res = _command.stream_between([PY, "-c", PIPE_WRITER % 3], [PY, "-c", READER + "sys.stderr.write(h.hexdigest())\n"])
+    assert res["stderr"] == "done\n" + expected
+
+
+def test_stream_between_memory_is_bounded():
+    """200 MiB go from one process to the other through the test process; its peak RSS grows by far less."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    res = _command.stream_between([PY, "-c", PIPE_WRITER % 200], [PY, "-c", READER])
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert res["bytes"] == 200 * MiB and res["rc"] == 0
+    assert (after - before) * 1024 < 60 * MiB, "peak RSS grew by %d KiB" % (after - before)
+
+
+def test_stream_between_a_writer_that_fails_ends_the_readers_input():
+    script = "import sys\nsys.stdout.buffer.write(b'x' * 1000)\nsys.stderr.write('pg_dump: error: lost')\nsys.exit(1)\n"
+    res = _command.stream_between([PY, "-c", script], [PY, "-c", READER])
+    assert (res["src_rc"], res["rc"], res["bytes"]) == (1, 0, 1000)
+    assert res["src_stderr"] == "pg_dump: error: lost" and res["stderr"] == "done\n"
+
+
+def test_stream_between_a_reader_that_stops_ends_the_writer():
+    reader = "import sys\nsys.stdin.buffer.read(10)\nsys.stderr.write('pg_restore: error: bad archive')\nsys.exit(1)\n"
+    res = _command.stream_between([PY, "-c", PIPE_WRITER % 100], [PY, "-c", reader])
+    assert res["rc"] == 1 and "bad archive" in res["stderr"]
+    assert res["src_rc"] != 0 and res["bytes"] < 100 * MiB  # killed, not left writing into a pipe nobody reads
+
+
 def test_sha256_file_small_chunks(tmp_path):
     path = tmp_path / "f"
     path.write_bytes(b"0123456789" * 1000)

@@ -228,7 +228,7 @@ def test_restore_globals_as_superuser_streams_the_file_as_is(tmp_path, fake_targ
     d, data = write_globals(tmp_path)
     target = fake_target([{"tool": "psql", "rc": 0,
                            "stderr": "psql:<stdin>:14: ERROR:  role \"blackduck\" already exists\n"}])
-    errors, warnings = _restore.restore_globals(target, d, data, superuser=True)
+    errors, warnings = _restore.restore_globals(target, _restore.globals_text(d, data), superuser=True)
     assert errors == [] and len(warnings) == 1 and 'role "blackduck" already exists' in warnings[0]
     (call,) = target.calls()
     assert call["stdin"] == GLOBALS_94
@@ -238,7 +238,7 @@ def test_restore_globals_as_superuser_streams_the_file_as_is(tmp_path, fake_targ
 def test_restore_globals_as_non_superuser_sends_the_rewritten_text(tmp_path, fake_target):
     d, data = write_globals(tmp_path)
     target = fake_target([{"tool": "psql", "rc": 0}])
-    errors, warnings = _restore.restore_globals(target, d, data, superuser=False)
+    errors, warnings = _restore.restore_globals(target, _restore.globals_text(d, data), superuser=False)
     assert errors == []
     assert warnings == ["roles left as the target has them (superusers, which only a superuser may change): "
                         "HubAdmin, postgres"]
@@ -249,11 +249,11 @@ def test_restore_globals_errors(tmp_path, fake_target):
     d, data = write_globals(tmp_path)
     target = fake_target([{"tool": "psql", "rc": 0,
                            "stderr": "psql:<stdin>:3: ERROR:  permission denied to create role\n"}])
-    assert _restore.restore_globals(target, d, data, superuser=False)[0] == ["permission denied to create role"]
+    assert _restore.restore_globals(target, _restore.globals_text(d, data), superuser=False)[0] == ["permission denied to create role"]
     target.set_rules([{"tool": "psql", "rc": 2, "stderr": "psql: could not connect to server\n"}])
-    assert _restore.restore_globals(target, d, data, superuser=True)[0] == ["psql: could not connect to server"]
+    assert _restore.restore_globals(target, _restore.globals_text(d, data), superuser=True)[0] == ["psql: could not connect to server"]
     target.set_rules([{"tool": "psql", "rc": 2}])
-    assert _restore.restore_globals(target, d, data, superuser=True)[0] == ["psql exited with 2"]
+    assert _restore.restore_globals(target, _restore.globals_text(d, data), superuser=True)[0] == ["psql exited with 2"]
 
 
 def test_restore_globals_refuses_a_huge_file_for_a_non_superuser(tmp_path, fake_target, monkeypatch):
@@ -261,7 +261,7 @@ def test_restore_globals_refuses_a_huge_file_for_a_non_superuser(tmp_path, fake_
     monkeypatch.setattr(_restore, "GLOBALS_MAX", 100)
     target = fake_target([{"tool": "psql"}])
     with pytest.raises(_restore.RestoreError, match="is larger than 100 bytes: not a globals file"):
-        _restore.restore_globals(target, d, data, superuser=False)
+        _restore.restore_globals(target, _restore.globals_text(d, data), superuser=False)
     assert target.calls() == []
 
 
@@ -280,7 +280,7 @@ def test_roles_that_exist_on_the_target_keep_their_passwords():
 def test_restore_globals_keeps_existing_passwords(tmp_path, fake_target):
     d, data = write_globals(tmp_path)
     target = fake_target([{"tool": "psql", "rc": 0}])
-    errors, warnings = _restore.restore_globals(target, d, data, superuser=True, existing={"blackduck"})
+    errors, warnings = _restore.restore_globals(target, _restore.globals_text(d, data), superuser=True, existing={"blackduck"})
     assert errors == [] and warnings == ["roles that keep the passwords they have on the target: blackduck"]
     sent = target.calls()[0]["stdin"]
     assert [ln for ln in sent.splitlines() if ln.startswith("ALTER ROLE blackduck ")] and \

@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The stream transfer (db_restore's source; the upgrade role's hub_transfer: stream): each database piped from the
+old server's pg_dump straight into the new server's pg_restore, the roles from pg_dumpall into psql - no dump file.
+
+What a dump's manifest records is recorded all the same, in dump_dir/manifest.json (format ``stream``, no file):
+the source, each database's owner and encoding, the roles, and every table's row count and checksum, taken from the
+quiet source while the streams run. So db_verify compares the new server with it as with a dump, and a rerun reuses
+the record (its dump_id names the restore markers): only the databases whose stream did not complete run again.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.blackduck.hub.plugins.module_utils import _dump as dump
+from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
+from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
+from ansible_collections.blackduck.hub.plugins.module_utils import _restore as restore
+from ansible_collections.blackduck.hub.plugins.module_utils._command import utc_stamp
+from ansible_collections.blackduck.hub.plugins.module_utils._target import tool_version
+
+NOTHING_RESTORED = {"databases": {}, "warnings": [], "created": [], "replaced": []}
+
+
+def record(source, dump_dir, names, no_role_passwords):
+    """The stream's record for names from source: the one dump_dir holds for this source and data (a rerun), or a
+    new one (not yet written; its tables are counted while the streams run). Returns (data, new)."""
+    server = inventory.server_version(source)
+    dbs = inventory.databases(source)
+    missing = [n for n in names if n not in dbs]
+    if missing:
+        raise restore.RestoreError("database %s not found on the source %s (it has: %s). Check the databases option "
+                                   "and that the source is the Hub's old database server."
+                                   % (", ".join(missing), source.describe(), ", ".join(sorted(dbs)) or "none"))
+    fp = dump.fingerprint(server, dbs, names)
+    existing = manifest.load(dump_dir)
+    if existing and not manifest.streamed(existing):
+        raise restore.RestoreError("%s holds a dump (dump %s, taken %s): restore it without source, or stream with "
+                                   "another dump_dir. Nothing was changed." % (dump_dir, existing["dump_id"],
+                                                                               existing["created"]))
+    if existing:
+        if sorted(existing["databases"]) == sorted(names) and dump.same_source(existing["fingerprint"], fp):
+            return existing, False
+        raise restore.RestoreError("%s holds the record of a stream from another source or of other data (dump %s of "
+                                   "%s, begun %s): stream with another dump_dir. Nothing was changed."
+                                   % (dump_dir, existing["dump_id"], existing["source"].get("where"), existing["created"]))
+    data = {
+        "dump_id": str(uuid.uuid4()),
+        "created": utc_stamp(),
+        "source": dict(source.identity(), server_version=server["version"], server_version_num=server["num"],
+                       server_major=server["major"]),
+        "fingerprint": fp,
+        "tools": {t: tool_version(source, t) for t in ("pg_dump", "pg_dumpall")},
+        "options": {"format": manifest.STREAM, "compression": "none", "compress_arg": "0", "checksums": "full",
+                    "no_role_passwords": no_role_passwords},
+        "roles": inventory.roles(source) if no_role_passwords else inventory.roles_with_passwords(source),
+        "superusers": inventory.superusers(source),
+        "globals": {"file": None, "format": manifest.STREAM},
+        "databases": dict((n, {"file": None, "format": manifest.STREAM, "bytes": 0, "sha256": None,
+                               "owner": dbs[n]["owner"], "encoding": dbs[n]["encoding"], "collate": dbs[n]["collate"],
+                               "ctype": dbs[n]["ctype"], "size_bytes": dbs[n]["size_bytes"]}) for n in names),
+    }
+    return data, True
+
+
+def uncounted(data):
+    """The databases of a stream's record whose tables were not counted yet (a run stopped before it could)."""
+    return [n for n in sorted(data["databases"]) if "tables" not in data["databases"][n]]
+
+
+def transfer(source, target, dump_dir, data, todo, live, params, log):
+    """Stream the databases in todo (restore.run_restore with the source), the record written first so that an
+    interrupted transfer is recognised; the tables of the source not yet counted are counted by one worker of their
+    own while the streams run (the source is quiet: nothing changes what they count), then the record completed."""
+    started = time.time()
+    manifest.write(dump_dir, data)
+    to_count = uncounted(data)
+    with ThreadPoolExecutor(max_workers=1) as counting:
+        counts = dict((n, counting.submit(inventory.database_inventory, source, n, checksums=True,
+                                          fixups=inventory.FIXUPS.get(n))) for n in to_count)
+        try:
+            result = (restore.run_restore(target, dump_dir, data, todo, live, dict(params, _source=source), log)
+                      if todo else dict(NOTHING_RESTORED))
+        except BaseException:
+            for future in counts.values():
+                future.cancel()
+            raise
+        for name, counted in counts.items():
+            data["databases"][name].update(counted.result())
+    for name, res in result["databases"].items():  # what went through the pipe, for the report
+        data["databases"][name].update(bytes=res["bytes"], seconds=res["seconds"])
+    data.update(completed=utc_stamp(), seconds=round(time.time() - started, 3))
+    manifest.write(dump_dir, data)
+    return result

@@ -1,0 +1,108 @@
+"""The stream transfer's decisions (_stream.record) and one database piped from a fake source into a fake target
+(_restore.stream_database). Against real servers: tests/integration/modules/test_db_modules.py."""
+import json
+import os
+
+import pytest
+
+from ansible_collections.blackduck.hub.plugins.module_utils import _manifest, _restore, _stream
+
+MiB = 1024 * 1024
+DBS = {"bds_hub": {"owner": "blackduck", "encoding": "UTF8", "collate": "C", "ctype": "C", "size_bytes": 100 * MiB,
+                   "comment": None},
+       "bdio": {"owner": "blackduck", "encoding": "UTF8", "collate": "C", "ctype": "C", "size_bytes": 8 * MiB,
+                "comment": None}}
+
+
+@pytest.fixture
+def source(fake_target, monkeypatch):
+    monkeypatch.setattr(_stream.inventory, "server_version", lambda t: {"version": "9.4.11", "num": 90411, "major": "9.4"})
+    monkeypatch.setattr(_stream.inventory, "databases", lambda t: DBS)
+    monkeypatch.setattr(_stream.inventory, "roles_with_passwords", lambda t: {"blackduck": {"password": "digest"}})
+    monkeypatch.setattr(_stream.inventory, "roles", lambda t: {"blackduck": {"password": None}})
+    monkeypatch.setattr(_stream.inventory, "superusers", lambda t: ["postgres"])
+    return fake_target([{"match": "--version", "stdout": "pg_dump (PostgreSQL) 9.4.11\n"}])
+
+
+def test_a_new_record_lists_each_database_streamed_with_no_file(source, tmp_path):
+    d = str(tmp_path / "dump")
+    data, new = _stream.record(source, d, ["bds_hub", "bdio"], no_role_passwords=False)
+    assert new is True and _manifest.streamed(data)
+    assert data["databases"]["bds_hub"] == {"file": None, "format": "stream", "bytes": 0, "sha256": None,
+                                            "owner": "blackduck", "encoding": "UTF8", "collate": "C", "ctype": "C",
+                                            "size_bytes": 100 * MiB}
+    assert data["roles"] == {"blackduck": {"password": "digest"}} and data["superusers"] == ["postgres"]
+    assert _manifest.files_of(data) == []  # nothing on disk to check
+    assert _stream.uncounted(data) == ["bdio", "bds_hub"]
+    assert not os.path.exists(d)  # not written until the transfer begins
+    data, dummy = _stream.record(source, d, ["bds_hub"], no_role_passwords=True)
+    assert data["roles"] == {"blackduck": {"password": None}} and data["options"]["no_role_passwords"] is True
+
+
+def test_a_rerun_reuses_the_record_of_this_source_and_refuses_any_other(source, tmp_path):
+    d = str(tmp_path)
+    data, dummy = _stream.record(source, d, ["bds_hub", "bdio"], no_role_passwords=False)
+    _manifest.write(d, data)
+    again, new = _stream.record(source, d, ["bdio", "bds_hub"], no_role_passwords=False)
+    assert new is False and again["dump_id"] == data["dump_id"]
+    with pytest.raises(_restore.RestoreError, match="holds the record of a stream from another source or of other "
+                                                    "data .* stream with another dump_dir. Nothing was changed."):
+        _stream.record(source, d, ["bds_hub"], no_role_passwords=False)
+    DBS["bds_hub"]["size_bytes"] += 10 * MiB  # another source's database, or the old data changed since
+    try:
+        with pytest.raises(_restore.RestoreError, match="from another source or of other data"):
+            _stream.record(source, d, ["bds_hub", "bdio"], no_role_passwords=False)
+    finally:
+        DBS["bds_hub"]["size_bytes"] -= 10 * MiB
+
+
+def test_a_dump_folder_or_a_missing_database_is_refused(source, tmp_path):
+    with pytest.raises(_restore.RestoreError, match=r"database bds_hub_report not found on the source the fake server "
+                                                    r"\(it has: bdio, bds_hub\)"):
+        _stream.record(source, str(tmp_path), ["bds_hub", "bds_hub_report"], no_role_passwords=False)
+    _manifest.write(str(tmp_path), {"dump_id": "d-1", "created": "2026-12-02T10:00:00Z", "options": {"format": "custom"},
+                                    "databases": {}})
+    with pytest.raises(_restore.RestoreError, match="holds a dump \\(dump d-1, taken 2026-12-02T10:00:00Z\\): restore it "
+                                                    "without source"):
+        _stream.record(source, str(tmp_path), ["bds_hub"], no_role_passwords=False)
+
+
+def two_fakes(fake_target, tmp_path, src_rules, dst_rules):
+    dst = fake_target(dst_rules)
+    os.mkdir(str(tmp_path / "src"))
+    return type(dst)(str(tmp_path / "src"), src_rules), dst
+
+
+def test_stream_database_pipes_pg_dump_into_pg_restore(fake_target, tmp_path):
+    src, dst = two_fakes(fake_target, tmp_path, [{"tool": "pg_dump", "stdout": "PGDMP the archive"}],
+                         [{"tool": "pg_restore", "rc": 0}])
+    res = _restore.stream_database(src, dst, "bds_hub", clean=True)
+    assert (res["rc"], res["src_rc"], res["bytes"]) == (0, 0, len("PGDMP the archive"))
+    (dumped,), (restored,) = src.calls(), dst.calls()
+    assert dumped["args"] == ["--format", "custom", "--compress", "0", "--dbname=bds_hub"]  # nothing kept: no compression
+    assert restored["stdin"] == "PGDMP the archive"
+    assert restored["args"] == ["--dbname=bds_hub", "--clean", "--if-exists"]
+
+
+def test_a_failed_or_vanished_source_says_which(fake_target, tmp_path):
+    src, dst = two_fakes(fake_target, tmp_path, [{"tool": "pg_dump", "rc": 1, "stderr": "pg_dump: error: query failed"}],
+                         [{"tool": "pg_restore", "rc": 1, "stderr": "pg_restore: error: input file is too short"}])
+    with pytest.raises(_restore.RestoreError, match=r"pg_dump of bdio on the fake server failed \(exit 1: pg_dump: error: "
+                                                    r"query failed\): nothing of it is kept as restored"):
+        _restore.stream_database(src, dst, "bdio", clean=False)
+    src.gone_reason = "the database container hub-postgres-1 was removed"
+    with pytest.raises(_restore.RestoreError) as info:
+        _restore.stream_database(src, dst, "bdio", clean=False)
+    assert str(info.value).startswith("the stream of bdio stopped because the database container hub-postgres-1 was "
+                                      "removed while it ran (exit 1: pg_dump: error: query failed). The old data is "
+                                      "untouched; start the old database again")
+
+
+def test_a_record_is_no_dump_for_db_dump(tmp_path):
+    data = {"dump_id": "s-1", "created": "2026-12-02T10:00:00Z", "options": {"format": "stream"},
+            "databases": {"bds_hub": {"file": None, "format": "stream"}}}
+    with pytest.raises(_stream.dump.DumpError, match="holds the record of a stream into the new server .*dump s-1.* "
+                                                     "It is kept: use another dump_dir, or force=true"):
+        _stream.dump.complete_dump_to_keep(str(tmp_path), data, ["bds_hub"], {}, force=False)
+    assert _stream.dump.complete_dump_to_keep(str(tmp_path), data, ["bds_hub"], {}, force=True) is False
+    assert json.dumps(_manifest.files_of(data)) == "[]"
