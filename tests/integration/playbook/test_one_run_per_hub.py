@@ -14,6 +14,8 @@ On another hub, still up, each refused before the Hub goes down, with its messag
    check mode says what runs and what the drain would do;
 8. the drain waits: step 2 holds the Hub up while the job runs, goes on when it ends (the reporting transfer, which
    the migration restarts itself, is not waited for), and the report says what ran.
+And the kills: a database container removed mid-dump, then mid-restore (streamed and mounted), and the old one
+removed mid-stream (hub_transfer: stream), each resumed by the next run and verified exact.
 """
 import json
 import os
@@ -272,3 +274,52 @@ def test_database_container_removed_mid_dump_then_mid_restore(lab_hubs, tmp_path
     with open(os.path.join(folder, "manifest.json")) as f:
         formats = set(d["format"] for d in json.load(f)["databases"].values())
     assert formats == {"directory" if mount else "custom"}
+
+
+def test_old_database_removed_mid_stream_then_the_stream_resumes(lab_hubs, tmp_path):
+    """hub_transfer: stream into an external server: the old database container removed while its pg_dump feeds the
+    new server - step 4 fails saying so, the old data unchanged, no dump file anywhere; the rerun's step 3 brings the
+    old database back and step 4 streams again over its own interrupted stream (same record), then verified exact."""
+    name = "mid-stream"
+    hub = lab_hubs(name, "compose", scale=120.0, seed=34)
+    expected = dbcheck.counts(hub, "bds_hub")["st.project"]
+    dumps = str(tmp_path)
+    folder = os.path.join(dumps, name, "dump")
+    server = labhub.external_server(name, "new", 26523)
+    try:
+        labhub.point_bundle_at(hub, labhub.NEW, server)
+        password = os.path.join(dumps, "admin-password")
+        with open(password, "w") as f:
+            f.write("blackduck\n")
+        os.chmod(password, 0o600)
+        inv = ansible_run.hub_inventory([hub], dumps, **{name: {
+            "hub_database": "external", "hub_transfer": "stream", "hub_postgres_admin_password_file": password,
+            "hub_postgres_required_major": labhub.VERSIONS["PG_NEW_MAJOR"]}})
+        proc = start_playbook(inv, str(tmp_path))
+
+        def streaming():  # pg_dump of a database (not pg_dumpall of the roles) runs in the old container
+            if proc.poll() is not None:
+                return True
+            db = labhub.containers(hub, "postgres")
+            return bool(db) and re.search(r"\bpg_dump\s", labhub.run(["docker", "top", db[0]], check=False)) is not None
+
+        message = remove_the_database_while(hub, name, proc, dumps, "dump", streaming)
+        assert re.search(r"the stream of \w+ stopped because the database container %s-postgres-1 was (removed|stopped) "
+                         r"while it ran \(.+\)\. The old data is untouched" % name, message), message
+        record = json.load(open(os.path.join(folder, "manifest.json")))
+        assert record["options"]["format"] == "stream" and os.listdir(folder) == ["manifest.json"]
+        incomplete = labhub.psql(server, "SELECT count(*) FROM pg_database WHERE shobj_description(oid, 'pg_database') "
+                                         "LIKE '%\"complete\": false%'", db="postgres").strip()
+        assert int(incomplete) > 0  # what was streamed is marked as not complete
+
+        rc, out, recap = ansible_run.playbook(inv)  # step 3 starts the old database again; step 4 streams again
+        assert rc == 0, out
+        st = ansible_run.state(dumps, name)
+        assert st["steps"]["dump"]["data"]["dump_id"] == record["dump_id"]  # the same record, resumed
+        for db, v in st["steps"]["restore"]["data"]["verification"].items():
+            assert v["differences"] == [] and v["tables"], db
+        assert dbcheck.counts(server, "bds_hub")["st.project"] == expected  # (the Hubs write their heartbeats)
+        assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+        assert os.listdir(folder) == ["manifest.json"]
+    finally:
+        labhub.remove_external_server(name)
