@@ -16,7 +16,8 @@ afterwards the vendor's script still manages the hub: -s, -u), and docker-run 4.
 rollback_hub); Compose 4.1.4 -> 4.2.0, 4.0.0 -> 4.2.1, 3.7.1 -> 4.2.1 (no hub-postgres.env); Swarm 4.1.4 -> 4.2.0; and
 across orchestrations an old Compose hub 4.1.4 -> a new Kubernetes hub 4.2.0 from the vendor's kubernetes/ files
 (the vendor's own Kubernetes path: there is no Kubernetes bundle before 4.2), which then goes back to the old
-Compose Hub (rollback_hub) and compares the old data again.
+Compose Hub (rollback_hub) and compares the old data again - once with a dump, once streamed (hub_transfer: stream:
+step 4 starts the new pod beside the old container and pipes each database into it; no dump file).
 """
 import json
 import os
@@ -39,6 +40,7 @@ MATRIX = [
     ("compose", "3.7.1", "4.2.1", "compose"),
     ("swarm", "4.1.4", "4.2.0", "swarm"),
     ("compose", "4.1.4", "4.2.0", "kubernetes"),
+    ("compose", "4.1.4", "4.2.0", "kubernetes", "stream"),  # hub_transfer: stream, the new pod beside the old container
 ]
 # By default (hub_dump_mount: auto) the dump folder is mounted into the vendor's own postgres containers (user
 # postgres:root; docker-run: the script's docker run line with a --volume added) and, on Kubernetes, into the vendor's
@@ -48,8 +50,9 @@ STREAMED = {("compose", "4.1.4", "4.2.0", "compose"), ("compose", "3.7.1", "4.2.
 
 
 def case_id(case):
-    orch, old, new, new_orch = case
-    return "%s-%s-to-%s%s" % (orch, old, new, "" if new_orch == orch else "-" + new_orch)
+    orch, old, new, new_orch = case[:4]
+    return "%s%s-%s-to-%s%s" % ("stream-" if case[4:] == ("stream",) else "", orch, old, new,
+                                "" if new_orch == orch else "-" + new_orch)
 
 
 def reporter_logs_in(hub, password):
@@ -68,7 +71,8 @@ def heartbeats(hub):
 @pytest.mark.parametrize("case", [pytest.param(c, marks=[pytest.mark.exclusive] if c[0] == "docker_run" else [])
                                   for c in MATRIX], ids=[case_id(c) for c in MATRIX])
 def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
-    orch, old, new, new_orch = case
+    orch, old, new, new_orch = case[:4]
+    stream = case[4:] == ("stream",)
     if "kubernetes" in (orch, new_orch):
         request.getfixturevalue("k8s_lab")
     name = "cf-" + case_id(case).replace(".", "").replace("_", "-")[:28]
@@ -78,7 +82,8 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
     labhub.psql(old_side, "ALTER ROLE blackduck_reporter WITH PASSWORD '%s';" % password, db="postgres")
     assert reporter_logs_in(old_side, password)
     dump_root = str(tmp_path)
-    inv = ansible_run.hub_inventory([hub], dump_root, **({name: {"hub_dump_mount": False}} if case in STREAMED else {}))
+    inv = ansible_run.hub_inventory([hub], dump_root, **({name: {"hub_dump_mount": False}} if case in STREAMED else
+                                                         {name: {"hub_transfer": "stream"}} if stream else {}))
 
     if orch == "docker_run":  # check mode changes nothing: the old Hub's containers run on, none is added
         running = labhub.run(["docker", "ps", "--no-trunc", "--format", "{{.ID}} {{.Image}}"])
@@ -103,7 +108,9 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
     assert st["steps"]["verify"]["data"]["version"] == new
     with open(os.path.join(dump_root, name, "dump", "manifest.json")) as f:
         formats = set(d["format"] for d in json.load(f)["databases"].values())
-    assert formats == {"custom" if case in STREAMED else "directory"}, formats
+    assert formats == {"stream" if stream else "custom" if case in STREAMED else "directory"}, formats
+    if stream:  # no dump file: the record of the old side only
+        assert os.listdir(os.path.join(dump_root, name, "dump")) == ["manifest.json"]
     assert st["steps"]["restore"]["data"]["roles"] == {
         "blackduck": "equal", "blackduck_reporter": "equal", "blackduck_user": "equal"}
     assert labhub.version_endpoint(new_side) == {"version": new}  # through the webserver
