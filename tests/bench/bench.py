@@ -64,14 +64,15 @@ PATHS = {
     "b_stream": "(b) raw stream -Fc -Z 0 | pg_restore",
     "b_par": "(b) raw stream, 3 databases at once",
     "m": "(m) modules, folder mounted: -Fd -j N inside",
+    "s": "(s) db_restore source: stream, no dump file",
     "e_mount": "(e) playbook, the folder mounted (default)",
     "e": "(e) playbook upgrade_hub, 11 steps, streamed",
     "tiny": "(e) playbook on a tiny hub (scale 0)",
     "fleet": "(f) playbook on a fleet of tiny hubs",
 }
 FLEET_FACTOR = 3.0  # N tiny hubs in one run take at most this many times one tiny hub
-ORDER = ("c", "d", "d_custom", "a", "b_dir", "b_stream", "b_par", "m")  # m last: it mounts a folder into the old hub
-MODULE_PATHS = ("c", "d", "d_custom", "m")
+ORDER = ("c", "d", "d_custom", "a", "b_dir", "b_stream", "b_par", "s", "m")  # m last: it mounts a folder into the old hub
+MODULE_PATHS = ("c", "d", "d_custom", "m", "s")
 SWEPT = ("b_dir", "m")  # the directory paths, run again per --sweep value: <path>@<jobs>
 B_PATHS = ("b_dir", "b_stream", "b_par")
 MEMORY_METHOD = (
@@ -355,6 +356,28 @@ class Bench:
             shutil.rmtree(os.path.join(self.work, key), ignore_errors=True)
         return out
 
+    def path_stream_module(self, target):
+        """hub_transfer: stream's module: db_restore with source (the three databases at once, as b_par; the source's
+        tables counted beside), then step 7's exact comparison with the record (db_verify, jobs N) - in total_s, as
+        the target for a stream counts it; the raw stream paths verify nothing."""
+        dump_dir = os.path.join(self.work, "s", "dump")
+        r, m = self.module("db_restore", {"source": self.docker_conn(self.old, labhub.OLD), "dump_dir": dump_dir,
+                                          "connection": self.docker_conn(target, labhub.NEW), "jobs": 3})
+        if r["failed"]:
+            raise BenchError("db_restore with source failed: %s" % r.get("msg"))
+        out = {"dump_s": None, "restore_s": m["seconds"], "bytes_on_disk": du_bytes(dump_dir),
+               "peak_disk_bytes": du_bytes(dump_dir), "module_peak_mib": {"db_dump": None,
+                                                                          "db_restore": m["peaks_mb"].get("module:db_restore")},
+               "ansible_peak_mib": m["peaks_mb"].get("ansible", 0), "settings": {"db_restore": {"jobs": 3}},
+               "pg_restore_stream_s": {n: v.get("seconds") for n, v in sorted(r.get("restored", {}).items())},
+               "warnings": r.get("warnings_ignored", [])}
+        out["verify"] = self.verify(target, own_dump=dump_dir)  # against the stream's own record, marker required
+        out["total_s"] = round(m["seconds"] + out["verify"]["seconds"], 3)
+        out["how"] = ("restore_s: db_restore streaming (pg_dump in the old container | pg_restore in the new, the source "
+                      "counted beside); total_s adds db_verify exact against the record (%s s)" % out["verify"]["seconds"])
+        shutil.rmtree(os.path.join(self.work, "s"), ignore_errors=True)
+        return out
+
     @staticmethod
     def module_breakdown(r1, m1, r2, m2):
         """Where the module paths' time goes: ansible around the module, the module itself, and inside it the
@@ -626,6 +649,8 @@ class Bench:
             target, "SHOW server_version", db="postgres").strip())
         key, dummy, jobs = key.partition("@")
         jobs = int(jobs) if jobs else None
+        if key == "s":
+            return self.path_stream_module(target)
         if key in MODULE_PATHS:
             return self.path_modules(key, target, *self.module_settings(key, target, jobs))
         if key == "a":
@@ -887,6 +912,15 @@ def targets(res, scale):
             "the modules' defaults with the folder mounted, same -j")
     else:
         add("(m) vs raw -Fd -j N", "<= 1.10x", None, None, "not measured")
+    s, streams = p.get("s", {}), [k for k in ("b_stream", "b_par") if p.get(k, {}).get("total_s")]
+    if s.get("total_s") and streams:
+        fastest = min(streams, key=lambda k: p[k]["total_s"])
+        add("(s) stream + exact verify vs raw stream", "<= 1.10x", "%.2fx (%s s vs %s s, %s); %s bytes on disk" % (
+            s["total_s"] / p[fastest]["total_s"], s["total_s"], p[fastest]["total_s"], fastest, s["bytes_on_disk"]),
+            s["total_s"] <= 1.10 * p[fastest]["total_s"], "db_restore's source with its exact comparison; the record only "
+                                                          "on disk")
+    else:
+        add("(s) stream + exact verify vs raw stream", "<= 1.10x", None, None, "not measured")
     for key in ("e", "e_mount"):
         e = p.get(key, {})
         name = "(%s) steps 4 + 7 vs fastest (b)" % ("e" if key == "e" else "e, mounted")

@@ -36,6 +36,10 @@ def test_bench_runs_every_path_at_a_tiny_scale(tmp_path):
     assert proc.returncode == 0, log
     res = json.loads(out.read_text())
 
+    s = res["paths"]["s"]  # db_restore's source: no dump step, no file - the record of the old side only
+    assert "error" not in s and s["dump_s"] is None and s["restore_s"] > 0 and s["total_s"] > s["restore_s"], s
+    assert 0 < s["bytes_on_disk"] < 1000000 and s["module_peak_mib"]["db_restore"] > 0, s
+    assert s["verify"]["passed"] is True and s["verify"]["against"] == "its own dump", s
     for key in DATA_PATHS:
         p = res["paths"][key]
         assert "error" not in p and "skipped" not in p, (key, p)
@@ -54,7 +58,7 @@ def test_bench_runs_every_path_at_a_tiny_scale(tmp_path):
     raw = ("b_dir", "b_stream", "b_par")  # the raw paths of the run's own -j (not the swept one)
     assert res["fastest_b"]["path"] in raw
     assert min(res["paths"][k]["ratio_to_fastest_b"] for k in raw) == 1.0
-    assert res["run"]["order"] == ["c", "d", "d_custom", "a", "b_dir", "b_stream", "b_par", "m"]
+    assert res["run"]["order"] == ["c", "d", "d_custom", "a", "b_dir", "b_stream", "b_par", "s", "m"]
 
     assert res["paths"]["fleet"]["skipped"] == "--fleet 0 given"
     fleet_target = [t for t in res["targets"] if t["target"] == "fleet of tiny hubs"]
@@ -77,7 +81,8 @@ def test_bench_runs_every_path_at_a_tiny_scale(tmp_path):
         assert all(ph[side][k] > 0 for k in phases), (side, ph[side])
 
     assert [t["target"] for t in res["targets"]] == [
-        "(c) vs fastest (b)", "(c) vs (a)", "(m) vs raw -Fd -j N", "(e) steps 4 + 7 vs fastest (b)",
+        "(c) vs fastest (b)", "(c) vs (a)", "(m) vs raw -Fd -j N", "(s) stream + exact verify vs raw stream",
+        "(e) steps 4 + 7 vs fastest (b)",
         "(e, mounted) steps 4 + 7 vs fastest (b)", "module peak memory", "module peak memory flat",
         "playbook overhead on a tiny hub", "fleet of tiny hubs"]
     left_out = ("fleet of tiny hubs", "(e) steps 4 + 7 vs fastest (b)", "(e, mounted) steps 4 + 7 vs fastest (b)")

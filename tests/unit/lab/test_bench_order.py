@@ -15,7 +15,7 @@ def test_the_sweep_repeats_the_directory_paths_right_after_each_other_jobs_than_
     a = bench.parse(["--sweep", "4,1,2,2", "--jobs", "2"])
     assert a.sweep == [1, 2, 4]
     assert bench.run_order(a.paths, a.sweep, 2) == [
-        "c", "d", "d_custom", "a", "b_dir", "b_dir@1", "b_dir@4", "b_stream", "b_par", "m", "m@1", "m@4"]
+        "c", "d", "d_custom", "a", "b_dir", "b_dir@1", "b_dir@4", "b_stream", "b_par", "s", "m", "m@1", "m@4"]
     assert bench.run_order(["b_stream", "m"], [1], 2) == ["c", "b_stream", "m", "m@1"]  # c always runs
     assert bench.run_order(bench.ORDER, [], 2) == list(bench.ORDER)
     assert bench.label("m@1") == bench.PATHS["m"] + " (-j 1)" and bench.label("b_dir") == bench.PATHS["b_dir"]
