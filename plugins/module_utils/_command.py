@@ -318,29 +318,54 @@ def stream_from_file(argv, path, env=None, progress=None, progress_every=10.0):
             "seconds": round(time.monotonic() - started, 3)}
 
 
+def _pipe_mover(reader, writer):
+    """One step of moving a pipe's bytes into another: a function that moves up to CHUNK bytes and returns how many
+    (0 at the end). With os.splice (Linux, Python 3.10+) the kernel moves them from pipe to pipe, never copied through
+    this process; else they are read and written in CHUNK pieces."""
+    if hasattr(os, "splice"):
+        src_fd, dst_fd = reader.fileno(), writer.fileno()
+        return lambda: os.splice(src_fd, dst_fd, CHUNK)
+
+    def copy():
+        chunk = reader.read(CHUNK)
+        if chunk:
+            writer.write(chunk)
+        return len(chunk)
+    return copy
+
+
 def stream_between(src_argv, dst_argv, src_env=None, dst_env=None, progress=None, progress_every=10.0):
     """Run src_argv with its stdout fed to dst_argv's stdin chunk by chunk (bounded memory, no file between them);
-    return dict(rc, stderr: dst_argv's, src_rc, src_stderr, bytes, seconds). A writer that fails ends the reader's
-    input early; the caller judges both exit codes (the writer's first: its failure explains the reader's)."""
+    return dict(rc, stderr: dst_argv's, src_rc, src_stderr, bytes, seconds, broken_pipe). A writer that fails ends
+    the reader's input early (its failure explains the reader's); a reader that stops first (broken_pipe) has the
+    writer killed, whose exit code then says nothing. The caller judges them in that light."""
     started = time.monotonic()
     sent = 0
+    broken = False
     tick = _Progress(progress, progress_every)
     with tempfile.TemporaryFile() as src_err, tempfile.TemporaryFile() as outf, tempfile.TemporaryFile() as errf:
         src = subprocess.Popen(src_argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=src_err, env=src_env)
-        dst = subprocess.Popen(dst_argv, stdin=subprocess.PIPE, stdout=outf, stderr=errf, env=dst_env)
         try:
+            dst = subprocess.Popen(dst_argv, stdin=subprocess.PIPE, stdout=outf, stderr=errf, env=dst_env)
+        except BaseException:
+            src.kill()
+            src.wait()
+            src.stdout.close()
+            raise
+        try:
+            move = _pipe_mover(src.stdout, dst.stdin)
             while True:
-                chunk = src.stdout.read(CHUNK)
-                if not chunk:
-                    break
                 try:
-                    dst.stdin.write(chunk)
+                    n = move()
                 except (IOError, OSError) as exc:
                     if exc.errno == errno.EPIPE:  # the reader stopped: its exit code and stderr say why
+                        broken = True
                         src.kill()
                         break
                     raise
-                sent += len(chunk)
+                if not n:
+                    break
+                sent += n
                 tick.tick(sent)
             try:
                 dst.stdin.close()
@@ -359,7 +384,7 @@ def stream_between(src_argv, dst_argv, src_env=None, dst_env=None, progress=None
         log_command(dst_argv, rc, stderr, time.monotonic() - started)
     tick.tick(sent, final=True)
     return {"rc": rc, "stderr": stderr, "src_rc": src_rc, "src_stderr": src_stderr, "bytes": sent,
-            "seconds": round(time.monotonic() - started, 3)}
+            "broken_pipe": broken, "seconds": round(time.monotonic() - started, 3)}
 
 
 def sha256_file(path, chunk=CHUNK):

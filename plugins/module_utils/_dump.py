@@ -149,8 +149,9 @@ def complete_dump_to_keep(dump_dir, existing, names, fp, force):
         return False
     if manifest.streamed(existing):
         raise DumpError("%s holds the record of a stream into the new server (db_restore with source; dump %s, begun "
-                        "%s), not a dump. It is kept: use another dump_dir, or force=true to replace it with a dump."
-                        % (dump_dir, existing["dump_id"], existing["created"]))
+                        "%s), not a dump. It is kept: use another dump_dir, or force=true to replace it with a dump "
+                        "(with the upgrade role: keep hub_transfer: stream, which began it, or go back with "
+                        "blackduck.hub.rollback_hub, which sets it aside)." % (dump_dir, existing["dump_id"], existing["created"]))
     problems = manifest.verify_files(dump_dir, existing)
     if problems:
         raise DumpError("%s holds a complete dump whose files no longer match its manifest: %s. It is kept as it is; "

@@ -12,7 +12,7 @@ __metaclass__ = type
 import os
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _dump as dump
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
@@ -197,7 +197,7 @@ def stream_database(source, target, name, clean, progress=None):
                             stdin=True)
     res = stream_between(source.tool_argv("pg_dump", dump.pg_dump_argv_tail(name, "0")), argv, source.env,
                          target.env, progress=progress)
-    if res["src_rc"] != 0:
+    if res["src_rc"] != 0 and not res["broken_pipe"]:  # (pg_restore stopping first had pg_dump killed: its own words)
         detail = "exit %d: %s" % (res["src_rc"], why(res["src_rc"], res["src_stderr"]))
         gone = source.gone()
         raise RestoreError("the stream of %s stopped because %s while it ran (%s). The old data is untouched; start "
@@ -325,32 +325,42 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
             res["seconds"] = round(time.time() - started, 3)
             return name, res
 
-        failures = []
-        # custom format: jobs databases at a time; directory format: one at a time, each with pg_restore --jobs
+        def finish(name):  # each database completed (fixups, ANALYZE, its marker) as soon as its own restore ends
+            progress.phase(name, "applying the Hub's fixups to %s" % name)
+            fixed = apply_fixups(target, name) if params["fixups"] else []
+            if params["analyze"]:
+                progress.phase(name, "analyzing %s" % name)
+                analyze(target, name)
+            marker = {"dump_id": data["dump_id"], "complete": True, "fixups": bool(fixed), "restored": utc_stamp(),
+                      "source_version": data.get("source", {}).get("server_version"),
+                      "dump_dir": os.path.abspath(dump_dir)}
+            query(target, "postgres", inventory.marker_sql(name, marker) + "\n", "recording the restore marker")
+            result["databases"][name].update(fixups=fixed, marker=marker)
+
+        failures, raised = [], []
+        # custom format and streams: jobs databases at a time; directory format: one at a time, each with pg_restore
+        # --jobs. A database that fails leaves the others to complete: a rerun restores only what is not complete.
         directory = any(data["databases"][n].get("format") == "directory" for n in todo)
         try:
             with ThreadPoolExecutor(max_workers=1 if directory else max(1, min(params["jobs"], len(todo) or 1))) as pool:
-                for name, res in pool.map(one, todo):
+                futures = dict((pool.submit(one, n), n) for n in todo)
+                for future in as_completed(futures):
+                    try:
+                        name, res = future.result()
+                    except Exception as exc:  # kept, and raised once the others are done
+                        raised.append(exc)
+                        continue
                     result["databases"][name] = res
                     result["warnings"] += ["%s: %s" % (name, w) for w in res["warnings"]]
                     if res["errors"]:
                         failures.append("%s: %s" % (name, "; ".join(res["errors"][:10])))
+                    else:
+                        finish(name)
+            if raised:
+                raise raised[0]
             if failures:
                 raise RestoreError("pg_restore reported errors (the target is left as it is for inspection; the dump "
-                                   "is untouched): %s" % " | ".join(failures))
-            for name in todo:
-                progress.phase(name, "applying the Hub's fixups to %s" % name)
-                fixed = apply_fixups(target, name) if params["fixups"] else []
-                if params["analyze"]:
-                    progress.phase(name, "analyzing %s" % name)
-                    analyze(target, name)
-                marker = {"dump_id": data["dump_id"], "complete": True, "fixups": bool(fixed),
-                          "restored": utc_stamp(),
-                          "source_version": data.get("source", {}).get("server_version"),
-                          "dump_dir": os.path.abspath(dump_dir)}
-                query(target, "postgres", inventory.marker_sql(name, marker) + "\n", "recording the restore marker")
-                result["databases"][name]["fixups"] = fixed
-                result["databases"][name]["marker"] = marker
+                                   "is untouched): %s" % " | ".join(sorted(failures)))
         except Exception as exc:  # a tool or a query that failed under a container that went away: say so
             stopped = stopped_under(target, str(exc))
             if stopped:

@@ -22,7 +22,8 @@ from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils import _restore as restore
 from ansible_collections.blackduck.hub.plugins.module_utils._command import utc_stamp
-from ansible_collections.blackduck.hub.plugins.module_utils._target import tool_version
+from ansible_collections.blackduck.hub.plugins.module_utils._query import query
+from ansible_collections.blackduck.hub.plugins.module_utils._target import APPLICATION_NAME, tool_version
 
 NOTHING_RESTORED = {"databases": {}, "warnings": [], "created": [], "replaced": []}
 
@@ -68,6 +69,22 @@ def record(source, dump_dir, names, no_role_passwords):
     return data, True
 
 
+def stop_counting(source, names):
+    """Cancel this module's count of the source's tables (its own sessions there: a stream that failed need not wait
+    for it). One run per hub (the lock): no other run's session is ours. Best effort - the source may be gone."""
+    try:
+        query(source, "postgres", "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = %s "
+              "AND pid <> pg_backend_pid() AND datname IN (%s);\n" % (inventory.quote_literal(APPLICATION_NAME), ", ".join(
+                  inventory.quote_literal(n) for n in names) or "NULL"), "stopping the count of the source's tables")
+    except Exception:  # a source gone, a role that may not see the sessions: the count then ends by itself
+        pass
+
+
+def same_server(source, target):
+    """Whether the source and the target are one server (the same container, pod, or host and port)."""
+    return source.identity() == target.identity()
+
+
 def uncounted(data):
     """The databases of a stream's record whose tables were not counted yet (a run stopped before it could)."""
     return [n for n in sorted(data["databases"]) if "tables" not in data["databases"][n]]
@@ -89,6 +106,7 @@ def transfer(source, target, dump_dir, data, todo, live, params, log):
         except BaseException:
             for future in counts.values():
                 future.cancel()
+            stop_counting(source, sorted(counts))  # else the failure would wait for a whole checksum pass
             raise
         for name, counted in counts.items():
             data["databases"][name].update(counted.result())

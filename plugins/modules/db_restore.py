@@ -268,7 +268,6 @@ def main():
                 data, new = stream.record(source, p["dump_dir"], names, p["no_role_passwords"])
                 result["source"] = data["source"]
                 if new and not module.check_mode:
-                    dump.check_quiet(source, names, False)  # the first stream: every table is counted from it
                     dump.prepare_dir(p["dump_dir"])
             else:
                 data = manifest.load(p["dump_dir"])
@@ -287,6 +286,9 @@ def main():
                 restore.check_files(p["dump_dir"], data)
             result["dump_id"] = data["dump_id"]
             target = sessions.enter_context(target_session(p["connection"], p["wait_timeout"], p["log_file"]))
+            if source and stream.same_server(source, target):
+                module.fail_json(msg="source and connection reach the same server (%s): a stream goes from the old "
+                                     "server into another one. Nothing was changed." % target.describe(), **result)
             server = inventory.server_version(target)
             result["target"] = dict(target.identity(), server_version=server["version"], server_major=server["major"])
             todo, done, ours, replace, live = restore.plan(target, data, names, p["force"], p["replace_empty_hub"],
@@ -297,6 +299,8 @@ def main():
                 if source:
                     result["record"] = dump.summary(data)
                 module.exit_json(**result)
+            if source and not module.check_mode:  # nothing writes to the old databases, no other run reads them
+                dump.check_quiet(source, names, False)
             if module.check_mode:
                 result.update(changed=bool(todo), msg="would %s %s from %s into %s%s" % (
                     "stream" if source else "restore", ", ".join(todo) or "nothing (count the source's tables)",

@@ -5,6 +5,7 @@ import resource
 import stat
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -363,12 +364,23 @@ def test_stream_between_pipes_everything_and_keeps_both_stderrs():
     res = _command.stream_between([PY, "-c", PIPE_WRITER % 3], [PY, "-c", READER], progress=lambda d, r: calls.append(d),
                                   progress_every=0)
     expected = hashlib.sha256(bytes(range(256)) * 4096 * 3).hexdigest()
-    assert (res["rc"], res["src_rc"], res["bytes"]) == (0, 0, 3 * MiB)
+    assert (res["rc"], res["src_rc"], res["bytes"], res["broken_pipe"]) == (0, 0, 3 * MiB, False)
     assert (res["stderr"], res["src_stderr"]) == ("done\n", "written\n")
     assert calls[-1] == 3 * MiB
     # what the reader read is what the writer wrote: its digest went to its stdout, which is not kept - read it back
     res = _command.stream_between([PY, "-c", PIPE_WRITER % 3], [PY, "-c", READER + "sys.stderr.write(h.hexdigest())\n"])
     assert res["stderr"] == "done\n" + expected
+
+
+def test_stream_between_without_splice_copies_the_same(monkeypatch):
+    """Where os.splice is missing (not Linux, Python before 3.10) the bytes are read and written in pieces: the same."""
+    monkeypatch.delattr(_command.os, "splice", raising=False)
+    res = _command.stream_between([PY, "-c", PIPE_WRITER % 3], [PY, "-c", READER + "sys.stderr.write(h.hexdigest())\n"])
+    assert res["stderr"] == "done\n" + hashlib.sha256(bytes(range(256)) * 4096 * 3).hexdigest()
+    assert (res["rc"], res["src_rc"], res["bytes"], res["broken_pipe"]) == (0, 0, 3 * MiB, False)
+    reader = "import sys\nsys.stdin.buffer.read(10)\nsys.exit(1)\n"
+    res = _command.stream_between([PY, "-c", PIPE_WRITER % 100], [PY, "-c", reader])
+    assert res["rc"] == 1 and res["broken_pipe"] is True and res["bytes"] < 100 * MiB
 
 
 def test_stream_between_memory_is_bounded():
@@ -392,6 +404,16 @@ def test_stream_between_a_reader_that_stops_ends_the_writer():
     res = _command.stream_between([PY, "-c", PIPE_WRITER % 100], [PY, "-c", reader])
     assert res["rc"] == 1 and "bad archive" in res["stderr"]
     assert res["src_rc"] != 0 and res["bytes"] < 100 * MiB  # killed, not left writing into a pipe nobody reads
+    assert res["broken_pipe"] is True  # so the writer's exit code is ours, not its own failure
+
+
+def test_stream_between_a_reader_that_cannot_start_leaves_no_writer(tmp_path):
+    marker = tmp_path / "writer-ran"
+    writer = "import sys, time\ntime.sleep(1)\nopen(%r, 'w').write('x')\n" % str(marker)
+    with pytest.raises(OSError):
+        _command.stream_between([PY, "-c", writer], [str(tmp_path / "no-such-pg_restore")])
+    time.sleep(1.5)
+    assert not marker.exists()  # killed at once, not left running
 
 
 def test_sha256_file_small_chunks(tmp_path):

@@ -106,3 +106,35 @@ def test_a_record_is_no_dump_for_db_dump(tmp_path):
         _stream.dump.complete_dump_to_keep(str(tmp_path), data, ["bds_hub"], {}, force=False)
     assert _stream.dump.complete_dump_to_keep(str(tmp_path), data, ["bds_hub"], {}, force=True) is False
     assert json.dumps(_manifest.files_of(data)) == "[]"
+
+
+class Here:
+    """A target that is still there (the failure is the restore's own)."""
+
+    def gone(self):
+        return ""
+
+
+def test_a_database_that_fails_leaves_the_others_complete(monkeypatch, tmp_path):
+    """run_restore completes each database (fixups, ANALYZE, marker) as soon as its own restore ends, so a rerun
+    restores only the one that failed - for a dump and for a stream alike."""
+    sent = []
+    monkeypatch.setattr(_restore, "query", lambda target, db, sql, what, **kw: sent.append((db, sql, what)) or [])
+    monkeypatch.setattr(_restore.inventory, "role_rights", lambda t: {"name": "postgres", "superuser": True})
+    monkeypatch.setattr(_restore.inventory, "user_relation_count", lambda t, n: 0)
+    monkeypatch.setattr(_restore, "create_database", lambda *a: False)
+
+    def restore_database(target, dump_dir, name, entry, clean, allowed, progress=None, jobs=1, source=None):
+        errors = ["relation st.x already exists"] if name == "bdio" else []
+        return {"errors": errors, "warnings": [], "ignored_count": 0, "seconds": 0.1, "bytes": 10}
+
+    monkeypatch.setattr(_restore, "restore_database", restore_database)
+    data = {"dump_id": "d-7", "options": {"format": "stream"}, "databases": dict(
+        (n, {"file": None, "format": "stream", "bytes": 0, "size_bytes": 10}) for n in ("bds_hub", "bdio", "bds_hub_report"))}
+    params = {"globals": False, "jobs": 2, "force": False, "fixups": True, "analyze": True}
+    with pytest.raises(_restore.RestoreError, match="pg_restore reported errors .*: bdio: relation st.x already exists"):
+        _restore.run_restore(Here(), str(tmp_path), data, ["bds_hub", "bdio", "bds_hub_report"], {}, params, lambda m: None)
+    markers = [sql for db, sql, what in sent if what == "recording the restore marker"]
+    complete = sorted(m.split()[3].strip('"') for m in markers if '"complete": true' in m)
+    assert complete == ["bds_hub", "bds_hub_report"]  # completed; bdio keeps the marker of a restore begun
+    assert any("bdio" in m and '"complete": false' in m for m in markers)
