@@ -142,6 +142,11 @@ def superusers(target):
     return [r[0] for r in rows]
 
 
+# The relations of the database's users (pg_namespace n): what the inventory reads and what table_sizes measures.
+USER_SCHEMAS = ("n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast' "
+                "AND n.nspname !~ '^pg_temp'")
+
+
 def _tables_and_columns(target, database):
     rows = query(target, database,
                  "SELECT n.nspname, c.relname, c.relkind, "
@@ -149,9 +154,7 @@ def _tables_and_columns(target, database):
                  "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                  "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
                  "LEFT JOIN pg_type t ON t.oid = a.atttypid "
-                 "WHERE c.relkind IN ('r', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-                 "AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp' "
-                 "GROUP BY 1, 2, 3 ORDER BY 1, 2;", "listing tables")
+                 "WHERE c.relkind IN ('r', 'S') AND " + USER_SCHEMAS + " GROUP BY 1, 2, 3 ORDER BY 1, 2;", "listing tables")
     tables, sequences = {}, []
     for schema, name, kind, cols in rows:
         if kind == "S":
@@ -186,9 +189,8 @@ def table_sizes(target, database):
     """Every user table's size on disk in bytes (its heap and TOAST, without indexes), by 'schema.table'."""
     rows = query(target, database,
                  "SELECT n.nspname || '.' || c.relname, pg_table_size(c.oid) "
-                 "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' "
-                 "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-                 "AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp';", "measuring the tables")
+                 "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND "
+                 + USER_SCHEMAS + ";", "measuring the tables")
     return {name: int(size) for name, size in rows}
 
 
