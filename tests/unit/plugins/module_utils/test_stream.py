@@ -138,3 +138,22 @@ def test_a_database_that_fails_leaves_the_others_complete(monkeypatch, tmp_path)
     complete = sorted(m.split()[3].strip('"') for m in markers if '"complete": true' in m)
     assert complete == ["bds_hub", "bds_hub_report"]  # completed; bdio keeps the marker of a restore begun
     assert any("bdio" in m and '"complete": false' in m for m in markers)
+
+
+def test_a_failed_transfer_stops_the_count_of_the_source(monkeypatch, tmp_path):
+    """The stream failed: the count of the source's tables (a checksum of every row) is cancelled, not waited for."""
+    cancelled = []
+    monkeypatch.setattr(_stream.inventory, "database_inventory", lambda *a, **kw: {"tables": {}})
+    monkeypatch.setattr(_stream, "query", lambda target, db, sql, what: cancelled.append((db, sql)) or [])
+
+    def fails(*a, **kw):
+        raise _restore.RestoreError("the stream of bds_hub stopped because ...")
+
+    monkeypatch.setattr(_stream.restore, "run_restore", fails)
+    data = {"dump_id": "d-8", "options": {"format": "stream"}, "databases": {"bds_hub": {"format": "stream"}}}
+    with pytest.raises(_restore.RestoreError, match="the stream of bds_hub stopped"):
+        _stream.transfer(Here(), Here(), str(tmp_path), data, ["bds_hub"], {}, {}, None)
+    (db, sql), = cancelled
+    assert db == "postgres" and "pg_cancel_backend(pid)" in sql and "application_name = 'blackduck.hub'" in sql
+    assert "datname IN ('bds_hub')" in sql
+    assert os.listdir(str(tmp_path)) == ["manifest.json"]  # the record was written before the stream began
