@@ -304,7 +304,7 @@ def test_old_database_removed_mid_stream_then_the_stream_resumes(lab_hubs, tmp_p
             return bool(db) and re.search(r"\bpg_dump\s", labhub.run(["docker", "top", db[0]], check=False)) is not None
 
         message = remove_the_database_while(hub, name, proc, dumps, "dump", streaming)
-        assert re.search(r"the stream of \w+ stopped because the database container %s-postgres-1 was (removed|stopped) "
+        assert re.search(r"(?s)the stream of \w+ stopped because the database container %s-postgres-1 was (removed|stopped) "
                          r"while it ran \(.+\)\. The old data is untouched" % name, message), message
         record = json.load(open(os.path.join(folder, "manifest.json")))
         assert record["options"]["format"] == "stream" and os.listdir(folder) == ["manifest.json"]
