@@ -15,6 +15,7 @@ import json
 import os
 import time
 
+from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
     STAMP, read_json_of_format, utc_stamp, write_json_atomic)
 
@@ -172,6 +173,16 @@ def attempt_dump_id(state):
     return None
 
 
+def archived_dump_id(folder):
+    """The dump id of the manifest in an attempt's dump folder (as moved aside), or None. A stream's record is written
+    before its first database streams, so an attempt that stopped mid-stream - no dump_id in its step records - has
+    one: the new database's restore markers name it."""
+    try:
+        return ((manifest.load(folder) if folder else None) or {}).get("dump_id")
+    except (IOError, OSError, ValueError):
+        return None
+
+
 def rolled_back_dumps(state):
     """The dump ids of the attempts rolled back: the new database may hold their data, which a new attempt replaces."""
     return [a["dump_id"] for a in (state or {}).get("attempts", []) if a.get("dump_id")]
@@ -260,7 +271,8 @@ def rollback(state, status, message=None, archived_dump=None, old_version=None):
     if old_version:
         record["old_version"] = old_version
     if status == "done":
-        attempt = {"steps": state.get("steps", {}), "dump_id": attempt_dump_id(state), "status": state.get("status"),
+        attempt = {"steps": state.get("steps", {}), "dump_id": attempt_dump_id(state) or archived_dump_id(archived_dump),
+                   "status": state.get("status"),
                    "last_done": state.get("last_done", 0), "rolled_back": stamp}
         if state.get("failed_step"):
             attempt["failed_step"] = state["failed_step"]

@@ -365,3 +365,17 @@ def test_the_old_hub_is_wanted_while_the_way_back_is_open_or_once_rolled_back(cl
     assert _state.old_hub_wanted(_state.rollback(down, "done")) is True  # serves again; going back only checks it
     removed = _state.apply(_upgraded_to(10, clock), 11, "done")
     assert _state.old_hub_wanted(removed) is False
+
+
+def test_an_attempt_stopped_mid_stream_is_named_by_its_record(clock, tmp_path):
+    """Step 4 of hub_transfer: stream failed (no dump_id in the step records), the record written before the stream
+    began names the data in the new database: going back keeps its id, so the next attempt replaces that data."""
+    state = _upgraded_to(3, clock, failed=4)
+    folder = tmp_path / "dump-rolled-back-x"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({"format": "blackduck.hub/dump-manifest", "dump_id": "s-9",
+                                                      "options": {"format": "stream"}}))
+    clock[:] = ["2024-01-02T04:00:00Z", "2024-01-02T04:01:00Z", "2024-01-02T04:02:00Z"]
+    rolled = _state.rollback(_state.rollback(state, "started"), "done", archived_dump=str(folder))
+    assert rolled["attempts"][0]["dump_id"] == "s-9" and _state.rolled_back_dumps(rolled) == ["s-9"]
+    assert _state.archived_dump_id(str(tmp_path / "none")) is None and _state.archived_dump_id(None) is None
