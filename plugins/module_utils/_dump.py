@@ -123,6 +123,20 @@ def tool_major(version_text):
     return None
 
 
+def source_facts(target, server, no_role_passwords):
+    """What a manifest records of its source, a dump's or a stream's (_stream.py): where and which server it is,
+    its roles (each password as a digest of its stored hash, unless they are not read) and its superusers."""
+    return {"source": dict(target.identity(), server_version=server["version"], server_version_num=server["num"],
+                           server_major=server["major"]),
+            "roles": inventory.roles(target) if no_role_passwords else inventory.roles_with_passwords(target),
+            "superusers": inventory.superusers(target)}
+
+
+def database_facts(db):
+    """What a manifest records of one database as the source has it (inventory.databases' entry)."""
+    return dict((k, db[k]) for k in ("owner", "encoding", "collate", "ctype", "size_bytes"))
+
+
 def fingerprint(server, dbs, names):
     """What must be the same for an existing dump to count as a dump of this source."""
     return {"server_version": server["version"],
@@ -299,26 +313,20 @@ def _dump_all(target, params, progress, started, versions, compress):
         "created": utc_stamp(started),
         "completed": utc_stamp(),
         "seconds": round(time.time() - started, 3),
-        "source": dict(target.identity(), server_version=server["version"], server_version_num=server["num"],
-                       server_major=server["major"]),
         "fingerprint": fingerprint(server, dbs, names),
         "tools": versions,
         "options": {"format": fmt, "compression": params["compression"], "compress_arg": compress,
                     "jobs": jobs, "checksums": params["checksums"]},
-        # each role's password as a digest of its stored hash (when the dump holds the passwords), for db_verify
-        "roles": inventory.roles(target) if params.get("_no_role_passwords") else inventory.roles_with_passwords(target),
-        "superusers": inventory.superusers(target),
         "databases": {},
     }
+    data.update(source_facts(target, server, params.get("_no_role_passwords")))  # the roles' digests for db_verify
     if GLOBALS_FILE in files:
         g = files[GLOBALS_FILE]
         data["globals"] = {"file": GLOBALS_FILE, "bytes": g["bytes"], "sha256": g["sha256"], "seconds": g["seconds"]}
     for name in names:
         res, inv = results[name]
-        entry = {"file": dump_file(name, fmt), "format": fmt, "bytes": res["bytes"], "sha256": res["sha256"],
-                 "seconds": res["seconds"],
-                 "toc_entries": res["toc_entries"], "owner": dbs[name]["owner"], "encoding": dbs[name]["encoding"],
-                 "collate": dbs[name]["collate"], "ctype": dbs[name]["ctype"], "size_bytes": dbs[name]["size_bytes"]}
+        entry = dict(database_facts(dbs[name]), file=dump_file(name, fmt), format=fmt, bytes=res["bytes"],
+                     sha256=res["sha256"], seconds=res["seconds"], toc_entries=res["toc_entries"])
         if fmt == "directory":
             entry["files"] = res["files"]
         entry.update(inv)

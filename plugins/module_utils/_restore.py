@@ -272,8 +272,13 @@ def stopped_under(target, detail):
     return None
 
 
+def nothing_restored():
+    """run_restore's result before anything is restored (and of a stream with nothing left to stream)."""
+    return {"databases": {}, "warnings": [], "created": [], "replaced": []}
+
+
 def run_restore(target, dump_dir, data, todo, live, params, log):
-    result = {"databases": {}, "warnings": [], "created": [], "replaced": []}
+    result = nothing_restored()
     me = inventory.role_rights(target)  # the connecting role: its name, and whether it is a superuser
     superuser = me["superuser"]
     if params["globals"] and data.get("globals"):

@@ -25,8 +25,6 @@ from ansible_collections.blackduck.hub.plugins.module_utils._command import utc_
 from ansible_collections.blackduck.hub.plugins.module_utils._query import query
 from ansible_collections.blackduck.hub.plugins.module_utils._target import APPLICATION_NAME, tool_version
 
-NOTHING_RESTORED = {"databases": {}, "warnings": [], "created": [], "replaced": []}
-
 
 def record(source, dump_dir, names, no_role_passwords):
     """The stream's record for names from source: the one dump_dir holds for this source and data (a rerun), or a
@@ -53,19 +51,15 @@ def record(source, dump_dir, names, no_role_passwords):
     data = {
         "dump_id": str(uuid.uuid4()),
         "created": utc_stamp(),
-        "source": dict(source.identity(), server_version=server["version"], server_version_num=server["num"],
-                       server_major=server["major"]),
         "fingerprint": fp,
         "tools": {t: tool_version(source, t) for t in ("pg_dump", "pg_dumpall")},
         "options": {"format": manifest.STREAM, "compression": "none", "compress_arg": "0", "checksums": "full",
                     "no_role_passwords": no_role_passwords},
-        "roles": inventory.roles(source) if no_role_passwords else inventory.roles_with_passwords(source),
-        "superusers": inventory.superusers(source),
         "globals": {"file": None, "format": manifest.STREAM},
-        "databases": dict((n, {"file": None, "format": manifest.STREAM, "bytes": 0, "sha256": None,
-                               "owner": dbs[n]["owner"], "encoding": dbs[n]["encoding"], "collate": dbs[n]["collate"],
-                               "ctype": dbs[n]["ctype"], "size_bytes": dbs[n]["size_bytes"]}) for n in names),
+        "databases": dict((n, dict(dump.database_facts(dbs[n]), file=None, format=manifest.STREAM, bytes=0, sha256=None))
+                          for n in names),
     }
+    data.update(dump.source_facts(source, server, no_role_passwords))
     return data, True
 
 
@@ -102,7 +96,7 @@ def transfer(source, target, dump_dir, data, todo, live, params, log):
                                           fixups=inventory.FIXUPS.get(n))) for n in to_count)
         try:
             result = (restore.run_restore(target, dump_dir, data, todo, live, dict(params, _source=source), log)
-                      if todo else dict(NOTHING_RESTORED))
+                      if todo else restore.nothing_restored())
         except BaseException:
             for future in counts.values():
                 future.cancel()
