@@ -19,19 +19,14 @@ export HUB_VENDOR_BUNDLES
 demo: lab
 	SCALE=$(SCALE) bash $(LAB)/demo.sh
 
-## test: the whole test suite (sets the lab up first): sanity, lint, unit and integration tests. The integration
-## tests marked exclusive run alone first, then the others on TEST_WORKERS side by side (tests/integration/conftest.py
-## says which share what; TEST_WORKERS=1 for one at a time; exit code 5 of the first: none selected by PYTEST_ARGS;
-## the second stage runs even when the first failed, and make test then fails with the first failure's code)
+## test: the whole test suite (sets the lab up first), tests/run.sh: the integration tests marked exclusive run alone
+## first, and beside them sanity, ansible-test units, ansible-lint and the integration tests that start no container;
+## then the other integration tests on TEST_WORKERS side by side (tests/integration/conftest.py says which share what;
+## TEST_WORKERS=1 for one at a time). Every part runs; make test fails with the first failure's code.
+test: export TEST_WORKERS := $(TEST_WORKERS)
+test: export PYTEST_ARGS := $(PYTEST_ARGS)
 test: lab
-	bash tests/sanity/run.sh
-	ANSIBLE_TEST_COMMAND=units bash tests/sanity/run.sh
-	bash tests/lint/run.sh
-	rc=0; $(PY) -m pytest -ra -p no:cacheprovider --durations=10 -m exclusive $(PYTEST_ARGS) tests/integration \
-		|| { x=$$?; [ $$x -eq 5 ] || rc=$$x; }; \
-	$(PY) -m pytest -ra -p no:cacheprovider --durations=30 -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder \
-		-m "not exclusive" $(PYTEST_ARGS) tests/integration || { x=$$?; [ $$rc -ne 0 ] || rc=$$x; }; \
-	exit $$rc
+	bash tests/run.sh
 
 ## conformance: the conformance matrix alone, on the vendor's real bundles (HUB_VENDOR_BUNDLES=<folder> to try
 ## your own unpacked hub-docker-<version> folders); make test runs it too

@@ -31,6 +31,8 @@ import yaml
 from ansible_collections.blackduck.hub.plugins.filter import (
     compose_file, connection, docker_run, failure, fleet, k8s_manifest, readiness, steps)
 
+pytestmark = pytest.mark.no_containers  # make test runs it beside the exclusive tests
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
 

@@ -14,7 +14,7 @@ import ansible_run
 import labhub
 import vendor
 
-pytestmark = pytest.mark.usefixtures("docker_lab")
+pytestmark = [pytest.mark.usefixtures("docker_lab"), pytest.mark.no_containers]
 
 
 def inventory(name, old, new, dump_root, **extra):

@@ -14,6 +14,8 @@ from ansible_collections.blackduck.hub.plugins.filter.compose_file import compos
 from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import (
     hub_settings, k8s_config_map, k8s_convert, k8s_convert_notes, k8s_data_volume)
 
+pytestmark = pytest.mark.no_containers  # make test runs it beside the exclusive tests
+
 VERSIONS = vendor.versions()
 NEW_LAYOUT = [v for v in VERSIONS if tuple(int(x) for x in v.split(".")[:2]) >= (4, 2)]
 
