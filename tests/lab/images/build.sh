@@ -73,7 +73,7 @@ build_postgres_base() { # build_postgres_base MAJOR: the PostgreSQL layer every 
 
 build_service_base() { # the stand-in program, the vendor's health check commands and OS users, for nine services
   local tag=bdlab/hub-service-base:latest ctx h
-  h=$(input_hash service/Dockerfile service/docker-healthcheck.sh service/standin.py service/zkServer.sh)
+  h=$(input_hash service/Dockerfile service/docker-healthcheck.sh service/healthcheck.py service/standin.py service/zkServer.sh)
   [ "$(image_hash "$tag")" = "$h" ] && return 0
   ctx=$(mktemp -d)
   cp "$IMG_DIR"/service/* "$ctx/"

@@ -20,8 +20,8 @@ HUB_SERVICE=nginx (the webserver) serves HTTPS on HUB_WEBSERVER_PORT (the vendor
   (root.crt, which the vendor's health check names); /health-checks/liveness answers itself, /api/ goes to the
   webapp (HUB_WEBAPP_HOST, default webapp, port 8080), as the Hub's front door does.
 
-python3 standin.py --check [URL [CA_FILE]] is the health check: GET the URL (200 is healthy); without a URL, the
-service's own check (webapp: its liveness; others: alive).
+The health check is healthcheck.py beside it (docker-healthcheck.sh runs it), kept apart so that what Docker runs
+every few seconds starts nothing of this program.
 """
 import json
 import os
@@ -221,32 +221,9 @@ def webserver_certificate():
     return context
 
 
-# ------------------------------------------------------------------------------------------------- check
-
-def check(args):
-    """The health check: 0 when healthy."""
-    if not args:
-        if SERVICE != "webapp":
-            return 0  # the check runs inside the container: the service is alive
-        args = ["http://127.0.0.1:%s/api/health-checks/liveness" % os.environ.get("HUB_WEBAPP_PORT", "8080")]
-    url = args[0]
-    context = None
-    if url.startswith("https:"):
-        context = ssl.create_default_context(cafile=args[1] if len(args) > 1 else None)
-        if len(args) < 2:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-    try:
-        with urllib.request.urlopen(url, timeout=8, context=context) as r:
-            return 0 if r.status == 200 else 1
-    except Exception as exc:
-        print("unhealthy: %s: %s" % (url, exc), file=sys.stderr)
-        return 1
-
+# --------------------------------------------------------------------------------------------------- main
 
 def main(argv):
-    if argv[:1] == ["--check"]:
-        return check(argv[1:])
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     servers = []
