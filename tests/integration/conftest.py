@@ -6,7 +6,8 @@ import pytest
 
 import labhub
 
-# make test runs the tests marked exclusive alone first, then the others on two workers side by side (pytest-xdist,
+# make test (tests/run.sh) runs the tests marked exclusive alone first - beside them only what starts no container:
+# sanity, lint and the tests marked no_containers - then the others on two workers side by side (pytest-xdist,
 # --dist loadfile: a file's tests run one after another on one worker). So what only one test may use at a time
 # stays within one file: the hubs of the vendor's files (fixed ports 443 and 55436, one Kubernetes hostPath) are all
 # deployed by conformance/test_conformance.py; hubs and builds made once per file (module-scoped fixtures) are the
@@ -15,15 +16,15 @@ import labhub
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# The files that take longest go first (about 1300 s down to 260 s of one make test run on two workers), so that the
+# The files that take longest go first (about 1500 s down to 380 s of one make test run on two workers), so that the
 # two workers end together instead of one running the last long file alone. A new long file belongs in this list.
 LONGEST_FIRST = [
-    "playbook/test_upgrade_compose.py",
     "conformance/test_conformance.py",
     "playbook/test_upgrade_kubernetes.py",
+    "playbook/test_upgrade_compose.py",
+    "playbook/test_one_run_per_hub.py",
     "playbook/test_upgrade_external.py",
     "playbook/test_upgrade_swarm.py",
-    "playbook/test_one_run_per_hub.py",
     "test_bench_smoke.py",
 ]
 
@@ -39,6 +40,8 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "exclusive: runs alone, before the tests that make test runs side by side "
                                        "(the vendor's docker-hub.sh takes any container whose line names one of its "
                                        "own for its own)")
+    config.addinivalue_line("markers", "no_containers: starts no container (reads files, Compose's config, the API "
+                                       "server's dry run): runs beside the exclusive tests")
 
 
 def _ok(argv):

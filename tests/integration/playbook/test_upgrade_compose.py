@@ -9,12 +9,13 @@ Scenarios (issue: upgrade_hub playbook and the Compose role):
    writes again), the new data kept; a second rollback changes nothing; an upgrade run then completes from step 1
    with a new dump, replacing the rolled-back attempt's data.
 3. hub_remove_old_data removes the old volume, and only then; going back is then refused, nothing changed.
-4. check mode on a fresh old hub changes nothing.
+4. check mode on a fresh old hub changes nothing (then, on that hub, the dump folder mounted into the containers).
 5. a fleet of three with one failing at the dump and one at step 9 with hub_rollback_on_failure: the first
    completes; the one failing at the dump keeps its data intact, and a rerun after the fix completes it from where it
    stopped; the one failing at step 9 goes back to its old version (the cause named), and the rerun completes it
    from step 1.
-6. the new version started without migrating (empty), then the playbook: the data arrives.
+6. the new version started without migrating (empty), then the playbook: the data arrives; started and used, it
+   holds Hub data: step 7 refuses it, and the way docs/compose.md gives, run as written, completes the upgrade.
 """
 import json
 import os
@@ -153,20 +154,6 @@ def test_end_to_end_rerun_and_removal(lab_hubs, tmp_path):
     assert labhub.version_endpoint(hub) == {"version": labhub.NEW} and new_volume in volumes("pb-e2e")
 
 
-def test_check_mode_changes_nothing(lab_hubs, tmp_path):
-    hub = lab_hubs("pb-check", "compose", scale=0.5, seed=2)
-    labhub.compose(hub, labhub.OLD, "docker-compose.yml", "stop", "webapp")  # so the data stands still
-    before = (containers_snapshot(hub), volumes("pb-check"), dbcheck.fingerprint(hub))
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)), "--check")
-    assert rc == 0, out
-    assert recap["pb-check"]["changed"] == 0
-    assert "step 4 dump: dump bds_hub, bds_hub_report, bdio and the roles" in out
-    assert "needs" in out and "free" in out  # the disk figures
-    assert "going back: this run's upgrade never took the Hub down" in out
-    assert (containers_snapshot(hub), volumes("pb-check"), dbcheck.fingerprint(hub)) == before
-    assert not os.path.exists(os.path.join(str(tmp_path), "pb-check"))
-
-
 def test_fleet_with_one_failure_then_resume(lab_hubs, tmp_path):
     hubs = [lab_hubs("pb-fleet-%s" % x, "compose", scale=0.5, seed=i) for i, x in enumerate("abc")]
     dump_root = str(tmp_path)
@@ -177,7 +164,7 @@ def test_fleet_with_one_failure_then_resume(lab_hubs, tmp_path):
     b_text = open(b_file).read()
     head, webapp = b_text.split("\n  webapp:\n", 1)
     sick = webapp.replace("test: [CMD, /usr/local/bin/docker-healthcheck.sh]", "test: [CMD, 'false']", 1)
-    assert sick != webapp
+    assert sick != webapp and "retries: 5" in sick
     with open(b_file, "w") as f:
         f.write(head + "\n  webapp:\n" + sick.replace("retries: 5", "retries: 1", 1))
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory(hubs, dump_root, **bad))
@@ -241,18 +228,11 @@ def test_new_database_with_hub_data_is_refused(lab_hubs, tmp_path):
     labhub.compose(hub, labhub.OLD, "docker-compose.yml", "down", "-t", "5")
     labhub.compose(hub, labhub.NEW, "docker-compose.yml", "up", "-d", "--pull", "never", "--wait", "--wait-timeout", "240")
     labhub.psql(hub, "CREATE TABLE st.project (id int); INSERT INTO st.project VALUES (1);")
-    # with hub_rollback_on_failure, the run fails at step 7 with its cause named, the old Hub serving again
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path), **{
-        "pb-refuse": {"hub_rollback_on_failure": True}}))
-    assert rc != 0
-    assert "pb-refuse: FAILED at step 7 (restore): " in out and "st.project has 1 rows" in out, out
-    assert "rolled back (hub_rollback_on_failure)" in out
-    assert labhub.version_endpoint(hub) == {"version": labhub.OLD}
-    rolled = state(str(tmp_path), "pb-refuse")
-    assert rolled["attempts"][0]["failed_step"] == 7 and rolled["steps"] == {}
-    # without it, the run stops at step 7, the old Hub down
+    # the run stops at step 7 with its cause named, the old Hub down (going back by itself from there, with
+    # hub_rollback_on_failure: the Swarm case in test_upgrade_swarm)
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)))
     assert rc != 0
+    assert "pb-refuse: FAILED at step 7 (restore): " in out and "st.project has 1 rows" in out, out
     st = state(str(tmp_path), "pb-refuse")
     assert st["failed_step"] == 7 and "st.project has 1 rows" in st["steps"]["restore"]["message"]
     assert "pb-refuse_data-volume" in volumes("pb-refuse")  # the old data is safe
@@ -275,15 +255,25 @@ def test_new_database_with_hub_data_is_refused(lab_hubs, tmp_path):
 
 
 def test_the_data_through_the_dump_folder_mounted_into_the_containers(lab_hubs, tmp_path):
-    """hub_dump_mount: the dump folder mounted into the old and then the new postgres container (an override file
-    beside it, the bundle untouched); pg_dump --jobs writes a directory-format dump inside the old one, pg_restore
+    """Check mode on a fresh old hub changes nothing and says what the run will do. Then hub_dump_mount: the dump
+    folder mounted into the old and then the new postgres container (an override file beside it, the bundle
+    untouched); pg_dump --jobs writes a directory-format dump inside the old one, pg_restore
     --jobs reads it inside the new one; exact verification; the files root's, 0600 in 0700 folders."""
     hub = lab_hubs("pb-mount", "compose", scale=0.5, seed=7)
     dump_root = str(tmp_path)
     inv = ansible_run.hub_inventory([hub], dump_root, **{"pb-mount": {"hub_dump_mount": True}})
+    # check mode on the fresh old hub: the plan, and nothing changed - no container, volume, row or folder
+    labhub.compose(hub, labhub.OLD, "docker-compose.yml", "stop", "webapp")  # so the data stands still
+    before = (containers_snapshot(hub), volumes("pb-mount"), dbcheck.fingerprint(hub))
     rc, out, recap = ansible_run.playbook(inv, "--check")
     assert rc == 0 and recap["pb-mount"]["changed"] == 0, out
+    assert "step 4 dump: dump bds_hub, bds_hub_report, bdio and the roles into %s/pb-mount/dump" % dump_root in out
     assert "(directory format: pg_dump --jobs 2 inside the old container, the folder mounted there)" in out
+    assert "needs" in out and "free" in out  # the disk figures
+    assert "going back: this run's upgrade never took the Hub down" in out
+    assert (containers_snapshot(hub), volumes("pb-mount"), dbcheck.fingerprint(hub)) == before
+    assert not os.path.exists(os.path.join(dump_root, "pb-mount"))
+
     rc, out, recap = ansible_run.playbook(inv)
     assert rc == 0 and recap["pb-mount"]["failed"] == 0, out
     dump_dir = os.path.join(dump_root, "pb-mount", "dump")
