@@ -25,6 +25,7 @@ demo: lab
 ## TEST_WORKERS=1 for one at a time). Every part runs; make test fails with the first failure's code.
 test: export TEST_WORKERS := $(TEST_WORKERS)
 test: export PYTEST_ARGS := $(PYTEST_ARGS)
+test: export LAB_VENV := $(VENV)
 test: lab
 	bash tests/run.sh
 

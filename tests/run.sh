@@ -3,55 +3,73 @@
 #
 # Stage 1: the integration tests marked exclusive run alone on the lab's engine (the vendor's docker-hub.sh takes any
 #   container whose line names one of its own for its own), and beside them, in the background, what starts no
-#   container: ansible-test sanity and units, ansible-lint, then the integration tests marked no_containers. Their
-#   output follows the exclusive tests' output.
+#   container: ansible-test sanity and units, ansible-lint, then the integration tests marked no_containers
+#   (`bash tests/run.sh beside` runs that part alone). Their output follows the exclusive tests' output.
 # Stage 2: every other integration test, on TEST_WORKERS workers side by side (tests/integration/conftest.py says which
 #   share what). It runs even when stage 1 failed.
 #
 # Exit code: the first failure's; a pytest that PYTEST_ARGS leaves without a test to run (exit code 5) is no failure
-# unless none of the three ran a test. PYTEST_ARGS: extra pytest arguments for the integration tests (a -k, a path is not: they are all
-# under tests/integration); TEST_WORKERS: 2 by default, 1 for one test at a time.
+# unless none of the three ran a test. PYTEST_ARGS: extra pytest arguments for the integration tests, split as a shell
+# splits them (a -k, a -x; not a -m: the stages' marks choose what may run beside what); TEST_WORKERS: 2 by default,
+# 1 for one test at a time.
 source "$(dirname "$0")/lab/lib.sh"
 set +e  # every part runs; the exit code says what failed first
 PY="$LAB_VENV/bin/python"
 WORKERS=${TEST_WORKERS:-2}
-# PYTEST_ARGS split as a shell would split it (quotes kept together), without a shell
-mapfile -t EXTRA < <("$PY" -c 'import shlex, sys; [print(a) for a in shlex.split(sys.argv[1])]' "${PYTEST_ARGS:-}")
 cd "$REPO_DIR" || exit
+# PYTEST_ARGS split as a shell would split it (quotes kept together), without a shell
+split=$("$PY" -c 'import shlex, sys; [print(a) for a in shlex.split(sys.argv[1])]' "${PYTEST_ARGS:-}" 2>/dev/null) \
+  || die "PYTEST_ARGS cannot be split as a shell would split it (an unclosed quote?): ${PYTEST_ARGS:-}"
+EXTRA=()
+[ -z "$split" ] || mapfile -t EXTRA <<< "$split"
+for a in "${EXTRA[@]}"; do
+  case "$a" in
+    -m|-m*|--markexpr|--markexpr=*) die "PYTEST_ARGS may not choose marks ($a): the stages do (exclusive, no_containers); select with -k or run pytest yourself" ;;
+  esac
+done
 PYTEST=("$PY" -m pytest -ra -p no:cacheprovider)
+
+beside() { # sanity, units, lint, the tests marked no_containers; exit code: the first failure's; 5: no test selected
+  local r=0 x tmp
+  keep() { [ "$1" -eq 0 ] || [ "$r" -ne 0 ] || r=$1; }
+  bash tests/sanity/run.sh; keep $?
+  ANSIBLE_TEST_COMMAND=units bash tests/sanity/run.sh; keep $?
+  bash tests/lint/run.sh; keep $?
+  tmp=$(mktemp -d /tmp/bdhub-beside-pytest.XXXXXX)  # its own: the exclusive tests' pytest runs meanwhile
+  "${PYTEST[@]}" --basetemp "$tmp/t" --durations=5 -m "no_containers and not exclusive" "${EXTRA[@]}" tests/integration
+  x=$?
+  rm -rf "$tmp"
+  if [ "$x" -eq 5 ]; then [ "$r" -ne 0 ] || r=5; else keep $x; fi
+  return "$r"
+}
+if [ "${1:-}" = beside ]; then
+  beside
+  exit $?
+fi
+
 rc=0
 selected=0  # how many of the three pytest runs had a test to run
 first_failure() { [ "$1" -eq 0 ] || [ "$rc" -ne 0 ] || rc=$1; }
 tested() { if [ "$1" -eq 5 ]; then return 0; fi; selected=$((selected + 1)); first_failure "$1"; }
 
 beside_log=$(mktemp /tmp/bdhub-beside.XXXXXX)
-beside_tmp=$(mktemp -d /tmp/bdhub-beside-pytest.XXXXXX)
-trap 'rm -rf "$beside_log" "$beside_tmp"' EXIT
 started=$SECONDS
 log "stage 1: the exclusive tests, and beside them sanity, units, lint and the tests that start no container"
-(
-  r=0
-  keep() { [ "$1" -eq 0 ] || [ "$r" -ne 0 ] || r=$1; }
-  bash tests/sanity/run.sh; keep $?
-  ANSIBLE_TEST_COMMAND=units bash tests/sanity/run.sh; keep $?
-  bash tests/lint/run.sh; keep $?
-  "${PYTEST[@]}" --basetemp "$beside_tmp/t" --durations=5 -m "no_containers and not exclusive" "${EXTRA[@]}" tests/integration
-  x=$?
-  echo "$x" > "$beside_tmp/pytest-exit"
-  [ "$x" -eq 5 ] || keep $x
-  exit "$r"
-) > "$beside_log" 2>&1 &
-beside=$!
+# its own process group, so that an interrupted run stops it (and everything it started) too
+setsid bash "$REPO_DIR/tests/run.sh" beside > "$beside_log" 2>&1 &
+beside_pid=$!
+trap 'kill -TERM -- "-$beside_pid" 2>/dev/null; cat "$beside_log"; rm -f "$beside_log"; exit 130' INT TERM
 "${PYTEST[@]}" --durations=10 -m exclusive "${EXTRA[@]}" tests/integration
 x=$?
 tested $x
 log "stage 1: the exclusive tests ended after $((SECONDS - started)) s (exit code $x); what ran beside them:"
-wait "$beside"
+wait "$beside_pid"
 x=$?
+trap - INT TERM
 cat "$beside_log"
+rm -f "$beside_log"
 log "stage 1 ended after $((SECONDS - started)) s (sanity, units, lint and the tests without containers: exit code $x)"
-first_failure $x
-[ "$(cat "$beside_tmp/pytest-exit" 2>/dev/null)" = 5 ] || selected=$((selected + 1))
+tested $x
 
 started=$SECONDS
 log "stage 2: the other integration tests, $WORKERS side by side"

@@ -20,7 +20,8 @@ pytestmark = [pytest.mark.usefixtures("docker_lab"), pytest.mark.no_containers]
 def inventory(name, old, new, dump_root, **extra):
     host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "hub_orchestration": "compose",
             "hub_project": name, "hub_old_bundle": old, "hub_new_bundle": new, "hub_dump_dir": os.path.join(dump_root, name),
-            "hub_compose_pull": "never"}
+            "hub_compose_pull": "never",
+            "hub_fleet_report_dir": os.path.join(dump_root, "fleet")}  # not the working folder (the checkout)
     host.update(extra)
     return {"all": {"hosts": {name: host}}}
 

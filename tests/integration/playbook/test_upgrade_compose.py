@@ -273,6 +273,8 @@ def test_the_data_through_the_dump_folder_mounted_into_the_containers(lab_hubs, 
     assert "going back: this run's upgrade never took the Hub down" in out
     assert (containers_snapshot(hub), volumes("pb-mount"), dbcheck.fingerprint(hub)) == before
     assert not os.path.exists(os.path.join(dump_root, "pb-mount"))
+    labhub.compose(hub, labhub.OLD, "docker-compose.yml", "start", "webapp")  # the real run takes a live Hub down
+    labhub.wait("the old webapp", lambda: labhub.version_endpoint(hub) == {"version": labhub.OLD}, timeout=60)
 
     rc, out, recap = ansible_run.playbook(inv)
     assert rc == 0 and recap["pb-mount"]["failed"] == 0, out

@@ -176,7 +176,7 @@ def test_kubernetes_data_on_a_claim(lab_hubs, tmp_path):
     with open(post_db, "w") as f:
         f.write(head + "metadata: {name: webapp," + sick)
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root, **{
-        "pb-k8s-pvc": {"hub_rollback_on_failure": True, "hub_start_timeout": 30}}))
+        "pb-k8s-pvc": {"hub_rollback_on_failure": True, "hub_start_timeout": 45}}))
     with open(post_db, "w") as f:
         f.write(text)
     assert rc != 0

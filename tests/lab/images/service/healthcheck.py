@@ -14,7 +14,9 @@ import sys
 def status(url, cafile=None, timeout=8.0):
     """The HTTP status of GET url (no redirect followed: the stand-ins answer themselves)."""
     scheme, rest = url.split("://", 1)
-    hostport, slash, path = rest.partition("/")
+    scheme, rest = scheme.lower(), rest.split("#", 1)[0]
+    cut = min([i for i in (rest.find("/"), rest.find("?")) if i >= 0] or [len(rest)])
+    hostport, path = rest[:cut], rest[cut:].lstrip("/")
     host, port = hostport, 443 if scheme == "https" else 80
     if hostport.startswith("["):  # [IPv6]:port
         host, dummy, after = hostport[1:].partition("]")
