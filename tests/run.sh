@@ -28,28 +28,27 @@ for a in "${EXTRA[@]}"; do
   esac
 done
 PYTEST=("$PY" -m pytest -ra -p no:cacheprovider)
+rc=0
+first_failure() { [ "$1" -eq 0 ] || [ "$rc" -ne 0 ] || rc=$1; }
 
 beside() { # sanity, units, lint, the tests marked no_containers; exit code: the first failure's; 5: no test selected
-  local r=0 x tmp
-  keep() { [ "$1" -eq 0 ] || [ "$r" -ne 0 ] || r=$1; }
-  bash tests/sanity/run.sh; keep $?
-  ANSIBLE_TEST_COMMAND=units bash tests/sanity/run.sh; keep $?
-  bash tests/lint/run.sh; keep $?
+  local x tmp
+  bash tests/sanity/run.sh; first_failure $?
+  ANSIBLE_TEST_COMMAND=units bash tests/sanity/run.sh; first_failure $?
+  bash tests/lint/run.sh; first_failure $?
   tmp=$(mktemp -d /tmp/bdhub-beside-pytest.XXXXXX)  # its own: the exclusive tests' pytest runs meanwhile
   "${PYTEST[@]}" --basetemp "$tmp/t" --durations=5 -m "no_containers and not exclusive" "${EXTRA[@]}" tests/integration
   x=$?
   rm -rf "$tmp"
-  if [ "$x" -eq 5 ]; then [ "$r" -ne 0 ] || r=5; else keep $x; fi
-  return "$r"
+  if [ "$x" -eq 5 ]; then [ "$rc" -ne 0 ] || rc=5; else first_failure $x; fi
+  return "$rc"
 }
-if [ "${1:-}" = beside ]; then
+if [ "${1:-}" = beside ]; then  # its own process (stage 1 starts it so): rc is its own
   beside
   exit $?
 fi
 
-rc=0
 selected=0  # how many of the three pytest runs had a test to run
-first_failure() { [ "$1" -eq 0 ] || [ "$rc" -ne 0 ] || rc=$1; }
 tested() { if [ "$1" -eq 5 ]; then return 0; fi; selected=$((selected + 1)); first_failure "$1"; }
 
 beside_log=$(mktemp /tmp/bdhub-beside.XXXXXX)

@@ -22,7 +22,8 @@ def status(url, cafile=None, timeout=8.0):
         host, dummy, after = hostport[1:].partition("]")
         port = int(after[1:]) if after.startswith(":") else port
     elif ":" in hostport:
-        host, port = hostport.rsplit(":", 1)[0], int(hostport.rsplit(":", 1)[1])
+        host, dummy, port = hostport.rpartition(":")
+        port = int(port)
     sock = socket.create_connection((host, port), timeout=timeout)
     try:
         if scheme == "https":
