@@ -6,6 +6,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.blackduck.hub.plugins.module_utils._yaml import load_yaml
@@ -69,6 +71,51 @@ def compose_published_port(text, service="webserver", source="the Compose file")
     return 0
 
 
+def _mounted_volumes(svc):
+    """The named volumes a service mounts (short or long syntax; not bind mounts)."""
+    for volume in (svc or {}).get("volumes") or []:
+        if isinstance(volume, dict):
+            if volume.get("type", "volume") == "volume" and volume.get("source"):
+                yield str(volume["source"])
+        elif ":" in str(volume) and not str(volume).startswith(("/", ".", "~")):
+            yield str(volume).split(":", maxsplit=1)[0]
+
+
+def compose_apart_override(text, project, source="the Compose file", own=("logstash",)):
+    """The text of an override file that runs a Compose file's services under another project name on the volumes of
+    ``project``: each volume the file declares becomes ``external`` with the name Docker gave it in ``project`` (its
+    own ``name:``, else <project>_<key>), so the old version's database runs apart from the new one's on its own
+    data. A volume only the ``own`` services mount stays the other project's own: Logstash locks its data folder
+    against a second instance (the new version's Logstash uses the hub's log volume at the same time). A service that
+    publishes ports publishes none apart (``!reset``, Compose 2.24.4 and later): the new version's publishes the same
+    ones, and the collection reaches the database through docker exec. The vendor's migration files publish none."""
+    try:
+        docs = load_yaml(text)[0]
+    except ValueError as exc:
+        raise AnsibleFilterError("%s cannot be read as a Compose file: %s" % (source, exc))
+    doc = docs[0] if docs and isinstance(docs[0], dict) else {}
+    services = doc.get("services") if isinstance(doc.get("services"), dict) else {}
+    if not isinstance(services.get("postgres"), dict):
+        raise AnsibleFilterError("%s has no postgres service: it is not the Hub's migration-mode file "
+                                 "(docker-compose.dbmigrate.yml of the vendor's bundle)" % source)
+    shared = set()
+    for name, svc in services.items():
+        if name not in own and isinstance(svc, dict):
+            shared.update(_mounted_volumes(svc))
+    declared = doc.get("volumes") if isinstance(doc.get("volumes"), dict) else {}
+    lines = []
+    for key in sorted(declared):
+        spec = declared[key] if isinstance(declared[key], dict) else {}
+        if key in shared and not spec.get("external"):
+            lines.append("  %s: {external: true, name: %s}" % (json.dumps(key), json.dumps(
+                spec.get("name") or "%s_%s" % (project, key))))
+    publishing = sorted(name for name, svc in services.items() if isinstance(svc, dict) and svc.get("ports"))
+    return "".join(["volumes:\n" if lines else ""] + [line + "\n" for line in lines]
+                   + ["services:\n" if publishing else ""]
+                   + ["  %s:\n    ports: !reset []\n" % json.dumps(name) for name in publishing]) or "{}\n"
+
+
 class FilterModule(object):
     def filters(self):
-        return {"compose_data_volume": compose_data_volume, "compose_published_port": compose_published_port}
+        return {"compose_data_volume": compose_data_volume, "compose_published_port": compose_published_port,
+                "compose_apart_override": compose_apart_override}

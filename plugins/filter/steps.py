@@ -76,14 +76,17 @@ def step_texts(run):
         "disk_space": (run.get("disk") or {}).get("msg") or "old data not found: nothing to measure",
         "stop_hub": "%s; bring down %s" % (_drain(run), ", ".join(facts.get("running") or []) or "nothing running"),
         "start_old_migration": "nothing to start: the old database is the external server %s" % old.get("name")
-        if external else "start %s database containers only" % facts["old_version"],
+        if external else "start %s database containers only%s" % (facts["old_version"], (
+            " - apart, as project %s on the old data, so that the new database runs beside them (hub_transfer: "
+            "stream)" % run["old_apart_project"]) if run.get("old_apart_project") else ""),
         "dump": "start the new database beside the old one (data: %s), then stream bds_hub, bds_hub_report, bdio and "
                 "the roles from the old database straight into it - no dump file, the record of the old side (every "
                 "table's rows and checksum) in %s/dump (hub_transfer: stream)" % (new["label"], run["dump_dir"])
         if stream else "dump bds_hub, bds_hub_report, bdio and the roles into %s/dump%s" % (run["dump_dir"], through(
             "directory format: pg_dump", "old", " inside the old container, the folder mounted there")),
         "stop_old_migration": "nothing to stop (old external server)" if external
-        else "bring the old migration containers down",
+        else "bring the old migration containers down%s" % (
+            " (project %s)" % run["old_apart_project"] if run.get("old_apart_project") else ""),
         "start_new_migration": "start %s database containers only (data: %s)" % (facts["new_version"], new["label"]),
         "restore": "nothing to restore (step 4 streamed the data): compare every table of the new database exactly "
                    "with the record of the old side" if streamed else "restore the dump%s, then compare every table "

@@ -112,7 +112,8 @@ options:
         restored after (moved as O(dump_mount) says), or V(stream), each database piped from the old database
         straight into the new one with no dump file.
       - V(stream) is refused (saying why) where the two databases cannot run side by side - so far it needs an
-        external new server, or a new Kubernetes hub beside an old Docker hub.
+        external new server, a new Kubernetes hub beside an old Docker hub, or an orchestration whose C(discover)
+        names a project to run the old database apart (C(hub_facts.old_apart_project), as Compose does).
       - Not checked against a list here, so that any other value gets the refusal that says what to set.
     type: str
     default: file
@@ -191,6 +192,12 @@ sides:
     hub_dump_transfer:
       description: How the data moves, and why, in words (for the check-mode plan).
       type: str
+    hub_old_apart_project:
+      description: The project the old version's database runs under in migration mode, apart from the new version's
+        (O(transfer=stream) between two hubs of one orchestration; the old side's connection then names it), or an
+        empty string where it runs under the hub's own names.
+      type: str
+      version_added: 0.4.0
     hub_lock_keys:
       description: What names the hub for its lock (M(blackduck.hub.hub_lock)'s O(blackduck.hub.hub_lock#module:keys)).
       type: list

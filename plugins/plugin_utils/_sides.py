@@ -142,28 +142,31 @@ def dump_transfer(dump_mount, facts, orchestration, new_orchestration, source_ex
         else "written and read by the tools on this host")
 
 
-def stream_hindrance(orchestration, new_orchestration, database):
+def stream_hindrance(orchestration, new_orchestration, database, apart=""):
     """Why the old and the new databases cannot run side by side for hub_transfer: stream, in words; "" when they
-    can - the new one is an external server, or a Kubernetes pod beside an old Docker hub's container."""
+    can - the new one is an external server, a Kubernetes pod beside an old Docker hub's container, or both are
+    containers of one orchestration that runs the old one apart (``apart``: hub_facts.old_apart_project)."""
     if database == "external" or (new_orchestration == "kubernetes" and orchestration != "kubernetes"):
         return ""
-    return ("both are database containers of %s, under the names of the same hub" % new_orchestration
-            if new_orchestration == orchestration else "an old %s hub's and a new %s hub's containers would meet on "
-            "one Docker engine" % (orchestration, new_orchestration))
+    if new_orchestration == orchestration:
+        return "" if apart else "both are database containers of %s, under the names of the same hub" % orchestration
+    return "an old %s hub's and a new %s hub's containers would meet on one Docker engine" % (
+        orchestration, new_orchestration)
 
 
-def transfer_setting(transfer, orchestration, new_orchestration, database):
+def transfer_setting(transfer, orchestration, new_orchestration, database, apart=""):
     """hub_transfer as given: file (the dump, the default) or stream (refused where the sides cannot run together)."""
     if transfer not in ("file", "stream"):
         raise SettingsError("hub_transfer is '%s': set it to file (a dump in hub_dump_dir, restored after; the default) "
                             "or stream (each database piped from the old database into the new one, no dump file); "
                             "nothing was done." % transfer)
-    why = stream_hindrance(orchestration, new_orchestration, database) if transfer == "stream" else ""
+    why = stream_hindrance(orchestration, new_orchestration, database, apart) if transfer == "stream" else ""
     if why:
         raise SettingsError("hub_transfer: stream needs the old and the new database running side by side, which the "
                             "collection does so far where the new database is an external server (hub_database: "
-                            "external) or a Kubernetes pod beside an old Docker hub; here %s. Set hub_transfer: file "
-                            "(the default: a dump, restored after); nothing was done." % why)
+                            "external), a Kubernetes pod beside an old Docker hub, or a container of the same Compose "
+                            "hub (the old one under a project of its own); here %s. Set hub_transfer: file (the "
+                            "default: a dump, restored after); nothing was done." % why)
     return transfer
 
 
@@ -192,9 +195,16 @@ def sides(facts, orchestration, new_orchestration, database, postgres, old_postg
         source = _connection(old_postgres, tools_path)
     else:
         source = dict(facts["old_db"], **({"container": old_db_container} if old_db_container else {}))
-    if transfer_setting(transfer, orchestration, new_orchestration, database) == "stream":
+    apart = ""
+    if transfer_setting(transfer, orchestration, new_orchestration, database,
+                        facts.get("old_apart_project", "")) == "stream":
         mounts, dump_format, transfer = {"old": "", "new": ""}, "stream", (
             "streamed from the old database straight into the new one, no dump file (hub_transfer: stream)")
+        if database == "internal" and orchestration == new_orchestration and not source_external:
+            # both databases are containers of one orchestration: the old one runs apart, under a project of its own
+            apart = facts["old_apart_project"]
+            source = dict(source, project=apart)
+            transfer += "; the old database runs apart, as project %s, on the old data" % apart
     else:
         mounts, dump_format, transfer = dump_transfer(dump_mount, facts, orchestration, new_orchestration,
                                                       source_external, database, dump_dir, dump_mount_target)
@@ -224,5 +234,6 @@ def sides(facts, orchestration, new_orchestration, database, postgres, old_postg
         "hub_dump_mounts": mounts,
         "hub_dump_format": dump_format,
         "hub_dump_transfer": transfer,
+        "hub_old_apart_project": apart,
         "hub_lock_keys": sorted(set(locks), key=locks.index),
     }

@@ -564,6 +564,11 @@ def remove_volume(vol):
     return vol not in run(["docker", "volume", "ls", "-q"]).split()
 
 
+def apart_project(hub):
+    """The project the collection runs a Compose hub's old database under, apart, for hub_transfer: stream."""
+    return hub["project"] + "-old-db"
+
+
 def remove(name):
     """Remove everything of the hub, whatever state a test left it in."""
     path = os.path.join(hub_dir(name), "hub.json")
@@ -572,6 +577,8 @@ def remove(name):
     hub = load(name)
     orchs = {hub["orchestration"], hub.get("new_orchestration") or hub["orchestration"]}
     if "compose" in orchs:
+        # the old database a stream ran apart (hub_transfer: stream), on the hub's volumes: down before them
+        run(["docker", "compose", "-p", apart_project(hub), "down", "-v", "--remove-orphans", "-t", "5"], check=False)
         for v in sorted(hub["bundles"]):
             for f in ("docker-compose.yml", "docker-compose.dbmigrate.yml", "docker-compose.externaldb.yml"):
                 if os.path.exists(bundle_file(hub, v, "compose", f)):
@@ -604,7 +611,8 @@ def remove(name):
         else:
             shutil.rmtree(os.path.dirname(os.path.dirname(hub["hostpath"])), ignore_errors=True)
     # Volumes of the project or stack, whatever version made them (a migrated hub has both).
-    for label in ("com.docker.compose.project=%s" % hub["project"], "com.docker.stack.namespace=%s" % hub["project"]):
+    for label in ("com.docker.compose.project=%s" % hub["project"], "com.docker.stack.namespace=%s" % hub["project"],
+                  "com.docker.compose.project=%s" % apart_project(hub)):
         vols = run(["docker", "volume", "ls", "-q", "--filter", "label=%s" % label], check=False).split()
         for vol in vols:  # a swarm task's container may still hold it for a moment after the stack is gone
             wait("volume %s to be removed" % vol, lambda vol=vol: remove_volume(vol), timeout=60)

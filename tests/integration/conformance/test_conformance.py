@@ -13,7 +13,8 @@ password on the reporting role (the vendor's hub_reportdb_changepassword.sh). Th
 
 The matrix: docker-run (the vendor's docker-run/docker-hub.sh) 4.1.4 -> 4.2.0 (check mode and a rerun change nothing;
 afterwards the vendor's script still manages the hub: -s, -u), and docker-run 4.1.4 -> Compose 4.2.0 (and back:
-rollback_hub); Compose 4.1.4 -> 4.2.0, 4.0.0 -> 4.2.1, 3.7.1 -> 4.2.1 (no hub-postgres.env); Swarm 4.1.4 -> 4.2.0; and
+rollback_hub); Compose 4.1.4 -> 4.2.0, 4.0.0 -> 4.2.1 (streamed: the old database runs apart, under a project of its
+own on the hub's volumes, beside the new one), 3.7.1 -> 4.2.1 (no hub-postgres.env); Swarm 4.1.4 -> 4.2.0; and
 across orchestrations an old Compose hub 4.1.4 -> a new Kubernetes hub 4.2.0 from the vendor's kubernetes/ files
 (the vendor's own Kubernetes path: there is no Kubernetes bundle before 4.2), which then goes back to the old
 Compose Hub (rollback_hub) and compares the old data again - once with a dump, once streamed (hub_transfer: stream:
@@ -36,7 +37,7 @@ MATRIX = [
     ("docker_run", "4.1.4", "4.2.0", "docker_run"),  # first: docker-hub.sh mistakes other containers for its own
     ("docker_run", "4.1.4", "4.2.0", "compose"),
     ("compose", "4.1.4", "4.2.0", "compose"),
-    ("compose", "4.0.0", "4.2.1", "compose"),
+    ("compose", "4.0.0", "4.2.1", "compose", "stream"),  # hub_transfer: stream, the old database apart beside the new
     ("compose", "3.7.1", "4.2.1", "compose"),
     ("swarm", "4.1.4", "4.2.0", "swarm"),
     ("compose", "4.1.4", "4.2.0", "kubernetes"),
@@ -94,7 +95,13 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
 
     rc, out, recap = ansible_run.playbook(inv, "--tags", "step1,step2,step3,step4")
     assert rc == 0, out
-    before = dbcheck.exact_fingerprint(old_side)
+    old_db = old_side
+    if stream and orch == new_orch:  # the old database ran apart, on the old data, beside the new one
+        old_db = dict(old_side, project=labhub.apart_project(hub))
+        assert [m["Name"] for m in json.loads(labhub.run(["docker", "inspect", "-f", "{{json .Mounts}}"] + labhub.containers(
+            old_db, "postgres"))) if m["Destination"] == "/var/lib/postgresql/data"] == [hub["project"] + "_data-volume"]
+        assert len(labhub.containers(new_side, "postgres")) == 1
+    before = dbcheck.exact_fingerprint(old_db)
     assert before["roles"]["blackduck_reporter"][-1] != before["roles"]["blackduck_user"][-1]  # its own password
 
     rc, out, recap = ansible_run.playbook(inv, "--tags", "step5,step6,step7")
@@ -111,6 +118,11 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
     assert formats == {"stream" if stream else "custom" if case in STREAMED else "directory"}, formats
     if stream:  # no dump file: the record of the old side only
         assert os.listdir(os.path.join(dump_root, name, "dump")) == ["manifest.json"]
+    if old_db is not old_side:  # nothing left of the apart project (its own Logstash volume removed), the old data kept
+        assert labhub.containers(old_db, all_states=True) == []
+        assert labhub.run(["docker", "volume", "ls", "-q", "--filter",
+                           "label=com.docker.compose.project=" + old_db["project"]]).split() == []
+        assert hub["project"] + "_data-volume" in labhub.run(["docker", "volume", "ls", "-q"]).split()
     assert st["steps"]["restore"]["data"]["roles"] == {
         "blackduck": "equal", "blackduck_reporter": "equal", "blackduck_user": "equal"}
     assert labhub.version_endpoint(new_side) == {"version": new}  # through the webserver

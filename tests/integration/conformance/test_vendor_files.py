@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 import vendor
-from ansible_collections.blackduck.hub.plugins.filter.compose_file import compose_data_volume, compose_published_port
+from ansible_collections.blackduck.hub.plugins.filter.compose_file import (
+    compose_apart_override, compose_data_volume, compose_published_port)
 from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import (
     hub_settings, k8s_config_map, k8s_convert, k8s_convert_notes, k8s_data_volume)
 
@@ -40,6 +41,19 @@ def test_compose_and_swarm_files(version, folder):
     assert compose_published_port(text) == 443  # the front door step 10 asks
     migration = yaml.safe_load(read(version, folder, "docker-compose.dbmigrate.yml"))
     assert sorted(migration["services"]) == ["cfssl", "logstash", "postgres"]
+
+
+@pytest.mark.parametrize("version", [v for v in VERSIONS if v not in NEW_LAYOUT])
+def test_the_old_migration_file_runs_apart_on_the_hubs_volumes(version):
+    """hub_transfer: stream on Compose: the old version's docker-compose.dbmigrate.yml under another project, its
+    database and certificate volumes the hub's own (external, by name), Logstash's log volume its own."""
+    text = read(version, "docker-compose", "docker-compose.dbmigrate.yml")
+    override = yaml.safe_load(compose_apart_override(text, "hub"))  # no !reset: the vendor's publish no port
+    certs = "cert-volume" if version == "4.1.4" else "config-volume"
+    assert override == {"volumes": {"data-volume": {"external": True, "name": "hub_data-volume"},
+                                    certs: {"external": True, "name": "hub_" + certs}}}
+    assert compose_data_volume(read(version, "docker-compose", "docker-compose.yml"), "hub")["volume"] == (
+        override["volumes"]["data-volume"]["name"])  # the volume discover names as the old data
 
 
 @pytest.mark.parametrize("version", [v for v in VERSIONS if v != "3.7.1"])

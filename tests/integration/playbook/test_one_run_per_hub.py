@@ -277,52 +277,65 @@ def test_database_container_removed_mid_dump_then_mid_restore(lab_hubs, tmp_path
 
 
 def test_old_database_removed_mid_stream_then_the_stream_resumes(lab_hubs, tmp_path):
-    """hub_transfer: stream into an external server: the old database container removed while its pg_dump feeds the
-    new server - step 4 fails saying so, the old data unchanged, no dump file anywhere; the rerun's step 3 brings the
-    old database back and step 4 streams again over its own interrupted stream (same record), then verified exact."""
+    """hub_transfer: stream between two Compose hubs: the old database runs apart (its own project, on the old data)
+    beside the new one; removed while its pg_dump feeds the new database, step 4 fails saying so, the old data
+    unchanged, no dump file anywhere. Step 3 again, then with a dump (hub_transfer: file): the old data is only ever
+    used by one database (the apart one goes down first), and back. The rerun's step 3 brings the old database back
+    apart (the one under the hub's project down first) and step 4 streams again over its own interrupted stream (same
+    record), then verified exact, nothing left of the apart project."""
     name = "mid-stream"
     hub = lab_hubs(name, "compose", scale=120.0, seed=34)
+    apart = dict(hub, project=labhub.apart_project(hub))
     expected = dbcheck.counts(hub, "bds_hub")["st.project"]
     dumps = str(tmp_path)
     folder = os.path.join(dumps, name, "dump")
-    server = labhub.external_server(name, "new", 26523)
-    try:
-        labhub.point_bundle_at(hub, labhub.NEW, server)
-        password = os.path.join(dumps, "admin-password")
-        with open(password, "w") as f:
-            f.write("blackduck\n")
-        os.chmod(password, 0o600)
-        inv = ansible_run.hub_inventory([hub], dumps, **{name: {
-            "hub_database": "external", "hub_transfer": "stream", "hub_postgres_admin_password_file": password,
-            "hub_postgres_required_major": labhub.VERSIONS["PG_NEW_MAJOR"]}})
-        proc = start_playbook(inv, str(tmp_path))
+    inv = ansible_run.hub_inventory([hub], dumps, **{name: {"hub_transfer": "stream"}})
+    proc = start_playbook(inv, str(tmp_path))
 
-        def streaming():
-            """pg_dump of a database runs in the old container - not pg_dumpall of the roles, nor the pg_dump --version
-            the record asks first (the container removed then, the run failed reading the roles, before any stream)."""
-            if proc.poll() is not None:
-                return True
-            db = labhub.containers(hub, "postgres")
-            return bool(db) and re.search(r"\bpg_dump\s.*\b(bds_hub|bds_hub_report|bdio)\b",
-                                          labhub.run(["docker", "top", db[0]], check=False)) is not None
+    def streaming():
+        """pg_dump of a database runs in the old container - not pg_dumpall of the roles, nor the pg_dump --version
+        the record asks first (the container removed then, the run failed reading the roles, before any stream)."""
+        if proc.poll() is not None:
+            return True
+        db = labhub.containers(apart, "postgres")
+        return bool(db) and re.search(r"\bpg_dump\s.*\b(bds_hub|bds_hub_report|bdio)\b",
+                                      labhub.run(["docker", "top", db[0]], check=False)) is not None
 
-        message = remove_the_database_while(hub, name, proc, dumps, "dump", streaming)
-        assert re.search(r"(?s)the stream of \w+ stopped because the database container %s-postgres-1 was (removed|stopped) "
-                         r"while it ran \(.+\)\. The old data is untouched" % name, message), message
-        record = json.load(open(os.path.join(folder, "manifest.json")))
-        assert record["options"]["format"] == "stream" and os.listdir(folder) == ["manifest.json"]
-        incomplete = labhub.psql(server, "SELECT count(*) FROM pg_database WHERE shobj_description(oid, 'pg_database') "
-                                         "LIKE '%\"complete\": false%'", db="postgres").strip()
-        assert int(incomplete) > 0  # what was streamed is marked as not complete
+    message = remove_the_database_while(apart, name, proc, dumps, "dump", streaming)
+    assert re.search(r"(?s)the stream of \w+ stopped because the database container %s-postgres-1 was (removed|stopped) "
+                     r"while it ran \(.+\)\. The old data is untouched" % apart["project"], message), message
+    record = json.load(open(os.path.join(folder, "manifest.json")))
+    assert record["options"]["format"] == "stream" and os.listdir(folder) == ["manifest.json"]
+    incomplete = labhub.psql(hub, "SELECT count(*) FROM pg_database WHERE shobj_description(oid, 'pg_database') "
+                                  "LIKE '%\"complete\": false%'", db="postgres").strip()  # the new one, the hub's project
+    assert int(incomplete) > 0  # what was streamed is marked as not complete
 
-        rc, out, recap = ansible_run.playbook(inv)  # step 3 starts the old database again; step 4 streams again
-        assert rc == 0, out
-        st = ansible_run.state(dumps, name)
-        assert st["steps"]["dump"]["data"]["dump_id"] == record["dump_id"]  # the same record, resumed
-        for db, v in st["steps"]["restore"]["data"]["verification"].items():
-            assert v["differences"] == [] and v["tables"], db
-        assert dbcheck.counts(server, "bds_hub")["st.project"] == expected  # (the Hubs write their heartbeats)
-        assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
-        assert os.listdir(folder) == ["manifest.json"]
-    finally:
-        labhub.remove_external_server(name)
+    # The old data is never used by two databases: step 3 again (apart, the stream's way), then with a dump
+    # (hub_transfer: file) - the old database apart goes down first and runs under the hub's project instead
+    old_volume = "%s_%s" % (hub["project"], labhub.render.data_volume(labhub.OLD))
+
+    def old_data_users():
+        return labhub.run(["docker", "ps", "-a", "-q", "--no-trunc", "--filter", "volume=" + old_volume]).split()
+
+    rc, out, recap = ansible_run.playbook(inv, "--tags", "step3")
+    assert rc == 0, out
+    assert old_data_users() == labhub.containers(apart, "postgres") and len(old_data_users()) == 1
+    file_inv = ansible_run.hub_inventory([hub], dumps, **{name: {"hub_transfer": "file"}})
+    rc, out, recap = ansible_run.playbook(file_inv, "--tags", "step3")
+    assert rc == 0, out
+    assert labhub.containers(apart, all_states=True) == []
+    assert old_data_users() == labhub.containers(hub, "postgres") and len(old_data_users()) == 1
+
+    rc, out, recap = ansible_run.playbook(inv)  # step 3 brings the old database apart again; step 4 streams again
+    assert rc == 0, out
+    st = ansible_run.state(dumps, name)
+    assert st["steps"]["dump"]["data"]["dump_id"] == record["dump_id"]  # the same record, resumed
+    for db, v in st["steps"]["restore"]["data"]["verification"].items():
+        assert v["differences"] == [] and v["tables"], db
+    assert dbcheck.counts(hub, "bds_hub")["st.project"] == expected  # (the Hub writes its heartbeats)
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+    assert os.listdir(folder) == ["manifest.json"]
+    assert labhub.containers(apart, all_states=True) == []  # step 5 brought it down, its own volume removed
+    assert old_data_users() == []
+    assert labhub.run(["docker", "volume", "ls", "-q", "--filter",
+                       "label=com.docker.compose.project=" + apart["project"]]).split() == []

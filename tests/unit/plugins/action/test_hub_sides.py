@@ -252,11 +252,31 @@ def test_a_stream_where_both_databases_run_side_by_side(kw):
     assert (out["hub_dump_format"], out["hub_dump_mounts"]) == ("stream", {"old": "", "new": ""})  # no dump, no mount
     assert out["hub_dump_transfer"] == ("streamed from the old database straight into the new one, no dump file "
                                         "(hub_transfer: stream)")
+    assert out["hub_old_apart_project"] == ""  # the old database where it always runs
+    if "old_postgres" not in kw:
+        assert out["hub_source_db"] == FACTS["old_db"]
+
+
+def test_a_stream_between_two_compose_hubs_runs_the_old_database_apart():
+    facts = dict(FACTS, old_db={"type": "docker", "project": "hub", "hub_version": "4.1.4"},
+                 old_apart_project="hub-old-db")
+    out = decide(transfer="stream", facts=facts)
+    assert out["hub_old_apart_project"] == "hub-old-db"
+    assert out["hub_source_db"] == {"type": "docker", "project": "hub-old-db", "hub_version": "4.1.4"}
+    assert out["hub_target_db"] == FACTS["new_db"]  # the new one where the Hub will run
+    assert out["hub_dump_transfer"].endswith("; the old database runs apart, as project hub-old-db, on the old data")
+    assert facts["old_db"]["project"] == "hub"  # hub_facts left as discover set them
+    # with a file, or into an external server, the old database runs where it always does
+    assert decide(transfer="file", facts=facts)["hub_source_db"]["project"] == "hub"
+    ext = decide(transfer="stream", facts=facts, database="external", postgres=NEW_SERVER)
+    assert (ext["hub_old_apart_project"], ext["hub_source_db"]["project"]) == ("", "hub")
 
 
 @pytest.mark.parametrize("kw, here", [
     (dict(), "here both are database containers of compose, under the names of the same hub"),
     (dict(orchestration="kubernetes", new_orchestration="kubernetes"), "both are database containers of kubernetes"),
+    (dict(orchestration="swarm", new_orchestration="swarm", facts=dict(FACTS, old_apart_project="")),
+     "both are database containers of swarm"),
     (dict(orchestration="docker_run"), "an old docker_run hub's and a new compose hub's containers would meet on one "
                                        "Docker engine")])
 def test_a_stream_where_they_cannot_is_refused_saying_why(kw, here):

@@ -4,7 +4,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.blackduck.hub.plugins.filter.compose_file import (
-    FilterModule, compose_data_volume, compose_published_port)
+    FilterModule, compose_apart_override, compose_data_volume, compose_published_port)
 
 SHORT = """version: '2.1'
 services:
@@ -19,7 +19,8 @@ volumes: {data-volume: null, cert-volume: null}
 
 
 def test_exported():
-    assert sorted(FilterModule().filters()) == ["compose_data_volume", "compose_published_port"]
+    assert sorted(FilterModule().filters()) == ["compose_apart_override", "compose_data_volume",
+                                                "compose_published_port"]
 
 
 def test_short_syntax_and_project_prefix():
@@ -50,6 +51,51 @@ def test_published_port_in_every_form():
     assert compose_published_port(text % "'8443'") == 0  # not published on a fixed port
     assert compose_published_port(SHORT) == 0  # no webserver service
     assert compose_published_port(SHORT, service="postgres") == 55436
+
+
+MIGRATE = """services:
+  cfssl: {image: c, volumes: ['cert-volume:/etc/cfssl']}
+  logstash: {image: l, volumes: ['log-volume:/var/lib/logstash/data']}
+  postgres:
+    image: p
+    volumes:
+    - {type: volume, source: data-volume, target: /var/lib/postgresql/data}
+    - /etc/hosts:/etc/hosts:ro
+    - {type: bind, source: /srv, target: /srv}
+volumes:
+  cert-volume:
+  data-volume: {name: pg-data}
+  log-volume:
+  spare:
+  given: {external: true}
+"""
+
+
+def test_apart_override_pins_what_the_database_and_cfssl_mount():
+    assert compose_apart_override(MIGRATE, "hub") == (
+        'volumes:\n'
+        '  "cert-volume": {external: true, name: "hub_cert-volume"}\n'  # the project's name for it
+        '  "data-volume": {external: true, name: "pg-data"}\n')  # its own name:
+    # Logstash's volume stays the apart project's own (Logstash locks it); a volume nobody mounts is left alone; an
+    # external one is already the same for every project
+    assert '  "log-volume": {external: true, name: "hub_log-volume"}\n' in compose_apart_override(MIGRATE, "hub", own=[])
+    assert compose_apart_override("services: {postgres: {image: p}}\n", "hub") == "{}\n"
+
+
+def test_apart_override_publishes_no_port():
+    """The lab's migration files publish the database's port (the vendor's do not): the old one's apart would take
+    the port the new one's needs."""
+    text = MIGRATE.replace("    image: p\n", "    image: p\n    ports: ['127.0.0.1:25436:5432']\n")
+    out = compose_apart_override(text, "hub")
+    assert out.endswith('services:\n  "postgres":\n    ports: !reset []\n'), out
+    assert out.startswith('volumes:\n  "cert-volume"')
+
+
+def test_apart_override_refuses_what_is_not_a_migration_file():
+    with pytest.raises(AnsibleFilterError, match="^/b/m.yml has no postgres service: it is not the Hub's migration"):
+        compose_apart_override("services: {webapp: {image: x}}\n", "hub", "/b/m.yml")
+    with pytest.raises(AnsibleFilterError, match="^/b/m.yml cannot be read as a Compose file"):
+        compose_apart_override("services: [\n", "hub", "/b/m.yml")
 
 
 def test_tcp_connection():

@@ -183,3 +183,12 @@ def test_the_plan_of_a_stream():
     assert plan_lines(made, a_run())[10].startswith("step 7 restore: nothing to restore (step 4 streamed the data)")
     made["state"]["steps"]["dump"]["data"] = {"databases": {"bds_hub": {"file": "bds_hub.dump"}}}
     assert plan_lines(made, stream)[10].startswith("step 7 restore: restore the dump")
+
+
+def test_the_plan_of_a_stream_between_two_compose_hubs():
+    run = a_run(dump_format="stream", dump_transfer="streamed ...", old_apart_project="hub-old-db")
+    lines = plan_lines(a_state(), run)
+    assert lines[6] == ("step 3 start_old_migration: start 4.1.4 database containers only - apart, as project "
+                        "hub-old-db on the old data, so that the new database runs beside them (hub_transfer: stream)")
+    assert lines[8] == "step 5 stop_old_migration: bring the old migration containers down (project hub-old-db)"
+    assert plan_lines(a_state(), a_run())[8] == "step 5 stop_old_migration: bring the old migration containers down"
