@@ -86,9 +86,20 @@ options:
     default: false
   require_no_hub_data:
     description:
-      - Fail if the server's C(bds_hub) already holds tables in schema C(st) (a target for a migration must not).
+      - Fail if the server's C(bds_hub) already holds tables in schema C(st) (a target for a migration must not),
+        unless that data is a rolled-back attempt's (O(accept_dumps)).
     type: bool
     default: false
+  accept_dumps:
+    description:
+      - With O(require_no_hub_data), the dump ids of rolled-back attempts
+        (RV(blackduck.hub.migration_state#module:rolled_back_dumps)) - Hub data whose restore marker in C(bds_hub)
+        names one of them is accepted (RV(rolled_back_data)), as the next restore replaces it
+        (M(blackduck.hub.db_restore)'s O(blackduck.hub.db_restore#module:replace_dumps)).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.4.0
   fail_on_mismatch:
     description: Fail when anything differs. With V(false) the differences are only returned.
     type: bool
@@ -148,6 +159,11 @@ hub_tables:
   description: The number of tables in schema st of bds_hub (0 when bds_hub does not exist).
   returned: when O(require_no_hub_data=true)
   type: int
+rolled_back_data:
+  description: The dump id of the rolled-back attempt (one of O(accept_dumps)) whose data the server holds.
+  returned: when O(require_no_hub_data=true) found such data
+  type: str
+  version_added: 0.4.0
 restore_markers:
   description:
     - Per database of the server, the restore marker M(blackduck.hub.db_restore) left in its comment (dump_id,
@@ -191,6 +207,7 @@ def main():
         require_major=dict(type="str"),
         require_create=dict(type="bool", default=False),
         require_no_hub_data=dict(type="bool", default=False),
+        accept_dumps=dict(type="list", elements="str", default=[]),
         fail_on_mismatch=dict(type="bool", default=True),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -203,7 +220,7 @@ def main():
             result["restore_markers"] = dict((name, inventory.read_marker(d["comment"]))
                                              for name, d in inventory.databases(target).items())
             found, problem = check_server(target, server, p["require_major"], p["require_create"],
-                                          p["require_no_hub_data"])
+                                          p["require_no_hub_data"], p["accept_dumps"], result["restore_markers"])
             result.update(found)
             if problem:
                 module.fail_json(msg=problem, **result)

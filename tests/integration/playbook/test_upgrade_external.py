@@ -222,7 +222,22 @@ def test_old_external_server_to_new_external_server(lab_hubs, tmp_path):
                 assert {t: v for t, v in again[db][part].items() if t != "st.hub_heartbeat"} == {
                     t: v for t, v in before[db][part].items() if t != "st.hub_heartbeat"}, (db, part)
         assert int(ext_psql(target, "SELECT count(*) FROM st.project")) == after["bds_hub"]["st.project"]
-        assert state(dump_root, "pb-x2x")["status"] == "rolled back"
+        rolled_back = state(dump_root, "pb-x2x")
+        assert rolled_back["status"] == "rolled back"
+
+        # and upgrading again: step 1's gate lets the new server's data be, as it is the rolled-back attempt's
+        # (its restore marker names that dump), and step 7 replaces it with the new dump's
+        first_dump = rolled_back["attempts"][-1]["dump_id"]
+        rc, out, recap = ansible_run.playbook(inv)
+        assert rc == 0, out
+        st = state(dump_root, "pb-x2x")
+        assert st["steps"]["disk_space"]["message"] == (
+            "the new external server holds the data of the rolled-back attempt %s: the restore (step 7, or step 4 of a "
+            "stream) replaces it" % first_dump)
+        assert st["steps"]["dump"]["data"]["dump_id"] != first_dump
+        for db, v in st["steps"]["restore"]["data"]["verification"].items():
+            assert v["differences"] == [] and v["marker"]["dump_id"] == st["steps"]["dump"]["data"]["dump_id"], db
+        assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
     finally:
         for name in ("pb-x2x-old", "pb-x2x-new"):
             labhub.remove_external_server(name)

@@ -48,3 +48,17 @@ def test_an_empty_server_passes(fake_target):
     target = fake_target([rights(), {"tool": "psql", "match": "FROM pg_database", "stdout": ""}])
     assert check_server(target, PG96, "9.6", True, True) == (
         {"role": {"name": "hub_admin", "superuser": False, "createdb": True, "createrole": True}, "hub_tables": 0}, None)
+
+
+def test_a_rolled_back_attempts_data_passes_and_another_dumps_is_refused(fake_target):
+    def held():
+        return fake_target([{"tool": "psql", "match": "FROM pg_database", "stdout": S.join(
+            ("bds_hub", "blackduck", "UTF8", "C", "C", "100", "")) + "\n"},
+            {"tool": "psql", "match": "nspname = 'st'", "stdout": "42\n"}])
+    markers = {"bds_hub": {"dump_id": "d-rolled-back", "complete": True}, "bdio": None}
+    found, problem = check_server(held(), PG96, require_no_hub_data=True, accept_dumps=["d-old", "d-rolled-back"],
+                                  markers=markers)
+    assert (found, problem) == ({"hub_tables": 42, "rolled_back_data": "d-rolled-back"}, None)
+    for accept, marks in ((["d-old"], markers), (["d-rolled-back"], {"bds_hub": None}), ([], markers)):
+        found, problem = check_server(held(), PG96, require_no_hub_data=True, accept_dumps=accept, markers=marks)
+        assert "rolled_back_data" not in found and problem.startswith("the server at the fake server already holds")
