@@ -81,14 +81,19 @@ def _mounted_volumes(svc):
             yield str(volume).split(":", maxsplit=1)[0]
 
 
+APART_LABEL = "blackduck.hub.apart-of"
+
+
 def compose_apart_override(text, project, source="the Compose file", own=("logstash",)):
     """The text of an override file that runs a Compose file's services under another project name on the volumes of
     ``project``: each volume the file declares becomes ``external`` with the name Docker gave it in ``project`` (its
     own ``name:``, else <project>_<key>), so the old version's database runs apart from the new one's on its own
     data. A volume only the ``own`` services mount stays the other project's own: Logstash locks its data folder
-    against a second instance (the new version's Logstash uses the hub's log volume at the same time). A service that
-    publishes ports publishes none apart (``!reset``, Compose 2.24.4 and later): the new version's publishes the same
-    ones, and the collection reaches the database through docker exec. The vendor's migration files publish none."""
+    against a second instance (the new version's Logstash uses the hub's log volume at the same time). Every service
+    and every volume of its own carries the label blackduck.hub.apart-of=<project>, so that only what was made for it
+    is ever brought down or removed. A service that publishes ports publishes none apart (``!reset``, Compose 2.24.4
+    and later): the new version's publishes the same ones, and the collection reaches the database through docker
+    exec. The vendor's migration files publish none."""
     try:
         docs = load_yaml(text)[0]
     except ValueError as exc:
@@ -103,16 +108,20 @@ def compose_apart_override(text, project, source="the Compose file", own=("logst
         if name not in own and isinstance(svc, dict):
             shared.update(_mounted_volumes(svc))
     declared = doc.get("volumes") if isinstance(doc.get("volumes"), dict) else {}
-    lines = []
+    label = "{labels: {%s: %s}}" % (json.dumps(APART_LABEL), json.dumps(project))
+    out = ["services:\n"]
+    for name in sorted(n for n, svc in services.items() if isinstance(svc, dict)):
+        out.append("  %s:\n    labels: {%s: %s}\n" % (json.dumps(name), json.dumps(APART_LABEL), json.dumps(project)))
+        if services[name].get("ports"):
+            out.append("    ports: !reset []\n")
+    out.append("volumes:\n" if declared else "")
     for key in sorted(declared):
         spec = declared[key] if isinstance(declared[key], dict) else {}
-        if key in shared and not spec.get("external"):
-            lines.append("  %s: {external: true, name: %s}" % (json.dumps(key), json.dumps(
-                spec.get("name") or "%s_%s" % (project, key))))
-    publishing = sorted(name for name, svc in services.items() if isinstance(svc, dict) and svc.get("ports"))
-    return "".join(["volumes:\n" if lines else ""] + [line + "\n" for line in lines]
-                   + ["services:\n" if publishing else ""]
-                   + ["  %s:\n    ports: !reset []\n" % json.dumps(name) for name in publishing]) or "{}\n"
+        if spec.get("external"):
+            continue  # the same volume for every project already
+        out.append("  %s: %s\n" % (json.dumps(key), "{external: true, name: %s}" % json.dumps(
+            spec.get("name") or "%s_%s" % (project, key)) if key in shared else label))
+    return "".join(out)
 
 
 class FilterModule(object):

@@ -170,6 +170,21 @@ def transfer_setting(transfer, orchestration, new_orchestration, database, apart
     return transfer
 
 
+def apart_hindrance(facts, dump_dir):
+    """Refuse a stream whose old database would run apart (hub_facts.old_apart_project) where it cannot: both
+    versions keep their data in the same volume (the new database would start on the old data beside the old one),
+    or the override file that pins the volumes would have no absolute folder (hub_dump_dir)."""
+    old, new = facts.get("old_data") or {}, facts.get("new_data") or {}
+    if old.get("name") and old.get("name") == new.get("name"):
+        raise SettingsError("hub_transfer: stream starts the new database beside the old one, and both versions keep "
+                            "their data in %s here: two databases would run on the same data. Set hub_transfer: file "
+                            "(the default); nothing was done." % old["name"])
+    if not posixpath.isabs(dump_dir or ""):
+        raise SettingsError("hub_transfer: stream runs the old database apart with an override file written in "
+                            "hub_dump_dir, which needs an absolute path (here %s). Set hub_dump_dir to an absolute "
+                            "folder; nothing was done." % (dump_dir or "empty"))
+
+
 def sides(facts, orchestration, new_orchestration, database, postgres, old_postgres, old_db_container="",
           tools_path="", dump_dir="", dump_mount="auto", dump_mount_target="/blackduck-hub-dump", transfer="file"):
     """The facts the upgrade role reads (see the hub_sides action's RETURN). ``postgres`` is the new external server's
@@ -203,7 +218,9 @@ def sides(facts, orchestration, new_orchestration, database, postgres, old_postg
         if database == "internal" and orchestration == new_orchestration and not source_external:
             # both databases are containers of one orchestration: the old one runs apart, under a project of its own
             apart = facts["old_apart_project"]
+            apart_hindrance(facts, dump_dir)
             source = dict(source, project=apart)
+            source.pop("container", None)  # hub_old_db_container names one under the hub's project
             transfer += "; the old database runs apart, as project %s, on the old data" % apart
     else:
         mounts, dump_format, transfer = dump_transfer(dump_mount, facts, orchestration, new_orchestration,
@@ -224,6 +241,8 @@ def sides(facts, orchestration, new_orchestration, database, postgres, old_postg
     new_data = dict(facts["new_data"])
     old_data["label"], new_data["label"] = data_label(old_data), data_label(new_data)
     locks = [facts["old_lock_key"], facts["new_lock_key"]] + (["postgres:" + old_address] if source_external else [])
+    if apart and facts.get("old_apart_lock_key"):  # the project the old database runs under, named like a hub's
+        locks.append(facts["old_apart_lock_key"])
     return {
         "hub_source_db": source,
         "hub_target_db": target,

@@ -98,8 +98,8 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
     old_db = old_side
     if stream and orch == new_orch:  # the old database ran apart, on the old data, beside the new one
         old_db = dict(old_side, project=labhub.apart_project(hub))
-        assert [m["Name"] for m in json.loads(labhub.run(["docker", "inspect", "-f", "{{json .Mounts}}"] + labhub.containers(
-            old_db, "postgres"))) if m["Destination"] == "/var/lib/postgresql/data"] == [hub["project"] + "_data-volume"]
+        users = labhub.run(["docker", "ps", "-q", "--no-trunc", "--filter", "volume=%s_data-volume" % hub["project"]])
+        assert users.split() == labhub.containers(old_db, "postgres") and len(users.split()) == 1  # it alone
         assert len(labhub.containers(new_side, "postgres")) == 1
     before = dbcheck.exact_fingerprint(old_db)
     assert before["roles"]["blackduck_reporter"][-1] != before["roles"]["blackduck_user"][-1]  # its own password

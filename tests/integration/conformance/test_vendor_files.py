@@ -50,8 +50,10 @@ def test_the_old_migration_file_runs_apart_on_the_hubs_volumes(version):
     text = read(version, "docker-compose", "docker-compose.dbmigrate.yml")
     override = yaml.safe_load(compose_apart_override(text, "hub"))  # no !reset: the vendor's publish no port
     certs = "cert-volume" if version == "4.1.4" else "config-volume"
-    assert override == {"volumes": {"data-volume": {"external": True, "name": "hub_data-volume"},
-                                    certs: {"external": True, "name": "hub_" + certs}}}
+    mine = {"labels": {"blackduck.hub.apart-of": "hub"}}
+    assert override == {"services": {"cfssl": mine, "logstash": mine, "postgres": mine},
+                        "volumes": {"data-volume": {"external": True, "name": "hub_data-volume"},
+                                    certs: {"external": True, "name": "hub_" + certs}, "log-volume": mine}}
     assert compose_data_volume(read(version, "docker-compose", "docker-compose.yml"), "hub")["volume"] == (
         override["volumes"]["data-volume"]["name"])  # the volume discover names as the old data
 

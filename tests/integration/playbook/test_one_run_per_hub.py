@@ -290,6 +290,15 @@ def test_old_database_removed_mid_stream_then_the_stream_resumes(lab_hubs, tmp_p
     dumps = str(tmp_path)
     folder = os.path.join(dumps, name, "dump")
     inv = ansible_run.hub_inventory([hub], dumps, **{name: {"hub_transfer": "stream"}})
+    # something else under the project name the old database would run apart under: refused before anything is done
+    foreign = labhub.run(["docker", "create", "--label", "com.docker.compose.project=" + apart["project"],
+                          "blackducksoftware/hub-cfssl:" + labhub.OLD]).strip()
+    try:
+        rc, out, recap = ansible_run.playbook(inv, "--check")
+        assert rc != 0 and re.search(r"The Compose project %s, where the old database of %s runs apart for hub_transfer "
+                                     r"stream, holds containers that are not this hub's" % (apart["project"], name), out), out
+    finally:
+        labhub.run(["docker", "rm", "-f", foreign])
     proc = start_playbook(inv, str(tmp_path))
 
     def streaming():

@@ -259,9 +259,11 @@ def test_a_stream_where_both_databases_run_side_by_side(kw):
 
 def test_a_stream_between_two_compose_hubs_runs_the_old_database_apart():
     facts = dict(FACTS, old_db={"type": "docker", "project": "hub", "hub_version": "4.1.4"},
-                 old_apart_project="hub-old-db")
+                 old_apart_project="hub-old-db", old_apart_lock_key="docker:engine1:compose:hub-old-db")
     out = decide(transfer="stream", facts=facts)
     assert out["hub_old_apart_project"] == "hub-old-db"
+    assert out["hub_lock_keys"] == ["docker:engine1:compose:hub", "docker:engine1:compose:hub-old-db"]  # as a hub's
+    assert decide(transfer="file", facts=facts)["hub_lock_keys"] == ["docker:engine1:compose:hub"]
     assert out["hub_source_db"] == {"type": "docker", "project": "hub-old-db", "hub_version": "4.1.4"}
     assert out["hub_target_db"] == FACTS["new_db"]  # the new one where the Hub will run
     assert out["hub_dump_transfer"].endswith("; the old database runs apart, as project hub-old-db, on the old data")
@@ -270,6 +272,20 @@ def test_a_stream_between_two_compose_hubs_runs_the_old_database_apart():
     assert decide(transfer="file", facts=facts)["hub_source_db"]["project"] == "hub"
     ext = decide(transfer="stream", facts=facts, database="external", postgres=NEW_SERVER)
     assert (ext["hub_old_apart_project"], ext["hub_source_db"]["project"]) == ("", "hub")
+    # hub_old_db_container names a container under the hub's project: not the one apart
+    assert "container" not in decide(transfer="stream", facts=facts, old_db_container="hub-postgres-1")["hub_source_db"]
+
+
+def test_a_stream_apart_refused_on_one_volume_or_without_an_absolute_folder():
+    facts = dict(FACTS, old_db={"type": "docker", "project": "hub"}, old_apart_project="hub-old-db")
+    same = dict(facts, new_data=dict(FACTS["new_data"], name=FACTS["old_data"]["name"]))  # 4.2.0 -> 4.2.1
+    with pytest.raises(SettingsError, match=r"^hub_transfer: stream starts the new database beside the old one, and "
+                                            r"both versions keep their data in hub_postgres96-data here: two databases"):
+        decide(transfer="stream", facts=same)
+    assert decide(transfer="file", facts=same)["hub_dump_format"] == "directory"  # a dump: one database at a time
+    with pytest.raises(SettingsError, match=r"^hub_transfer: stream runs the old database apart with an override file "
+                                            r"written in hub_dump_dir, which needs an absolute path \(here dumps\)"):
+        decide(transfer="stream", facts=facts, dump_dir="dumps")
 
 
 @pytest.mark.parametrize("kw, here", [

@@ -72,14 +72,21 @@ volumes:
 
 
 def test_apart_override_pins_what_the_database_and_cfssl_mount():
+    mine = '{labels: {"blackduck.hub.apart-of": "hub"}}'
     assert compose_apart_override(MIGRATE, "hub") == (
+        'services:\n'
+        '  "cfssl":\n    labels: {"blackduck.hub.apart-of": "hub"}\n'
+        '  "logstash":\n    labels: {"blackduck.hub.apart-of": "hub"}\n'
+        '  "postgres":\n    labels: {"blackduck.hub.apart-of": "hub"}\n'
         'volumes:\n'
         '  "cert-volume": {external: true, name: "hub_cert-volume"}\n'  # the project's name for it
-        '  "data-volume": {external: true, name: "pg-data"}\n')  # its own name:
-    # Logstash's volume stays the apart project's own (Logstash locks it); a volume nobody mounts is left alone; an
-    # external one is already the same for every project
+        '  "data-volume": {external: true, name: "pg-data"}\n'  # its own name:
+        '  "log-volume": %s\n'  # Logstash's: the apart project's own (Logstash locks it), labelled as made for it
+        '  "spare": %s\n' % (mine, mine))  # nobody mounts it: made for the apart project, if at all
+    # an external volume is already the same for every project
     assert '  "log-volume": {external: true, name: "hub_log-volume"}\n' in compose_apart_override(MIGRATE, "hub", own=[])
-    assert compose_apart_override("services: {postgres: {image: p}}\n", "hub") == "{}\n"
+    assert compose_apart_override("services: {postgres: {image: p}}\n", "hub") == (
+        'services:\n  "postgres":\n    labels: {"blackduck.hub.apart-of": "hub"}\n')
 
 
 def test_apart_override_publishes_no_port():
@@ -87,8 +94,8 @@ def test_apart_override_publishes_no_port():
     the port the new one's needs."""
     text = MIGRATE.replace("    image: p\n", "    image: p\n    ports: ['127.0.0.1:25436:5432']\n")
     out = compose_apart_override(text, "hub")
-    assert out.endswith('services:\n  "postgres":\n    ports: !reset []\n'), out
-    assert out.startswith('volumes:\n  "cert-volume"')
+    assert '  "postgres":\n    labels: {"blackduck.hub.apart-of": "hub"}\n    ports: !reset []\nvolumes:' in out, out
+    assert out.count("!reset") == 1
 
 
 def test_apart_override_refuses_what_is_not_a_migration_file():
