@@ -108,20 +108,20 @@ def compose_apart_override(text, project, source="the Compose file", own=("logst
         if name not in own and isinstance(svc, dict):
             shared.update(_mounted_volumes(svc))
     declared = doc.get("volumes") if isinstance(doc.get("volumes"), dict) else {}
-    label = "{labels: {%s: %s}}" % (json.dumps(APART_LABEL), json.dumps(project))
     out = ["services:\n"]
     for name in sorted(n for n, svc in services.items() if isinstance(svc, dict)):
         out.append("  %s:\n    labels: {%s: %s}\n" % (json.dumps(name), json.dumps(APART_LABEL), json.dumps(project)))
         if services[name].get("ports"):
             out.append("    ports: !reset []\n")
-    out.append("volumes:\n" if declared else "")
+    volumes = []
     for key in sorted(declared):
         spec = declared[key] if isinstance(declared[key], dict) else {}
         if spec.get("external"):
             continue  # the same volume for every project already
-        out.append("  %s: %s\n" % (json.dumps(key), "{external: true, name: %s}" % json.dumps(
-            spec.get("name") or "%s_%s" % (project, key)) if key in shared else label))
-    return "".join(out)
+        volumes.append("  %s: %s\n" % (json.dumps(key), "{external: true, name: %s}" % json.dumps(
+            spec.get("name") or "%s_%s" % (project, key)) if key in shared else "{labels: {%s: %s}}" % (
+            json.dumps(APART_LABEL), json.dumps(project))))
+    return "".join(out + (["volumes:\n"] + volumes if volumes else []))
 
 
 class FilterModule(object):

@@ -11,12 +11,23 @@ from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 
 
+HUB_DATABASES = ("bds_hub", "bds_hub_report", "bdio")
+
+
+def rolled_back_attempt(markers, accept_dumps):
+    """The rolled-back attempt (one of ``accept_dumps``) whose restore every Hub database on the server carries in
+    its marker (``markers``: per database of the server), or "" - a database without such a marker may hold other
+    data, which the restore would not replace."""
+    ids = set(((markers.get(name) or {}).get("dump_id") or "") for name in HUB_DATABASES if name in markers)
+    return ids.pop() if len(ids) == 1 and ids <= set(accept_dumps) - {""} else ""
+
+
 def check_server(target, server, require_major=None, require_create=False, require_no_hub_data=False,
                  accept_dumps=(), markers=None):
     """(what was read, the first unmet requirement as a message or None) of a server that is to receive a
     migration: its major version, the connecting role's rights (``role``), no Hub data there (``hub_tables``) - but
-    for the data of a rolled-back attempt (``accept_dumps``: bds_hub's restore marker, of ``markers``, names one of
-    them; a new restore replaces it), said as ``rolled_back_data``."""
+    for the data of a rolled-back attempt (``accept_dumps``: every Hub database's restore marker, of ``markers``,
+    names the same one of them; a new restore replaces it), said as ``rolled_back_data``."""
     found = {}
     if require_major and server["major"] != require_major:
         return found, ("the server at %s runs PostgreSQL %s; PostgreSQL %s is required (a Hub 4.2 external database "
@@ -31,9 +42,9 @@ def check_server(target, server, require_major=None, require_create=False, requi
                                                            rights["createrole"], rights["name"]))
     if require_no_hub_data:
         tables = found["hub_tables"] = inventory.hub_table_count(target)
-        marker = (markers or {}).get("bds_hub") or {}
-        if tables and marker.get("dump_id") and marker["dump_id"] in accept_dumps:
-            found["rolled_back_data"] = marker["dump_id"]
+        attempt = rolled_back_attempt(markers or {}, accept_dumps)
+        if tables and attempt:
+            found["rolled_back_data"] = attempt
         elif tables:
             return found, ("the server at %s already holds Hub data (%d tables in schema st of bds_hub): it cannot be "
                            "the target of a migration. Use an empty server; nothing was changed."

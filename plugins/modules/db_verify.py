@@ -93,8 +93,9 @@ options:
   accept_dumps:
     description:
       - With O(require_no_hub_data), the dump ids of rolled-back attempts
-        (RV(blackduck.hub.migration_state#module:rolled_back_dumps)) - Hub data whose restore marker in C(bds_hub)
-        names one of them is accepted (RV(rolled_back_data)), as the next restore replaces it
+        (RV(blackduck.hub.migration_state#module:rolled_back_dumps)) - Hub data is accepted (RV(rolled_back_data))
+        when the restore markers of every Hub database there (C(bds_hub), C(bds_hub_report), C(bdio)) name the same
+        one of them, as the next restore replaces it
         (M(blackduck.hub.db_restore)'s O(blackduck.hub.db_restore#module:replace_dumps)).
     type: list
     elements: str

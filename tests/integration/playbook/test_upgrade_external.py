@@ -233,7 +233,7 @@ def test_old_external_server_to_new_external_server(lab_hubs, tmp_path):
         st = state(dump_root, "pb-x2x")
         assert st["steps"]["disk_space"]["message"] == (
             "the new external server holds the data of the rolled-back attempt %s: the restore (step 7, or step 4 of a "
-            "stream) replaces it" % first_dump)
+            "stream) replaces it, with whatever the new Hub stored there since" % first_dump)
         assert st["steps"]["dump"]["data"]["dump_id"] != first_dump
         for db, v in st["steps"]["restore"]["data"]["verification"].items():
             assert v["differences"] == [] and v["marker"]["dump_id"] == st["steps"]["dump"]["data"]["dump_id"], db
@@ -298,14 +298,17 @@ def test_into_an_external_server_on_swarm_and_kubernetes(lab_hubs, tmp_path, orc
 def test_stream_into_an_external_server_without_a_dump_file(lab_hubs, tmp_path):
     """hub_transfer: stream - step 4 pipes each database from the old container straight into the external server: no
     dump file (only the record of the old side), step 1 asks room for the new data only, step 7 compares every table
-    with the record; a rerun changes nothing. Where the two databases cannot run side by side (a Compose hub whose new
-    version has a database container of its own) it is refused before anything is done."""
+    with the record; a rerun changes nothing. A stream between two Compose hubs whose override file would have no
+    absolute folder (a relative hub_dump_dir) is refused before anything is done."""
     name = "pb-ext-stream"
     hub = lab_hubs(name, "compose", scale=0.25, seed=23)
     dump_root = str(tmp_path / "dumps")
     try:
-        rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root, **{name: {"hub_transfer": "stream"}}))
-        assert rc != 0 and "hub_transfer: stream needs the old and the new database running side by side" in out, out
+        relative = os.path.join("dumps", name)
+        rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory(
+            [hub], dump_root, **{name: {"hub_transfer": "stream", "hub_dump_dir": relative}}))
+        assert rc != 0 and "needs an absolute path (here %s)" % relative in out, out
+        assert not os.path.exists(relative)
         assert labhub.version_endpoint(hub) == {"version": labhub.OLD}
 
         target = labhub.external_server(name, "new", 26522)

@@ -87,6 +87,8 @@ def test_apart_override_pins_what_the_database_and_cfssl_mount():
     assert '  "log-volume": {external: true, name: "hub_log-volume"}\n' in compose_apart_override(MIGRATE, "hub", own=[])
     assert compose_apart_override("services: {postgres: {image: p}}\n", "hub") == (
         'services:\n  "postgres":\n    labels: {"blackduck.hub.apart-of": "hub"}\n')
+    assert "volumes" not in compose_apart_override("services: {postgres: {image: p}}\nvolumes: {v: {external: true}}\n",
+                                                   "hub")  # nothing to say of them: no bare key
 
 
 def test_apart_override_publishes_no_port():

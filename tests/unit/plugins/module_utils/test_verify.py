@@ -55,10 +55,14 @@ def test_a_rolled_back_attempts_data_passes_and_another_dumps_is_refused(fake_ta
         return fake_target([{"tool": "psql", "match": "FROM pg_database", "stdout": S.join(
             ("bds_hub", "blackduck", "UTF8", "C", "C", "100", "")) + "\n"},
             {"tool": "psql", "match": "nspname = 'st'", "stdout": "42\n"}])
-    markers = {"bds_hub": {"dump_id": "d-rolled-back", "complete": True}, "bdio": None}
+    attempt = {"dump_id": "d-rolled-back", "complete": True}
+    markers = {"bds_hub": attempt, "bds_hub_report": dict(attempt, complete=False), "bdio": attempt, "postgres": None}
     found, problem = check_server(held(), PG96, require_no_hub_data=True, accept_dumps=["d-old", "d-rolled-back"],
                                   markers=markers)
     assert (found, problem) == ({"hub_tables": 42, "rolled_back_data": "d-rolled-back"}, None)
-    for accept, marks in ((["d-old"], markers), (["d-rolled-back"], {"bds_hub": None}), ([], markers)):
+    # every Hub database there must carry that attempt's marker: one without (other data) or another dump's is refused
+    for accept, marks in ((["d-old"], markers), (["d-rolled-back"], {"bds_hub": None}), ([], markers),
+                          (["d-rolled-back"], dict(markers, bdio=None)),
+                          (["d-rolled-back", "d-old"], dict(markers, bdio={"dump_id": "d-old"}))):
         found, problem = check_server(held(), PG96, require_no_hub_data=True, accept_dumps=accept, markers=marks)
         assert "rolled_back_data" not in found and problem.startswith("the server at the fake server already holds")
