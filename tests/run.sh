@@ -8,6 +8,8 @@
 # Stage 2: every other integration test, on TEST_WORKERS workers side by side (tests/integration/conftest.py says which
 #   share what). It runs even when stage 1 failed.
 #
+# Before stage 1 it takes the lab for itself (one suite at a time) and removes the hubs a killed run left behind.
+#
 # Exit code: the first failure's; a pytest that PYTEST_ARGS leaves without a test to run (exit code 5) is no failure
 # unless none of the three ran a test. PYTEST_ARGS: extra pytest arguments for the integration tests, split as a shell
 # splits them (a -k, a -x; not a -m: the stages' marks choose what may run beside what); TEST_WORKERS: 2 by default,
@@ -47,6 +49,12 @@ if [ "${1:-}" = beside ]; then  # its own process (stage 1 starts it so): rc is 
   beside
   exit $?
 fi
+
+# One suite on the lab at a time, and it starts from an empty lab: a run that was killed leaves its hubs running, and
+# the vendor's docker-hub.sh takes any container whose line names one of its own for its own.
+exec 9> "$LAB_HOME/test-suite.lock"
+flock -n 9 || die "another test suite runs on this lab (it holds $LAB_HOME/test-suite.lock): wait for it to end"
+"$PY" "$LAB_DIR/labhub.py" leftovers || die "could not remove what an earlier run left on the lab (see above)"
 
 selected=0  # how many of the three pytest runs had a test to run
 tested() { if [ "$1" -eq 5 ]; then return 0; fi; selected=$((selected + 1)); first_failure "$1"; }

@@ -549,8 +549,11 @@ def docker_run_script(hub, version, what):
     or none. The lab waits for those to go, and refuses to run it beside them."""
     folder = os.path.join(hub["bundles"][version], "docker-run")
     if what in ("migrate", "up") and not containers(hub, all_states=True):
-        wait("containers that docker-hub.sh would take for its own to go", lambda: not docker_run_in_the_way(),
-             timeout=120)
+        try:
+            wait("containers that docker-hub.sh would take for its own to go", lambda: not docker_run_in_the_way(),
+                 timeout=120)
+        except LabError as exc:
+            raise LabError("%s; still there:\n%s" % (exc, "\n".join(docker_run_in_the_way())))
     args = {"migrate": ["-r", version, "-m", "/dev/null"], "up": ["-r", version, "-u"], "stop": ["-s"],
             "down": ["-d", "-v"]}[what]
     out = run(["bash", "./docker-hub.sh"] + args, cwd=folder, check=what not in ("migrate", "down"))
@@ -668,6 +671,23 @@ def remove_external_server(name):
     run(["docker", "rm", "-f", "-v", "bdlab-ext-%s" % name], check=False)
 
 
+def leftovers():
+    """Remove every lab hub and external server a run left behind (one that was killed does not clean up), and say
+    which: the test suite starts from an empty lab, since docker-hub.sh takes any container whose line names one of
+    its own for its own. For tests/run.sh, which holds the suite's lock meanwhile; returns the names removed."""
+    names = sorted(n for n in (os.listdir(HUBS) if os.path.isdir(HUBS) else [])
+                   if not n.startswith(".") and os.path.isdir(hub_dir(n)))  # not the slot lock
+    for name in names:
+        print("labhub: removing lab hub %s, left by a run that did not end" % name, file=sys.stderr)
+        remove(name)
+        shutil.rmtree(hub_dir(name), ignore_errors=True)
+    servers = run(["docker", "ps", "-a", "-q", "--filter", "label=org.bdlab.external"]).split()
+    for cid in servers:
+        print("labhub: removing external server %s, left by a run that did not end" % cid[:12], file=sys.stderr)
+        run(["docker", "rm", "-f", "-v", cid], check=False)
+    return names + servers
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Lab hubs for blackduck.hub tests")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -683,6 +703,7 @@ def main(argv=None):
     i = sub.add_parser("info")
     i.add_argument("name")
     sub.add_parser("list")
+    sub.add_parser("leftovers", help="remove every hub and external server left by a run that did not end")
     a = ap.parse_args(argv)
     try:
         if a.cmd == "deploy":
@@ -694,6 +715,8 @@ def main(argv=None):
                 version_endpoint(hub)), file=sys.stderr)
         elif a.cmd == "remove":
             remove(a.name)
+        elif a.cmd == "leftovers":
+            leftovers()
         elif a.cmd == "info":
             print(json.dumps(load(a.name), indent=2, sort_keys=True))
         else:
