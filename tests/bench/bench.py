@@ -67,6 +67,7 @@ PATHS = {
     "s": "(s) db_restore source: stream, no dump file",
     "e_mount": "(e) playbook, the folder mounted (default)",
     "e": "(e) playbook upgrade_hub, 11 steps, streamed",
+    "e_stream": "(e) playbook, hub_transfer: stream (no dump file)",
     "tiny": "(e) playbook on a tiny hub (scale 0)",
     "fleet": "(f) playbook on a fleet of tiny hubs",
 }
@@ -75,6 +76,7 @@ ORDER = ("c", "d", "d_custom", "a", "b_dir", "b_stream", "b_par", "s", "m")  # m
 MODULE_PATHS = ("c", "d", "d_custom", "m", "s")
 SWEPT = ("b_dir", "m")  # the directory paths, run again per --sweep value: <path>@<jobs>
 B_PATHS = ("b_dir", "b_stream", "b_par")
+PLAYBOOK_PATHS = ("e", "e_mount", "e_stream")  # the whole playbook at the run's scale, each on a hub of its own
 MEMORY_METHOD = (
     "Peak RSS (VmHWM from /proc/<pid>/status, read every 0.2 s for every process of the command's tree; exact "
     "except growth in the last 0.2 s of a process). module = the Python process running AnsiballZ_<module>.py "
@@ -552,6 +554,8 @@ class Bench:
         settings = {"hub_remove_old_data": True}
         if key == "e_mount":  # the default (hub_dump_mount: auto), with the run's -j
             settings.update(hub_dump_jobs=self.jobs)
+        elif key == "e_stream":  # the old database apart beside the new one, each database piped: no dump file
+            settings.update(hub_transfer="stream", hub_dump_jobs=self.jobs)
         else:  # streamed through docker exec (hub_dump_mount: false)
             settings.update(hub_dump_mount=False)
         inv = ansible_run.hub_inventory([hub], dump_root, **{hub["name"]: settings})
@@ -577,13 +581,14 @@ class Bench:
         if m["rc"] == 0:
             versions.setdefault("postgresql_new_server", labhub.psql(hub, "SHOW server_version", db="postgres").strip())
         dump_dir = os.path.join(dump_root, hub["name"], "dump")
-        size = du_bytes(dump_dir) if os.path.isdir(dump_dir) else 0
+        # the dump's own files: not the record of what it holds (manifest.json, a few KB; all a stream leaves)
+        size = du_bytes(dump_dir) - du_bytes(os.path.join(dump_dir, "manifest.json")) if os.path.isdir(dump_dir) else 0
         out = {
             "scale": scale, "deploy_s": round(deploy_s, 1), "rc": m["rc"], "settings": settings,
             # each step starts its job in the background and waits for it (async_progress): both tasks count
-            "dump_s": task_seconds(tasks, "Dump every database and the roles", "Wait for the dump, showing"),
-            "restore_s": task_seconds(tasks, "Restore the dump into the new database", "Wait for the restore, showing"),
-            "total_s": m["seconds"], "bytes_on_disk": size, "peak_disk_bytes": size,
+            "dump_s": moving(tasks, DUMP_TASKS)[0], "restore_s": moving(tasks, RESTORE_TASKS)[0],
+            "moving_tasks": moving(tasks, DUMP_TASKS)[1] + moving(tasks, RESTORE_TASKS)[1],
+            "total_s": m["seconds"], "bytes_on_disk": size, "peak_disk_bytes": size, "dump_dir_bytes": du_bytes(dump_root),
             "module_peak_mib": {k.split(":", 1)[1]: v for k, v in m["peaks_mb"].items() if k.startswith("module:")},
             "ansible_peak_mib": m["peaks_mb"].get("ansible-playbook"),
             "ansible_worker_peak_mib": m["peaks_mb"].get("ansible-worker"),
@@ -626,8 +631,7 @@ class Bench:
                     and len(rows[h["name"]].get("steps_done", [])) == 11]
         out = {
             "scale": 0, "hubs": n, "forks": "ansible default (5)", "deploy_s": round(deploy_s, 1), "rc": m["rc"],
-            "dump_s": task_seconds(tasks, "Dump every database and the roles", "Wait for the dump, showing"),
-            "restore_s": task_seconds(tasks, "Restore the dump into the new database", "Wait for the restore, showing"),
+            "dump_s": moving(tasks, DUMP_TASKS)[0], "restore_s": moving(tasks, RESTORE_TASKS)[0],
             "total_s": m["seconds"], "steps_s": per_step(tasks), "tasks_run": len(tasks),
             "downtime_s": dict((k, v.get("downtime_seconds")) for k, v in sorted(rows.items())),
             "module_peak_mib": {k.split(":", 1)[1]: v for k, v in m["peaks_mb"].items() if k.startswith("module:")},
@@ -702,8 +706,8 @@ class Bench:
                 if self.args.phases:
                     res["phases"] = self.phases()
                 self.remove("old")
-            for key, scale, wanted in (("e", self.scale, self.args.playbook), ("e_mount", self.scale, self.args.playbook),
-                                       ("tiny", 0, self.args.tiny)):
+            for key, scale, wanted in [(k, self.scale, self.args.playbook) for k in PLAYBOOK_PATHS] + [
+                    ("tiny", 0, self.args.tiny)]:
                 if not wanted:
                     res["paths"][key] = {"label": PATHS[key], "skipped": self.args.skip_reason.get(key, "not asked for")}
                     log("path %s skipped: %s" % (key, res["paths"][key]["skipped"]))
@@ -789,18 +793,40 @@ def profile_tasks(output):
     return tasks
 
 
-def per_step(tasks):
-    """Seconds per step: a task counts for the last task of the step runner before it ('Step | <n> <name>', 'Step |
-    Record the start of step <n>'; a step's own tasks and the orchestration role's have names of their own); before
-    step 1 is 'setup' (discover, state), the report and the summary play are 'report'."""
-    steps, current = {}, "setup"
+def in_steps(tasks):
+    """(bucket, name, seconds) per task: a task counts for the last task of the step runner before it ('Step | <n>
+    <name>', 'Step | Record the start of step <n>'; a step's own tasks and the orchestration role's have names of their
+    own); before step 1 is 'setup' (discover, state), the report and the summary play are 'report'."""
+    out, current = [], "setup"
     for name, seconds in tasks:
         m = re.search(r"Step \| (?:Record the start of step )?(\d+)\b", name)
         if m:
             current = "step %02d" % int(m.group(1))
-        bucket = "report" if re.search(r"Report \||Summary \||Write the report|Fail when a step failed", name) else current
+        out.append(("report" if re.search(r"Report \||Summary \||Write the report|Fail when a step failed", name)
+                    else current, name, seconds))
+    return out
+
+
+def per_step(tasks):
+    """Seconds per step (in_steps' buckets)."""
+    steps = {}
+    for bucket, dummy, seconds in in_steps(tasks):
         steps[bucket] = round(steps.get(bucket, 0) + seconds, 2)
     return steps
+
+
+# The tasks that move the data, each with the task that waits for its job: step 4's dump, or with hub_transfer: stream
+# step 4's db_restore from the old database (restore_data.yml, "Restore - ..."); step 7's db_restore from the dump
+# (the same file; nothing with a stream, whose step 7 only compares).
+DUMP_TASKS = ("step 04", ("Dump every database and the roles", "Wait for the dump, showing", "Restore - "))
+RESTORE_TASKS = ("step 07", ("Restore - ",))
+
+
+def moving(tasks, which):
+    """(seconds, the names counted) of the tasks of DUMP_TASKS or RESTORE_TASKS; seconds None when none ran."""
+    step, prefixes = which
+    found = [(n, s) for b, n, s in in_steps(tasks) if b == step and any(p in n for p in prefixes)]
+    return (round(sum(s for n, s in found), 3) if found else None), [n for n, s in found]
 
 
 def task_seconds(tasks, *prefixes):
@@ -935,7 +961,20 @@ def targets(res, scale):
                     % (a["total_s"] / moved, a["total_s"], moved), a["total_s"] >= 2 * moved)
         else:
             add(name, "<= 1.15x", None, None, e.get("skipped") or e.get("error") or "not measured")
-    peaks = {k: module_peak(p.get(k)) for k in MODULE_PATHS + ("e", "e_mount")}
+    e = p.get("e_stream", {})
+    name, goal = "(e, stream) steps 3-7 vs raw stream", "<= 1.10x, 0 bytes of dump"
+    if streams and e.get("steps_s") and e.get("rc") == 0:
+        fastest = min(streams, key=lambda k: p[k]["total_s"])
+        moved = sum(e["steps_s"].get("step %02d" % n, 0) for n in range(3, 8))
+        dump = e.get("bytes_on_disk") or 0
+        value = "%.2fx (%.1f s vs %s s, %s)" % (moved / p[fastest]["total_s"], moved, p[fastest]["total_s"], fastest)
+        add(name, goal, value + "; %d bytes of dump, %d bytes in the dump folder (the record, the state, the report)"
+            % (dump, e.get("dump_dir_bytes") or 0),
+            moved <= 1.10 * p[fastest]["total_s"] and dump == 0,
+            "steps 3-7: the old database up apart, the new one beside it, the streams, both down, the exact comparison")
+    else:
+        add(name, goal, None, None, e.get("skipped") or e.get("error") or "not measured")
+    peaks = {k: module_peak(p.get(k)) for k in MODULE_PATHS + PLAYBOOK_PATHS}
     peaks = {k: v for k, v in peaks.items() if v}
     if peaks:
         worst = max(peaks.values())
@@ -998,7 +1037,7 @@ def table(res):
             "ansible MiB", "db_verify")
     rows, spans = [], []
     swept = sorted((k for k in res["paths"] if "@" in k), key=lambda k: (k.partition("@")[0], int(k.partition("@")[2])))
-    for key in ORDER + tuple(swept) + ("e", "e_mount", "tiny", "fleet"):
+    for key in ORDER + tuple(swept) + PLAYBOOK_PATHS + ("tiny", "fleet"):
         v = res["paths"].get(key)
         if v is None:
             continue
@@ -1077,7 +1116,7 @@ def compare(a_path, b_path):
     a, b = json.load(open(a_path)), json.load(open(b_path))
     ok = True
     print("module peak memory, MiB: %s (SCALE=%s) -> %s (SCALE=%s)" % (a_path, a["run"]["scale_mb"], b_path, b["run"]["scale_mb"]))
-    for key in MODULE_PATHS + ("e", "e_mount"):
+    for key in MODULE_PATHS + PLAYBOOK_PATHS:
         pa, pb = (a["paths"].get(key) or {}).get("module_peak_mib") or {}, (b["paths"].get(key) or {}).get("module_peak_mib") or {}
         for mod in sorted(set(pa) | set(pb)):
             va, vb = pa.get(mod), pb.get(mod)
@@ -1129,7 +1168,7 @@ def parse(argv):
     if any(j < 1 for j in a.sweep):
         ap.error("--sweep values are 1 or more")
     a.playbook, a.tiny, a.phases = not a.no_playbook, not a.no_tiny, not a.no_phases
-    a.skip_reason = {"e": "--no-playbook given", "e_mount": "--no-playbook given", "tiny": "--no-tiny given"}
+    a.skip_reason = dict([(k, "--no-playbook given") for k in PLAYBOOK_PATHS] + [("tiny", "--no-tiny given")])
     return a
 
 

@@ -26,3 +26,28 @@ def test_bad_arguments_are_refused(argv, capsys):
     with pytest.raises(SystemExit):
         bench.parse(argv)
     assert "error:" in capsys.readouterr().err
+
+
+def test_steps_4_and_7_are_timed_by_the_tasks_that_move_the_data():
+    """profile_tasks' lines of a run: the step runner's tasks open each step's bucket; steps 4 and 7 count the tasks
+    that start and wait for db_dump / db_restore (a stream's db_restore at step 4), not the include around them."""
+    tasks = [("blackduck.hub.upgrade : Discover the hub", 2.0),
+             ("blackduck.hub.upgrade : Step | 4 dump", 0.1),
+             ("blackduck.hub.upgrade : Dump every database and the roles (in the background)", 1.5),
+             ("blackduck.hub.upgrade : Wait for the dump, showing its progress", 20.0),
+             ("blackduck.hub.upgrade : Step | 7 restore", 0.1),
+             ("blackduck.hub.upgrade : Restore the dump into the new database (in the background; streamed...)", 0.2),
+             ("blackduck.hub.upgrade : Restore - restore the dump", 1.0),
+             ("blackduck.hub.upgrade : Restore - wait for it, showing its progress", 30.0),
+             ("blackduck.hub.upgrade : Verify every table against the dump, before any Hub process starts", 8.0),
+             ("Report | Write the report", 1.0)]
+    assert bench.moving(tasks, bench.DUMP_TASKS) == (21.5, [tasks[2][0], tasks[3][0]])
+    assert bench.moving(tasks, bench.RESTORE_TASKS) == (31.0, [tasks[6][0], tasks[7][0]])
+    assert bench.per_step(tasks) == {"setup": 2.0, "step 04": 21.6, "step 07": 39.3, "report": 1.0}
+
+    streamed = [("Step | 4 dump", 0.1), ("Start the new database beside the old one (hub_transfer stream)", 9.0),
+                ("Restore - stream every database and the roles from the old database", 1.0),
+                ("Restore - wait for it, showing its progress", 40.0), ("Step | 7 restore", 0.1),
+                ("Verify every table against the dump, before any Hub process starts", 8.0)]
+    assert bench.moving(streamed, bench.DUMP_TASKS)[0] == 41.0
+    assert bench.moving(streamed, bench.RESTORE_TASKS) == (None, [])  # step 7 only compares
