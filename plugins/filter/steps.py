@@ -81,7 +81,8 @@ def step_texts(run):
             "stream)" % run["old_apart_project"]) if run.get("old_apart_project") else ""),
         "dump": "start the new database beside the old one (data: %s), then stream bds_hub, bds_hub_report, bdio and "
                 "the roles from the old database straight into it - no dump file, the record of the old side (every "
-                "table's rows and checksum) in %s/dump (hub_transfer: stream)" % (new["label"], run["dump_dir"])
+                "table's rows and checksum) in %s/dump (hub_transfer: stream); traded for the disk: no dump to restore "
+                "again, the old data stays the backup until step 11" % (new["label"], run["dump_dir"])
         if stream else "dump bds_hub, bds_hub_report, bdio and the roles into %s/dump%s" % (run["dump_dir"], through(
             "directory format: pg_dump", "old", " inside the old container, the folder mounted there")),
         "stop_old_migration": "nothing to stop (old external server)" if external

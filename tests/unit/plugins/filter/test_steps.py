@@ -173,7 +173,8 @@ def test_the_plan_of_a_stream():
     lines = plan_lines(a_state(), stream)
     assert lines[7] == ("step 4 dump: start the new database beside the old one (data: db96:5432), then stream bds_hub, "
                         "bds_hub_report, bdio and the roles from the old database straight into it - no dump file, "
-                        "the record of the old side (every table's rows and checksum) in /d/dump (hub_transfer: stream)")
+                        "the record of the old side (every table's rows and checksum) in /d/dump (hub_transfer: stream); "
+                        "traded for the disk: no dump to restore again, the old data stays the backup until step 11")
     assert lines[10] == ("step 7 restore: nothing to restore (step 4 streamed the data): compare every table of the new "
                          "database exactly with the record of the old side")
     # what step 4 did decides step 7, whatever hub_transfer says now: a stream is compared, a dump restored
