@@ -105,6 +105,16 @@ def playbook(inventory, *args, name="blackduck.hub.upgrade_hub", env=None, tmpdi
     return proc.returncode, out, recap
 
 
+def playbook_in_background(inventory, tmpdir):
+    """ansible-playbook of upgrade_hub in the background; returns the process (stdout+stderr to run-a.log in tmpdir)."""
+    path = os.path.join(tmpdir, "inventory-a.json")
+    with open(path, "w") as f:
+        json.dump(inventory, f)
+    log = open(os.path.join(tmpdir, "run-a.log"), "w")
+    argv = [os.path.join(BIN, "ansible-playbook"), "-i", path, "blackduck.hub.upgrade_hub"]
+    return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=ansible_env())
+
+
 def vaulted_host_vars(inventory_dir, host, variables, vault_password_file):
     """host_vars/<host>.yml beside the inventory that playbook(..., tmpdir=inventory_dir) writes, each value encrypted
     inline with ansible-vault encrypt_string (value on stdin, never on a command line), as docs/awx.md shows a team

@@ -24,6 +24,7 @@ LONGEST_FIRST = [
     "playbook/test_upgrade_compose.py",
     "playbook/test_one_run_per_hub.py",
     "playbook/test_upgrade_external.py",
+    "playbook/test_kills_on_swarm_and_kubernetes.py",
     "playbook/test_upgrade_swarm.py",
     "test_bench_smoke.py",
 ]

@@ -48,14 +48,7 @@ def containers(hub):
     return sorted(out.splitlines())
 
 
-def start_playbook(inventory, tmpdir):
-    """ansible-playbook in the background; returns the process (stdout+stderr to a file)."""
-    path = os.path.join(tmpdir, "inventory-a.json")
-    with open(path, "w") as f:
-        json.dump(inventory, f)
-    log = open(os.path.join(tmpdir, "run-a.log"), "w")
-    argv = [os.path.join(ansible_run.BIN, "ansible-playbook"), "-i", path, "blackduck.hub.upgrade_hub"]
-    return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=ansible_run.ansible_env())
+start_playbook = ansible_run.playbook_in_background
 
 
 def test_one_run_per_hub(lab_hubs, tmp_path):
