@@ -674,18 +674,17 @@ def remove_external_server(name):
 def leftovers():
     """Remove every lab hub and external server a run left behind (one that was killed does not clean up), and say
     which: the test suite starts from an empty lab, since docker-hub.sh takes any container whose line names one of
-    its own for its own. For tests/run.sh, which holds the suite's lock meanwhile; returns the names removed."""
+    its own for its own. For tests/run.sh, which holds the suite's lock meanwhile."""
     names = sorted(n for n in (os.listdir(HUBS) if os.path.isdir(HUBS) else [])
                    if not n.startswith(".") and os.path.isdir(hub_dir(n)))  # not the slot lock
     for name in names:
         print("labhub: removing lab hub %s, left by a run that did not end" % name, file=sys.stderr)
         remove(name)
-        shutil.rmtree(hub_dir(name), ignore_errors=True)
+        shutil.rmtree(hub_dir(name), ignore_errors=True)  # remove() leaves a folder without hub.json (a killed deploy)
     servers = run(["docker", "ps", "-a", "-q", "--filter", "label=org.bdlab.external"]).split()
     for cid in servers:
         print("labhub: removing external server %s, left by a run that did not end" % cid[:12], file=sys.stderr)
         run(["docker", "rm", "-f", "-v", cid], check=False)
-    return names + servers
 
 
 def main(argv=None):
