@@ -19,6 +19,22 @@ from ansible_collections.blackduck.hub.plugins.plugin_utils._action import HubAc
 
 display = Display()
 
+
+def why_failed(status):
+    """The words of a job that failed without a msg: what it wrote, or the exception it died of (its last line: the
+    error itself), or at least that it said nothing - never an empty reason."""
+    for key in ("stderr", "module_stderr", "stdout", "module_stdout"):
+        if to_text(status.get(key) or "").strip():
+            return to_text(status[key]).strip()
+    exc = status.get("exception")
+    if isinstance(exc, dict):
+        exc = exc.get("msg") or exc.get("message") or json.dumps(exc, sort_keys=True, default=str)
+    lines = [ln for ln in to_text(exc or "").splitlines() if ln.strip()]
+    if lines:
+        return "it died of an error it did not handle: %s" % lines[-1].strip()
+    return "it ended without a word (no result, nothing on stdout or stderr)"
+
+
 # what async_status adds to a finished job's result, not part of the module's own result
 ASYNC_KEYS = ("ansible_job_id", "started", "finished", "results_file", "erased", "stdout", "stderr", "stdout_lines",
               "stderr_lines", "_ansible_suppress_tmpdir_delete")
@@ -84,7 +100,7 @@ class ActionModule(HubAction):
 
         final = dict((k, v) for k, v in status.items() if k not in ASYNC_KEYS)
         if final.get("failed") and not final.get("msg"):
-            final["msg"] = "%s failed: %s" % (label, to_text(status.get("stderr") or status.get("stdout") or "no output"))
+            final["msg"] = "%s failed: %s" % (label, why_failed(status))
         display.display("[%s] %s: %s after %ds" % (host, label, "failed" if final.get("failed") else "done",
                                                    int(time.monotonic() - started)))
         result.update(final)

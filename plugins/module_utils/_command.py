@@ -101,11 +101,21 @@ def utc_stamp(seconds=None):
 
 
 def _append(path, text):
-    """Append text to a log, made 0600 when missing; one writer at a time (the module's threads)."""
+    """Append text to a log, made 0600 when missing; one writer at a time (the module's threads). A line that cannot
+    be written (the log's file system full, as when the dump fills the disk it shares with the log) is lost, never
+    the task: the task's own result says what happened, and the next line that can be written says how many were
+    lost and why."""
     with _LOG["lock"]:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a") as f:
-            f.write(text)
+        lost = _LOG.get("lost")
+        if lost:
+            text = "%s  (%d line(s) of this log could not be written: %s)\n%s" % (utc_stamp(), lost[0], lost[1], text)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "a") as f:
+                f.write(text)
+            _LOG["lost"] = None
+        except (IOError, OSError) as exc:
+            _LOG["lost"] = ((lost[0] if lost else 0) + 1, exc.strerror or str(exc))
 
 
 def log_line(path, text):
@@ -257,7 +267,7 @@ def stream_to_file(argv, path, env=None, progress=None, progress_every=10.0, mod
         except BaseException:
             proc.kill()
             proc.wait()
-            _unlink(path)
+            unlink_quietly(path)
             raise
         finally:
             proc.stdout.close()
@@ -265,7 +275,7 @@ def stream_to_file(argv, path, env=None, progress=None, progress_every=10.0, mod
             log_command(argv, proc.returncode, errf.read().decode("utf-8", "replace"), time.monotonic() - started)
         stderr = _stderr_tail(errf)
     if rc != 0:
-        _unlink(path)
+        unlink_quietly(path)
         raise CommandError("%s failed (exit %d): %s" % (os.path.basename(argv_tool(argv)), rc, why(rc, stderr)),
                            rc=rc, stderr=stderr)
     tick.tick(written, final=True)
@@ -421,7 +431,8 @@ def argv_tool(argv):
     return argv[0]
 
 
-def _unlink(path):
+def unlink_quietly(path):
+    """Remove a file if it is there (whatever stops it: the caller has nothing better to do about it)."""
     try:
         os.unlink(path)
     except OSError:

@@ -11,11 +11,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 import threading
 import time
 
-from ansible_collections.blackduck.hub.plugins.module_utils._command import human, utc_stamp, write_json_atomic
+from ansible_collections.blackduck.hub.plugins.module_utils._command import human, unlink_quietly, utc_stamp, write_json_atomic
 
 
 class Progress:
@@ -67,7 +66,10 @@ class Progress:
 
     def _write(self, state):
         if self.path:
-            write_json_atomic(self.path, state, durable=False)
+            try:
+                write_json_atomic(self.path, state, durable=False)
+            except (IOError, OSError):  # its file system full (the dump's, often): the figures are not shown, the
+                unlink_quietly(self.path + ".tmp")  # task goes on (and fails on its own, saying why, if it cannot)
         self.log(describe(state))
 
     def __enter__(self):
@@ -79,12 +81,9 @@ class Progress:
         return False
 
     def remove(self):
-        if not self.path:
-            return
-        try:
-            os.unlink(self.path)
-        except OSError:
-            pass
+        if self.path:
+            unlink_quietly(self.path)
+            unlink_quietly(self.path + ".tmp")
 
 
 def poll_delay(elapsed, interval):

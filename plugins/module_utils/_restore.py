@@ -261,10 +261,15 @@ def analyze(target, name):
     query(target, name, "ANALYZE;\n", "analyzing %s" % name)
 
 
-def stopped_under(target, detail):
+def stopped_under(target, detail, streamed=False):
     """The error for a restore that failed because the new database's container or pod went away while it ran (what
-    failed under it in brackets); None while the database is still there (the failure is the restore's own)."""
+    failed under it in brackets); None while the database is still there (the failure is the restore's own). A
+    stream's has no dump to speak of: the old data is what the rerun streams again."""
     gone = target.gone()
+    if gone and streamed:
+        return RestoreError("the stream stopped because %s while it ran (%s). The old data is untouched; start the new "
+                            "database again (a rerun's step 4 does, before it streams) and run again: the interrupted "
+                            "stream is recognised, cleaned and done anew." % (gone, detail[:500]))
     if gone:
         return RestoreError("the restore stopped because %s while it ran (%s). The dump is untouched; start the new "
                             "database again (a rerun's step 6 does) and run again: the interrupted restore is "
@@ -364,10 +369,10 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
             if raised:
                 raise raised[0]
             if failures:
-                raise RestoreError("pg_restore reported errors (the target is left as it is for inspection; the dump "
-                                   "is untouched): %s" % " | ".join(sorted(failures)))
+                raise RestoreError("pg_restore reported errors (the target is left as it is for inspection; the %s "
+                                   "is untouched): %s" % ("old data" if streamed else "dump", " | ".join(sorted(failures))))
         except Exception as exc:  # a tool or a query that failed under a container that went away: say so
-            stopped = stopped_under(target, str(exc))
+            stopped = stopped_under(target, str(exc), streamed)
             if stopped:
                 raise stopped
             raise

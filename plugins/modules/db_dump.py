@@ -270,6 +270,10 @@ def main():
             module.exit_json(**result)
     except (TargetError, CommandError, dump.DumpError, ValueError) as exc:
         module.fail_json(msg=str(exc), **result)
+    except (IOError, OSError) as exc:  # a file of the dump folder (the manifest, the progress): its disk, its rights
+        module.fail_json(msg="writing the dump folder %s failed (%s): free space there or fix its permissions, then run "
+                             "again: a dump without its manifest is never taken for a complete one." % (dump_dir, exc),
+                         **result)
 
 
 if __name__ == "__main__":

@@ -319,6 +319,10 @@ def main():
             module.exit_json(**result)
     except (TargetError, CommandError, restore.RestoreError, dump.DumpError, ValueError) as exc:
         module.fail_json(msg=str(exc), **result)
+    except (IOError, OSError) as exc:  # a file of the dump folder (a stream's record, the progress): its disk, its rights
+        module.fail_json(msg="reading or writing the dump folder %s failed (%s): free space there or fix its permissions, "
+                             "then run again: an interrupted restore is recognised by its marker and done anew."
+                             % (p["dump_dir"], exc), **result)
 
 
 if __name__ == "__main__":

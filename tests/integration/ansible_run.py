@@ -105,13 +105,14 @@ def playbook(inventory, *args, name="blackduck.hub.upgrade_hub", env=None, tmpdi
     return proc.returncode, out, recap
 
 
-def playbook_in_background(inventory, tmpdir):
-    """ansible-playbook of upgrade_hub in the background; returns the process (stdout+stderr to run-a.log in tmpdir)."""
+def playbook_in_background(inventory, tmpdir, *args):
+    """ansible-playbook of upgrade_hub (with args) in the background; returns the process (stdout+stderr to run-a.log
+    in tmpdir)."""
     path = os.path.join(tmpdir, "inventory-a.json")
     with open(path, "w") as f:
         json.dump(inventory, f)
     log = open(os.path.join(tmpdir, "run-a.log"), "w")
-    argv = [os.path.join(BIN, "ansible-playbook"), "-i", path, "blackduck.hub.upgrade_hub"]
+    argv = [os.path.join(BIN, "ansible-playbook"), "-i", path, "blackduck.hub.upgrade_hub"] + list(args)
     return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=ansible_env())
 
 

@@ -18,7 +18,9 @@ own on the hub's volumes, beside the new one), 3.7.1 -> 4.2.1 (no hub-postgres.e
 across orchestrations an old Compose hub 4.1.4 -> a new Kubernetes hub 4.2.0 from the vendor's kubernetes/ files
 (the vendor's own Kubernetes path: there is no Kubernetes bundle before 4.2), which then goes back to the old
 Compose Hub (rollback_hub) and compares the old data again - once with a dump, once streamed (hub_transfer: stream:
-step 4 starts the new pod beside the old container and pipes each database into it; no dump file).
+step 4 starts the new pod beside the old container and pipes each database into it; no dump file). That streamed
+case is also the kill on the vendor's files: its new pod deleted while pg_restore copies rows, step 4 fails naming
+the pod, and the next run resumes the stream.
 """
 import json
 import os
@@ -27,6 +29,7 @@ import pytest
 
 import ansible_run
 import dbcheck
+import kills
 import labhub
 
 pytestmark = pytest.mark.usefixtures("docker_lab")
@@ -48,6 +51,10 @@ MATRIX = [
 # postgres pod (as root: the tools run as postgres through su) as a hostPath. These cases stream (hub_dump_mount: false), so the vendor's Compose files are
 # also upgraded through docker exec.
 STREAMED = {("compose", "4.1.4", "4.2.0", "compose"), ("compose", "3.7.1", "4.2.1", "compose")}
+# A kill on the vendor's files: this case's new pod deleted while the stream's pg_restore copies rows into it (more
+# data, so that the stream lasts long enough to be caught); step 4 fails naming the pod, and the next run streams
+# again over its own interrupted stream - the Deployment has started another pod - before the case goes on as the others.
+KILLED = {("compose", "4.1.4", "4.2.0", "kubernetes", "stream"): 60.0}
 
 
 def case_id(case):
@@ -77,7 +84,7 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
     if "kubernetes" in (orch, new_orch):
         request.getfixturevalue("k8s_lab")
     name = "cf-" + case_id(case).replace(".", "").replace("_", "-")[:28]
-    hub = vendor_hubs(name, orch, old, new, scale=SCALE, seed=21, new_orch=new_orch)
+    hub = vendor_hubs(name, orch, old, new, scale=KILLED.get(case, SCALE), seed=21, new_orch=new_orch)
     old_side, new_side = labhub.side(hub, "old"), labhub.side(hub, "new")
     password = "reports-%s" % name  # set by the administrator on the old Hub
     labhub.psql(old_side, "ALTER ROLE blackduck_reporter WITH PASSWORD '%s';" % password, db="postgres")
@@ -93,8 +100,15 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
         assert "(docker_run" in out, out
         assert labhub.run(["docker", "ps", "--no-trunc", "--format", "{{.ID}} {{.Image}}"]) == running
 
+    if case in KILLED:
+        proc = ansible_run.playbook_in_background(inv, dump_root, "--tags", "step1,step2,step3,step4")
+        message = kills.kill_while(new_side, proc, dump_root, name, "dump", "pg_restore")
+        assert "The old data is untouched" in message and "run again" in message, message
+        record = json.load(open(os.path.join(dump_root, name, "dump", "manifest.json")))
     rc, out, recap = ansible_run.playbook(inv, "--tags", "step1,step2,step3,step4")
     assert rc == 0, out
+    if case in KILLED:  # the same record: the stream resumed, not begun anew
+        assert ansible_run.state(dump_root, name)["steps"]["dump"]["data"]["dump_id"] == record["dump_id"]
     old_db = old_side
     if stream and orch == new_orch:  # the old database ran apart, on the old data, beside the new one
         old_db = dict(old_side, project=labhub.apart_project(hub))

@@ -14,9 +14,11 @@ On another hub, still up, each refused before the Hub goes down, with its messag
    check mode says what runs and what the drain would do;
 8. the drain waits: step 2 holds the Hub up while the job runs, goes on when it ends (the reporting transfer, which
    the migration restarts itself, is not waited for), and the report says what ran.
-And the kills: a database container removed mid-dump, then mid-restore (streamed and mounted), and the old one
-removed mid-stream (hub_transfer: stream), each resumed by the next run and verified exact.
+And the faults: the mounted dump folder's file system full mid-dump; a database container removed mid-dump, then
+mid-restore (streamed and mounted), and the old one removed mid-stream (hub_transfer: stream), each resumed by the
+next run and verified exact.
 """
+import contextlib
 import json
 import os
 import re
@@ -29,6 +31,7 @@ import pytest
 
 import ansible_run
 import dbcheck
+import kills
 import labhub
 from ansible_collections.blackduck.hub.plugins.module_utils import _lock
 
@@ -206,19 +209,26 @@ def remove_the_database_while(hub, name, proc, dumps, step, running):
 
 
 @pytest.mark.parametrize("mount", [False, "auto"], ids=["streamed", "mounted"])
-def test_database_container_removed_mid_dump_then_mid_restore(lab_hubs, tmp_path, mount):
+def test_database_container_removed_mid_dump_then_mid_restore(lab_hubs, tmp_path, mount, request):
     """The old database container removed while the dump runs - streamed out of it through docker exec, or written
     by pg_dump --jobs inside it into the mounted dump folder (the default): the step fails saying what happened
     (never an empty reason), the old data is unchanged, nothing of the dump is kept. The rerun's new database
     container removed while the restore reads the dump (streamed in, or pg_restore --jobs on the mounted folder):
     step 7 fails saying so, the dump untouched and root's again. A third run restores over its own interrupted
-    restore and completes, exact."""
+    restore and completes, exact. With the mounted folder, before all that, the folder's file system fills while
+    pg_dump writes there (kills.fill_the_dump_folder), then grows."""
     name = "mid-dump-m" if mount else "mid-dump"
     hub = lab_hubs(name, "compose", scale=120.0, seed=33)
     expected = dbcheck.counts(hub, "bds_hub")["st.project"]
     dumps = str(tmp_path)
     folder = os.path.join(dumps, name, "dump")
     inv = ansible_run.hub_inventory([hub], dumps, **{name: {"hub_dump_mount": mount}})
+    if mount:
+        faults = contextlib.ExitStack()
+        request.addfinalizer(faults.close)
+        grow = faults.enter_context(kills.small_dump_filesystem(os.path.join(dumps, name)))
+        kills.fill_the_dump_folder(hub, dumps, {"hub_dump_mount": mount})
+        grow("2g")
     proc = start_playbook(inv, str(tmp_path))
 
     def dumping():

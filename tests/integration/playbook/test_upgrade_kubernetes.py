@@ -40,9 +40,14 @@ pg_version = dbcheck.data_folder_major
 
 def assert_upgraded_in_place(hub, dump_root, name, data, aside):
     """A hostPath hub after a completed run: every table verified without a difference, the new version answering,
-    the folder in use holding the new major's data and the old data moved aside intact."""
+    the folder in use holding the new major's data and the old data moved aside intact; the dump made by pg_dump
+    --jobs inside the old pod into the dump folder mounted there (the default), a folder per database."""
     st = state(dump_root, name)
     assert st["steps"]["verify"]["status"] == "done"
+    with open(os.path.join(dump_root, name, "dump", "manifest.json")) as f:
+        databases = json.load(f)["databases"]
+    assert set(d["format"] for d in databases.values()) == {"directory"}, databases
+    assert all(os.path.isdir(os.path.join(dump_root, name, "dump", d["file"])) for d in databases.values()), databases
     for db, v in st["steps"]["restore"]["data"]["verification"].items():
         assert v["differences"] == [], db
     assert labhub.version_endpoint(hub) == {"version": labhub.NEW}

@@ -466,3 +466,31 @@ def test_log_line_appends_to_a_0600_log_in_a_0700_folder(tmp_path):
     assert all(line[:4].isdigit() and line[19] == "Z" for line in lines)  # a UTC time first
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(str(tmp_path / "logs")).st_mode) == 0o700
+
+
+def test_a_log_line_that_cannot_be_written_is_lost_never_the_task(tmp_path, monkeypatch):
+    """The run's log on a file system that fills (the dump's, often): the line is lost, no error reaches the task,
+    and the next line that can be written says how many were lost and why."""
+    import errno
+    path = str(tmp_path / "logs" / "run.log")
+    real_open = _command.os.open
+    full = {"now": True}
+
+    def open_(p, *a):
+        if full["now"] and p == path:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_open(p, *a)
+
+    monkeypatch.setattr(_command.os, "open", open_)
+    _command.log_line(path, "step 4 dump STARTED")
+    _command.log_line(path, "step 4 dump FAILED: the filesystem is full")
+    full["now"] = False
+    _command.log_line(path, "step 4 dump FAILED: said after all")
+    with open(path) as f:
+        lines = f.read().splitlines()
+    assert len(lines) == 2 and lines[0].endswith("(2 line(s) of this log could not be written: No space left on device)")
+    assert lines[1].endswith("step 4 dump FAILED: said after all")
+    _command.log_line(path, "step 4 dump DONE")  # nothing lost since: no note
+    with open(path) as f:
+        lines = f.read().splitlines()
+    assert len(lines) == 3 and lines[2].endswith("  step 4 dump DONE")

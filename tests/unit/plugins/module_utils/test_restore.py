@@ -317,3 +317,9 @@ def test_a_restore_under_a_container_that_went_away_says_so(fake_target):
                                "it ran (pg_restore: error: connection to server was lost.")
     assert str(err).endswith("run again: the interrupted restore is recognised, cleaned and done anew.")
     assert len(str(err)) < 900  # what failed under it, cut short
+    # a stream's new database gone: no dump to speak of, and step 4 (not 6) starts it again before streaming
+    err = _restore.stopped_under(target, "pg_restore: error: could not read from input file: end of file", streamed=True)
+    assert str(err).startswith("the stream stopped because the database container hub-postgres-1 was removed while it "
+                               "ran (pg_restore: error: could not read from input file")
+    assert "The old data is untouched" in str(err) and "rerun's step 4 does, before it streams" in str(err)
+    assert "dump" not in str(err)
