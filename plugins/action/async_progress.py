@@ -21,17 +21,17 @@ display = Display()
 
 
 def why_failed(status):
-    """The words of a job that failed without a msg: what it wrote, or the exception it died of (its last line: the
-    error itself), or at least that it said nothing - never an empty reason."""
-    for key in ("stderr", "module_stderr", "stdout", "module_stdout"):
-        if to_text(status.get(key) or "").strip():
-            return to_text(status[key]).strip()
+    """The words of a job that failed without a msg: the exception it died of (its last line: the error itself),
+    else what it wrote - never an empty reason."""
     exc = status.get("exception")
     if isinstance(exc, dict):
         exc = exc.get("msg") or exc.get("message") or json.dumps(exc, sort_keys=True, default=str)
     lines = [ln for ln in to_text(exc or "").splitlines() if ln.strip()]
     if lines:
         return "it died of an error it did not handle: %s" % lines[-1].strip()
+    for key in ("stderr", "module_stderr", "stdout", "module_stdout"):
+        if to_text(status.get(key) or "").strip():
+            return to_text(status[key]).strip()
     return "it ended without a word (no result, nothing on stdout or stderr)"
 
 

@@ -100,11 +100,11 @@ def utc_stamp(seconds=None):
     return time.strftime(STAMP, time.gmtime(seconds))
 
 
-def _append(path, text):
-    """Append text to a log, made 0600 when missing; one writer at a time (the module's threads). A line that cannot
-    be written (the log's file system full, as when the dump fills the disk it shares with the log) is lost, never
-    the task: the task's own result says what happened, and the next line that can be written says how many were
-    lost and why."""
+def _append(path, text, strict=False):
+    """Append text to a log, made 0600 when missing; one writer at a time (the module's threads). strict: a line that
+    cannot be written raises (the caller says so). Else it is lost, never the task (the log's file system full, as
+    when the dump fills the disk it shares with the log): the task's own result says what happened, the next line
+    that can be written says how many were lost and why, and lost_lines() tells the module, to warn."""
     with _LOG["lock"]:
         lost = _LOG.get("lost")
         if lost:
@@ -115,15 +115,32 @@ def _append(path, text):
                 f.write(text)
             _LOG["lost"] = None
         except (IOError, OSError) as exc:
+            if strict:
+                raise
             _LOG["lost"] = ((lost[0] if lost else 0) + 1, exc.strerror or str(exc))
 
 
+def lost_lines():
+    """A warning when lines of this module's log (set_log) could not be written since the last one that could; None."""
+    lost = _LOG.get("lost")
+    if lost and _LOG["path"]:
+        return "%d line(s) of the run's log %s could not be written: %s" % (lost[0], _LOG["path"], lost[1])
+    return None
+
+
+def warn_lost_log_lines(module):
+    """The module's warning of lost_lines(), if any (before it exits, however it ends)."""
+    lost = lost_lines()
+    if lost:
+        module.warn(lost)
+
+
 def log_line(path, text):
-    """Append a line to a run's log (made 0600, its folder 0700, when missing)."""
+    """Append a line to a run's log (made 0600, its folder 0700, when missing); raises when it cannot."""
     directory = os.path.dirname(path)
     if directory and not os.path.isdir(directory):
         os.makedirs(directory, 0o700)
-    _append(path, "%s  %s\n" % (utc_stamp(), text))
+    _append(path, "%s  %s\n" % (utc_stamp(), text), strict=True)
 
 
 def log_command(argv, rc, stderr, seconds):
@@ -429,6 +446,13 @@ def argv_tool(argv):
         if base.startswith("pg_") or base in ("psql",):
             return base
     return argv[0]
+
+
+def within(exc, folder):
+    """Whether an OSError is about a path inside folder (its filename, or its second one, a rename's target)."""
+    top = os.path.join(os.path.abspath(folder), "")
+    return any(name and os.path.abspath(str(name)).startswith(top)
+               for name in (getattr(exc, "filename", None), getattr(exc, "filename2", None)))
 
 
 def unlink_quietly(path):

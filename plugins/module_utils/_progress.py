@@ -68,8 +68,8 @@ class Progress:
         if self.path:
             try:
                 write_json_atomic(self.path, state, durable=False)
-            except (IOError, OSError):  # its file system full (the dump's, often): the figures are not shown, the
-                unlink_quietly(self.path + ".tmp")  # task goes on (and fails on its own, saying why, if it cannot)
+            except (IOError, OSError):  # its file system full (the dump's, often): no figures shown rather than
+                self.remove()  # stale ones; the task goes on (and fails on its own, saying why, if it cannot)
         self.log(describe(state))
 
     def __enter__(self):

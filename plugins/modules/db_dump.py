@@ -204,7 +204,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.blackduck.hub.plugins.module_utils import _dump as dump
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
-from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, human
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, human, warn_lost_log_lines, within
 from ansible_collections.blackduck.hub.plugins.module_utils._target import (
     TargetError, connection_argument_spec, target_session)
 
@@ -267,13 +267,19 @@ def main():
             params = dict(p, databases=names, _server=server, _dbs=dbs, _no_role_passwords=p["no_role_passwords"])
             data = dump.run_dump(target, params, module.log)
             result.update(dump.summary(data), changed=True, manifest=manifest.manifest_path(dump_dir))
+            warn_lost_log_lines(module)
             module.exit_json(**result)
     except (TargetError, CommandError, dump.DumpError, ValueError) as exc:
+        warn_lost_log_lines(module)
         module.fail_json(msg=str(exc), **result)
-    except (IOError, OSError) as exc:  # a file of the dump folder (the manifest, the progress): its disk, its rights
-        module.fail_json(msg="writing the dump folder %s failed (%s): free space there or fix its permissions, then run "
-                             "again: a dump without its manifest is never taken for a complete one." % (dump_dir, exc),
-                         **result)
+    except (IOError, OSError) as exc:  # a file the module writes itself (the manifest, globals.sql), or the system's
+        warn_lost_log_lines(module)
+        if within(exc, dump_dir):
+            module.fail_json(msg="writing the dump folder %s failed (%s): free space there or fix its permissions, then "
+                                 "run again: a dump without its manifest is never taken for a complete one."
+                                 % (dump_dir, exc), **result)
+        module.fail_json(msg="the dump stopped on an error of the system (%s): mend its cause and run again; a dump "
+                             "without its manifest is never taken for a complete one." % exc, **result)
 
 
 if __name__ == "__main__":

@@ -232,7 +232,7 @@ from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils import _restore as restore
 from ansible_collections.blackduck.hub.plugins.module_utils import _stream as stream
-from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, warn_lost_log_lines, within
 from ansible_collections.blackduck.hub.plugins.module_utils._target import (
     CONNECTION_SPEC, TargetError, connection_argument_spec, target_session)
 
@@ -316,13 +316,19 @@ def main():
                           warnings_ignored=res["warnings"])
             if source:
                 result["record"] = dump.summary(data)
+            warn_lost_log_lines(module)
             module.exit_json(**result)
     except (TargetError, CommandError, restore.RestoreError, dump.DumpError, ValueError) as exc:
+        warn_lost_log_lines(module)
         module.fail_json(msg=str(exc), **result)
-    except (IOError, OSError) as exc:  # a file of the dump folder (a stream's record, the progress): its disk, its rights
-        module.fail_json(msg="reading or writing the dump folder %s failed (%s): free space there or fix its permissions, "
-                             "then run again: an interrupted restore is recognised by its marker and done anew."
-                             % (p["dump_dir"], exc), **result)
+    except (IOError, OSError) as exc:  # a file of the dump folder (the dump's, a stream's record), or the system's
+        warn_lost_log_lines(module)
+        if within(exc, p["dump_dir"]):
+            module.fail_json(msg="reading or writing the dump folder %s failed (%s): free space there or fix its "
+                                 "permissions, then run again: an interrupted restore is recognised by its marker and "
+                                 "done anew." % (p["dump_dir"], exc), **result)
+        module.fail_json(msg="the restore stopped on an error of the system (%s): mend its cause and run again; an "
+                             "interrupted restore is recognised by its marker and done anew." % exc, **result)
 
 
 if __name__ == "__main__":

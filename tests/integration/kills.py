@@ -4,6 +4,7 @@ system full; each checked to fail its step saying what happened, with nothing of
 import contextlib
 import os
 import re
+import shutil
 import subprocess
 
 import ansible_run
@@ -26,6 +27,9 @@ def small_dump_filesystem(path, size="3m"):
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0700" % size, "bdhub-test-full", path], check=True)
     try:
         yield lambda new_size: subprocess.run(["mount", "-o", "remount,size=%s" % new_size, path], check=True)
+    except BaseException:  # a failed test's evidence (the state file, the logs, the report) kept beside it
+        shutil.copytree(path, path + "-kept", ignore=shutil.ignore_patterns("dump"), dirs_exist_ok=True)
+        raise
     finally:
         subprocess.run(["umount", "-l", path], check=False)
 
@@ -61,6 +65,10 @@ def kill_the_database(hub):
         return r"the database container \S+ was (removed|stopped)"
     pod = labhub.postgres_pod(hub)
     labhub.kubectl(hub, "delete", "pod", pod, "--grace-period=0", "--force", "--wait=false")
+    # the API forgets the pod at once; its container (the lab's kubelet runs them on the Docker engine) must be gone
+    # too before anything starts a database on the same data folder again, as a node's would be
+    labhub.wait("the deleted pod's containers to end", lambda: not labhub.run(
+        ["docker", "ps", "-q", "--filter", "label=io.kubernetes.pod.name=%s" % pod]).split(), timeout=120)
     return r"the database pod %s/%s was (deleted|stopped)" % (hub["namespace"], pod)
 
 
@@ -80,11 +88,17 @@ def tool_running(hub, proc, tool):
 
 
 def kill_while(hub, proc, dumps, name, step, tool):
-    """Kill the database once the step's tool runs; the run must fail at that step. Returns its message."""
-    labhub.wait("%s to run" % tool, lambda: tool_running(hub, proc, tool), timeout=600, interval=0.2)
-    assert proc.poll() is None, "the run ended before its %s could be caught running" % tool
-    what = kill_the_database(hub)
-    assert proc.wait(timeout=600) != 0
+    """Kill the database once the step's tool runs; the run (proc, in the background) must fail at that step.
+    Returns its message. The run is stopped if the test fails first: it never goes on beside the next one."""
+    try:
+        labhub.wait("%s to run" % tool, lambda: tool_running(hub, proc, tool), timeout=600, interval=0.2)
+        assert proc.poll() is None, "the run ended before its %s could be caught running" % tool
+        what = kill_the_database(hub)
+        assert proc.wait(timeout=600) != 0
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
     st = ansible_run.state(dumps, name)
     assert st["failed_step"] == {"dump": 4, "restore": 7}[step], st
     message = st["steps"][step]["message"]

@@ -104,7 +104,8 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
         proc = ansible_run.playbook_in_background(inv, dump_root, "--tags", "step1,step2,step3,step4")
         message = kills.kill_while(new_side, proc, dump_root, name, "dump", "pg_restore")
         assert "The old data is untouched" in message and "run again" in message, message
-        record = json.load(open(os.path.join(dump_root, name, "dump", "manifest.json")))
+        with open(os.path.join(dump_root, name, "dump", "manifest.json")) as f:
+            record = json.load(f)
     rc, out, recap = ansible_run.playbook(inv, "--tags", "step1,step2,step3,step4")
     assert rc == 0, out
     if case in KILLED:  # the same record: the stream resumed, not begun anew

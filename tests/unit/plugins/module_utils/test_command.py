@@ -469,10 +469,13 @@ def test_log_line_appends_to_a_0600_log_in_a_0700_folder(tmp_path):
 
 
 def test_a_log_line_that_cannot_be_written_is_lost_never_the_task(tmp_path, monkeypatch):
-    """The run's log on a file system that fills (the dump's, often): the line is lost, no error reaches the task,
-    and the next line that can be written says how many were lost and why."""
+    """The run's log on a file system that fills (the dump's, often): a command's line is lost, no error reaches the
+    task, the module can warn (lost_lines), and the next line that can be written says how many were lost and why.
+    log_line (the steps' lines, whose module says so itself) raises."""
     import errno
-    path = str(tmp_path / "logs" / "run.log")
+    path = str(tmp_path / "run.log")
+    monkeypatch.setitem(_command._LOG, "path", path)
+    monkeypatch.setitem(_command._LOG, "lost", None)
     real_open = _command.os.open
     full = {"now": True}
 
@@ -482,15 +485,24 @@ def test_a_log_line_that_cannot_be_written_is_lost_never_the_task(tmp_path, monk
         return real_open(p, *a)
 
     monkeypatch.setattr(_command.os, "open", open_)
-    _command.log_line(path, "step 4 dump STARTED")
-    _command.log_line(path, "step 4 dump FAILED: the filesystem is full")
+    _command.log_command(["pg_dump", "bds_hub"], 1, "could not write", 0.5)
+    _command.log_command(["pg_dump", "bdio"], 1, "", 0.1)
+    assert _command.lost_lines() == "2 line(s) of the run's log %s could not be written: No space left on device" % path
+    with pytest.raises(OSError):
+        _command.log_line(path, "step 4 dump FAILED")
     full["now"] = False
-    _command.log_line(path, "step 4 dump FAILED: said after all")
+    _command.log_command(["psql"], 0, "", 0.1)
     with open(path) as f:
         lines = f.read().splitlines()
     assert len(lines) == 2 and lines[0].endswith("(2 line(s) of this log could not be written: No space left on device)")
-    assert lines[1].endswith("step 4 dump FAILED: said after all")
-    _command.log_line(path, "step 4 dump DONE")  # nothing lost since: no note
-    with open(path) as f:
-        lines = f.read().splitlines()
-    assert len(lines) == 3 and lines[2].endswith("  step 4 dump DONE")
+    assert lines[1].endswith("exit 0  0.1s  psql") and _command.lost_lines() is None
+
+
+def test_within_tells_an_error_of_a_folder_from_others(tmp_path):
+    import errno
+    folder = str(tmp_path / "dump")
+    assert _command.within(OSError(errno.ENOSPC, "full", folder + "/manifest.json.tmp"), folder)
+    assert _command.within(OSError(errno.EACCES, "denied", "/elsewhere", None, folder + "/x"), folder)  # a rename into it
+    assert not _command.within(OSError(errno.ENOENT, "missing", "/usr/bin/docker"), folder)
+    assert not _command.within(OSError(errno.ENOENT, "missing", folder + "-other/x"), folder)  # a sibling's name
+    assert not _command.within(OSError("no path"), folder)

@@ -71,8 +71,8 @@ def test_a_short_job_is_polled_every_second_and_a_long_one_at_most_every_interva
 
 
 def test_a_progress_file_that_cannot_be_written_is_skipped(tmp_path, monkeypatch):
-    """The dump's file system full: the progress file is not written (nor its temporary file left), the line is
-    still logged, and the task goes on."""
+    """The dump's file system full: the progress file is not written (nor its temporary file left, nor the last
+    figures, now stale), the line is still logged, and the task goes on."""
     import errno
     from ansible_collections.blackduck.hub.plugins.module_utils import _progress
     lines = []
@@ -83,8 +83,10 @@ def test_a_progress_file_that_cannot_be_written_is_skipped(tmp_path, monkeypatch
             f.write("{")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(_progress, "write_json_atomic", full)
     with Progress(path, lines.append, "dump") as p:
+        p.update("bds_hub.dump", 1 * MiB)
+        assert os.path.exists(path)
+        monkeypatch.setattr(_progress, "write_json_atomic", full)
         p.update("bds_hub.dump", 3 * MiB)
-        assert not os.path.exists(path) and not os.path.exists(path + ".tmp")
-    assert len(lines) == 1 and "3.0 MiB" in lines[0]
+        assert not os.path.exists(path) and not os.path.exists(path + ".tmp")  # no stale figures either
+    assert len(lines) == 2 and "3.0 MiB" in lines[1]
