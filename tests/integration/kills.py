@@ -22,23 +22,25 @@ def untouched(hub):
 @contextlib.contextmanager
 def small_dump_filesystem(path, size="3m"):
     """hub_dump_dir (the state file, the logs, the dump) on a file system of its own, too small for the dump; yields
-    a function that grows it in place, keeping what is on it."""
+    a function that grows it in place, keeping what is on it. At the end the state file, the logs and the report are
+    kept beside it (path-kept: a failed test's evidence, whether it failed inside this block or after it, as when an
+    ExitStack closes it), the rest goes with the file system."""
     os.makedirs(path)
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0700" % size, "bdhub-test-full", path], check=True)
     try:
         yield lambda new_size: subprocess.run(["mount", "-o", "remount,size=%s" % new_size, path], check=True)
-    except BaseException:  # a failed test's evidence (the state file, the logs, the report) kept beside it
-        shutil.copytree(path, path + "-kept", ignore=shutil.ignore_patterns("dump"), dirs_exist_ok=True)
-        raise
     finally:
-        subprocess.run(["umount", "-l", path], check=False)
+        try:
+            shutil.copytree(path, path + "-kept", ignore=shutil.ignore_patterns("dump"), dirs_exist_ok=True)
+        finally:
+            subprocess.run(["umount", "-l", path], check=False)
 
 
 def fill_the_dump_folder(hub, dumps, settings=None):
     """A run on a hub whose dump folder fills mid-dump (issue 18: disk full in file mode refuses cleanly): step 1's
     rule let through (hub_disk_dump_factor far too low - an estimate that was wrong, or a disk something else fills
     meanwhile); step 4 fails saying the file system is full and what to do, nothing of the dump kept (no partial
-    folder, no manifest), the old data as it was. Returns the state file."""
+    folder, no manifest), the old data as it was. Returns the state the run left (its state file, read)."""
     name = hub["name"]
     before = untouched(hub)
     low = dict(settings or {}, hub_disk_dump_factor=0.0001)
