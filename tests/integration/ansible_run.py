@@ -18,6 +18,9 @@ def ansible_env(extra=None):
                ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
                ANSIBLE_PYTHON_INTERPRETER=sys.executable,
                PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+    # the collection's controller-side plugins (action, filter, test, callback) are loaded again in every task's
+    # worker process: let Python keep their compiled code (__pycache__, ignored by git) rather than compile them anew
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(extra or {})
     return env
 

@@ -8,14 +8,16 @@ Scenarios (issue: upgrade_hub playbook and the Compose role):
    rollback brings the old version back on its untouched data (exactly as dumped, apart from the rows the old Hub
    writes again), the new data kept; a second rollback changes nothing; an upgrade run then completes from step 1
    with a new dump, replacing the rolled-back attempt's data.
+   Before all this, check mode on the fresh old hub changes nothing; the run moves the data through the dump folder
+   mounted into the containers (hub_dump_mount's default): a directory-format dump written by pg_dump --jobs inside
+   the old container, read by pg_restore --jobs inside the new one, root's files 0600 in 0700 folders.
 3. hub_remove_old_data removes the old volume, and only then; going back is then refused, nothing changed.
-4. check mode on a fresh old hub changes nothing (then, on that hub, the dump folder mounted into the containers).
-5. a fleet of three with one failing at the dump and one at step 9 with hub_rollback_on_failure: the first
+4. a fleet of five with one failing at the dump and one at step 9 with hub_rollback_on_failure: the first
    completes; the one failing at the dump keeps its data intact, and a rerun after the fix completes it from where it
    stopped; the one failing at step 9 goes back to its old version (the cause named), and the rerun completes it
-   from step 1.
-6. the new version started without migrating (empty), then the playbook: the data arrives; started and used, it
-   holds Hub data: step 7 refuses it, and the way docs/compose.md gives, run as written, completes the upgrade.
+   from step 1. In the same runs, the new version started without migrating (empty): the data arrives; started and
+   used, it holds Hub data: step 7 refuses it, and the way docs/compose.md gives, run as written, completes the
+   upgrade.
 """
 import json
 import os
@@ -50,6 +52,20 @@ def test_end_to_end_rerun_and_removal(lab_hubs, tmp_path):
     dump_root = str(tmp_path)
     inv = ansible_run.hub_inventory([hub], dump_root)
     old_volume, new_volume = "pb-e2e_data-volume", "pb-e2e_postgres96-data-volume"
+
+    # check mode on the fresh old hub: the plan, and nothing changed - no container, volume, row or folder
+    labhub.compose(hub, labhub.OLD, "docker-compose.yml", "stop", "webapp")  # so the data stands still
+    snapshot = (containers_snapshot(hub), volumes("pb-e2e"), dbcheck.fingerprint(hub))
+    rc, out, recap = ansible_run.playbook(inv, "--check")
+    assert rc == 0 and recap["pb-e2e"]["changed"] == 0, out
+    assert "step 4 dump: dump bds_hub, bds_hub_report, bdio and the roles into %s/pb-e2e/dump" % dump_root in out
+    assert "(directory format: pg_dump --jobs 2 inside the old container, the folder mounted there)" in out
+    assert "needs" in out and "free" in out  # the disk figures
+    assert "going back: this run's upgrade never took the Hub down" in out
+    assert (containers_snapshot(hub), volumes("pb-e2e"), dbcheck.fingerprint(hub)) == snapshot
+    assert not os.path.exists(os.path.join(dump_root, "pb-e2e"))
+    labhub.compose(hub, labhub.OLD, "docker-compose.yml", "start", "webapp")  # the real run takes a live Hub down
+    labhub.wait("the old webapp", lambda: labhub.version_endpoint(hub) == {"version": labhub.OLD}, timeout=60)
 
     # steps 1-4 (tags), then the old database is read independently while its migration containers run
     rc, out, recap = ansible_run.playbook(inv, "--tags", "step1,step2,step3,step4")
@@ -98,6 +114,27 @@ def test_end_to_end_rerun_and_removal(lab_hubs, tmp_path):
     assert "PASSWORD" not in text.upper().replace("PGPASSFILE", "")
     report_json = json.load(open(os.path.join(dump_root, "pb-e2e", "report.json")))
     assert report_json["facts"]["new_version"] == labhub.NEW
+    # the data went through the dump folder mounted into the old, then the new postgres container (an override file
+    # beside it, the bundles untouched): pg_dump --jobs wrote a directory per database inside the old one, pg_restore
+    # --jobs read it inside the new one; the files root's, 0600 in 0700 folders
+    dump_dir = os.path.join(dump_root, "pb-e2e", "dump")
+    with open(os.path.join(dump_dir, "manifest.json")) as f:
+        manifest = json.load(f)
+    assert {db: d["format"] for db, d in manifest["databases"].items()} == dict.fromkeys(
+        ("bds_hub", "bds_hub_report", "bdio"), "directory")
+    for root, dirs, files in os.walk(dump_dir):
+        assert (os.stat(root).st_uid, os.stat(root).st_mode & 0o777) == (0, 0o700), root
+        for name in files:
+            mode = os.stat(os.path.join(root, name))
+            assert (mode.st_uid, mode.st_mode & 0o777) == (0, 0o600), (root, name)
+    with open(os.path.join(dump_root, "pb-e2e", "compose-dump-mount.yml")) as f:
+        assert "%s:/blackduck-hub-dump" % dump_dir in f.read()
+    for version in (labhub.OLD, labhub.NEW):
+        assert "blackduck-hub-dump" not in open(labhub.bundle_file(hub, version, "compose", "docker-compose.dbmigrate.yml")).read()
+    dumps = [line for line in text.splitlines() if " pg_dump " in line and "--format directory" in line]
+    restores = [line for line in text.splitlines() if " pg_restore " in line and "--jobs 2" in line]
+    assert len(dumps) == 3 and all(" exec -u postgres " in line and "--file /blackduck-hub-dump/" in line for line in dumps)
+    assert len(restores) == 3 and all(" /blackduck-hub-dump/" in line for line in restores)
 
     # 2: a rerun changes nothing
     rc, out, recap = ansible_run.playbook(inv)
@@ -154,9 +191,24 @@ def test_end_to_end_rerun_and_removal(lab_hubs, tmp_path):
     assert labhub.version_endpoint(hub) == {"version": labhub.NEW} and new_volume in volumes("pb-e2e")
 
 
+def new_version_started_empty(hub):
+    """The vendor's warning: the new version started on its new, empty volume (the old Hub down first)."""
+    labhub.compose(hub, labhub.OLD, "docker-compose.yml", "down", "-t", "5")
+    labhub.compose(hub, labhub.NEW, "docker-compose.yml", "up", "-d", "--pull", "never", "--wait", "--wait-timeout", "240")
+
+
 def test_fleet_with_one_failure_then_resume(lab_hubs, tmp_path):
+    """Five hubs in one run (ansible's default forks): a completes; c fails at the dump and b at step 9 (going back
+    by itself); pb-empty had its new version started without migrating (empty), and completes; pb-refuse's new
+    version was started, then used (it holds Hub data): step 7 refuses it. The causes fixed - for pb-refuse the way
+    docs/compose.md gives, run as written - the next run completes each from where it should."""
     hubs = [lab_hubs("pb-fleet-%s" % x, "compose", scale=0.5, seed=i) for i, x in enumerate("abc")]
+    empty, refuse = lab_hubs("pb-empty", "compose", scale=0.5, seed=4), lab_hubs("pb-refuse", "compose", scale=0.5, seed=6)
     dump_root = str(tmp_path)
+    new_version_started_empty(empty)
+    assert labhub.psql(empty, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'st'").strip() == "1"
+    new_version_started_empty(refuse)
+    labhub.psql(refuse, "CREATE TABLE st.project (id int); INSERT INTO st.project VALUES (1);")  # now it holds a project
     # hub c fails at the dump: a compression its old pg_dump does not have
     bad = {"pb-fleet-c": {"hub_dump_compression": "lz4"}, "pb-fleet-b": {"hub_rollback_on_failure": True}}
     # hub b fails at step 9, going back by itself: its new webapp never gets healthy
@@ -167,8 +219,21 @@ def test_fleet_with_one_failure_then_resume(lab_hubs, tmp_path):
     assert sick != webapp and "retries: 5" in sick
     with open(b_file, "w") as f:
         f.write(head + "\n  webapp:\n" + sick.replace("retries: 5", "retries: 1", 1))
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory(hubs, dump_root, **bad))
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory(hubs + [empty, refuse], dump_root, **bad))
     assert rc != 0
+    # pb-empty: the data arrives into the new version's empty databases
+    expected = hubgen.expected_row_counts(0.5, 4)["bds_hub"]
+    got = dbcheck.counts(empty, "bds_hub")
+    assert got["st.project"] == expected["st.project"] and got["st.bom_entry"] == expected["st.bom_entry"]
+    assert state(dump_root, "pb-empty")["steps"]["restore"]["data"]["replaced_empty_hub"] == [
+        "bdio", "bds_hub", "bds_hub_report"]
+    assert labhub.version_endpoint(empty) == {"version": labhub.NEW}
+    # pb-refuse: stopped at step 7 with its cause named, the old Hub down (going back by itself from there, with
+    # hub_rollback_on_failure: the Swarm case in test_upgrade_swarm), the old data safe
+    assert "pb-refuse: FAILED at step 7 (restore): " in out and "st.project has 1 rows" in out, out
+    st = state(dump_root, "pb-refuse")
+    assert st["failed_step"] == 7 and "st.project has 1 rows" in st["steps"]["restore"]["message"]
+    assert "pb-refuse_data-volume" in volumes("pb-refuse")
     assert "pb-fleet-c: FAILED at step 4 (dump)" in out
     assert state(dump_root, "pb-fleet-a")["steps"]["verify"]["status"] == "done"
     assert labhub.version_endpoint(hubs[0]) == {"version": labhub.NEW}
@@ -190,11 +255,26 @@ def test_fleet_with_one_failure_then_resume(lab_hubs, tmp_path):
     started_before = {k: v["started"] for k, v in failed["steps"].items() if v["status"] == "done"}
     assert sorted(started_before) == ["disk_space", "start_old_migration", "stop_hub"]
 
-    # the causes fixed, a rerun completes hub c from where it stopped, and hub b from step 1 (a new dump: its old
-    # Hub served again); a changes nothing
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory(hubs, dump_root))
+    # pb-refuse: the way on docs/compose.md gives (the data entered in the new Hub may go), run as written, from
+    # another folder
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "docs", "compose.md")) as f:
+        page = f.read()
+    block = page.split("remove the new volume and run again:", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
+    assert commands[0].startswith("docker compose") and commands[1].startswith("docker volume rm")
+    assert commands[2].startswith("ansible-playbook blackduck.hub.upgrade_hub")
+    new_dir = os.path.join(refuse["bundles"][labhub.NEW])
+    for command in commands[:2]:
+        argv = command.replace("<new>", new_dir).replace(" hub_", " pb-refuse_").replace("-p hub ", "-p pb-refuse ").split()
+        labhub.run(argv, cwd="/")
+
+    # the causes fixed, a rerun completes hub c from where it stopped, hub b from step 1 (a new dump: its old Hub
+    # served again) and pb-refuse; a and pb-empty change nothing
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory(hubs + [empty, refuse], dump_root))
     assert rc == 0, out
-    assert recap["pb-fleet-a"]["changed"] == 0
+    assert recap["pb-fleet-a"]["changed"] == 0 and recap["pb-empty"]["changed"] == 0, out
+    assert dbcheck.counts(refuse, "bds_hub")["st.project"] == hubgen.expected_row_counts(0.5, 6)["bds_hub"]["st.project"]
+    assert "pb-refuse_data-volume" in volumes("pb-refuse")
     b_done = state(dump_root, "pb-fleet-b")
     assert b_done["steps"]["verify"]["status"] == "done" and labhub.version_endpoint(hubs[1]) == {"version": labhub.NEW}
     assert b_done["steps"]["dump"]["data"]["dump_id"] != b_state["attempts"][0]["dump_id"]
@@ -204,105 +284,3 @@ def test_fleet_with_one_failure_then_resume(lab_hubs, tmp_path):
     assert {k: done["steps"][k]["started"] for k in ("disk_space", "stop_hub")} == {
         k: started_before[k] for k in ("disk_space", "stop_hub")}
     assert labhub.version_endpoint(c) == {"version": labhub.NEW}
-
-
-def test_upgrade_after_starting_the_new_version_without_migrating(lab_hubs, tmp_path):
-    hub = lab_hubs("pb-empty", "compose", scale=0.5, seed=4)
-    expected = hubgen.expected_row_counts(0.5, 4)["bds_hub"]
-    # the vendor's warning: the new version started on its new, empty volume
-    labhub.compose(hub, labhub.OLD, "docker-compose.yml", "down", "-t", "5")
-    labhub.compose(hub, labhub.NEW, "docker-compose.yml", "up", "-d", "--pull", "never", "--wait", "--wait-timeout", "240")
-    assert labhub.psql(hub, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'st'").strip() == "1"
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)))
-    assert rc == 0, out
-    got = dbcheck.counts(hub, "bds_hub")
-    assert got["st.project"] == expected["st.project"] and got["st.bom_entry"] == expected["st.bom_entry"]
-    st = state(str(tmp_path), "pb-empty")
-    assert st["steps"]["restore"]["data"]["replaced_empty_hub"] == ["bdio", "bds_hub", "bds_hub_report"]
-    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
-
-
-def test_new_database_with_hub_data_is_refused(lab_hubs, tmp_path):
-    hub = lab_hubs("pb-refuse", "compose", scale=0.5, seed=6)
-    # the new version started empty, then used: it now holds a project
-    labhub.compose(hub, labhub.OLD, "docker-compose.yml", "down", "-t", "5")
-    labhub.compose(hub, labhub.NEW, "docker-compose.yml", "up", "-d", "--pull", "never", "--wait", "--wait-timeout", "240")
-    labhub.psql(hub, "CREATE TABLE st.project (id int); INSERT INTO st.project VALUES (1);")
-    # the run stops at step 7 with its cause named, the old Hub down (going back by itself from there, with
-    # hub_rollback_on_failure: the Swarm case in test_upgrade_swarm)
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)))
-    assert rc != 0
-    assert "pb-refuse: FAILED at step 7 (restore): " in out and "st.project has 1 rows" in out, out
-    st = state(str(tmp_path), "pb-refuse")
-    assert st["failed_step"] == 7 and "st.project has 1 rows" in st["steps"]["restore"]["message"]
-    assert "pb-refuse_data-volume" in volumes("pb-refuse")  # the old data is safe
-
-    # the way on docs/compose.md gives (the data entered in the new Hub may go), run as written, from another folder
-    with open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "docs", "compose.md")) as f:
-        page = f.read()
-    block = page.split("remove the new volume and run again:", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
-    commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
-    assert commands[0].startswith("docker compose") and commands[1].startswith("docker volume rm")
-    assert commands[2].startswith("ansible-playbook blackduck.hub.upgrade_hub")
-    new_dir = os.path.join(hub["bundles"][labhub.NEW])
-    for command in commands[:2]:
-        argv = command.replace("<new>", new_dir).replace(" hub_", " pb-refuse_").replace("-p hub ", "-p pb-refuse ").split()
-        labhub.run(argv, cwd="/")
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)))
-    assert rc == 0, out
-    assert dbcheck.counts(hub, "bds_hub")["st.project"] == hubgen.expected_row_counts(0.5, 6)["bds_hub"]["st.project"]
-    assert "pb-refuse_data-volume" in volumes("pb-refuse")
-
-
-def test_the_data_through_the_dump_folder_mounted_into_the_containers(lab_hubs, tmp_path):
-    """Check mode on a fresh old hub changes nothing and says what the run will do. Then hub_dump_mount: the dump
-    folder mounted into the old and then the new postgres container (an override file beside it, the bundle
-    untouched); pg_dump --jobs writes a directory-format dump inside the old one, pg_restore
-    --jobs reads it inside the new one; exact verification; the files root's, 0600 in 0700 folders."""
-    hub = lab_hubs("pb-mount", "compose", scale=0.5, seed=7)
-    dump_root = str(tmp_path)
-    inv = ansible_run.hub_inventory([hub], dump_root, **{"pb-mount": {"hub_dump_mount": True}})
-    # check mode on the fresh old hub: the plan, and nothing changed - no container, volume, row or folder
-    labhub.compose(hub, labhub.OLD, "docker-compose.yml", "stop", "webapp")  # so the data stands still
-    before = (containers_snapshot(hub), volumes("pb-mount"), dbcheck.fingerprint(hub))
-    rc, out, recap = ansible_run.playbook(inv, "--check")
-    assert rc == 0 and recap["pb-mount"]["changed"] == 0, out
-    assert "step 4 dump: dump bds_hub, bds_hub_report, bdio and the roles into %s/pb-mount/dump" % dump_root in out
-    assert "(directory format: pg_dump --jobs 2 inside the old container, the folder mounted there)" in out
-    assert "needs" in out and "free" in out  # the disk figures
-    assert "going back: this run's upgrade never took the Hub down" in out
-    assert (containers_snapshot(hub), volumes("pb-mount"), dbcheck.fingerprint(hub)) == before
-    assert not os.path.exists(os.path.join(dump_root, "pb-mount"))
-    labhub.compose(hub, labhub.OLD, "docker-compose.yml", "start", "webapp")  # the real run takes a live Hub down
-    labhub.wait("the old webapp", lambda: labhub.version_endpoint(hub) == {"version": labhub.OLD}, timeout=60)
-
-    rc, out, recap = ansible_run.playbook(inv)
-    assert rc == 0 and recap["pb-mount"]["failed"] == 0, out
-    dump_dir = os.path.join(dump_root, "pb-mount", "dump")
-    with open(os.path.join(dump_dir, "manifest.json")) as f:
-        manifest = json.load(f)
-    assert {db: d["format"] for db, d in manifest["databases"].items()} == dict.fromkeys(
-        ("bds_hub", "bds_hub_report", "bdio"), "directory")
-    for root, dirs, files in os.walk(dump_dir):
-        assert (os.stat(root).st_uid, os.stat(root).st_mode & 0o777) == (0, 0o700), root
-        for name in files:
-            st = os.stat(os.path.join(root, name))
-            assert (st.st_uid, st.st_mode & 0o777) == (0, 0o600), (root, name)
-    override = os.path.join(dump_root, "pb-mount", "compose-dump-mount.yml")
-    with open(override) as f:
-        assert "%s:/blackduck-hub-dump" % dump_dir in f.read()
-    for version in (labhub.OLD, labhub.NEW):
-        assert "blackduck-hub-dump" not in open(labhub.bundle_file(hub, version, "compose", "docker-compose.dbmigrate.yml")).read()
-    log = "".join(open(os.path.join(dump_root, "pb-mount", "logs", n)).read()
-                  for n in os.listdir(os.path.join(dump_root, "pb-mount", "logs")))
-    dumps = [line for line in log.splitlines() if " pg_dump " in line and "--format directory" in line]
-    restores = [line for line in log.splitlines() if " pg_restore " in line and "--jobs 2" in line]
-    assert len(dumps) == 3 and all(" exec -u postgres " in line and "--file /blackduck-hub-dump/" in line for line in dumps)
-    assert len(restores) == 3 and all(" /blackduck-hub-dump/" in line for line in restores)
-    restore = state(dump_root, "pb-mount")["steps"]["restore"]["data"]
-    assert sorted(restore["verification"]) == ["bdio", "bds_hub", "bds_hub_report"]
-    assert all(v["differences"] == [] and v["tables"] for v in restore["verification"].values())
-    expected = hubgen.expected_row_counts(0.5, 7)["bds_hub"]
-    got = dbcheck.counts(hub, "bds_hub")
-    assert got["st.project"] == expected["st.project"] and got["st.bom_entry"] == expected["st.bom_entry"]
-    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}

@@ -2,9 +2,9 @@
 
 The old and new manifests use the same hostPath (the vendor's 4.2 layout): the old data folder is moved aside
 (renamed on the node, never deleted) before the new server initialises, and only step 11 deletes the copy.
-End to end from an untouched old Hub, then step 11 (the moved-aside copy deleted, nothing else); check mode changes
-nothing; an upgrade after the new version was started without migrating, with verification; a rerun changes
-nothing; going back (the folders swapped). (Step 11 when the new database is external: test_upgrade_external.)
+Check mode changes nothing; an upgrade after the new version was started without migrating, with verification, and
+in the same run another hub's from an untouched old Hub; a rerun changes nothing, and beside it step 11 on the other
+(the moved-aside copy deleted, nothing else); going back (the folders swapped). (Step 11 when the new database is external: test_upgrade_external.)
 The same with the data on a PersistentVolumeClaim that both bundles name: the new version gets a claim of its own,
 the old claim keeps the old data until step 11 deletes it; a first run failing at step 9 goes back by itself
 (hub_rollback_on_failure) to the old claim, and the next run replaces the attempt's data on the new claim.
@@ -55,40 +55,24 @@ def assert_upgraded_in_place(hub, dump_root, name, data, aside):
     assert pg_version(aside) == labhub.VERSIONS["PG_OLD_MAJOR"]
 
 
-def test_kubernetes_end_to_end_and_step_11(lab_hubs, tmp_path):
-    """From an untouched running old Hub: the upgrade, verified, the old folder moved aside intact; then step 11 on
-    request deletes the moved-aside copy and nothing else (the folder in use keeps the new data)."""
-    hub = lab_hubs("pb-k8s-e2e", "kubernetes", scale=1.0, seed=12)
-    dump_root = str(tmp_path)
-    data = hub["hostpath"]
-    aside = data + ".blackduck-hub-" + labhub.OLD
-    labhub.kubectl(hub, "scale", "deployment", "webapp", "--replicas=0")  # the data holds still for the comparison
-    labhub.wait("the webapp pod to go", lambda: not pods(hub, "app=webapp"), timeout=90)
-    expected = dbcheck.fingerprint_without_fixups(hub)
-
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root))
-    assert rc == 0, out
-    assert_upgraded_in_place(hub, dump_root, "pb-k8s-e2e", data, aside)
-    counts = dbcheck.counts(hub, "bds_hub")
-    assert counts["st.project"] == hubgen.expected_row_counts(1.0, 12)["bds_hub"]["st.project"]
-    assert counts["st.bom_entry"] == expected["bds_hub"]["counts"]["st.bom_entry"]
-
-    remove = {"pb-k8s-e2e": {"hub_remove_old_data": True}}
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root, **remove))
-    assert rc == 0, out
-    assert not os.path.exists(aside) and pg_version(data) == labhub.VERSIONS["PG_NEW_MAJOR"]
-    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
-
-
 def test_kubernetes_early_start_then_upgrade_rerun_and_back(lab_hubs, tmp_path):
     """One hostPath for both versions. Check mode changes nothing and names what step 11 would delete. The new
     version applied without migrating: its server refuses the old data (a different major), the Hub does not come up,
     the data stays safe; the playbook then migrates it, verified, the old folder moved aside intact; a rerun changes
-    nothing; going back swaps the folders."""
+    nothing; going back swaps the folders.
+    Beside it in the same runs, a second hub from an untouched running old Hub (its webapp scaled to nothing, so that
+    its data holds still): the upgrade, verified, the old folder moved aside intact; then step 11 on request deletes
+    the moved-aside copy and nothing else (the folder in use keeps the new data)."""
     hub = lab_hubs("pb-k8s", "kubernetes", scale=0.5, seed=13)
+    e2e = lab_hubs("pb-k8s-e2e", "kubernetes", scale=1.0, seed=12)
     dump_root = str(tmp_path)
     data = hub["hostpath"]
     aside = data + ".blackduck-hub-" + labhub.OLD
+    e2e_data = e2e["hostpath"]
+    e2e_aside = e2e_data + ".blackduck-hub-" + labhub.OLD
+    labhub.kubectl(e2e, "scale", "deployment", "webapp", "--replicas=0")
+    labhub.wait("the webapp pod to go", lambda: not pods(e2e, "app=webapp"), timeout=90)
+    e2e_expected = dbcheck.fingerprint_without_fixups(e2e)
 
     # check mode changes nothing (the webapp scaled to nothing first: the data holds still)
     labhub.kubectl(hub, "scale", "deployment", "webapp", "--replicas=0")
@@ -112,7 +96,7 @@ def test_kubernetes_early_start_then_upgrade_rerun_and_back(lab_hubs, tmp_path):
 
     labhub.wait("the new database to refuse the old data", new_pod_failing, timeout=120)
     assert pg_version(data) == labhub.VERSIONS["PG_OLD_MAJOR"]  # the data is safe
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root))
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub, e2e], dump_root))
     assert rc == 0, out
     assert_upgraded_in_place(hub, dump_root, "pb-k8s", data, aside)
     assert {d[1] for d in deployments(hub)} == {"blackducksoftware/hub-%s:%s" % (n, labhub.NEW)
@@ -120,10 +104,19 @@ def test_kubernetes_early_start_then_upgrade_rerun_and_back(lab_hubs, tmp_path):
     got = dbcheck.counts(hub, "bds_hub")
     assert got["st.project"] == hubgen.expected_row_counts(0.5, 13)["bds_hub"]["st.project"]
     assert got["st.bom_entry"] == expected["bds_hub"]["counts"]["st.bom_entry"]
+    assert_upgraded_in_place(e2e, dump_root, "pb-k8s-e2e", e2e_data, e2e_aside)
+    counts = dbcheck.counts(e2e, "bds_hub")
+    assert counts["st.project"] == hubgen.expected_row_counts(1.0, 12)["bds_hub"]["st.project"]
+    assert counts["st.bom_entry"] == e2e_expected["bds_hub"]["counts"]["st.bom_entry"]
 
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root))
-    assert rc == 0 and recap["pb-k8s"]["changed"] == 0, out
+    # a rerun changes nothing; beside it, step 11 on request deletes the other hub's moved-aside copy, nothing else
+    remove = {"pb-k8s-e2e": {"hub_remove_old_data": True}}
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub, e2e], dump_root, **remove))
+    assert rc == 0 and recap["pb-k8s"]["changed"] == 0 and recap["pb-k8s-e2e"]["changed"] > 0, out
     assert os.path.exists(aside)
+    assert state(dump_root, "pb-k8s-e2e")["steps"]["remove_old_data"]["status"] == "done"
+    assert not os.path.exists(e2e_aside) and pg_version(e2e_data) == labhub.VERSIONS["PG_NEW_MAJOR"]
+    assert labhub.version_endpoint(e2e) == {"version": labhub.NEW}
 
     # going back: the new data folder moved aside (kept), the old one back in its place, the old Hub serving on it
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root), name="blackduck.hub.rollback_hub")
