@@ -1,9 +1,9 @@
 """ansible-playbook blackduck.hub.upgrade_hub on Swarm lab hubs: the same playbook, hub_orchestration: swarm.
 
 End to end with verification, rerun changes nothing, old-volume removal only on request, check mode changes
-nothing, an upgrade after the new version was started without migrating - a first run failing at step 7 going back
-by itself (hub_rollback_on_failure), then the upgrade, then going back to the old stack and a second rollback that
-changes nothing - and one Compose hub with one Swarm hub in the same run.
+nothing, one Compose hub with one Swarm hub in the same run; and in the same runs an upgrade after the new version
+was started without migrating - a first run failing at step 7 going back by itself (hub_rollback_on_failure), then
+the upgrade, then going back to the old stack and a second rollback that changes nothing.
 """
 
 import json
@@ -40,10 +40,31 @@ def snapshot(hub):
     return sorted(services.splitlines()), stack_volumes(hub["project"])
 
 
+def deploy_the_new_version_without_migrating(hub):
+    """The vendor's warning: the running stack removed, the new version's stack deployed on its new, empty volume."""
+    labhub.run(["docker", "stack", "rm", hub["project"]])
+    labhub.wait("the old stack to be gone", lambda: not labhub.containers(hub, all_states=True), timeout=120)
+    labhub.run(["docker", "stack", "deploy", "--resolve-image", "never", "-c",
+                labhub.bundle_file(hub, labhub.NEW, "swarm", "docker-compose.yml"), hub["project"]])
+    labhub.wait("the new, empty hub", lambda: labhub.version_endpoint(hub) == {"version": labhub.NEW}, timeout=180)
+    labhub.wait_db_ready(hub)
+
+
 def test_swarm_and_compose_in_one_run_then_rerun_and_removal(lab_hubs, tmp_path):
+    """A Swarm hub and a Compose hub in one run: check mode changes nothing; the run migrates both (a third hub that
+    stops before step 1 does not stop them); a rerun changes nothing; the old volume goes only on request, and then
+    going back is refused.
+    In the same runs, a Swarm hub whose new version was started without migrating, then used (it holds a project):
+    with hub_rollback_on_failure its first run fails at step 7 with the cause named and the old stack serves again;
+    the new, empty stack once more and the table dropped, the next run upgrades it; going back brings the old stack
+    on its untouched old volume (the new one kept), and a second rollback changes nothing."""
     sw = lab_hubs("pb-swarm", "swarm", scale=1.0, seed=8)
     co = lab_hubs("pb-mixed", "compose", scale=0.5, seed=9)
+    empty = lab_hubs("pb-swarm-empty", "swarm", scale=0.5, seed=3)
     dump_root = str(tmp_path)
+    deploy_the_new_version_without_migrating(empty)
+    labhub.psql(empty, "CREATE TABLE st.project (id int); INSERT INTO st.project VALUES (1);")  # used meanwhile
+    empty_rollback = {"pb-swarm-empty": {"hub_rollback_on_failure": True}}
 
     # check mode first: nothing changes
     labhub.run(["docker", "service", "scale", "pb-swarm_webapp=0"])  # so the data stands still while we compare
@@ -59,7 +80,7 @@ def test_swarm_and_compose_in_one_run_then_rerun_and_removal(lab_hubs, tmp_path)
     expected = dbcheck.fingerprint_without_fixups(sw)
 
     # with a third hub that stops before step 1 (its bundles are not there): the other two are migrated all the same
-    inv = ansible_run.hub_inventory([sw, co], dump_root)
+    inv = ansible_run.hub_inventory([sw, co, empty], dump_root, **empty_rollback)
     inv["all"]["hosts"]["pb-broken"] = dict(inv["all"]["hosts"]["pb-mixed"], hub_project="pb-broken",
                                             hub_old_bundle="/nonexistent/old", hub_dump_dir=dump_root + "/pb-broken")
     rc, out, recap = ansible_run.playbook(inv)
@@ -69,7 +90,8 @@ def test_swarm_and_compose_in_one_run_then_rerun_and_removal(lab_hubs, tmp_path)
     rows = {h["host"]: h for h in fleet["hubs"]}
     assert rows["pb-broken"]["outcome"] == "failed" and rows["pb-broken"]["detail"].startswith("before step 1: ")
     assert "/nonexistent/old" in rows["pb-broken"]["detail"]
-    assert fleet["totals"]["outcomes"]["migrated"] == 2 and fleet["totals"]["outcomes"]["failed"] == 1
+    assert rows["pb-swarm-empty"]["outcome"] == "failed"
+    assert fleet["totals"]["outcomes"]["migrated"] == 2 and fleet["totals"]["outcomes"]["failed"] == 2
     for name in ("pb-swarm", "pb-mixed"):
         row = rows[name]
         assert (row["old_version"], row["new_version"], row["old_data"]) == (labhub.OLD, labhub.NEW, "kept"), row
@@ -79,7 +101,7 @@ def test_swarm_and_compose_in_one_run_then_rerun_and_removal(lab_hubs, tmp_path)
             assert f.read().startswith("# Hub migration report: %s" % name)
     with open(os.path.join(dump_root, "fleet", "fleet.md")) as f:
         md = f.read()
-    assert "3 hub(s): 2 migrated, 1 failed." in md and "| pb-mixed | migrated |" in md
+    assert "4 hub(s): 2 migrated, 2 failed." in md and "| pb-mixed | migrated |" in md
     for hub in (sw, co):
         st = state(dump_root, hub["name"])
         assert st["steps"]["verify"]["status"] == "done", hub["name"]
@@ -95,80 +117,54 @@ def test_swarm_and_compose_in_one_run_then_rerun_and_removal(lab_hubs, tmp_path)
     assert sorted(s for s in services if s) == sorted("pb-swarm_%s blackducksoftware/hub-%s:%s" % (n, n, labhub.NEW)
                                                       for n in ("cfssl", "logstash", "postgres", "webapp"))
 
-    # a rerun changes nothing; removal only on request
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([sw, co], dump_root))
+    # pb-swarm-empty: the new stack refused at step 7 (it holds a project), and the old stack serves again
+    assert "pb-swarm-empty: FAILED at step 7 (restore): " in out and "st.project has 1 rows" in out, out
+    assert "rolled back (hub_rollback_on_failure): the old Hub %s serves again" % labhub.OLD in out, out
+    assert labhub.version_endpoint(empty) == {"version": labhub.OLD}
+    images = labhub.run(["docker", "stack", "services", "pb-swarm-empty", "--format", "{{.Image}}"]).split()
+    assert images and all(image.endswith(":" + labhub.OLD) for image in images)
+    old_projects = dbcheck.counts(empty, "bds_hub")["st.project"]
+    assert old_projects == hubgen.expected_row_counts(0.5, 3)["bds_hub"]["st.project"]
+    rolled = state(dump_root, "pb-swarm-empty")
+    assert rolled["status"] == "rolled back" and rolled["attempts"][0]["failed_step"] == 7 and rolled["steps"] == {}
+    # the project was a mistake: the new, empty stack once more (as before the first run), the table dropped
+    deploy_the_new_version_without_migrating(empty)
+    labhub.psql(empty, "DROP TABLE st.project")
+
+    # a rerun changes nothing (and upgrades pb-swarm-empty); removal only on request
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([sw, co, empty], dump_root))
     assert rc == 0 and recap["pb-swarm"]["changed"] == 0 and recap["pb-mixed"]["changed"] == 0, out
     assert "pb-swarm_data-volume" in stack_volumes("pb-swarm")
+    got = dbcheck.counts(empty, "bds_hub")
+    assert got["st.project"] == old_projects
+    assert state(dump_root, "pb-swarm-empty")["steps"]["restore"]["data"]["replaced_empty_hub"]
     rc, out, recap = ansible_run.playbook(
         ansible_run.hub_inventory([sw], dump_root, **{"pb-swarm": {"hub_remove_old_data": True}}))
     assert rc == 0, out
     assert "pb-swarm_data-volume" not in stack_volumes("pb-swarm")
     assert "pb-swarm_postgres96-data-volume" in stack_volumes("pb-swarm")
-    # the old volume is gone: going back is refused, and nothing changes
+    # the old volume is gone: going back is refused, and nothing changes; pb-swarm-empty goes back in the same run -
+    # the old stack again, on its untouched old volume; the new volume kept (the lab's stack publishes no port: the
+    # rollback reads the version from the stack's healthy webapp, the test asks from inside its task)
     services = snapshot(sw)
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([sw], dump_root), name="blackduck.hub.rollback_hub")
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([sw, empty], dump_root), name="blackduck.hub.rollback_hub")
     assert rc != 0 and recap["pb-swarm"]["changed"] == 0, out
     assert "There is no way back for pb-swarm: step 11 removed the old data" in out
     assert snapshot(sw) == services and labhub.version_endpoint(sw) == {"version": labhub.NEW}
-
-
-def deploy_the_new_version_without_migrating(hub):
-    """The vendor's warning: the running stack removed, the new version's stack deployed on its new, empty volume."""
-    labhub.run(["docker", "stack", "rm", hub["project"]])
-    labhub.wait("the old stack to be gone", lambda: not labhub.containers(hub, all_states=True), timeout=120)
-    labhub.run(["docker", "stack", "deploy", "--resolve-image", "never", "-c",
-                labhub.bundle_file(hub, labhub.NEW, "swarm", "docker-compose.yml"), hub["project"]])
-    labhub.wait("the new, empty hub", lambda: labhub.version_endpoint(hub) == {"version": labhub.NEW}, timeout=180)
-    labhub.wait_db_ready(hub)
-
-
-def test_swarm_upgrade_after_starting_the_new_version_without_migrating(lab_hubs, tmp_path):
-    hub = lab_hubs("pb-swarm-empty", "swarm", scale=0.5, seed=3)
-    deploy_the_new_version_without_migrating(hub)
-
-    # used meanwhile, the new Hub holds a project: with hub_rollback_on_failure the run fails at step 7 with its cause
-    # named, and the old stack serves again on its old volume
-    labhub.psql(hub, "CREATE TABLE st.project (id int); INSERT INTO st.project VALUES (1);")
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path), **{
-        "pb-swarm-empty": {"hub_rollback_on_failure": True}}))
-    assert rc != 0
-    assert "pb-swarm-empty: FAILED at step 7 (restore): " in out and "st.project has 1 rows" in out, out
-    assert "rolled back (hub_rollback_on_failure): the old Hub %s serves again" % labhub.OLD in out, out
-    assert labhub.version_endpoint(hub) == {"version": labhub.OLD}
-    services = labhub.run(["docker", "stack", "services", "pb-swarm-empty", "--format", "{{.Image}}"]).split()
-    assert services and all(image.endswith(":" + labhub.OLD) for image in services)
-    old_projects = dbcheck.counts(hub, "bds_hub")["st.project"]
-    assert old_projects == hubgen.expected_row_counts(0.5, 3)["bds_hub"]["st.project"]
-    rolled = state(str(tmp_path), "pb-swarm-empty")
-    assert rolled["status"] == "rolled back" and rolled["attempts"][0]["failed_step"] == 7 and rolled["steps"] == {}
-
-    # the project was a mistake: the new, empty stack once more (as before the first run), the table dropped
-    deploy_the_new_version_without_migrating(hub)
-    labhub.psql(hub, "DROP TABLE st.project")
-
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)))
-    assert rc == 0, out
-    got = dbcheck.counts(hub, "bds_hub")
-    assert got["st.project"] == hubgen.expected_row_counts(0.5, 3)["bds_hub"]["st.project"]
-    assert state(str(tmp_path), "pb-swarm-empty")["steps"]["restore"]["data"]["replaced_empty_hub"]
-
-    # going back: the old stack again, on its untouched old volume; the new volume kept (the lab's stack publishes no
-    # port: the rollback reads the version from the stack's healthy webapp, the test asks from inside its task)
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)), name="blackduck.hub.rollback_hub")
-    assert rc == 0 and recap["pb-swarm-empty"]["changed"] > 0, out
-    assert labhub.version_endpoint(hub) == {"version": labhub.OLD}
-    services = labhub.run(["docker", "stack", "services", "pb-swarm-empty", "--format", "{{.Image}}"]).split()
-    assert services and all(image.endswith(":" + labhub.OLD) for image in services)
-    assert dbcheck.counts(hub, "bds_hub")["st.project"] == got["st.project"]
+    assert recap["pb-swarm-empty"]["failed"] == 0 and recap["pb-swarm-empty"]["changed"] > 0, out
+    assert labhub.version_endpoint(empty) == {"version": labhub.OLD}
+    images = labhub.run(["docker", "stack", "services", "pb-swarm-empty", "--format", "{{.Image}}"]).split()
+    assert images and all(image.endswith(":" + labhub.OLD) for image in images)
+    assert dbcheck.counts(empty, "bds_hub")["st.project"] == got["st.project"]
     assert {"pb-swarm-empty_data-volume", "pb-swarm-empty_postgres96-data-volume"} <= stack_volumes("pb-swarm-empty")
-    assert state(str(tmp_path), "pb-swarm-empty")["status"] == "rolled back"
-    assert len(state(str(tmp_path), "pb-swarm-empty")["attempts"]) == 2
+    assert state(dump_root, "pb-swarm-empty")["status"] == "rolled back"
+    assert len(state(dump_root, "pb-swarm-empty")["attempts"]) == 2
     # a second rollback changes nothing: the old stack serves
-    tasks = snapshot(hub), sorted(labhub.containers(hub, all_states=True))
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path)), name="blackduck.hub.rollback_hub")
+    tasks = snapshot(empty), sorted(labhub.containers(empty, all_states=True))
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([empty], dump_root), name="blackduck.hub.rollback_hub")
     assert rc == 0 and recap["pb-swarm-empty"]["changed"] == 0, out
     assert "The old Hub %s answers already." % labhub.OLD in out, out
-    assert (snapshot(hub), sorted(labhub.containers(hub, all_states=True))) == tasks
+    assert (snapshot(empty), sorted(labhub.containers(empty, all_states=True))) == tasks
 
 
 def test_swarm_stop_waits_out_a_network_still_in_use(tmp_path):

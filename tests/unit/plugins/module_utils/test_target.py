@@ -457,12 +457,27 @@ def test_wait_ready_bad_credentials_stop_at_once(tools):
     assert len(fakes["psql"].calls()) == 1
 
 
-def test_wait_ready_times_out(tools):
+class FakeClock(object):
+    """time for _target's waits: sleep moves the clock on, nothing else does (a fake tool's own run takes no time of
+    it, however slow the machine)."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def test_wait_ready_times_out(tools, monkeypatch):
     fakes = tools({"psql": [{"rc": 2, "stderr": "psql: error: the database system is starting up\n"}]})
     t = _target.TcpTarget({"type": "tcp", "host": "db", "tools_path": tools.path})
-    with pytest.raises(TargetError, match="was not ready after 0.2s: psql: error: the database system is starting up"):
-        _target.wait_ready(t, timeout=0.2, interval=0.05)
-    assert len(fakes["psql"].calls()) >= 2
+    monkeypatch.setattr(_target, "time", FakeClock())
+    with pytest.raises(TargetError, match="was not ready after 0.25s: psql: error: the database system is starting up"):
+        _target.wait_ready(t, timeout=0.25, interval=0.0625)
+    assert len(fakes["psql"].calls()) == 5  # asked at 0, 1/16, 1/8, 3/16 and 1/4 s: then the time is up
 
 
 def test_connection_argument_spec():
@@ -502,8 +517,9 @@ def test_gone_asks_again_until_the_engine_says_the_container_stopped(monkeypatch
     assert target.gone(settle=5, interval=0) == "the database container hub-postgres-1 was stopped"
     asked = []
     monkeypatch.setattr(target, "_gone", lambda: asked.append(1) or "")
-    assert target.gone(settle=0.05, interval=0.01) == ""
-    assert len(asked) >= 2
+    monkeypatch.setattr(_target, "time", FakeClock())
+    assert target.gone(settle=0.5, interval=0.125) == ""
+    assert len(asked) == 5  # at 0, 1/8, 1/4, 3/8 and 1/2 s of the settle time
 
 
 # ------------------------------------------------------------------------------------------------ dump_mount
