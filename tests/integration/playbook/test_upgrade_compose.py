@@ -3,14 +3,14 @@
 Scenarios (issue: upgrade_hub playbook and the Compose role):
 1. old hub -> playbook -> new hub on the newer major, version endpoint new, exact verification for all three
    databases, checked independently (old data before the dump == new data before the Hub starts, apart from the
-   documented fixups); the old volume is still there.
+   documented fixups); the old volume is still there. Check mode first, on the fresh old hub, changes nothing; the
+   data moves through the dump folder mounted into the containers (hub_dump_mount's default): a directory-format dump
+   written by pg_dump --jobs inside the old container, read by pg_restore --jobs inside the new one, root's files 0600
+   in 0700 folders.
 2. a rerun changes nothing; going back (rollback_hub): check mode says what it would do and changes nothing, the
    rollback brings the old version back on its untouched data (exactly as dumped, apart from the rows the old Hub
    writes again), the new data kept; a second rollback changes nothing; an upgrade run then completes from step 1
    with a new dump, replacing the rolled-back attempt's data.
-   Before all this, check mode on the fresh old hub changes nothing; the run moves the data through the dump folder
-   mounted into the containers (hub_dump_mount's default): a directory-format dump written by pg_dump --jobs inside
-   the old container, read by pg_restore --jobs inside the new one, root's files 0600 in 0700 folders.
 3. hub_remove_old_data removes the old volume, and only then; going back is then refused, nothing changed.
 4. a fleet of five with one failing at the dump and one at step 9 with hub_rollback_on_failure: the first
    completes; the one failing at the dump keeps its data intact, and a rerun after the fix completes it from where it
