@@ -84,7 +84,18 @@ def test_each_default_is_set_once_and_is_the_declared_one():
                     assert option["default"] == value, (role, name, where, option["default"], value)
 
 
-ORCHESTRATIONS = ("compose", "swarm", "docker_run", "kubernetes")
+def orchestrations():
+    """The orchestration roles: the choices of the upgrade role's hub_orchestration."""
+    specs = _load(os.path.join(ROOT, "roles", "upgrade", "meta", "argument_specs.yml"))["argument_specs"]
+    return specs["main"]["options"]["hub_orchestration"]["choices"]
+
+
+def tasks(items):
+    """Every task of a task list, those inside blocks (block, rescue, always) too, at any depth."""
+    for task in items:
+        yield task
+        for part in ("block", "rescue", "always"):
+            yield from tasks(task.get(part) or [])
 
 
 def contract_entry_points():
@@ -93,11 +104,11 @@ def contract_entry_points():
     from ansible_collections.blackduck.hub.plugins.module_utils import _state
     found = {step["entry"] for step in _state.step_table() if step["entry"]}
     for path in glob.glob(os.path.join(ROOT, "roles", "upgrade", "tasks", "**", "*.yml"), recursive=True):
-        for task in _load(path) if isinstance(_load(path), list) else []:
-            for block in [task] + task.get("block", []) + task.get("rescue", []) + task.get("always", []):
-                include = block.get("ansible.builtin.include_role") or {}
-                if str(include.get("name", "")).startswith("blackduck.hub.{{") and "{{" not in include.get("tasks_from", "{{"):
-                    found.add(include["tasks_from"])
+        items = _load(path)
+        for task in tasks(items if isinstance(items, list) else []):
+            include = task.get("ansible.builtin.include_role") or {}
+            if str(include.get("name", "")).startswith("blackduck.hub.{{") and "{{" not in include.get("tasks_from", "{{"):
+                found.add(include["tasks_from"])
     return found
 
 
@@ -105,8 +116,9 @@ def test_every_orchestration_role_declares_every_entry_point_of_the_contract():
     entry_points = contract_entry_points()
     assert {"discover", "preflight", "stop", "start_migration", "stop_migration", "start", "hub_version",
             "remove_old_data"} <= entry_points
+    assert sorted(orchestrations()) == ["compose", "docker_run", "kubernetes", "swarm"]
     missing = []
-    for role in ORCHESTRATIONS:
+    for role in orchestrations():
         specs = _load(os.path.join(ROOT, "roles", role, "meta", "argument_specs.yml"))["argument_specs"]
         for entry_point in sorted(entry_points):
             if not os.path.isfile(os.path.join(ROOT, "roles", role, "tasks", entry_point + ".yml")):

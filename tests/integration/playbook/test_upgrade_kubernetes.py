@@ -38,6 +38,12 @@ def pods(hub, selector):
 pg_version = dbcheck.data_folder_major
 
 
+def webapp_to_nothing(hub):
+    """The webapp scaled to nothing and its pod gone: the data holds still for a comparison."""
+    labhub.kubectl(hub, "scale", "deployment", "webapp", "--replicas=0")
+    labhub.wait("the webapp pod to go", lambda: not pods(hub, "app=webapp"), timeout=90)
+
+
 def assert_upgraded_in_place(hub, dump_root, name, data, aside):
     """A hostPath hub after a completed run: every table verified without a difference, the new version answering,
     the folder in use holding the new major's data and the old data moved aside intact; the dump made by pg_dump
@@ -70,13 +76,11 @@ def test_kubernetes_early_start_then_upgrade_rerun_and_back(lab_hubs, tmp_path):
     aside = data + ".blackduck-hub-" + labhub.OLD
     e2e_data = e2e["hostpath"]
     e2e_aside = e2e_data + ".blackduck-hub-" + labhub.OLD
-    labhub.kubectl(e2e, "scale", "deployment", "webapp", "--replicas=0")
-    labhub.wait("the webapp pod to go", lambda: not pods(e2e, "app=webapp"), timeout=90)
+    webapp_to_nothing(e2e)
     e2e_expected = dbcheck.fingerprint_without_fixups(e2e)
 
     # check mode changes nothing (the webapp scaled to nothing first: the data holds still)
-    labhub.kubectl(hub, "scale", "deployment", "webapp", "--replicas=0")
-    labhub.wait("the webapp pod to go", lambda: not pods(hub, "app=webapp"), timeout=90)
+    webapp_to_nothing(hub)
     before = deployments(hub), dbcheck.fingerprint(hub)
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root), "--check")
     assert rc == 0 and recap["pb-k8s"]["changed"] == 0, out

@@ -40,6 +40,12 @@ def snapshot(hub):
     return sorted(services.splitlines()), stack_volumes(hub["project"])
 
 
+def assert_old_stack(hub):
+    """Every service of the hub's stack runs the old version's image."""
+    images = labhub.run(["docker", "stack", "services", hub["project"], "--format", "{{.Image}}"]).split()
+    assert images and all(image.endswith(":" + labhub.OLD) for image in images), images
+
+
 def deploy_the_new_version_without_migrating(hub):
     """The vendor's warning: the running stack removed, the new version's stack deployed on its new, empty volume."""
     labhub.run(["docker", "stack", "rm", hub["project"]])
@@ -121,8 +127,7 @@ def test_swarm_and_compose_in_one_run_then_rerun_and_removal(lab_hubs, tmp_path)
     assert "pb-swarm-empty: FAILED at step 7 (restore): " in out and "st.project has 1 rows" in out, out
     assert "rolled back (hub_rollback_on_failure): the old Hub %s serves again" % labhub.OLD in out, out
     assert labhub.version_endpoint(empty) == {"version": labhub.OLD}
-    images = labhub.run(["docker", "stack", "services", "pb-swarm-empty", "--format", "{{.Image}}"]).split()
-    assert images and all(image.endswith(":" + labhub.OLD) for image in images)
+    assert_old_stack(empty)
     old_projects = dbcheck.counts(empty, "bds_hub")["st.project"]
     assert old_projects == hubgen.expected_row_counts(0.5, 3)["bds_hub"]["st.project"]
     rolled = state(dump_root, "pb-swarm-empty")
@@ -153,8 +158,7 @@ def test_swarm_and_compose_in_one_run_then_rerun_and_removal(lab_hubs, tmp_path)
     assert snapshot(sw) == services and labhub.version_endpoint(sw) == {"version": labhub.NEW}
     assert recap["pb-swarm-empty"]["failed"] == 0 and recap["pb-swarm-empty"]["changed"] > 0, out
     assert labhub.version_endpoint(empty) == {"version": labhub.OLD}
-    images = labhub.run(["docker", "stack", "services", "pb-swarm-empty", "--format", "{{.Image}}"]).split()
-    assert images and all(image.endswith(":" + labhub.OLD) for image in images)
+    assert_old_stack(empty)
     assert dbcheck.counts(empty, "bds_hub")["st.project"] == got["st.project"]
     assert {"pb-swarm-empty_data-volume", "pb-swarm-empty_postgres96-data-volume"} <= stack_volumes("pb-swarm-empty")
     assert state(dump_root, "pb-swarm-empty")["status"] == "rolled back"
