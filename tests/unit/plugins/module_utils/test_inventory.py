@@ -79,7 +79,7 @@ def test_row_expression_of_a_table_without_columns():
 def test_checksum_select_whole_table():
     sql = _inventory.checksum_select("st.project", [("id", "int8"), ("w", "float4")])
     assert sql == ("SELECT 'st.project', count(*), coalesce(sum(('x' || substr(md5(ROW(t.\"id\", float4send(t.\"w\"))"
-                   "::text), 1, 16))::bit(64)::bigint::numeric), 0) FROM \"st\".\"project\" t;\n")
+                   "::text), 1, 16))::bit(64)::bigint), 0) FROM \"st\".\"project\" t;\n")
 
 
 def test_checksum_select_without_checksums():
