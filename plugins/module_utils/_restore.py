@@ -36,6 +36,19 @@ class RestoreError(Exception):
     pass
 
 
+class DiskFullError(RestoreError):
+    pass
+
+
+def disk_full_error(found, streamed):
+    """The new server's disk filled (found: what said so, per database or from a query): what to do, and what is kept."""
+    return DiskFullError("the new database server ran out of disk space (%s): make room where it keeps its data - the "
+                         "new Hub's database volume, its claim or the server's disk - or move it to a larger one, then "
+                         "run again. The databases not restored completely are restored again from the start (their "
+                         "partial data is dropped first); the %s is untouched, and the databases that completed are "
+                         "kept." % (found, "old data" if streamed else "dump"))
+
+
 def check_files(dump_dir, data):
     problems = manifest.verify_files(dump_dir, data)
     if problems:
@@ -347,7 +360,7 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
             query(target, "postgres", inventory.marker_sql(name, marker) + "\n", "recording the restore marker")
             result["databases"][name].update(fixups=fixed, marker=marker)
 
-        failures, raised = [], []
+        failures, raised, full = [], [], []  # full: each database's first error that says the disk is full
         # custom format and streams: jobs databases at a time; directory format: one at a time, each with pg_restore
         # --jobs. A database that fails leaves the others to complete: a rerun restores only what is not complete.
         directory = any(data["databases"][n].get("format") == "directory" for n in todo)
@@ -364,16 +377,26 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
                     result["warnings"] += ["%s: %s" % (name, w) for w in res["warnings"]]
                     if res["errors"]:
                         failures.append("%s: %s" % (name, "; ".join(res["errors"][:10])))
+                        no_room = restore_errors.disk_full(res["errors"])
+                        if no_room:
+                            full.append("%s: %s" % (name, no_room))
                     else:
                         finish(name)
             if raised:
                 raise raised[0]
+            if full:
+                raise disk_full_error("; ".join(sorted(full)), streamed)
             if failures:
                 raise RestoreError("pg_restore reported errors (the target is left as it is for inspection; the %s "
                                    "is untouched): %s" % ("old data" if streamed else "dump", " | ".join(sorted(failures))))
-        except Exception as exc:  # a tool or a query that failed under a container that went away: say so
+        except DiskFullError:
+            raise
+        except Exception as exc:  # a tool or a query that failed under a container that went away, or on a full disk
             stopped = stopped_under(target, str(exc), streamed)
             if stopped:
                 raise stopped
+            found = restore_errors.disk_full(str(exc).splitlines()[:1])  # an ANALYZE, a fixup, a marker on a full disk
+            if found:
+                raise disk_full_error(found, streamed)
             raise
     return result

@@ -27,6 +27,9 @@ HARMLESS = (
      "the role running the restore is not dropped and recreated"),
 )
 
+# The server could not write its files: its disk (the new Hub's database volume, claim or the server's own) is full.
+_DISK_FULL = re.compile(r"No space left on device|could not extend file|disk quota exceeded", re.I)
+
 _ERROR = re.compile(r"(?:^|\s)(?:ERROR|FATAL|PANIC):\s+(.*)$")
 # pg_restore up to 11 heads the errors of a stage or TOC entry with these lines: context, not errors.
 _CONTEXT = re.compile(r"Error while (?:INITIALIZING|PROCESSING TOC|FINALIZING):|Error from TOC entry ")
@@ -52,3 +55,11 @@ def classify(stderr):
             errors.append(text)
     m = _IGNORED_COUNT.search(stderr)
     return errors, warnings, int(m.group(1)) if m else 0
+
+
+def disk_full(errors):
+    """The first of errors (as classify returns them, one text each) that says the server's disk is full, or None."""
+    for text in errors:
+        if _DISK_FULL.search(text):
+            return text
+    return None

@@ -4,6 +4,8 @@ The source is a lab hub of the old version in migration mode (database only) wit
 target is a lab hub of the new version in migration mode with the empty databases its image creates. Each module
 runs through ansible-core, in the pattern: check mode, real run, idempotent check, idempotent run.
 """
+import contextlib
+import hashlib
 import json
 import os
 import re
@@ -11,6 +13,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -195,7 +198,54 @@ def test_stream_without_a_dump_file_is_exact_idempotent_and_resumes(old_hub, new
     assert fingerprint(old_hub) == before  # the old hub's data was never touched
 
 
+def file_digests(folder):
+    digests = {}
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), "rb") as f:
+            digests[name] = hashlib.sha256(f.read()).hexdigest()
+    return digests
+
+
+@contextlib.contextmanager
+def database_on_a_small_disk(hub, room_kb):
+    """A Compose hub's migration-mode database restarted with its data on a tmpfs of the data's size plus room_kb (a
+    copy: the volume's own files stay under the mount as they were); yields grow(kb), which makes that tmpfs larger
+    while the server runs. At the end the server runs on its volume again."""
+    container = labhub.containers(hub, "postgres")[0]
+    data = labhub.run(["docker", "inspect", "-f", '{{range .Mounts}}{{if eq .Destination "/var/lib/postgresql/data"}}'
+                       '{{.Source}}{{end}}{{end}}', container]).strip()
+    labhub.run(["docker", "stop", container])
+    copy = tempfile.mkdtemp(prefix="bdhub-test-pgdata-")
+    mounted = False
+    try:
+        labhub.run(["cp", "-a", data + "/.", copy])
+        used_kb = int(labhub.run(["du", "-sk", copy]).split()[0])
+        st = os.stat(data)
+        size = [used_kb + room_kb]
+        labhub.run(["mount", "-t", "tmpfs", "-o", "size=%dk,uid=%d,gid=%d,mode=0700" % (size[0], st.st_uid, st.st_gid),
+                    "bdhub-test-pgdata", data])
+        mounted = True
+        labhub.run(["cp", "-a", copy + "/.", data])
+        labhub.run(["docker", "start", container])
+        labhub.wait_db_ready(hub)
+
+        def grow(kb):
+            size[0] += kb
+            labhub.run(["mount", "-o", "remount,size=%dk" % size[0], data])
+
+        yield grow
+    finally:
+        labhub.run(["docker", "stop", container], check=False)
+        if mounted:
+            labhub.run(["umount", data], check=False)
+        shutil.rmtree(copy, ignore_errors=True)
+        labhub.run(["docker", "start", container], check=False)
+        labhub.wait_db_ready(hub)
+
+
 def test_refusals_leave_everything_as_it_was(old_hub, new_hub, tmp_path):
+    """Bad input and a full disk: refused with words that say what to do, nothing lost - the target, the dump and the
+    old data as they were (a full new disk leaves a partial restore that the next run replaces)."""
     dump_dir = str(tmp_path / "dump")
     source = docker_conn(old_hub, labhub.OLD)
     r = ansible_run.module("db_dump", {"connection": source, "dump_dir": dump_dir})
@@ -241,6 +291,22 @@ def test_refusals_leave_everything_as_it_was(old_hub, new_hub, tmp_path):
     r, out = ansible_run.module_output("db_verify", {"connection": tcp_conn(new_hub, password=secret), "wait_timeout": 5})
     assert r["failed"] is True and "refused the credentials" in r["msg"]
     assert secret not in out
+
+    # the new server's disk fills during the restore: the cause named with what to do, the dump untouched; once there
+    # is room the same call restores again what did not complete, and the result is exact
+    labhub.psql(new_hub, "DROP SCHEMA st CASCADE;")
+    dump_files = file_digests(dump_dir)
+    with database_on_a_small_disk(new_hub, room_kb=1024) as grow:
+        r = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir})
+        assert r["failed"] is True and r["msg"].startswith("the new database server ran out of disk space ("), r["msg"]
+        assert "No space left on device" in r["msg"] and "the dump is untouched" in r["msg"], r["msg"]
+        assert file_digests(dump_dir) == dump_files
+        grow(256 * 1024)
+        r = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir})
+        assert r["changed"] is True, r.get("msg")
+        verified = ansible_run.module("db_verify", {"connection": target, "dump_dir": dump_dir})
+        assert verified["verified"] is True, verified["differences"]
+    assert file_digests(dump_dir) == dump_files
 
 
 def test_active_sessions_and_disk_full(old_hub, tmp_path):

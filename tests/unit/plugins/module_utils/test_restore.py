@@ -323,3 +323,12 @@ def test_a_restore_under_a_container_that_went_away_says_so(fake_target):
                                "ran (pg_restore: error: could not read from input file")
     assert "The old data is untouched" in str(err) and "rerun's step 4 does, before it streams" in str(err)
     assert "dump" not in str(err)
+
+
+def test_a_full_disk_says_what_to_do_and_what_is_kept():
+    err = _restore.disk_full_error('bds_hub: could not extend file "base/1/2": No space left on device', False)
+    assert isinstance(err, _restore.RestoreError)
+    assert str(err).startswith('the new database server ran out of disk space (bds_hub: could not extend file "base/1/2"')
+    assert "make room where it keeps its data" in str(err) and "the dump is untouched" in str(err)
+    err = _restore.disk_full_error("bdio: No space left on device", True)  # a stream: no dump to speak of
+    assert "the old data is untouched" in str(err) and "dump" not in str(err)

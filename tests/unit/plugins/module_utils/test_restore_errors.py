@@ -1,7 +1,7 @@
 """module_utils/_restore_errors.py: what pg_restore and psql say, sorted into errors and known-harmless warnings."""
 import pytest
 
-from ansible_collections.blackduck.hub.plugins.module_utils._restore_errors import classify
+from ansible_collections.blackduck.hub.plugins.module_utils._restore_errors import classify, disk_full
 
 # pg_restore 9.4 to 11, restoring a dump of the older Hub appliance (the vendor's "known harmless" noise).
 PG94_APPLIANCE = (
@@ -185,3 +185,33 @@ def test_order_of_errors_is_kept():
               "psql:<stdin>:5: ERROR:  role \"x\" does not exist\n")
     errors, warnings, dummy = classify(stderr)
     assert errors == ["permission denied to create role", 'role "x" does not exist'] and len(warnings) == 1
+
+
+# The new server's disk full during a restore: pg_restore 12+ (COPY), pg_restore up to 11 (an index build), psql (a
+# stream restored as SQL), and a quota.
+DISK_FULL = (
+    ('pg_restore: error: COPY failed for table "project": ERROR:  could not extend file "base/16384/16390": '
+     'No space left on device\nHINT:  Check free disk space.\n', 'could not extend file'),
+    ('pg_restore: [archiver (db)] could not execute query: ERROR:  could not write to file '
+     '"base/pgsql_tmp/pgsql_tmp54.0": No space left on device\n    Command was: CREATE INDEX ix ON st.project USING '
+     'btree (name);\n', 'could not write to file'),
+    ('psql:<stdin>:120: ERROR:  could not extend file "base/16384/16390": wrote only 4096 of 8192 bytes at block 7\n'
+     'HINT:  Check free disk space.\n', 'could not extend file'),
+    ('pg_restore: error: could not execute query: ERROR:  could not write to file "base/16384/16390": Disk quota '
+     'exceeded\n', 'Disk quota exceeded'),
+)
+
+
+@pytest.mark.parametrize("stderr, says", DISK_FULL)
+def test_a_full_disk_is_named_among_the_errors(stderr, says):
+    errors, dummy, dummy2 = classify(PG94_APPLIANCE + stderr)
+    found = disk_full(errors)
+    assert found is not None and says in found
+    assert "blckdck" not in found  # the harmless noise beside it is not the cause
+
+
+def test_other_errors_are_not_a_full_disk():
+    errors, dummy, dummy2 = classify(PG15_EXISTS + "pg_restore: error: connection to server lost\n"
+                                     "pg_restore: error: could not execute query: ERROR:  could not open file "
+                                     "\"base/1/2\": No such file or directory\n")
+    assert len(errors) == 3 and disk_full(errors) is None
