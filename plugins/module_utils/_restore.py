@@ -296,6 +296,20 @@ def nothing_restored():
 
 
 def run_restore(target, dump_dir, data, todo, live, params, log):
+    """Restore (or stream) the databases todo and the roles; a failure on the new server's full disk - in pg_restore,
+    a CREATE DATABASE, an ANALYZE or a marker - is told as such (disk_full_error)."""
+    try:
+        return _restore_all(target, dump_dir, data, todo, live, params, log)
+    except DiskFullError:
+        raise
+    except Exception as exc:
+        found = restore_errors.disk_full(str(exc).splitlines()[:1])
+        if found:
+            raise disk_full_error(found, manifest.streamed(data))
+        raise
+
+
+def _restore_all(target, dump_dir, data, todo, live, params, log):
     result = nothing_restored()
     me = inventory.role_rights(target)  # the connecting role: its name, and whether it is a superuser
     superuser = me["superuser"]
@@ -391,12 +405,9 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
                                    "is untouched): %s" % ("old data" if streamed else "dump", " | ".join(sorted(failures))))
         except DiskFullError:
             raise
-        except Exception as exc:  # a tool or a query that failed under a container that went away, or on a full disk
+        except Exception as exc:  # a tool or a query that failed under a container that went away: say so
             stopped = stopped_under(target, str(exc), streamed)
             if stopped:
                 raise stopped
-            found = restore_errors.disk_full(str(exc).splitlines()[:1])  # an ANALYZE, a fixup, a marker on a full disk
-            if found:
-                raise disk_full_error(found, streamed)
             raise
     return result

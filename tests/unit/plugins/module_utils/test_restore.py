@@ -332,3 +332,21 @@ def test_a_full_disk_says_what_to_do_and_what_is_kept():
     assert "make room where it keeps its data" in str(err) and "the dump is untouched" in str(err)
     err = _restore.disk_full_error("bdio: No space left on device", True)  # a stream: no dump to speak of
     assert "the old data is untouched" in str(err) and "dump" not in str(err)
+
+
+def test_a_full_disk_anywhere_in_the_restore_is_told_as_such(monkeypatch):
+    def fails_with(exc):
+        def restore_all(*args):
+            raise exc
+        monkeypatch.setattr(_restore, "_restore_all", restore_all)
+
+    fails_with(_restore.RestoreError('creating database bdio failed: ERROR:  could not write to file "base/5/1": No '
+                                     'space left on device\nHINT:  Check free disk space.'))
+    with pytest.raises(_restore.DiskFullError, match=r'^the new database server ran out of disk space \(creating '
+                                                      r'database bdio failed: .*No space left on device\): make room'):
+        _restore.run_restore(None, "/d", {"databases": {}}, [], {}, {}, None)
+    other = _restore.RestoreError("restoring the roles (globals.sql) failed: permission denied to create role")
+    fails_with(other)
+    with pytest.raises(_restore.RestoreError) as raised:
+        _restore.run_restore(None, "/d", {"databases": {}}, [], {}, {}, None)
+    assert raised.value is other
