@@ -342,8 +342,8 @@ def test_a_full_disk_anywhere_in_the_restore_is_told_as_such(monkeypatch):
 
     fails_with(_restore.RestoreError('creating database bdio failed: ERROR:  could not write to file "base/5/1": No '
                                      'space left on device\nHINT:  Check free disk space.'))
-    with pytest.raises(_restore.DiskFullError, match=r'^the new database server ran out of disk space \(creating '
-                                                      r'database bdio failed: .*No space left on device\): make room'):
+    said = r'^the new database server ran out of disk space \(creating database bdio failed: .*No space left on device\): make'
+    with pytest.raises(_restore.DiskFullError, match=said):
         _restore.run_restore(None, "/d", {"databases": {}}, [], {}, {}, None)
     other = _restore.RestoreError("restoring the roles (globals.sql) failed: permission denied to create role")
     fails_with(other)
