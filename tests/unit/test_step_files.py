@@ -2,24 +2,18 @@
 an entry point of the orchestration contract - that entry point in every orchestration role."""
 import os
 
-import yaml
-
 from ansible_collections.blackduck.hub.plugins.module_utils import _state
+from ansible_collections.blackduck.hub.tests.unit.test_argument_specs import orchestrations
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def orchestrations():
-    """The orchestration roles: the choices of the upgrade role's hub_orchestration (as test_argument_specs reads them)."""
-    with open(os.path.join(ROOT, "roles", "upgrade", "meta", "argument_specs.yml")) as f:
-        return yaml.safe_load(f)["argument_specs"]["main"]["options"]["hub_orchestration"]["choices"]
-
-
 def test_every_step_has_its_work():
-    missing = []
+    missing, roles = [], orchestrations()
+    assert len(roles) >= 4, roles  # Compose, Swarm, docker-run, Kubernetes at least
     for step in _state.step_table():
         if step["entry"]:
-            missing += ["roles/%s/tasks/%s.yml" % (r, step["entry"]) for r in orchestrations()
+            missing += ["roles/%s/tasks/%s.yml" % (r, step["entry"]) for r in roles
                         if not os.path.isfile(os.path.join(ROOT, "roles", r, "tasks", step["entry"] + ".yml"))]
         elif not os.path.isfile(os.path.join(ROOT, "roles", "upgrade", "tasks", "steps", step["name"] + ".yml")):
             missing.append("roles/upgrade/tasks/steps/%s.yml" % step["name"])
