@@ -19,7 +19,7 @@ from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils import _restore_errors as restore_errors
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
-    ArgFormat, build_argv, run, stream_between, stream_from_file, utc_stamp, why)
+    ArgFormat, CommandError, build_argv, run, stream_between, stream_from_file, utc_stamp, why)
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
 from ansible_collections.blackduck.hub.plugins.module_utils._query import query
 from ansible_collections.blackduck.hub.plugins.module_utils._target import check_call, tools_folder
@@ -36,17 +36,19 @@ class RestoreError(Exception):
     pass
 
 
-class DiskFullError(RestoreError):
-    pass
+class TargetFullError(RestoreError):
+    """The new server's disk (not the dump folder's: _command.DiskFullError) filled during the restore."""
 
 
-def disk_full_error(found, streamed):
-    """The new server's disk filled (found: what said so, per database or from a query): what to do, and what is kept."""
-    return DiskFullError("the new database server ran out of disk space (%s): make room where it keeps its data - the "
-                         "new Hub's database volume, its claim or the server's disk - or move it to a larger one, then "
-                         "run again. The databases not restored completely are restored again from the start (their "
-                         "partial data is dropped first); the %s is untouched, and the databases that completed are "
-                         "kept." % (found, "old data" if streamed else "dump"))
+def disk_full_error(found, streamed, others=()):
+    """The new server's disk filled (found: what said so, per database or from a query): what to do, and what is kept;
+    others: the other databases' failures, if any, after it."""
+    return TargetFullError(
+        "the new database server ran out of disk space (%s): make room where it keeps its data - the new Hub's "
+        "database volume, its claim or the server's disk - or move it to a larger one, then run again. The databases "
+        "not restored completely are restored again from the start (their partial data is dropped first); the %s is "
+        "untouched, and the databases that completed are kept.%s"
+        % (found, "old data" if streamed else "dump", " Other errors: %s" % " | ".join(others) if others else ""))
 
 
 def check_files(dump_dir, data):
@@ -296,17 +298,18 @@ def nothing_restored():
 
 
 def run_restore(target, dump_dir, data, todo, live, params, log):
-    """Restore (or stream) the databases todo and the roles; a failure on the new server's full disk - in pg_restore,
-    a CREATE DATABASE, an ANALYZE or a marker - is told as such (disk_full_error)."""
+    """Restore (or stream) the databases todo and the roles. A query of the new server that failed on its full disk -
+    a CREATE DATABASE, an ANALYZE, a fixup, a marker - is told as such (disk_full_error), like pg_restore's."""
     try:
         return _restore_all(target, dump_dir, data, todo, live, params, log)
-    except DiskFullError:
-        raise
-    except Exception as exc:
-        found = restore_errors.disk_full(str(exc).splitlines()[:1])
-        if found:
-            raise disk_full_error(found, manifest.streamed(data))
-        raise
+    except CommandError as exc:  # _query.failed's words: "<what> on <the new server> (database <name>) failed: ..."
+        found = restore_errors.disk_full(str(exc).splitlines()[:1]) if target and (
+            " on %s (database " % target.describe()) in str(exc) else None
+        if not found:
+            raise
+        err = disk_full_error(found, manifest.streamed(data))
+        err.__cause__ = exc
+        raise err
 
 
 def _restore_all(target, dump_dir, data, todo, live, params, log):
@@ -321,6 +324,10 @@ def _restore_all(target, dump_dir, data, todo, live, params, log):
             keep |= set(inventory.roles(target)) | set(inventory.superusers(target))
         errors, warnings = restore_globals(target, globals_text(dump_dir, data, params.get("_source")), superuser, keep)
         result["warnings"] += warnings
+        no_room = restore_errors.disk_full(errors)
+        if no_room:
+            where = "the roles: %s" % no_room
+            raise disk_full_error(where, manifest.streamed(data))
         if errors:
             raise RestoreError("restoring the roles (globals.sql) failed: %s" % "; ".join(errors[:10]))
     for name in params.get("_replace", []):
@@ -374,7 +381,8 @@ def _restore_all(target, dump_dir, data, todo, live, params, log):
             query(target, "postgres", inventory.marker_sql(name, marker) + "\n", "recording the restore marker")
             result["databases"][name].update(fixups=fixed, marker=marker)
 
-        failures, raised, full = [], [], []  # full: each database's first error that says the disk is full
+        # full: each database's first error that says the disk is full; others: the other databases' errors
+        failures, raised, full, others = [], [], [], []
         # custom format and streams: jobs databases at a time; directory format: one at a time, each with pg_restore
         # --jobs. A database that fails leaves the others to complete: a rerun restores only what is not complete.
         directory = any(data["databases"][n].get("format") == "directory" for n in todo)
@@ -392,18 +400,17 @@ def _restore_all(target, dump_dir, data, todo, live, params, log):
                     if res["errors"]:
                         failures.append("%s: %s" % (name, "; ".join(res["errors"][:10])))
                         no_room = restore_errors.disk_full(res["errors"])
-                        if no_room:
-                            full.append("%s: %s" % (name, no_room))
+                        (full if no_room else others).append("%s: %s" % (name, no_room or "; ".join(res["errors"][:10])))
                     else:
                         finish(name)
             if raised:
                 raise raised[0]
             if full:
-                raise disk_full_error("; ".join(sorted(full)), streamed)
+                raise disk_full_error("; ".join(sorted(full)), streamed, sorted(others))
             if failures:
                 raise RestoreError("pg_restore reported errors (the target is left as it is for inspection; the %s "
                                    "is untouched): %s" % ("old data" if streamed else "dump", " | ".join(sorted(failures))))
-        except DiskFullError:
+        except TargetFullError:
             raise
         except Exception as exc:  # a tool or a query that failed under a container that went away: say so
             stopped = stopped_under(target, str(exc), streamed)

@@ -27,8 +27,11 @@ HARMLESS = (
      "the role running the restore is not dropped and recreated"),
 )
 
-# The server could not write its files: its disk (the new Hub's database volume, claim or the server's own) is full.
-_DISK_FULL = re.compile(r"No space left on device|could not extend file|disk quota exceeded", re.I)
+# The server could not write its files for want of room: its disk (the new Hub's database volume, claim or the
+# server's own) is full or over its quota. A short write while extending a file is ENOSPC too; other failures to
+# extend a file (a read-only or failing file system) are not.
+_DISK_FULL = re.compile(r"No space left on device|disk quota exceeded|could not extend file .*wrote only \d+ of \d+ bytes",
+                        re.I)
 
 _ERROR = re.compile(r"(?:^|\s)(?:ERROR|FATAL|PANIC):\s+(.*)$")
 # pg_restore up to 11 heads the errors of a stage or TOC entry with these lines: context, not errors.

@@ -5,6 +5,7 @@ import os
 import pytest
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory, _query, _restore
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError
 
 # pg_dumpall --globals-only of a Hub 4.1 server (PostgreSQL 9.4), and the roles a 9.5+ server adds.
 GLOBALS_94 = """--
@@ -334,19 +335,33 @@ def test_a_full_disk_says_what_to_do_and_what_is_kept():
     assert "the old data is untouched" in str(err) and "dump" not in str(err)
 
 
-def test_a_full_disk_anywhere_in_the_restore_is_told_as_such(monkeypatch):
+def test_a_full_disk_anywhere_in_the_restore_is_told_as_such(monkeypatch, fake_target):
+    target = fake_target([])
+
     def fails_with(exc):
         def restore_all(*args):
             raise exc
         monkeypatch.setattr(_restore, "_restore_all", restore_all)
 
-    fails_with(_restore.RestoreError('creating database bdio failed: ERROR:  could not write to file "base/5/1": No '
-                                     'space left on device\nHINT:  Check free disk space.'))
-    said = r'^the new database server ran out of disk space \(creating database bdio failed: .*No space left on device\): make'
-    with pytest.raises(_restore.DiskFullError, match=said):
-        _restore.run_restore(None, "/d", {"databases": {}}, [], {}, {}, None)
-    other = _restore.RestoreError("restoring the roles (globals.sql) failed: permission denied to create role")
-    fails_with(other)
-    with pytest.raises(_restore.RestoreError) as raised:
-        _restore.run_restore(None, "/d", {"databases": {}}, [], {}, {}, None)
-    assert raised.value is other
+    def run():
+        _restore.run_restore(target, "/d", {"databases": {}}, [], {}, {}, None)
+
+    # a query of the new server (_query.failed's words) on its full disk
+    full = CommandError('creating database bdio on %s (database postgres) failed: ERROR:  could not write to file '
+                        '"base/5/1": No space left on device\nHINT:  Check free disk space.' % target.describe())
+    fails_with(full)
+    with pytest.raises(_restore.TargetFullError, match=r"^the new database server ran out of disk space \(creating "
+                       r"database bdio on .*No space left on device\): make room") as raised:
+        run()
+    assert raised.value.__cause__ is full
+    # not a full disk, or not the new server's (a stream's old server), or not a query: passed on as it was
+    for other in (CommandError("analyzing bdio on %s (database bdio) failed: ERROR:  canceling statement due to "
+                               "statement timeout" % target.describe()),
+                  CommandError("counting st.project on container old-db (database bds_hub) failed: ERROR:  could not "
+                               "write to file \"base/pgsql_tmp/t\": No space left on device"),
+                  _restore.RestoreError("the restore stopped because the container went away while it ran (pg_restore: "
+                                        "error: could not extend file: No space left on device)")):
+        fails_with(other)
+        with pytest.raises(Exception) as raised:
+            run()
+        assert raised.value is other

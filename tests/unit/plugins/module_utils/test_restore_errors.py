@@ -213,5 +213,7 @@ def test_a_full_disk_is_named_among_the_errors(stderr, says):
 def test_other_errors_are_not_a_full_disk():
     errors, dummy, dummy2 = classify(PG15_EXISTS + "pg_restore: error: connection to server lost\n"
                                      "pg_restore: error: could not execute query: ERROR:  could not open file "
-                                     "\"base/1/2\": No such file or directory\n")
-    assert len(errors) == 3 and disk_full(errors) is None
+                                     "\"base/1/2\": No such file or directory\n"
+                                     "pg_restore: error: COPY failed for table \"x\": ERROR:  could not extend file "
+                                     "\"base/1/3\": Read-only file system\n")
+    assert len(errors) == 4 and disk_full(errors) is None
