@@ -398,9 +398,13 @@ def _restore_all(target, dump_dir, data, todo, live, params, log):
                     result["databases"][name] = res
                     result["warnings"] += ["%s: %s" % (name, w) for w in res["warnings"]]
                     if res["errors"]:
-                        failures.append("%s: %s" % (name, "; ".join(res["errors"][:10])))
+                        said = "%s: %s" % (name, "; ".join(res["errors"][:10]))
+                        failures.append(said)
                         no_room = restore_errors.disk_full(res["errors"])
-                        (full if no_room else others).append("%s: %s" % (name, no_room or "; ".join(res["errors"][:10])))
+                        if no_room:
+                            full.append("%s: %s" % (name, no_room))
+                        else:
+                            others.append(said)
                     else:
                         finish(name)
             if raised:
