@@ -303,7 +303,9 @@ def test_refusals_leave_everything_as_it_was(old_hub, new_hub, tmp_path):
     with database_on_a_small_disk(new_hub, room_kb=1024) as grow:
         r = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir})
         assert r["failed"] is True and r["msg"].startswith("the new database server ran out of disk space ("), r["msg"]
-        assert "No space left on device" in r["msg"] and "the dump is untouched" in r["msg"], r["msg"]
+        # the server's own words: ENOSPC, or a short write when it fills in the middle of extending a file (seen in ANALYZE)
+        assert re.search(r"No space left on device|could not extend file .*: wrote only \d+ of \d+ bytes", r["msg"]), r["msg"]
+        assert "the dump is untouched" in r["msg"], r["msg"]
         assert file_digests(dump_dir) == dump_files
         grow(256 * 1024)
         r = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir})
