@@ -11,7 +11,7 @@ SEED ?= 1
 PYTEST_ARGS ?=
 TEST_WORKERS ?= 2
 
-.PHONY: demo test test-unit test-lab sanity units lint lab lab-down lab-status lab-hub lab-hub-rm bench conformance
+.PHONY: demo test test-unit sanity units lint lab lab-down lab-status lab-hub lab-hub-rm bench conformance
 # The vendor's real bundles (hub-docker-<version> folders) for the conformance suite; default ../shared/vendor.
 export HUB_VENDOR_BUNDLES
 

@@ -126,3 +126,33 @@ def test_every_orchestration_role_declares_every_entry_point_of_the_contract():
             if entry_point not in specs:
                 missing.append("roles/%s/meta/argument_specs.yml: %s" % (role, entry_point))
     assert missing == []
+
+
+def included_entry_points():
+    """(role, entry point, where) for every include_role / import_role of a role of this collection by a literal name
+    and tasks_from, in every role's tasks and in the playbooks."""
+    paths = glob.glob(os.path.join(ROOT, "roles", "*", "tasks", "**", "*.yml"), recursive=True)
+    paths += glob.glob(os.path.join(ROOT, "playbooks", "*.yml"))
+    found = []
+    for path in sorted(paths):
+        items = _load(path)
+        plays = items if isinstance(items, list) else []
+        if path.startswith(os.path.join(ROOT, "playbooks")):  # a playbook: its plays' tasks
+            plays = [task for play in plays for part in ("pre_tasks", "tasks", "post_tasks") for task in play.get(part) or []]
+        for task in tasks(plays):
+            include = task.get("ansible.builtin.include_role") or task.get("ansible.builtin.import_role") or {}
+            name, entry = str(include.get("name", "")), str(include.get("tasks_from", "main"))
+            if name.startswith("blackduck.hub.") and "{{" not in name + entry:
+                found.append((name.rsplit(".", maxsplit=1)[-1], entry, os.path.relpath(path, ROOT)))
+    return found
+
+
+def test_every_entry_point_a_role_is_called_by_is_declared():
+    found = included_entry_points()
+    assert ("docker_common", "preflight", "roles/compose/tasks/preflight.yml") in found  # the check sees the calls
+    missing = []
+    for role, entry, where in found:
+        specs = _load(os.path.join(ROOT, "roles", role, "meta", "argument_specs.yml"))["argument_specs"]
+        if entry not in specs:
+            missing.append("%s: %s's %s is not in roles/%s/meta/argument_specs.yml" % (where, role, entry, role))
+    assert missing == []
