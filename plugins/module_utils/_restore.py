@@ -117,14 +117,18 @@ def plan(target, data, names, force, replace_empty_hub=False, hub_data_tables=()
 
 
 GLOBALS_MAX = 16 * 1024 * 1024
-_SUPERUSER_ONLY = re.compile(r" (NOSUPERUSER|NOREPLICATION|NOBYPASSRLS)\b")
+# the attributes of pg_dumpall's ALTER ROLE ... WITH: only a superuser may name the first three, even to deny them (they
+# are the defaults: left out); only a superuser may grant the last two (left out, and said)
+_SUPERUSER_ONLY = ("NOSUPERUSER", "NOREPLICATION", "NOBYPASSRLS")
+_SUPERUSER_GRANTS = ("REPLICATION", "BYPASSRLS")
 
 
 def globals_for_non_superuser(text):
     """Rewrite pg_dumpall's role statements so a non-superuser (CREATEROLE, as on Amazon RDS) can run them:
     statements about superuser roles (the server's own) are left out, and the attributes only a superuser may
-    name, even to deny them, are dropped (they are the defaults)."""
-    out, skipped = [], []
+    name, even to deny them, are dropped (they are the defaults); so are REPLICATION and BYPASSRLS, which only a
+    superuser may grant. Returns the text, the superusers left out and {role: [attributes it does not get]}."""
+    out, skipped, lost = [], [], {}
     name = r'("[^"]+"|[^ ;"]+)'  # a role name as pg_dumpall writes it: quoted (may hold spaces) or plain
     superusers = set(re.findall(r'^ALTER ROLE %s WITH SUPERUSER\b' % name, text, re.M))
     for line in text.splitlines():
@@ -132,10 +136,17 @@ def globals_for_non_superuser(text):
         if m and m.group(1) in superusers:
             skipped.append(m.group(1).strip('"'))
             continue
-        if line.startswith("ALTER ROLE "):
-            line = _SUPERUSER_ONLY.sub("", line)
+        # only the words after WITH, up to the first that is not an attribute (a password, VALID UNTIL's date)
+        m = re.match(r'^(ALTER ROLE %s WITH)((?: [A-Z]+)*)(.*)$' % name, line)
+        if m:
+            words = m.group(3).split()
+            for word in words:
+                if word in _SUPERUSER_GRANTS:
+                    lost.setdefault(m.group(2).strip('"'), []).append(word)
+            kept = [w for w in words if w not in _SUPERUSER_ONLY + _SUPERUSER_GRANTS]
+            line = m.group(1) + "".join(" " + w for w in kept) + m.group(4)
         out.append(line)
-    return "\n".join(out) + "\n", sorted(set(skipped))
+    return "\n".join(out) + "\n", sorted(set(skipped)), lost
 
 
 _PASSWORD = re.compile(r" PASSWORD '(?:[^']|'')*'")
@@ -179,10 +190,14 @@ def restore_globals(target, text, superuser, existing=()):
     argv = target.tool_argv("psql", ["-X", "-q", "-d", "postgres", "-f", "-"], stdin=True)
     warnings = []
     if not superuser:
-        text, skipped = globals_for_non_superuser(text)
+        text, skipped, lost = globals_for_non_superuser(text)
         if skipped:
             warnings.append("roles left as the target has them (superusers, which only a superuser may change): %s"
                             % ", ".join(skipped))
+        if lost:
+            warnings.append("roles restored without what only a superuser may grant (on Amazon RDS, GRANT "
+                            "rds_replication TO the role where it replicates): %s"
+                            % ", ".join("%s (%s)" % (role, " ".join(words)) for role, words in sorted(lost.items())))
     text, kept = keep_existing_passwords(text, set(existing))
     if kept:
         warnings.append("roles that keep the passwords they have on the target: %s" % ", ".join(kept))

@@ -347,14 +347,24 @@ def test_active_sessions_and_disk_full(old_hub, tmp_path):
 
 
 def test_tcp_round_trip_as_a_non_superuser(old_hub, new_hub, tmp_path):
-    """External-database path: the managed host's own client tools over TCP, as the Hub's admin role."""
+    """External-database path: the managed host's own client tools over TCP, as the Hub's admin role. The old Hub
+    has the vendor's optional replication user (bin/hub_add_replication_user.sh): a non-superuser may not give it
+    REPLICATION, so it comes without, and the result says so."""
     dump_dir = str(tmp_path / "dump")
     src, dst = tcp_conn(old_hub), tcp_conn(new_hub)
-    r = ansible_run.module("db_dump", {"connection": src, "dump_dir": dump_dir, "no_role_passwords": True})
-    assert r["changed"] is True, r
-    assert r["tools"]["pg_dump"].split()[-1].split(".")[0] == labhub.VERSIONS["PG_NEW_MAJOR"]  # the newer client
-    r = ansible_run.module("db_restore", {"connection": dst, "dump_dir": dump_dir})
-    assert r["changed"] is True, r.get("msg")
+    labhub.psql(old_hub, "CREATE ROLE blackduck_replication LOGIN REPLICATION;", db="postgres")
+    try:
+        r = ansible_run.module("db_dump", {"connection": src, "dump_dir": dump_dir, "no_role_passwords": True})
+        assert r["changed"] is True, r
+        assert r["tools"]["pg_dump"].split()[-1].split(".")[0] == labhub.VERSIONS["PG_NEW_MAJOR"]  # the newer client
+        r = ansible_run.module("db_restore", {"connection": dst, "dump_dir": dump_dir})
+        assert r["changed"] is True, r.get("msg")
+        assert [w for w in r["warnings_ignored"] if "blackduck_replication (REPLICATION)" in w], r["warnings_ignored"]
+        assert labhub.psql(new_hub, "SELECT rolcanlogin, rolreplication FROM pg_roles WHERE rolname = "
+                                    "'blackduck_replication'", db="postgres").strip() == "t|f"
+    finally:
+        for hub in (old_hub, new_hub):
+            labhub.psql(hub, "DROP ROLE IF EXISTS blackduck_replication;", db="postgres")
     log = str(tmp_path / "psycopg2.log")
     verified = ansible_run.module("db_verify", {"connection": dst, "dump_dir": dump_dir, "log_file": log, "jobs": 2,
                                                 "require_major": labhub.VERSIONS["PG_NEW_MAJOR"]})

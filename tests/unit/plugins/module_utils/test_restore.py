@@ -52,7 +52,8 @@ GRANT blackduck_user TO blackduck GRANTED BY postgres;
 
 
 def test_globals_for_non_superuser():
-    text, skipped = _restore.globals_for_non_superuser(GLOBALS_94)
+    text, skipped, lost = _restore.globals_for_non_superuser(GLOBALS_94)
+    assert lost == {}
     lines = text.splitlines()
     assert skipped == ["HubAdmin", "postgres"]
     # the superusers' own statements are gone
@@ -79,7 +80,7 @@ def test_globals_for_non_superuser():
 
 def test_globals_superuser_name_with_a_space():
     src = 'CREATE ROLE "Hub Admin";\nALTER ROLE "Hub Admin" WITH SUPERUSER INHERIT CREATEROLE CREATEDB LOGIN;\n'
-    text, skipped = _restore.globals_for_non_superuser(src)
+    text, skipped, dummy = _restore.globals_for_non_superuser(src)
     assert skipped == ["Hub Admin"] and "Hub Admin" not in text
 
 
@@ -87,17 +88,28 @@ def test_globals_without_superusers_only_lose_the_no_attributes():
     src = ("CREATE ROLE blackduck;\n"
            "ALTER ROLE blackduck WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS;\n"
            "COMMENT ON ROLE blackduck IS 'keeps NOSUPERUSER here';\n")
-    text, skipped = _restore.globals_for_non_superuser(src)
+    text, skipped, dummy = _restore.globals_for_non_superuser(src)
     assert skipped == []
     assert text == ("CREATE ROLE blackduck;\n"
                     "ALTER ROLE blackduck WITH INHERIT NOCREATEROLE NOCREATEDB LOGIN;\n"
                     "COMMENT ON ROLE blackduck IS 'keeps NOSUPERUSER here';\n")
 
 
-def test_replication_granted_to_a_non_superuser_is_kept():
-    src = "ALTER ROLE blackduck_replication WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN REPLICATION;\n"
-    text, dummy = _restore.globals_for_non_superuser(src)
-    assert text == "ALTER ROLE blackduck_replication WITH INHERIT NOCREATEROLE NOCREATEDB LOGIN REPLICATION;\n"
+def test_what_only_a_superuser_may_grant_is_left_out_and_named():
+    # the vendor's optional replication user (bin/hub_add_replication_user.sh): a non-superuser (Amazon RDS) may not
+    # give REPLICATION - the whole statement, its LOGIN and password too, would fail - so the role comes without it
+    src = ("ALTER ROLE blackduck_replication WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN REPLICATION "
+           "PASSWORD 'md5c0ffee00112233445566778899aabb';\n"
+           'ALTER ROLE "REPLICATION BYPASSRLS" WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN REPLICATION '
+           "BYPASSRLS VALID UNTIL '2030-01-01 00:00:00+00';\n"
+           "COMMENT ON ROLE blackduck IS 'REPLICATION stays in a comment';\n")
+    text, skipped, lost = _restore.globals_for_non_superuser(src)
+    assert skipped == [] and lost == {"blackduck_replication": ["REPLICATION"], "REPLICATION BYPASSRLS": ["REPLICATION", "BYPASSRLS"]}
+    assert text == ("ALTER ROLE blackduck_replication WITH INHERIT NOCREATEROLE NOCREATEDB LOGIN "
+                    "PASSWORD 'md5c0ffee00112233445566778899aabb';\n"
+                    'ALTER ROLE "REPLICATION BYPASSRLS" WITH INHERIT NOCREATEROLE NOCREATEDB LOGIN '
+                    "VALID UNTIL '2030-01-01 00:00:00+00';\n"
+                    "COMMENT ON ROLE blackduck IS 'REPLICATION stays in a comment';\n")
 
 
 # ------------------------------------------------------------------------------------------------ files
@@ -244,6 +256,17 @@ def test_restore_globals_as_non_superuser_sends_the_rewritten_text(tmp_path, fak
     assert warnings == ["roles left as the target has them (superusers, which only a superuser may change): "
                         "HubAdmin, postgres"]
     assert target.calls()[0]["stdin"] == _restore.globals_for_non_superuser(GLOBALS_94)[0]
+
+
+def test_restore_globals_as_non_superuser_names_what_a_role_did_not_get(fake_target):
+    target = fake_target([{"tool": "psql", "rc": 0}])
+    errors, warnings = _restore.restore_globals(
+        target, "CREATE ROLE r;\nALTER ROLE r WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN REPLICATION;\n",
+        superuser=False)
+    assert errors == [] and warnings == [
+        "roles restored without what only a superuser may grant (on Amazon RDS, GRANT rds_replication TO the role "
+        "where it replicates): r (REPLICATION)"]
+    assert target.calls()[0]["stdin"] == "CREATE ROLE r;\nALTER ROLE r WITH INHERIT NOCREATEROLE NOCREATEDB LOGIN;\n"
 
 
 def test_restore_globals_errors(tmp_path, fake_target):
