@@ -2,7 +2,8 @@
 # Copyright: blackduck.hub contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The two sides of a migration, decided once (plugin_utils/_sides.py): reads what it needs of the managed host (the new
-bundle's settings file when the inventory names no external server, the dump folder's stat) through modules, and
+bundle's settings file with an external server: the server when the inventory names none, and what the new Hub will
+read; the dump folder's stat) through modules, and
 returns them as ``sides`` (the role sets them as facts: set_fact keeps them for the run only, never in a fact cache).
 They hold the connections' passwords: the result is marked no_log, a refusal is not (it holds none)."""
 from __future__ import absolute_import, division, print_function
@@ -51,7 +52,7 @@ class ActionModule(HubAction):
         result, args = self.begin(tmp, task_vars)
         new_orchestration = args["new_orchestration"] or args["orchestration"]
         env = None
-        if args["database"] == "external" and not args["postgres"]["host"]:
+        if args["database"] == "external":  # the server when the inventory names none; always, what the new Hub reads
             src = settings_file(args["facts"].get("new_dir", ""), new_orchestration)
             read = self._module("ansible.builtin.slurp", {"src": src}, task_vars)
             if read.get("content"):
@@ -60,7 +61,7 @@ class ActionModule(HubAction):
             facts = sides(args["facts"], args["orchestration"], new_orchestration, args["database"],
                           server_settings(args["postgres"], env), args["old_postgres"], args["old_db_container"],
                           args["tools_path"], args["dump_dir"], args["dump_mount"], args["dump_mount_target"],
-                          args.get("transfer") or "file")
+                          args.get("transfer") or "file", env)
             stat = self._module("ansible.builtin.stat", {"path": args["dump_dir"], "get_checksum": False}, task_vars)
             if stat.get("failed"):
                 raise SettingsError("hub_dump_dir %s cannot be looked at: %s" % (args["dump_dir"], stat.get("msg")))

@@ -202,6 +202,24 @@ sides:
       description: What names the hub for its lock (M(blackduck.hub.hub_lock)'s O(blackduck.hub.hub_lock#module:keys)).
       type: list
       elements: str
+    hub_new_settings:
+      description:
+        - With an external new database on Compose, Swarm or docker-run, what the new Hub itself will read to find
+          it - the new bundle's C(hub-postgres.env) - against the server the data goes into. Step 1 (and the
+          check-mode plan) refuses a file that names no server, and notes one that names another host or port. (On
+          Kubernetes the new Hub reads the C(hub-config) ConfigMap of C(kubernetes-external-rds.yml), not checked.)
+      type: dict
+      version_added: 0.4.0
+      contains:
+        file:
+          description: The file read; empty when none was (an internal database, Kubernetes, or no such file).
+          type: str
+        refusal:
+          description: Why the new Hub would not find its data (HUB_POSTGRES_HOST empty); empty when it would.
+          type: str
+        note:
+          description: The file names another host or port than the inventory's server (maybe the same by another name).
+          type: str
 msg:
   description: A short summary, without the connections.
   returned: success

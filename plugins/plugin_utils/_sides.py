@@ -42,6 +42,28 @@ def server_settings(given, env=None):
     return out
 
 
+def new_hub_settings(server, env, src):
+    """What the new Docker Hub itself will read to find its external server - the new bundle's settings file ``src``
+    (``env``, parsed; None when it could not be read: no file named) - against ``server``, where the data goes: a refusal where
+    the file names no server (the new Hub started at step 9 would find nothing), a note where it names another host
+    or port (maybe the same server by another name, as the Hub's containers or pods resolve it)."""
+    if env is None:
+        return {"file": "", "refusal": "", "note": ""}
+    out = {"file": src, "refusal": "", "note": ""}
+    host, port = env.get("HUB_POSTGRES_HOST", "").strip(), env.get("HUB_POSTGRES_PORT", "").strip() or "5432"
+    address = "%s:%s" % (server.get("host"), server.get("port") or 5432)
+    if not host:
+        out["refusal"] = (
+            "the new Hub's settings file %s names no database server (HUB_POSTGRES_HOST is empty): the new Hub started "
+            "at step 9 would not find the data restored into %s. Set HUB_POSTGRES_HOST and HUB_POSTGRES_PORT there to "
+            "that server (docs/external-database.md), then run again; the Hub was not touched." % (src, address))
+    elif "%s:%s" % (host.lower(), port) != address.lower():
+        out["note"] = ("the new Hub's settings file %s names the database server %s:%s and the data goes into %s "
+                       "(hub_postgres_host, hub_postgres_port): the same server under another name, or the new Hub "
+                       "will not find its data at step 9" % (src, host, port, address))
+    return out
+
+
 def _port(server, setting):
     """The server's port as a number; a refusal that names the setting when it is none."""
     port = server.get("port")
@@ -186,9 +208,11 @@ def apart_hindrance(facts, dump_dir):
 
 
 def sides(facts, orchestration, new_orchestration, database, postgres, old_postgres, old_db_container="",
-          tools_path="", dump_dir="", dump_mount="auto", dump_mount_target="/blackduck-hub-dump", transfer="file"):
+          tools_path="", dump_dir="", dump_mount="auto", dump_mount_target="/blackduck-hub-dump", transfer="file",
+          settings_env=None):
     """The facts the upgrade role reads (see the hub_sides action's RETURN). ``postgres`` is the new external server's
-    settings (after server_settings), ``old_postgres`` the old external server's (no host: the old Hub's own)."""
+    settings (after server_settings), ``old_postgres`` the old external server's (no host: the old Hub's own);
+    ``settings_env`` the new bundle's settings file, parsed (None: not read)."""
     source_external = bool(old_postgres.get("host"))
     if database == "external" and postgres.get("host"):
         postgres = dict(postgres, port=_port(postgres, "hub_postgres_port"))
@@ -255,4 +279,8 @@ def sides(facts, orchestration, new_orchestration, database, postgres, old_postg
         "hub_dump_transfer": transfer,
         "hub_old_apart_project": apart,
         "hub_lock_keys": sorted(set(locks), key=locks.index),
+        # on Kubernetes the new Hub reads the hub-config ConfigMap of kubernetes-external-rds.yml, which pods.env
+        # does not name the server in: not checked there
+        "hub_new_settings": new_hub_settings(postgres, settings_env, settings_file(facts.get("new_dir", ""), new_orchestration))
+        if database == "external" and new_orchestration != "kubernetes" else new_hub_settings(postgres, None, ""),
     }

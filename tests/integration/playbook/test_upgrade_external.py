@@ -70,9 +70,21 @@ def test_external_database_gate_and_migration(lab_hubs, tmp_path):
         labhub.wait("the old webapp", lambda: labhub.version_endpoint(hub) == {"version": labhub.OLD}, timeout=60)
         running = containers(hub)
 
-        # 2) the wrong major: refused at the gate, before anything is stopped
+        # 1b) the new Hub's own settings name no server (hub-postgres.env as the vendor ships it): the new Hub would
+        #     not find its data at step 9 - refused at step 1, before anything is stopped
         old_major = labhub.external_server("pb-ext-old", "old", 26511)
         servers.append("pb-ext-old")
+        rc, out, recap = ansible_run.playbook(settings(old_major))
+        assert rc != 0
+        st = state(dump_root, "pb-ext")
+        assert st["failed_step"] == 1 and "names no database server (HUB_POSTGRES_HOST is empty): the new Hub started at " \
+            "step 9 would not find the data restored into %s:%d" % (old_major["host"], old_major["port"]) \
+            in st["steps"]["disk_space"]["message"], st["steps"]["disk_space"]["message"]
+        assert "stop_hub" not in st["steps"]
+        assert containers(hub) == running and labhub.version_endpoint(hub) == {"version": labhub.OLD}
+        labhub.point_bundle_at(hub, labhub.NEW, old_major)  # (the other refusals: another server only noted)
+
+        # 2) the wrong major: refused at the gate, before anything is stopped
         rc, out, recap = ansible_run.playbook(settings(old_major))
         assert rc != 0
         st = state(dump_root, "pb-ext")

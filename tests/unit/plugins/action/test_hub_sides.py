@@ -87,6 +87,41 @@ def test_the_bundles_settings_file_names_the_server_the_inventory_does_not():
     assert _sides.settings_file("/b/docker-compose", "compose") == "/b/docker-compose/hub-postgres.env"
 
 
+def test_what_the_new_hub_will_read_is_checked_against_the_server_the_data_goes_into():
+    src = "/opt/hub/4.2.1/docker-compose/hub-postgres.env"
+    server = dict(NEW_SERVER, port=5432)
+    # the vendor's file as shipped: no server named - refused before the Hub goes down
+    said = _sides.new_hub_settings(server, {"HUB_POSTGRES_HOST": "", "HUB_POSTGRES_PORT": "5432"}, src)
+    assert said["file"] == src and said["note"] == ""
+    assert said["refusal"] == (
+        "the new Hub's settings file %s names no database server (HUB_POSTGRES_HOST is empty): the new Hub started at "
+        "step 9 would not find the data restored into db96.example.com:5432. Set HUB_POSTGRES_HOST and "
+        "HUB_POSTGRES_PORT there to that server (docs/external-database.md), then run again; the Hub was not touched."
+        % src)
+    # the same server (the name's case, the port by default): nothing to say
+    assert _sides.new_hub_settings(server, {"HUB_POSTGRES_HOST": "DB96.example.com"}, src) == {
+        "file": src, "refusal": "", "note": ""}
+    # another name or port: maybe the same server as the Hub's containers reach it - said, not refused
+    for env in ({"HUB_POSTGRES_HOST": "10.0.0.5", "HUB_POSTGRES_PORT": "5432"},
+                {"HUB_POSTGRES_HOST": "db96.example.com", "HUB_POSTGRES_PORT": "6432"}):
+        said = _sides.new_hub_settings(server, env, src)
+        assert said["refusal"] == "" and said["note"].startswith("the new Hub's settings file %s names the database "
+                                                                 "server %s:%s and the data goes into db96.example.com"
+                                                                 ":5432" % (src, env["HUB_POSTGRES_HOST"],
+                                                                            env["HUB_POSTGRES_PORT"]))
+    assert _sides.new_hub_settings(server, None, src) == {"file": "", "refusal": "", "note": ""}  # not read
+    # in the sides: with an external database on Docker only (Kubernetes' Hub reads kubernetes-external-rds.yml's
+    # own ConfigMap, not pods.env, which the vendor ships without the server)
+    for orchestration in ("compose", "swarm", "docker_run"):
+        out = decide(database="external", postgres=NEW_SERVER, settings_env={"HUB_POSTGRES_HOST": ""},
+                     new_orchestration=orchestration)
+        assert out["hub_new_settings"]["file"] == src and out["hub_new_settings"]["refusal"]
+    nothing = {"file": "", "refusal": "", "note": ""}
+    assert decide(database="external", postgres=NEW_SERVER, settings_env={"HUB_POSTGRES_HOST": ""},
+                  new_orchestration="kubernetes")["hub_new_settings"] == nothing
+    assert decide(settings_env={"HUB_POSTGRES_HOST": ""})["hub_new_settings"] == nothing
+
+
 def test_an_old_external_server_is_the_old_side():
     out = decide(database="external", postgres=NEW_SERVER, old_postgres=OLD_SERVER, old_db_container="ignored")
     assert out["hub_source_db"] == {"type": "tcp", "host": "db94.example.com", "port": 5432, "user": "blackduck",
@@ -229,6 +264,16 @@ def test_the_action_reads_the_new_bundles_settings_and_hides_its_result():
     assert (target["host"], target["sslmode"], target["password"]) == ("rds.example.com", "require", "s3cret")
     assert result["_ansible_no_log"] is True and not result.get("failed") and "s3cret" not in result["msg"]
     assert "ansible_facts" not in result  # never into a fact cache: the role set_facts them for the run
+    assert result["sides"]["hub_new_settings"] == {"file": "/opt/hub/4.2.1/docker-compose/hub-postgres.env",
+                                                   "refusal": "", "note": ""}
+    # with the server named in the inventory, the file is read still: what the new Hub will read
+    act = FakeAction({"facts": FACTS, "orchestration": "compose", "database": "external", "dump_dir": "/var/b",
+                      "postgres": dict(NEW_SERVER)},
+                     {"ansible.builtin.slurp": {"content": base64.b64encode(env.encode()).decode()},
+                      "ansible.builtin.stat": {"stat": {"exists": True, "isdir": True, "writeable": True}}})
+    result = act.run(task_vars={})
+    assert act.calls[0][0] == "ansible.builtin.slurp" and result["sides"]["hub_target_db"]["host"] == "db96.example.com"
+    assert "names the database server rds.example.com:5432" in result["sides"]["hub_new_settings"]["note"]
 
 
 def test_the_action_refuses_in_plain_words_and_shows_it():
