@@ -44,9 +44,9 @@ def server_settings(given, env=None):
 
 def new_hub_settings(server, env, src):
     """What the new Docker Hub itself will read to find its external server - the new bundle's settings file ``src``
-    (``env``, parsed; None when it could not be read: no file named) - against ``server``, where the data goes: a refusal where
-    the file names no server (the new Hub started at step 9 would find nothing), a note where it names another host
-    or port (maybe the same server by another name, as the Hub's containers or pods resolve it)."""
+    (``env``, parsed; None when it could not be read: no file named) - against ``server``, where the data goes: a
+    refusal where the file names no server (the new Hub started at step 9 would find nothing), a note where it names
+    another host or port (maybe the same server by another name, as the Hub's containers resolve it)."""
     if env is None:
         return {"file": "", "refusal": "", "note": ""}
     out = {"file": src, "refusal": "", "note": ""}
