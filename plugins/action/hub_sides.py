@@ -12,10 +12,10 @@ __metaclass__ = type
 
 import base64
 
-from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import hub_settings
+from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import settings_of
 from ansible_collections.blackduck.hub.plugins.plugin_utils._action import HubAction
 from ansible_collections.blackduck.hub.plugins.plugin_utils._sides import (
-    SettingsError, check_dump_dir, server_settings, settings_file, sides)
+    SettingsError, check_dump_dir, server_settings, settings_files, sides)
 
 SERVER = {"type": "dict", "default": {}, "options": {
     "host": {"type": "str", "default": ""},
@@ -51,17 +51,20 @@ class ActionModule(HubAction):
     def run(self, tmp=None, task_vars=None):
         result, args = self.begin(tmp, task_vars)
         new_orchestration = args["new_orchestration"] or args["orchestration"]
-        env = None
+        env, src = None, ""
         if args["database"] == "external":  # the server when the inventory names none; always, what the new Hub reads
-            src = settings_file(args["facts"].get("new_dir", ""), new_orchestration)
-            read = self._module("ansible.builtin.slurp", {"src": src}, task_vars)
-            if read.get("content"):
-                env = hub_settings(base64.b64decode(read["content"]).decode("utf-8", "replace"))
+            for path in settings_files(args["facts"].get("new_dir", ""), new_orchestration):
+                read = self._module("ansible.builtin.slurp", {"src": path}, task_vars)
+                if read.get("content"):
+                    env = settings_of(base64.b64decode(read["content"]).decode("utf-8", "replace"))
+                    if env is not None:
+                        src = path
+                        break
         try:
             facts = sides(args["facts"], args["orchestration"], new_orchestration, args["database"],
                           server_settings(args["postgres"], env), args["old_postgres"], args["old_db_container"],
                           args["tools_path"], args["dump_dir"], args["dump_mount"], args["dump_mount_target"],
-                          args.get("transfer") or "file", env)
+                          args.get("transfer") or "file", env, src)
             stat = self._module("ansible.builtin.stat", {"path": args["dump_dir"], "get_checksum": False}, task_vars)
             if stat.get("failed"):
                 raise SettingsError("hub_dump_dir %s cannot be looked at: %s" % (args["dump_dir"], stat.get("msg")))

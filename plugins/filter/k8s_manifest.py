@@ -64,16 +64,21 @@ def _database_workload(objects, name):
     return None
 
 
+def _the_database_workload(objects, name):
+    obj = _database_workload(objects, name)
+    if obj is None:
+        raise AnsibleFilterError("no Deployment named %s in the manifest: it is not the Hub's database manifest "
+                                 "(kubernetes-pre-db.yml of the vendor's bundle)" % name)
+    return obj
+
+
 def k8s_data_volume(manifest, workload="postgres"):
     """Where the database workload of a manifest keeps its data: the volume mounted at /var/lib/postgresql/data.
 
     Returns {kind: path, path} for a hostPath, {kind: claim, name, claim_spec} for a PersistentVolumeClaim
     (claim_spec: the claim's spec when the manifest holds the claim too, else {}), {kind: other, volume} otherwise."""
     objects = _objects(manifest)
-    obj = _database_workload(objects, workload)
-    if obj is None:
-        raise AnsibleFilterError("no Deployment named %s in the manifest: it is not the Hub's database manifest "
-                                 "(kubernetes-pre-db.yml of the vendor's bundle)" % workload)
+    obj = _the_database_workload(objects, workload)
     spec = _pod_spec(obj)
     mounted = None
     for container in spec.get("containers") or []:
@@ -95,6 +100,13 @@ def k8s_data_volume(manifest, workload="postgres"):
         claim = [o for o in objects if o.get("kind") == "PersistentVolumeClaim" and (o.get("metadata") or {}).get("name") == name]
         return {"kind": "claim", "name": name, "claim_spec": copy.deepcopy(claim[0].get("spec") or {}) if claim else {}}
     return {"kind": "other", "volume": volume}
+
+
+def k8s_node_selector(manifest, workload="postgres"):
+    """The nodeSelector of the database workload's pods ({} when it has none): the vendor pins the database to the
+    node labelled blackduck.hub.postgres=true, the one that holds its hostPath."""
+    obj = _the_database_workload(_objects(manifest), workload)
+    return dict((str(k), str(v)) for k, v in (_pod_spec(obj).get("nodeSelector") or {}).items())
 
 
 def k8s_rename_claim(manifest, old, new):
@@ -226,15 +238,16 @@ def _env_lines(text):
     return out
 
 
-def _config_map_doc(text):
+def _config_map_doc(text, name=None):
+    """The ConfigMap of a manifest text - with name, the one so named (or unnamed): kubernetes-external-rds.yml holds
+    the passwords' ConfigMaps before hub-config - or None: no such ConfigMap, or no manifest (a KEY=VALUE file)."""
     try:
-        docs = load_yaml(text)[0]
+        objects = _objects(text)
     except AnsibleFilterError:
         return None
-    for doc in docs:
-        if isinstance(doc, dict) and doc.get("kind") == "ConfigMap":
-            return doc
-    return None
+    maps = [o for o in objects if o.get("kind") == "ConfigMap"
+            and (name is None or (o.get("metadata") or {}).get("name") in (None, name))]
+    return maps[-1] if name is not None and maps else maps[0] if maps else None
 
 
 def k8s_config_map(text, name="hub-config"):
@@ -248,12 +261,21 @@ def k8s_config_map(text, name="hub-config"):
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": _env_lines(text)}
 
 
-def hub_settings(text):
-    """The Hub's settings (HUB_POSTGRES_HOST and the like) from a settings file in any of the vendor's forms:
-    hub-postgres.env (KEY=VALUE) or pods.env (a ConfigMap manifest); surrounding quotes are taken off."""
-    doc = _config_map_doc(text)
-    raw = dict((str(k), "" if v is None else str(v)) for k, v in ((doc or {}).get("data") or {}).items()) \
-        if doc is not None else _env_lines(text)
+def settings_of(text, config_map="hub-config"):
+    """The Hub's settings (HUB_POSTGRES_HOST and the like) a settings file gives, or None where it gives none: a
+    manifest's ConfigMap config_map (pods.env, kubernetes-external-rds.yml; the last so named wins, as kubectl apply
+    leaves it) or a KEY=VALUE file's lines (hub-postgres.env). Surrounding quotes are taken off."""
+    doc = _config_map_doc(text, config_map)
+    if doc is not None:
+        raw = dict((str(k), "" if v is None else str(v)) for k, v in (doc.get("data") or {}).items())
+    else:
+        try:
+            manifest = any(o.get("kind") for o in _objects(text))
+        except AnsibleFilterError:
+            manifest = False
+        if manifest:
+            return None
+        raw = _env_lines(text)
     out = {}
     for key, value in raw.items():
         value = value.strip()
@@ -263,10 +285,17 @@ def hub_settings(text):
     return out
 
 
+def hub_settings(text):
+    """The Hub's settings from a settings file in any of the vendor's forms: hub-postgres.env (KEY=VALUE), pods.env or
+    kubernetes-external-rds.yml (their ConfigMap hub-config); {} where it holds none."""
+    return settings_of(text) or {}
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "k8s_data_volume": k8s_data_volume,
+            "k8s_node_selector": k8s_node_selector,
             "k8s_rename_claim": k8s_rename_claim,
             "k8s_mount_folder": k8s_mount_folder,
             "k8s_claim_copy": k8s_claim_copy,

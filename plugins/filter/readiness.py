@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import posixpath
 
 from ansible.errors import AnsibleFilterError
@@ -74,6 +75,62 @@ def swarm_node_problems(swarm, node_id):
                 "--availability pause <node>; active again afterwards), or set hub_swarm_check_nodes: false if the "
                 "Hub's services are pinned to this node by placement constraints" % names]
     return []
+
+
+def _selector_words(selector):
+    return ", ".join("%s=%s" % kv for kv in sorted(selector.items())) or "none: any node"
+
+
+def k8s_node_problems(listed, selectors, machine_id):
+    """What keeps the Kubernetes database pod from running on this host, in words ([] when nothing): listed is the
+    registered result of kubectl get nodes -o json; selectors the nodeSelectors of the database pods the steps start
+    (each {label: value}; the vendor's blackduck.hub.postgres=true); machine_id this host's /etc/machine-id ('' when
+    unknown). Its data folder (a hostPath) and the dump folder lent to it are folders of this host, so every selector
+    must match exactly one schedulable node, and that node must be this host (the kubelet reports the machine ID it
+    runs on; where either side has none, that part cannot be told and is not refused)."""
+    listed = listed or {}
+    if listed.get("rc", 0) != 0 or not listed.get("stdout"):
+        return ["the cluster's nodes cannot be read (%s): the database pod's data folder and the dump folder are on "
+                "this host, and the play checks that the pod is pinned to it. Let the play's kubeconfig list nodes, "
+                "or set hub_k8s_check_node: false if you have checked it yourself"
+                % (" ".join((listed.get("stderr") or listed.get("msg") or "no answer").split()))]
+    try:
+        nodes = json.loads(listed["stdout"]).get("items") or []
+    except ValueError:
+        return ["kubectl get nodes gave no JSON: %s" % listed["stdout"][:200]]
+    mine = [n for n in nodes if machine_id and ((n.get("status") or {}).get("nodeInfo") or {}).get("machineID") == machine_id]
+    here = ((mine[0].get("metadata") or {}).get("name") or "") if len(mine) == 1 else ""
+    problems = []
+    for selector in [dict(t) for t in sorted(set(tuple(sorted((s or {}).items())) for s in selectors or [{}]))]:
+        matching = [n for n in nodes
+                    if all(((n.get("metadata") or {}).get("labels") or {}).get(k) == v for k, v in selector.items())]
+        usable = [n for n in matching if not (n.get("spec") or {}).get("unschedulable")]
+        names = sorted((n.get("metadata") or {}).get("name", "") for n in usable)
+        label = " ".join("%s=%s" % kv for kv in sorted(selector.items()))
+        if not usable:
+            problems.append(
+                "no schedulable node carries the labels the database pod is pinned to (nodeSelector %s)%s: the steps "
+                "would start a database pod that never runs. %s" % (
+                    _selector_words(selector),
+                    "; %s carries them but is cordoned" % ", ".join(sorted(
+                        (n.get("metadata") or {}).get("name", "") for n in matching)) if matching else "",
+                    "Label this host's node: kubectl label node %s %s" % (here or "<this host's node>", label)
+                    if label else "Uncordon this host's node"))
+        elif len(usable) > 1:
+            problems.append(
+                "%d nodes carry the labels the database pod is pinned to (nodeSelector %s): %s. Its data folder "
+                "(hostPath) and the dump folder are on one host's disk, this one's: keep the labels on %s only" % (
+                    len(usable), _selector_words(selector), ", ".join(names), here or "this host's node"))
+        else:
+            theirs = ((usable[0].get("status") or {}).get("nodeInfo") or {}).get("machineID") or ""
+            if machine_id and theirs and theirs != machine_id:
+                problems.append(
+                    "the database pod is pinned to node %s (nodeSelector %s), which is not this host (its machine ID "
+                    "is not this host's /etc/machine-id): its data folder (hostPath) and the dump folder are on that "
+                    "node's disk, and the play reads and moves them here. Run the play on %s (the inventory's "
+                    "ansible_host), or move the labels to this host's node%s" % (
+                        names[0], _selector_words(selector), names[0], " (%s)" % here if here else ""))
+    return problems
 
 
 def k8s_pods_ready(pods, wanted):
@@ -186,6 +243,6 @@ def docker_run_actions(inspected, containers, names, mounts=None):
 class FilterModule(object):
     def filters(self):
         return {"swarm_stack_ready": swarm_stack_ready, "swarm_node_problems": swarm_node_problems,
-                "swarm_stack_version": swarm_stack_version,
+                "swarm_stack_version": swarm_stack_version, "k8s_node_problems": k8s_node_problems,
                 "k8s_pods_ready": k8s_pods_ready, "k8s_scaled_up": k8s_scaled_up, "docker_run_ready": docker_run_ready,
                 "docker_run_actions": docker_run_actions, "docker_run_hub_names": docker_run_hub_names}

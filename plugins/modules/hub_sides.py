@@ -17,7 +17,9 @@ description:
     where the dump folder is mounted in each side's database container (O(dump_mount)), how each side's data is named,
     and the keys of the hub's lock. It changes nothing.
   - With O(database=external) and no O(postgres.host), the external server is read from the new bundle's settings
-    file (C(hub-postgres.env); C(pods.env) on Kubernetes) on the managed host, as the Hub itself will.
+    file on the managed host, as the Hub itself will - C(hub-postgres.env); on Kubernetes the ConfigMap C(hub-config)
+    of C(kubernetes-external-rds.yml), which replaces C(pods.env)'s when the role applies both (C(pods.env)'s where
+    the first holds none).
   - Refuses settings that cannot work - an external database without a host or password, an old external server
     without another new one, a dump folder that cannot be mounted or written - with a message that says what to set,
     before anything is done.
@@ -204,15 +206,16 @@ sides:
       elements: str
     hub_new_settings:
       description:
-        - With an external new database on Compose, Swarm or docker-run, what the new Hub itself will read to find
-          it - the new bundle's C(hub-postgres.env) - against the server the data goes into. Step 1 (and the
-          check-mode plan) refuses a file that names no server, and notes one that names another host or port. (On
-          Kubernetes the new Hub reads the C(hub-config) ConfigMap of C(kubernetes-external-rds.yml), not checked.)
+        - With an external new database, what the new Hub itself will read to find it - the new bundle's
+          C(hub-postgres.env), or on Kubernetes the C(hub-config) ConfigMap of C(kubernetes-external-rds.yml) (of
+          C(pods.env) where that file holds none) - against the server the data goes into. Step 1 (and the
+          check-mode plan) refuses a file that names no server or the vendor's example server (the
+          C(kubernetes-external-rds.yml) the vendor ships), and notes one that names another host or port.
       type: dict
       version_added: 0.4.0
       contains:
         file:
-          description: The file read; empty when none was (an internal database, Kubernetes, or no such file).
+          description: The file read; empty when none was (an internal database, or no such file).
           type: str
         refusal:
           description: Why the new Hub would not find its data (HUB_POSTGRES_HOST empty); empty when it would.

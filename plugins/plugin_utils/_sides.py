@@ -25,9 +25,24 @@ class SettingsError(Exception):
     pass
 
 
-def settings_file(new_dir, new_orchestration):
-    """The new bundle's file holding HUB_POSTGRES_HOST and the like (pods.env on Kubernetes)."""
-    return posixpath.join(new_dir, "pods.env" if new_orchestration == "kubernetes" else "hub-postgres.env")
+# The servers the vendor's files name as examples (kubernetes-external-rds.yml as shipped): nobody's database
+VENDOR_EXAMPLE_HOSTS = ("blackduck.xyzh.us-east-1.rds.amazonaws.com",)
+
+
+def settings_files(new_dir, new_orchestration):
+    """The new bundle's files that tell the new Hub where its external server is, the one that wins first: on
+    Kubernetes the role applies pods.env and then kubernetes-external-rds.yml, whose own ConfigMap hub-config (the
+    vendor's holds one, naming an example server) replaces pods.env's; elsewhere hub-postgres.env."""
+    if new_orchestration == "kubernetes":
+        return [posixpath.join(new_dir, "kubernetes-external-rds.yml"), posixpath.join(new_dir, "pods.env")]
+    return [posixpath.join(new_dir, "hub-postgres.env")]
+
+
+def _example_refusal(host, src, address):
+    return ("the new Hub's settings file %s names the vendor's example database server %s (HUB_POSTGRES_HOST, as "
+            "shipped): nobody's server. Set HUB_POSTGRES_HOST and HUB_POSTGRES_PORT there to the server the data goes "
+            "into%s (docs/external-database.md), then run again; the Hub was not touched."
+            % (src or "(the new bundle's)", host, " (%s)" % address if address else ""))
 
 
 def server_settings(given, env=None):
@@ -43,10 +58,11 @@ def server_settings(given, env=None):
 
 
 def new_hub_settings(server, env, src):
-    """What the new Docker Hub itself will read to find its external server - the new bundle's settings file ``src``
+    """What the new Hub itself will read to find its external server - the new bundle's settings file ``src``
     (``env``, parsed; None when it could not be read: no file named) - against ``server``, where the data goes: a
-    refusal where the file names no server (the new Hub started at step 9 would find nothing), a note where it names
-    another host or port (maybe the same server by another name, as the Hub's containers resolve it)."""
+    refusal where the file names no server, or the vendor's example (the new Hub started at step 9 would find
+    nothing), a note where it names another host or port (maybe the same server by another name, as the Hub's
+    containers or pods resolve it)."""
     if env is None:
         return {"file": "", "refusal": "", "note": ""}
     out = {"file": src, "refusal": "", "note": ""}
@@ -57,6 +73,8 @@ def new_hub_settings(server, env, src):
             "the new Hub's settings file %s names no database server (HUB_POSTGRES_HOST is empty): the new Hub started "
             "at step 9 would not find the data restored into %s. Set HUB_POSTGRES_HOST and HUB_POSTGRES_PORT there to "
             "that server (docs/external-database.md), then run again; the Hub was not touched." % (src, address))
+    elif host.lower() in VENDOR_EXAMPLE_HOSTS:
+        out["refusal"] = _example_refusal(host, src, address)
     elif "%s:%s" % (host.lower(), port) != address.lower():
         out["note"] = ("the new Hub's settings file %s names the database server %s:%s and the data goes into %s "
                        "(hub_postgres_host, hub_postgres_port): the same server under another name, or the new Hub "
@@ -209,10 +227,10 @@ def apart_hindrance(facts, dump_dir):
 
 def sides(facts, orchestration, new_orchestration, database, postgres, old_postgres, old_db_container="",
           tools_path="", dump_dir="", dump_mount="auto", dump_mount_target="/blackduck-hub-dump", transfer="file",
-          settings_env=None):
+          settings_env=None, settings_src=""):
     """The facts the upgrade role reads (see the hub_sides action's RETURN). ``postgres`` is the new external server's
     settings (after server_settings), ``old_postgres`` the old external server's (no host: the old Hub's own);
-    ``settings_env`` the new bundle's settings file, parsed (None: not read)."""
+    ``settings_env`` the new bundle's settings file ``settings_src`` (see settings_files), parsed (None: not read)."""
     source_external = bool(old_postgres.get("host"))
     if database == "external" and postgres.get("host"):
         postgres = dict(postgres, port=_port(postgres, "hub_postgres_port"))
@@ -226,9 +244,11 @@ def sides(facts, orchestration, new_orchestration, database, postgres, old_postg
         if not postgres.get("host") or not _has_password(postgres):
             raise SettingsError(
                 "hub_database is external: set hub_postgres_host (HUB_POSTGRES_HOST; or HUB_POSTGRES_HOST in the new "
-                "bundle's hub-postgres.env, pods.env on Kubernetes) and the admin role's password "
-                "(hub_postgres_admin_password_file, like HUB_POSTGRES_ADMIN_PASSWORD_FILE, or "
+                "bundle's hub-postgres.env, kubernetes-external-rds.yml's ConfigMap hub-config on Kubernetes) and the "
+                "admin role's password (hub_postgres_admin_password_file, like HUB_POSTGRES_ADMIN_PASSWORD_FILE, or "
                 "hub_postgres_admin_password).")
+        if postgres["host"].lower() in VENDOR_EXAMPLE_HOSTS:  # refused before any connection is tried
+            raise SettingsError(_example_refusal(postgres["host"], settings_src, ""))
         target = _connection(postgres, tools_path)
     if source_external:
         source = _connection(old_postgres, tools_path)
@@ -279,8 +299,5 @@ def sides(facts, orchestration, new_orchestration, database, postgres, old_postg
         "hub_dump_transfer": transfer,
         "hub_old_apart_project": apart,
         "hub_lock_keys": sorted(set(locks), key=locks.index),
-        # on Kubernetes the new Hub reads the hub-config ConfigMap of kubernetes-external-rds.yml, which pods.env
-        # does not name the server in: not checked there
-        "hub_new_settings": new_hub_settings(postgres, settings_env, settings_file(facts.get("new_dir", ""), new_orchestration))
-        if database == "external" and new_orchestration != "kubernetes" else new_hub_settings(postgres, None, ""),
+        "hub_new_settings": new_hub_settings(postgres, settings_env if database == "external" else None, settings_src),
     }

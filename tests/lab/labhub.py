@@ -646,9 +646,20 @@ def external_server(name, version, port):
 
 def point_bundle_at(hub, version, server):
     """Make a bundle's settings name an external server, as a user configures the Hub for one: hub-postgres.env
-    (Compose, Swarm) or pods.env (Kubernetes, the ConfigMap hub-config)."""
-    orch = hub["orchestration"]
-    env = bundle_file(hub, version, orch, "pods.env" if orch == "kubernetes" else "hub-postgres.env")
+    (Compose, Swarm) or, on Kubernetes, the ConfigMap hub-config of kubernetes-external-rds.yml (what the new Hub
+    reads: applied after pods.env, it replaces that one)."""
+    if hub["orchestration"] == "kubernetes":
+        path = bundle_file(hub, version, "kubernetes", "kubernetes-external-rds.yml")
+        with open(path) as f:
+            text = f.read()
+        for key, value in (("HUB_POSTGRES_HOST", server["host"]), ("HUB_POSTGRES_PORT", '"%d"' % server["port"])):
+            text, n = re.subn(r"(?m)^(\s+%s:).*$" % key, r"\g<1> %s" % value, text)
+            if n != 1:
+                raise LabError("%s: expected one %s in its ConfigMap hub-config, found %d" % (path, key, n))
+        with open(path, "w") as f:
+            f.write(text)
+        return
+    env = bundle_file(hub, version, hub["orchestration"], "hub-postgres.env")
     with open(env) as f:
         lines = [ln for ln in f.read().splitlines() if not ln.startswith(("HUB_POSTGRES_HOST=", "HUB_POSTGRES_PORT="))]
     with open(env, "w") as f:

@@ -13,7 +13,8 @@ import vendor
 from ansible_collections.blackduck.hub.plugins.filter.compose_file import (
     compose_apart_override, compose_data_volume, compose_published_port)
 from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import (
-    hub_settings, k8s_config_map, k8s_convert, k8s_convert_notes, k8s_data_volume)
+    hub_settings, k8s_config_map, k8s_convert, k8s_convert_notes, k8s_data_volume, k8s_node_selector, settings_of)
+from ansible_collections.blackduck.hub.plugins.plugin_utils._sides import new_hub_settings
 
 pytestmark = pytest.mark.no_containers  # make test runs it beside the exclusive tests
 
@@ -89,6 +90,8 @@ def test_kubernetes_manifests_convert_for_a_current_cluster(version):
     assert any("duplicate key 'kind'" in n for n in k8s_convert_notes(read(version, "kubernetes", "kubernetes-pre-db.yml")))
     assert k8s_data_volume(read(version, "kubernetes", "kubernetes-pre-db.yml")) == {
         "kind": "path", "path": "/var/lib/hub-postgresql/data"}
+    # on the node labelled blackduck.hub.postgres=true, which the play checks is its host
+    assert k8s_node_selector(read(version, "kubernetes", "kubernetes-pre-db.yml")) == {"blackduck.hub.postgres": "true"}
 
 
 @pytest.mark.parametrize("version", NEW_LAYOUT)
@@ -99,6 +102,22 @@ def test_pods_env_is_a_config_map(version):
     assert cm["data"]["HUB_POSTGRES_USER"] == "blackduck_user" and cm["data"]["HUB_WEBSERVER_PORT"] == "8443"
     assert all(isinstance(v, str) for v in cm["data"].values())
     assert hub_settings(text)["HUB_POSTGRES_ENABLE_SSL"] == "true"
+
+
+@pytest.mark.parametrize("version", NEW_LAYOUT)
+def test_the_external_database_file_holds_what_the_new_hub_reads(version):
+    """kubernetes-external-rds.yml carries its own hub-config after the passwords' ConfigMaps; applied after pods.env it
+    is what the new Hub reads, and as shipped it names the vendor's example server: refused, edited accepted."""
+    text = read(version, "kubernetes", "kubernetes-external-rds.yml")
+    assert [o["metadata"]["name"] for o in k8s_convert(text)["items"] if o["kind"] == "ConfigMap"][-1] == "hub-config"
+    settings = settings_of(text)
+    assert "HUB_POSTGRES_ADMIN_PASSWORD_FILE" not in settings  # not the passwords' ConfigMap
+    assert settings["HUB_POSTGRES_ENABLE_SSL"] == "false" and settings["HUB_POSTGRES_PORT"] == "5432"
+    src = "/opt/hub-docker-%s/kubernetes/kubernetes-external-rds.yml" % version
+    server = {"host": "db96.example.com", "port": 5432}
+    assert "names the vendor's example database server" in new_hub_settings(server, settings, src)["refusal"]
+    edited = text.replace(settings["HUB_POSTGRES_HOST"], "db96.example.com")
+    assert new_hub_settings(server, settings_of(edited), src) == {"file": src, "refusal": "", "note": ""}
 
 
 ALLOWED_PATCH_LINES = [

@@ -259,16 +259,23 @@ def test_old_external_server_to_new_external_server(lab_hubs, tmp_path):
 def test_into_an_external_server_on_swarm_and_kubernetes(lab_hubs, tmp_path, orch):
     """Step 9 starts the bundle's external-database variant: docker-compose.externaldb.yml as a stack, or
     kubernetes-external-rds.yml; the new Hub runs without a database of its own and writes to the server. The server
-    is taken from the new bundle's hub-postgres.env (pods.env), not from variables."""
+    is taken from the new bundle's settings, not from variables: hub-postgres.env, or on Kubernetes the ConfigMap
+    hub-config of kubernetes-external-rds.yml - what the new Hub reads - which, as the vendor ships it, names an
+    example server: refused before anything is done."""
     name = "pb-ext-%s" % orch
     hub = lab_hubs(name, orch, scale=0.5, seed=22)
     dump_root = str(tmp_path / "dumps")
     try:
         target = labhub.external_server(name, "new", 26518 if orch == "swarm" else 26519)
-        # the server is named only where the vendor has you name it, in the new bundle's settings: the role reads it
-        labhub.point_bundle_at(hub, labhub.NEW, target)
         host = {"hub_database": "external", "hub_postgres_admin_password_file": admin_password_file(tmp_path),
                 "hub_postgres_required_major": labhub.VERSIONS["PG_NEW_MAJOR"]}
+        if orch == "kubernetes":  # the file as shipped: its example server is nobody's, and never asked
+            rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root, **{name: host}))
+            assert rc != 0 and "names the vendor's example database server blackduck.xyzh" in out, out
+            assert not os.path.exists(os.path.join(dump_root, name, "state.json")), out
+            assert labhub.version_endpoint(hub) == {"version": labhub.OLD}  # the old Hub serves on
+        # the server is named only where the vendor has you name it, in the new bundle's settings: the role reads it
+        labhub.point_bundle_at(hub, labhub.NEW, target)
         marker = None
         if orch == "kubernetes":  # the vendor's kubernetes-external-rds.yml holds the passwords, in ConfigMaps
             marker = "rds-file-secret-%d" % os.getpid()

@@ -2,7 +2,8 @@
 
 The old and new manifests use the same hostPath (the vendor's 4.2 layout): the old data folder is moved aside
 (renamed on the node, never deleted) before the new server initialises, and only step 11 deletes the copy.
-Check mode changes nothing; an upgrade after the new version was started without migrating, with verification, and
+A new manifest pinning the database pod to a node that is not this host is refused in the plan; check mode changes
+nothing; an upgrade after the new version was started without migrating, with verification, and
 in the same run another hub's from an untouched old Hub; a rerun changes nothing, and beside it step 11 on the other
 (the moved-aside copy deleted, nothing else); going back (the folders swapped). (Step 11 when the new database is external: test_upgrade_external.)
 The same with the data on a PersistentVolumeClaim that both bundles name: the new version gets a claim of its own,
@@ -78,6 +79,23 @@ def test_kubernetes_early_start_then_upgrade_rerun_and_back(lab_hubs, tmp_path):
     e2e_aside = e2e_data + ".blackduck-hub-" + labhub.OLD
     webapp_to_nothing(e2e)
     e2e_expected = dbcheck.fingerprint_without_fixups(e2e)
+
+    # a new manifest whose database pod is pinned to a node no node is: refused in the plan, nothing touched (the pod
+    # would never start, or start where the hostPath is not this host's folder)
+    pre_db = labhub.bundle_file(hub, labhub.NEW, "kubernetes", "kubernetes-pre-db.yml")
+    with open(pre_db) as f:
+        shipped = f.read()
+    assert shipped.count('blackduck.hub.postgres: "true"') == 1
+    try:
+        with open(pre_db, "w") as f:
+            f.write(shipped.replace('blackduck.hub.postgres: "true"', 'blackduck.hub.postgres-elsewhere: "true"'))
+        rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root), "--check")
+        assert rc != 0 and recap["pb-k8s"]["changed"] == 0, out
+        assert ("would not run where its data is: no schedulable node carries the labels the database pod is pinned "
+                "to (nodeSelector blackduck.hub.postgres-elsewhere=true)") in " ".join(out.split()), out
+    finally:
+        with open(pre_db, "w") as f:
+            f.write(shipped)
 
     # check mode changes nothing (the webapp scaled to nothing first: the data holds still)
     webapp_to_nothing(hub)

@@ -83,8 +83,10 @@ def test_the_bundles_settings_file_names_the_server_the_inventory_does_not():
                                                       enable_ssl="true")
     assert _sides.server_settings(dict(given, host="mine"), env) == dict(given, host="mine")  # the inventory wins
     assert _sides.server_settings(given, {})["host"] == "" and _sides.server_settings(given, None) == given
-    assert _sides.settings_file("/b/kubernetes", "kubernetes") == "/b/kubernetes/pods.env"
-    assert _sides.settings_file("/b/docker-compose", "compose") == "/b/docker-compose/hub-postgres.env"
+    # on Kubernetes kubernetes-external-rds.yml's ConfigMap hub-config first: applied after pods.env, it replaces it
+    assert _sides.settings_files("/b/kubernetes", "kubernetes") == [
+        "/b/kubernetes/kubernetes-external-rds.yml", "/b/kubernetes/pods.env"]
+    assert _sides.settings_files("/b/docker-compose", "compose") == ["/b/docker-compose/hub-postgres.env"]
 
 
 def test_what_the_new_hub_will_read_is_checked_against_the_server_the_data_goes_into():
@@ -110,16 +112,29 @@ def test_what_the_new_hub_will_read_is_checked_against_the_server_the_data_goes_
                                                                  ":5432" % (src, env["HUB_POSTGRES_HOST"],
                                                                             env["HUB_POSTGRES_PORT"]))
     assert _sides.new_hub_settings(server, None, src) == {"file": "", "refusal": "", "note": ""}  # not read
-    # in the sides: with an external database on Docker only (Kubernetes' Hub reads kubernetes-external-rds.yml's
-    # own ConfigMap, not pods.env, which the vendor ships without the server)
-    for orchestration in ("compose", "swarm", "docker_run"):
+    # the vendor's example server (kubernetes-external-rds.yml as shipped) is nobody's: refused like no server
+    k8s_src = "/opt/hub/4.2.1/kubernetes/kubernetes-external-rds.yml"
+    said = _sides.new_hub_settings(server, {"HUB_POSTGRES_HOST": "blackduck.xyzh.us-east-1.rds.amazonaws.com"}, k8s_src)
+    assert said["note"] == "" and said["refusal"] == (
+        "the new Hub's settings file %s names the vendor's example database server "
+        "blackduck.xyzh.us-east-1.rds.amazonaws.com (HUB_POSTGRES_HOST, as shipped): nobody's server. Set "
+        "HUB_POSTGRES_HOST and HUB_POSTGRES_PORT there to the server the data goes into (db96.example.com:5432) "
+        "(docs/external-database.md), then run again; the Hub was not touched." % k8s_src)
+    # in the sides: with an external database, on every orchestration (the file read is the action's, see below)
+    for orchestration in ("compose", "swarm", "docker_run", "kubernetes"):
         out = decide(database="external", postgres=NEW_SERVER, settings_env={"HUB_POSTGRES_HOST": ""},
-                     new_orchestration=orchestration)
+                     settings_src=src, new_orchestration=orchestration)
         assert out["hub_new_settings"]["file"] == src and out["hub_new_settings"]["refusal"]
     nothing = {"file": "", "refusal": "", "note": ""}
-    assert decide(database="external", postgres=NEW_SERVER, settings_env={"HUB_POSTGRES_HOST": ""},
-                  new_orchestration="kubernetes")["hub_new_settings"] == nothing
-    assert decide(settings_env={"HUB_POSTGRES_HOST": ""})["hub_new_settings"] == nothing
+    assert decide(settings_env={"HUB_POSTGRES_HOST": ""}, settings_src=src)["hub_new_settings"] == nothing
+
+
+def test_the_vendors_example_server_is_refused_before_any_connection_is_built():
+    example = dict(NEW_SERVER, host="Blackduck.xyzh.us-east-1.rds.amazonaws.com")
+    src = "/opt/hub/4.2.0/kubernetes/kubernetes-external-rds.yml"
+    with pytest.raises(SettingsError, match=r"^the new Hub's settings file %s names the vendor's example database "
+                                            r"server Blackduck\.xyzh" % src):
+        decide(database="external", postgres=example, new_orchestration="kubernetes", settings_src=src)
 
 
 def test_an_old_external_server_is_the_old_side():
@@ -248,7 +263,8 @@ class FakeAction(action.ActionModule):
 
     def _execute_module(self, module_name=None, module_args=None, task_vars=None):
         self.calls.append((module_name, module_args))
-        return self.answers[module_name]
+        answer = self.answers[module_name]
+        return answer(module_args) if callable(answer) else answer
 
 
 def test_the_action_reads_the_new_bundles_settings_and_hides_its_result():
@@ -347,3 +363,67 @@ def test_a_stream_where_they_cannot_is_refused_saying_why(kw, here):
     with pytest.raises(SettingsError, match="^hub_transfer is 'pipe': set it to file"):
         decide(transfer="pipe")
     assert decide(transfer="file", **kw)["hub_dump_format"] in ("directory", "custom")  # a dump, as before
+
+
+EXTERNAL_RDS = """kind: List
+apiVersion: v1
+items:
+- apiVersion: v1
+  data:
+    HUB_POSTGRES_ADMIN_PASSWORD_FILE: |
+      s3cret-admin
+  kind: ConfigMap
+  metadata:
+    name: hpup-admin
+- apiVersion: v1
+  data:
+    HUB_POSTGRES_ENABLE_SSL: "false"
+    HUB_POSTGRES_HOST: %s
+    HUB_POSTGRES_PORT: "5432"
+  kind: ConfigMap
+  metadata:
+    name: hub-config
+"""
+
+
+def k8s_files(files):
+    """slurp's answers for a Kubernetes bundle's files: {name: text}; a missing one fails as slurp does."""
+    def slurp(args):
+        name = args["src"].rsplit("/", maxsplit=1)[-1]
+        if name not in files:
+            return {"failed": True, "msg": "file not found: %s" % args["src"]}
+        return {"content": base64.b64encode(files[name].encode()).decode()}
+    return slurp
+
+
+def test_on_kubernetes_the_action_reads_what_the_new_hub_reads():
+    facts = dict(FACTS, new_dir="/opt/hub/4.2.0/kubernetes")
+    stat = {"stat": {"exists": True, "isdir": True, "writeable": True}}
+    pods_env = "kind: ConfigMap\nmetadata: {name: hub-config}\ndata:\n  HUB_POSTGRES_HOST: from-pods-env\n"
+
+    def run(files, postgres):
+        act = FakeAction({"facts": facts, "orchestration": "compose", "new_orchestration": "kubernetes",
+                          "database": "external", "dump_dir": "/var/b", "postgres": postgres},
+                         {"ansible.builtin.slurp": k8s_files(files), "ansible.builtin.stat": stat})
+        return act, act.run(task_vars={})
+
+    # kubernetes-external-rds.yml's hub-config, not pods.env's nor the passwords' ConfigMap before it
+    act, result = run({"kubernetes-external-rds.yml": EXTERNAL_RDS % "db96.internal", "pods.env": pods_env},
+                      dict(NOBODY, admin_password="pw"))
+    assert [c[1]["src"] for c in act.calls if c[0] == "ansible.builtin.slurp"] == [
+        "/opt/hub/4.2.0/kubernetes/kubernetes-external-rds.yml"]
+    assert result["sides"]["hub_target_db"]["host"] == "db96.internal"
+    assert result["sides"]["hub_new_settings"] == {
+        "file": "/opt/hub/4.2.0/kubernetes/kubernetes-external-rds.yml", "refusal": "", "note": ""}
+    # a kubernetes-external-rds.yml without hub-config leaves pods.env's in force
+    act, result = run({"kubernetes-external-rds.yml": EXTERNAL_RDS.split("- apiVersion: v1\n  data:\n    HUB_POSTGRES_E", maxsplit=1)[0],
+                       "pods.env": pods_env}, dict(NOBODY, admin_password="pw"))
+    assert result["sides"]["hub_target_db"]["host"] == "from-pods-env"
+    assert result["sides"]["hub_new_settings"]["file"] == "/opt/hub/4.2.0/kubernetes/pods.env"
+    # as the vendor ships it: its example server, refused before any connection - with the server in the inventory too
+    for postgres in (dict(NOBODY, admin_password="pw"), NEW_SERVER):
+        act, result = run({"kubernetes-external-rds.yml": EXTERNAL_RDS % "blackduck.xyzh.us-east-1.rds.amazonaws.com"},
+                          postgres)
+        said = result["msg"] if result.get("failed") else result["sides"]["hub_new_settings"]["refusal"]
+        assert "names the vendor's example database server blackduck.xyzh" in said, result
+        assert bool(result.get("failed")) is (postgres is not NEW_SERVER)  # no server of its own: refused at once

@@ -33,7 +33,7 @@ def manifest(volume, with_claim=None, as_list=True):
 def test_the_filters_are_exported():
     assert sorted(FilterModule().filters()) == ["hub_settings", "k8s_claim_copy", "k8s_config_map", "k8s_convert",
                                                 "k8s_convert_notes", "k8s_data_volume", "k8s_mount_folder",
-                                                "k8s_rename_claim"]
+                                                "k8s_node_selector", "k8s_rename_claim"]
 
 
 def test_a_host_path():
@@ -124,7 +124,7 @@ def test_claim_copy_keeps_the_storage_and_drops_the_binding():
 # ------------------------------------------------------------------------------------------ the vendor's shape
 
 from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import (  # noqa: E402
-    hub_settings, k8s_config_map, k8s_convert, k8s_convert_notes)
+    hub_settings, k8s_config_map, k8s_convert, k8s_convert_notes, k8s_node_selector, settings_of)
 
 VENDOR_SHAPE = """kind: List
 apiVersion: v1beta1
@@ -217,3 +217,22 @@ def test_hub_settings_in_both_forms_without_quotes():
         "HUB_POSTGRES_ENABLE_SSL": "false", "HUB_POSTGRES_HOST": "", "HUB_POSTGRES_PORT": "5433"}
     assert hub_settings("kind: ConfigMap\ndata:\n  HUB_POSTGRES_HOST: db\n  HUB_POSTGRES_PORT: 5432\n") == {
         "HUB_POSTGRES_HOST": "db", "HUB_POSTGRES_PORT": "5432"}
+
+
+def test_settings_are_hub_config_s_and_none_where_a_manifest_holds_none():
+    rds = ("kind: List\nitems:\n- {kind: ConfigMap, metadata: {name: hpup-admin}, data: {HUB_POSTGRES_ADMIN_PASSWORD_FILE: pw}}\n"
+           "- {kind: ConfigMap, metadata: {name: hub-config}, data: {HUB_POSTGRES_HOST: db, HUB_POSTGRES_PORT: 5433}}\n")
+    assert settings_of(rds) == hub_settings(rds) == {"HUB_POSTGRES_HOST": "db", "HUB_POSTGRES_PORT": "5433"}
+    passwords_only = rds.split("- {kind: ConfigMap, metadata: {name: hub-config}", maxsplit=1)[0]
+    assert settings_of(passwords_only) is None and hub_settings(passwords_only) == {}
+    assert settings_of("kind: List\nitems: []\n") == {}  # no object at all: read as KEY=VALUE lines, none
+    assert settings_of("HUB_POSTGRES_HOST=db\n") == {"HUB_POSTGRES_HOST": "db"}
+
+
+def test_k8s_node_selector_of_the_database_pods():
+    pinned = {"kind": "Deployment", "metadata": {"name": "postgres"},
+              "spec": {"template": {"spec": {"nodeSelector": {"blackduck.hub.postgres": "true", "zone": 1}}}}}
+    assert k8s_node_selector({"kind": "List", "items": [pinned]}) == {"blackduck.hub.postgres": "true", "zone": "1"}
+    assert k8s_node_selector({"kind": "Deployment", "metadata": {"name": "postgres"}, "spec": {}}) == {}
+    with pytest.raises(AnsibleFilterError, match="^no Deployment named db in the manifest"):
+        k8s_node_selector(pinned, workload="db")

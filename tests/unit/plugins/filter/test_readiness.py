@@ -1,4 +1,6 @@
 """plugins/filter/readiness.py: when a started Hub counts as up, per orchestration."""
+import json
+
 from ansible_collections.blackduck.hub.plugins.filter import readiness
 import pytest
 
@@ -11,8 +13,8 @@ SERVICES = ["cfssl", "logstash", "postgres"]
 
 
 def test_exported():
-    names = ["docker_run_actions", "docker_run_hub_names", "docker_run_ready", "k8s_pods_ready", "k8s_scaled_up", "swarm_node_problems", "swarm_stack_ready",
-             "swarm_stack_version"]
+    names = ["docker_run_actions", "docker_run_hub_names", "docker_run_ready", "k8s_node_problems", "k8s_pods_ready",
+             "k8s_scaled_up", "swarm_node_problems", "swarm_stack_ready", "swarm_stack_version"]
     assert sorted(FilterModule().filters()) == names
 
 
@@ -86,6 +88,58 @@ def test_swarm_node_problems_names_what_to_do():
                                             "library (Docker SDK for Python: docker above 5.0.0)"}, "n1")
     assert no_sdk == ["the swarm's nodes cannot be read: Failed to import the required Python library (Docker SDK for "
                       "Python: docker above 5.0.0)"]
+
+
+PINNED = {"blackduck.hub.postgres": "true"}
+
+
+def k8s_nodes(*nodes):
+    """kubectl get nodes -o json's registered result: nodes are (name, labels, machine ID[, unschedulable])."""
+    items = [{"metadata": {"name": n[0], "labels": n[1]}, "status": {"nodeInfo": {"machineID": n[2]}},
+              "spec": {"unschedulable": True} if n[3:] == (True,) else {}} for n in nodes]
+    return {"rc": 0, "stdout": json.dumps({"items": items}), "stderr": ""}
+
+
+def test_k8s_node_problems_this_host_labelled_alone_is_fine():
+    assert readiness.k8s_node_problems(k8s_nodes(("n1", PINNED, "m1"), ("n2", {}, "m2")), [PINNED, PINNED], "m1") == []
+    # which node is this host cannot be told (no machine ID on either side): not refused
+    assert readiness.k8s_node_problems(k8s_nodes(("n1", PINNED, "")), [PINNED], "m9") == []
+    assert readiness.k8s_node_problems(k8s_nodes(("n1", PINNED, "m1")), [PINNED], "") == []
+    # no nodeSelector at all: the only node is any node
+    assert readiness.k8s_node_problems(k8s_nodes(("n1", {}, "m1")), [{}], "m1") == []
+
+
+def test_k8s_node_problems_say_what_to_do():
+    said = readiness.k8s_node_problems(k8s_nodes(("n1", {}, "m1"), ("n2", {}, "m2")), [PINNED], "m1")
+    assert said == ["no schedulable node carries the labels the database pod is pinned to (nodeSelector "
+                    "blackduck.hub.postgres=true): the steps would start a database pod that never runs. Label this "
+                    "host's node: kubectl label node n1 blackduck.hub.postgres=true"]
+    said = readiness.k8s_node_problems(k8s_nodes(("n1", PINNED, "m1", True)), [PINNED], "m1")
+    assert said[0].startswith("no schedulable node carries the labels the database pod is pinned to (nodeSelector "
+                              "blackduck.hub.postgres=true); n1 carries them but is cordoned:")
+    said = readiness.k8s_node_problems(k8s_nodes(("n1", PINNED, "m1"), ("n2", PINNED, "m2")), [PINNED], "m1")
+    assert said == ["2 nodes carry the labels the database pod is pinned to (nodeSelector blackduck.hub.postgres=true): "
+                    "n1, n2. Its data folder (hostPath) and the dump folder are on one host's disk, this one's: keep "
+                    "the labels on n1 only"]
+    said = readiness.k8s_node_problems(k8s_nodes(("n1", {}, "m1"), ("n2", PINNED, "m2")), [PINNED], "m1")
+    assert said == ["the database pod is pinned to node n2 (nodeSelector blackduck.hub.postgres=true), which is not "
+                    "this host (its machine ID is not this host's /etc/machine-id): its data folder (hostPath) and the "
+                    "dump folder are on that node's disk, and the play reads and moves them here. Run the play on n2 "
+                    "(the inventory's ansible_host), or move the labels to this host's node (n1)"]
+    # two manifests pinned differently: each said once
+    other = {"disk": "ssd"}
+    said = readiness.k8s_node_problems(k8s_nodes(("n1", PINNED, "m1")), [PINNED, other, other], "m1")
+    assert len(said) == 1 and "(nodeSelector disk=ssd)" in said[0]
+
+
+def test_k8s_node_problems_when_the_nodes_cannot_be_read():
+    denied = {"rc": 1, "stdout": "", "stderr": 'Error from server (Forbidden): nodes is forbidden:\n  User "x" cannot list'}
+    assert readiness.k8s_node_problems(denied, [PINNED], "m1") == [
+        'the cluster\'s nodes cannot be read (Error from server (Forbidden): nodes is forbidden: User "x" cannot list): '
+        "the database pod's data folder and the dump folder are on this host, and the play checks that the pod is "
+        "pinned to it. Let the play's kubeconfig list nodes, or set hub_k8s_check_node: false if you have checked it "
+        "yourself"]
+    assert readiness.k8s_node_problems({"rc": 0, "stdout": "nope"}, [PINNED], "m1") == ["kubectl get nodes gave no JSON: nope"]
 
 
 DR = {"cfssl": {"image": "blackducksoftware/hub-cfssl:4.2.0", "argv": ["docker", "run", "--name", "cfssl"]},
