@@ -11,11 +11,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import posixpath
 
 from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import settings_of
 from ansible_collections.blackduck.hub.plugins.plugin_utils._action import HubAction
 from ansible_collections.blackduck.hub.plugins.plugin_utils._sides import (
-    SettingsError, check_dump_dir, server_settings, settings_files, sides)
+    RDS_FILE, SettingsError, check_dump_dir, rds_given, server_settings, settings_file, sides)
 
 SERVER = {"type": "dict", "default": {}, "options": {
     "host": {"type": "str", "default": ""},
@@ -48,23 +49,28 @@ class ActionModule(HubAction):
     def _module(self, name, module_args, task_vars):
         return self._execute_module(module_name=name, module_args=module_args, task_vars=task_vars)
 
+    def _read(self, path, task_vars):
+        """A file of the managed host as text; None where it cannot be read."""
+        read = self._module("ansible.builtin.slurp", {"src": path}, task_vars)
+        return base64.b64decode(read["content"]).decode("utf-8", "replace") if read.get("content") else None
+
     def run(self, tmp=None, task_vars=None):
         result, args = self.begin(tmp, task_vars)
         new_orchestration = args["new_orchestration"] or args["orchestration"]
-        env, src = None, ""
+        env, src, rds = None, "", {"admin_password": "", "settings": None}
         if args["database"] == "external":  # the server when the inventory names none; always, what the new Hub reads
-            for path in settings_files(args["facts"].get("new_dir", ""), new_orchestration):
-                read = self._module("ansible.builtin.slurp", {"src": path}, task_vars)
-                if read.get("content"):
-                    env = settings_of(base64.b64decode(read["content"]).decode("utf-8", "replace"))
-                    if env is not None:
-                        src = path
-                        break
+            new_dir = args["facts"].get("new_dir", "")
+            src = settings_file(new_dir, new_orchestration)
+            text = self._read(src, task_vars)
+            env = settings_of(text) if text is not None else None
+            if new_orchestration == "kubernetes":  # the passwords the new Hub reads, and the hub-config left out
+                text = self._read(posixpath.join(new_dir, RDS_FILE), task_vars)
+                rds = rds_given(text) if text is not None else rds
         try:
             facts = sides(args["facts"], args["orchestration"], new_orchestration, args["database"],
-                          server_settings(args["postgres"], env), args["old_postgres"], args["old_db_container"],
-                          args["tools_path"], args["dump_dir"], args["dump_mount"], args["dump_mount_target"],
-                          args.get("transfer") or "file", env, src)
+                          server_settings(args["postgres"], env, rds["admin_password"], src), args["old_postgres"],
+                          args["old_db_container"], args["tools_path"], args["dump_dir"], args["dump_mount"], args["dump_mount_target"],
+                          args.get("transfer") or "file", env, src, rds["settings"])
             stat = self._module("ansible.builtin.stat", {"path": args["dump_dir"], "get_checksum": False}, task_vars)
             if stat.get("failed"):
                 raise SettingsError("hub_dump_dir %s cannot be looked at: %s" % (args["dump_dir"], stat.get("msg")))

@@ -47,7 +47,7 @@ def _objects(manifest):
     out = []
     for doc in docs:
         if isinstance(doc, dict) and doc.get("kind") == "List":
-            out.extend(doc.get("items") or [])
+            out.extend(item for item in doc.get("items") or [] if isinstance(item, dict))  # an empty item is nothing
         elif isinstance(doc, dict):
             out.append(doc)
     return out
@@ -217,6 +217,14 @@ def _convert(manifest):
     return out, notes
 
 
+def k8s_leave_out(manifest, kind, name):
+    """The manifest's objects (as one List) without those of kind named name: kubernetes-external-rds.yml's own
+    ConfigMap hub-config is left out where pods.env gives the Hub its hub-config, as the vendor's kubectl create of
+    both files (pods.env first) leaves it out (AlreadyExists)."""
+    return {"apiVersion": "v1", "kind": "List", "items": [
+        o for o in _objects(manifest) if not (o.get("kind") == kind and (o.get("metadata") or {}).get("name") == name)]}
+
+
 def k8s_convert(manifest):
     """The manifest's objects as one v1 List a current API server accepts (see _convert)."""
     return {"apiVersion": "v1", "kind": "List", "items": _convert(manifest)[0]}
@@ -238,44 +246,59 @@ def _env_lines(text):
     return out
 
 
-def _config_map_doc(text, name=None):
-    """The ConfigMap of a manifest text - with name, the one so named (or unnamed): kubernetes-external-rds.yml holds
-    the passwords' ConfigMaps before hub-config - or None: no such ConfigMap, or no manifest (a KEY=VALUE file)."""
+def _config_maps(text):
+    """The ConfigMaps of a manifest text, or None when the text is no manifest (a KEY=VALUE file)."""
     try:
         objects = _objects(text)
     except AnsibleFilterError:
         return None
-    maps = [o for o in objects if o.get("kind") == "ConfigMap"
-            and (name is None or (o.get("metadata") or {}).get("name") in (None, name))]
-    return maps[-1] if name is not None and maps else maps[0] if maps else None
+    if not any(o.get("kind") for o in objects):
+        return None
+    return [o for o in objects if o.get("kind") == "ConfigMap"]
+
+
+def _data(config_map):
+    return dict((str(k), "" if v is None else str(v)) for k, v in (config_map.get("data") or {}).items())
+
+
+def _settings_map(text, name="hub-config"):
+    """The ConfigMap a settings manifest (pods.env) gives the Hub: the last one named name, else its first; None where
+    it holds none, or the text is no manifest. What k8s_config_map applies and settings_of reads: one rule."""
+    maps = _config_maps(text) or []
+    named = [m for m in maps if (m.get("metadata") or {}).get("name") == name]
+    return named[-1] if named else maps[0] if maps else None
+
+
+def config_map_data(text, name):
+    """The data of the ConfigMap of a manifest text named name (the last so named), as strings; None where the text
+    holds none (or is no manifest)."""
+    named = [m for m in _config_maps(text) or [] if (m.get("metadata") or {}).get("name") == name]
+    return _data(named[-1]) if named else None
 
 
 def k8s_config_map(text, name="hub-config"):
     """The ConfigMap a pods.env makes: the vendor's pods.env is a ConfigMap manifest (kubectl create -f pods.env);
     a KEY=VALUE file (kubectl create configmap NAME --from-env-file) gives one named name."""
-    doc = _config_map_doc(text)
+    doc = _settings_map(text, name)
     if doc is not None:
         doc = copy.deepcopy(doc)
-        doc["data"] = dict((str(k), "" if v is None else str(v)) for k, v in (doc.get("data") or {}).items())
+        doc["data"] = _data(doc)
         return doc
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": _env_lines(text)}
 
 
 def settings_of(text, config_map="hub-config"):
-    """The Hub's settings (HUB_POSTGRES_HOST and the like) a settings file gives, or None where it gives none: a
-    manifest's ConfigMap config_map (pods.env, kubernetes-external-rds.yml; the last so named wins, as kubectl apply
-    leaves it) or a KEY=VALUE file's lines (hub-postgres.env). Surrounding quotes are taken off."""
-    doc = _config_map_doc(text, config_map)
-    if doc is not None:
-        raw = dict((str(k), "" if v is None else str(v)) for k, v in (doc.get("data") or {}).items())
-    else:
-        try:
-            manifest = any(o.get("kind") for o in _objects(text))
-        except AnsibleFilterError:
-            manifest = False
-        if manifest:
-            return None
+    """The Hub's settings (HUB_POSTGRES_HOST and the like) a settings file gives, or None where it gives none: the
+    ConfigMap of a manifest that k8s_config_map applies (pods.env: the last named config_map, else its first) or a
+    KEY=VALUE file's lines (hub-postgres.env). Surrounding quotes are taken off."""
+    maps = _config_maps(text)
+    if maps is None:
         raw = _env_lines(text)
+    else:
+        doc = _settings_map(text, config_map)
+        if doc is None:
+            return None
+        raw = _data(doc)
     out = {}
     for key, value in raw.items():
         value = value.strip()
@@ -286,8 +309,8 @@ def settings_of(text, config_map="hub-config"):
 
 
 def hub_settings(text):
-    """The Hub's settings from a settings file in any of the vendor's forms: hub-postgres.env (KEY=VALUE), pods.env or
-    kubernetes-external-rds.yml (their ConfigMap hub-config); {} where it holds none."""
+    """The Hub's settings from a settings file in any of the vendor's forms: hub-postgres.env (KEY=VALUE) or pods.env
+    (its ConfigMap hub-config); {} where it holds none."""
     return settings_of(text) or {}
 
 
@@ -302,5 +325,6 @@ class FilterModule(object):
             "k8s_convert": k8s_convert,
             "k8s_convert_notes": k8s_convert_notes,
             "k8s_config_map": k8s_config_map,
+            "k8s_leave_out": k8s_leave_out,
             "hub_settings": hub_settings,
         }

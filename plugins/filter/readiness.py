@@ -116,6 +116,12 @@ def k8s_node_problems(listed, selectors, machine_id):
                         (n.get("metadata") or {}).get("name", "") for n in matching)) if matching else "",
                     "Label this host's node: kubectl label node %s %s" % (here or "<this host's node>", label)
                     if label else "Uncordon this host's node"))
+        elif len(usable) > 1 and not selector:
+            problems.append(
+                "the database pod is pinned to no node (its manifest has no nodeSelector) and %d nodes could run it: "
+                "%s. Its data folder (hostPath) and the dump folder are on this host's disk: pin it as the vendor "
+                "does (nodeSelector blackduck.hub.postgres: \"true\" in kubernetes-pre-db.yml) and label %s only"
+                % (len(usable), ", ".join(names), here or "this host's node"))
         elif len(usable) > 1:
             problems.append(
                 "%d nodes carry the labels the database pod is pinned to (nodeSelector %s): %s. Its data folder "

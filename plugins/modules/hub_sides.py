@@ -17,9 +17,9 @@ description:
     where the dump folder is mounted in each side's database container (O(dump_mount)), how each side's data is named,
     and the keys of the hub's lock. It changes nothing.
   - With O(database=external) and no O(postgres.host), the external server is read from the new bundle's settings
-    file on the managed host, as the Hub itself will - C(hub-postgres.env); on Kubernetes the ConfigMap C(hub-config)
-    of C(kubernetes-external-rds.yml), which replaces C(pods.env)'s when the role applies both (C(pods.env)'s where
-    the first holds none).
+    file on the managed host, as the Hub itself will - C(hub-postgres.env), or C(pods.env) on Kubernetes - and there
+    the admin password, where O(postgres) gives none, too - C(HUB_POSTGRES_ADMIN_PASSWORD_FILE) of the ConfigMap
+    C(hpup-admin) of C(kubernetes-external-rds.yml), which the new Hub's pods mount.
   - Refuses settings that cannot work - an external database without a host or password, an old external server
     without another new one, a dump folder that cannot be mounted or written - with a message that says what to set,
     before anything is done.
@@ -207,10 +207,11 @@ sides:
     hub_new_settings:
       description:
         - With an external new database, what the new Hub itself will read to find it - the new bundle's
-          C(hub-postgres.env), or on Kubernetes the C(hub-config) ConfigMap of C(kubernetes-external-rds.yml) (of
-          C(pods.env) where that file holds none) - against the server the data goes into. Step 1 (and the
-          check-mode plan) refuses a file that names no server or the vendor's example server (the
-          C(kubernetes-external-rds.yml) the vendor ships), and notes one that names another host or port.
+          C(hub-postgres.env), or C(pods.env) on Kubernetes - against the server the data goes into. Step 1 (and the
+          check-mode plan) refuses a file that names no server or the vendor's example server, and notes one that
+          names another host or port - and, on Kubernetes, a C(hub-config) ConfigMap of
+          C(kubernetes-external-rds.yml) that names another server (the role leaves it out, as the vendor's
+          C(kubectl create) of both files does).
       type: dict
       version_added: 0.4.0
       contains:
@@ -218,10 +219,12 @@ sides:
           description: The file read; empty when none was (an internal database, or no such file).
           type: str
         refusal:
-          description: Why the new Hub would not find its data (HUB_POSTGRES_HOST empty); empty when it would.
+          description: Why the new Hub would not find its data (HUB_POSTGRES_HOST empty, or the vendor's example server); empty when it would.
           type: str
         note:
-          description: The file names another host or port than the inventory's server (maybe the same by another name).
+          description:
+            - The file names another host or port than the inventory's server (maybe the same by another name); on
+              Kubernetes, or C(kubernetes-external-rds.yml)'s own C(hub-config), left out, names another server.
           type: str
 msg:
   description: A short summary, without the connections.

@@ -15,6 +15,7 @@ import posixpath
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.blackduck.hub.plugins.filter.connection import tcp_connection
+from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import config_map_data
 
 # What of the new bundle's settings file names the external server when the inventory does not (the Hub reads the same)
 ENV_SETTINGS = (("host", "HUB_POSTGRES_HOST"), ("port", "HUB_POSTGRES_PORT"), ("admin", "HUB_POSTGRES_ADMIN"),
@@ -27,42 +28,68 @@ class SettingsError(Exception):
 
 # The servers the vendor's files name as examples (kubernetes-external-rds.yml as shipped): nobody's database
 VENDOR_EXAMPLE_HOSTS = ("blackduck.xyzh.us-east-1.rds.amazonaws.com",)
+# Kubernetes: the external-database manifest, which also carries the passwords the new Hub reads
+RDS_FILE = "kubernetes-external-rds.yml"
 
 
-def settings_files(new_dir, new_orchestration):
-    """The new bundle's files that tell the new Hub where its external server is, the one that wins first: on
-    Kubernetes the role applies pods.env and then kubernetes-external-rds.yml, whose own ConfigMap hub-config (the
-    vendor's holds one, naming an example server) replaces pods.env's; elsewhere hub-postgres.env."""
-    if new_orchestration == "kubernetes":
-        return [posixpath.join(new_dir, "kubernetes-external-rds.yml"), posixpath.join(new_dir, "pods.env")]
-    return [posixpath.join(new_dir, "hub-postgres.env")]
+def settings_file(new_dir, new_orchestration):
+    """The new bundle's file holding HUB_POSTGRES_HOST and the like, as the new Hub reads them: hub-postgres.env, or on
+    Kubernetes pods.env (the ConfigMap hub-config; kubernetes-external-rds.yml's own is left out: see rds_given)."""
+    return posixpath.join(new_dir, "pods.env" if new_orchestration == "kubernetes" else "hub-postgres.env")
 
 
-def _example_refusal(host, src, address):
-    return ("the new Hub's settings file %s names the vendor's example database server %s (HUB_POSTGRES_HOST, as "
-            "shipped): nobody's server. Set HUB_POSTGRES_HOST and HUB_POSTGRES_PORT there to the server the data goes "
+def rds_given(text):
+    """What kubernetes-external-rds.yml gives, its text read: ``admin_password``, the content of the ConfigMap
+    hpup-admin that the new Hub's pods mount as HUB_POSTGRES_ADMIN_PASSWORD_FILE (the line's end taken off; '' where
+    none), and ``settings``, the data of its own ConfigMap hub-config (None where none), which the role leaves out as
+    the vendor's kubectl create of both files, pods.env first, does (AlreadyExists): the Hub reads pods.env's."""
+    password = (config_map_data(text, "hpup-admin") or {}).get("HUB_POSTGRES_ADMIN_PASSWORD_FILE") or ""
+    return {"admin_password": password.rstrip("\r\n"), "settings": config_map_data(text, "hub-config")}
+
+
+def _example_refusal(host, named_in, address):
+    where = ("the new Hub's settings file %s" % named_in) if named_in != "hub_postgres_host" else named_in
+    what = "HUB_POSTGRES_HOST and HUB_POSTGRES_PORT there" if named_in != "hub_postgres_host" else named_in
+    return ("%s names the vendor's example database server %s: nobody's server. Set %s to the server the data goes "
             "into%s (docs/external-database.md), then run again; the Hub was not touched."
-            % (src or "(the new bundle's)", host, " (%s)" % address if address else ""))
+            % (where, host, what, " (%s)" % address if address else ""))
 
 
-def server_settings(given, env=None):
+def server_settings(given, env=None, admin_password="", src=""):
     """An external server's settings: the inventory's, or where it names no host, the new bundle's settings file's
-    (``env``, already parsed; None when not read): the host from the file, the rest from the file where it says."""
-    out = dict(given)
+    (``src``; ``env``, already parsed; None when not read): the host from the file, the rest from the file where it
+    says, and then ``admin_password`` - the one the new bundle gives the new Hub (Kubernetes: rds_given) - where the
+    inventory gives none. ``named_in`` says where the host was named (the file, or hub_postgres_host)."""
+    out = dict(given, named_in="hub_postgres_host")
     if env is not None and not given.get("host"):
-        out["host"] = env.get("HUB_POSTGRES_HOST", "")
+        out.update(host=env.get("HUB_POSTGRES_HOST", ""), named_in=src)
         for key, name in ENV_SETTINGS[1:]:
             if env.get(name):
                 out[key] = env[name]
+        if admin_password and not _has_password(given):
+            out["admin_password"] = admin_password
     return out
 
 
-def new_hub_settings(server, env, src):
+def unused_said(unused, host, port="5432"):
+    """'' or what to say of settings the role leaves out (kubernetes-external-rds.yml's own hub-config, rds_given)
+    where they name another server than the file the new Hub reads (host, port; an empty host: none)."""
+    other = ((unused or {}).get("HUB_POSTGRES_HOST") or "").strip()
+    other_port = ((unused or {}).get("HUB_POSTGRES_PORT") or "").strip() or "5432"
+    if not other or other.lower() in VENDOR_EXAMPLE_HOSTS or (other.lower(), other_port) == (host.lower(), port):
+        return ""
+    return ("%s's own ConfigMap hub-config names the database server %s:%s, and is left out: as the vendor's "
+            "kubectl create of both files (pods.env first) leaves it, the new Hub reads pods.env's" % (
+                RDS_FILE, other, other_port))
+
+
+def new_hub_settings(server, env, src, unused=None):
     """What the new Hub itself will read to find its external server - the new bundle's settings file ``src``
     (``env``, parsed; None when it could not be read: no file named) - against ``server``, where the data goes: a
     refusal where the file names no server, or the vendor's example (the new Hub started at step 9 would find
     nothing), a note where it names another host or port (maybe the same server by another name, as the Hub's
-    containers or pods resolve it)."""
+    containers or pods resolve it). ``unused``: settings the role leaves out (kubernetes-external-rds.yml's own
+    hub-config, rds_given), said where they name another server than the file."""
     if env is None:
         return {"file": "", "refusal": "", "note": ""}
     out = {"file": src, "refusal": "", "note": ""}
@@ -79,6 +106,12 @@ def new_hub_settings(server, env, src):
         out["note"] = ("the new Hub's settings file %s names the database server %s:%s and the data goes into %s "
                        "(hub_postgres_host, hub_postgres_port): the same server under another name, or the new Hub "
                        "will not find its data at step 9" % (src, host, port, address))
+    said = unused_said(unused, host, port)
+    if said:
+        if out["refusal"]:
+            out["refusal"] += " (%s: name the server in pods.env)" % said
+        else:
+            out["note"] = "; ".join(n for n in (out["note"], said) if n)
     return out
 
 
@@ -227,10 +260,11 @@ def apart_hindrance(facts, dump_dir):
 
 def sides(facts, orchestration, new_orchestration, database, postgres, old_postgres, old_db_container="",
           tools_path="", dump_dir="", dump_mount="auto", dump_mount_target="/blackduck-hub-dump", transfer="file",
-          settings_env=None, settings_src=""):
+          settings_env=None, settings_src="", unused_settings=None):
     """The facts the upgrade role reads (see the hub_sides action's RETURN). ``postgres`` is the new external server's
     settings (after server_settings), ``old_postgres`` the old external server's (no host: the old Hub's own);
-    ``settings_env`` the new bundle's settings file ``settings_src`` (see settings_files), parsed (None: not read)."""
+    ``settings_env`` the new bundle's settings file ``settings_src`` (settings_file), parsed (None: not read);
+    ``unused_settings`` what the role leaves out (rds_given's settings)."""
     source_external = bool(old_postgres.get("host"))
     if database == "external" and postgres.get("host"):
         postgres = dict(postgres, port=_port(postgres, "hub_postgres_port"))
@@ -242,13 +276,15 @@ def sides(facts, orchestration, new_orchestration, database, postgres, old_postg
         target = facts["new_db"]
     else:
         if not postgres.get("host") or not _has_password(postgres):
+            said = unused_said(unused_settings, postgres.get("host") or "")
             raise SettingsError(
                 "hub_database is external: set hub_postgres_host (HUB_POSTGRES_HOST; or HUB_POSTGRES_HOST in the new "
-                "bundle's hub-postgres.env, kubernetes-external-rds.yml's ConfigMap hub-config on Kubernetes) and the "
+                "bundle's hub-postgres.env, pods.env on Kubernetes) and the "
                 "admin role's password (hub_postgres_admin_password_file, like HUB_POSTGRES_ADMIN_PASSWORD_FILE, or "
-                "hub_postgres_admin_password).")
+                "hub_postgres_admin_password; on Kubernetes, or the ConfigMap hpup-admin of "
+                "kubernetes-external-rds.yml)." + (" (%s: name the server in pods.env)" % said if said else ""))
         if postgres["host"].lower() in VENDOR_EXAMPLE_HOSTS:  # refused before any connection is tried
-            raise SettingsError(_example_refusal(postgres["host"], settings_src, ""))
+            raise SettingsError(_example_refusal(postgres["host"], postgres.get("named_in") or "hub_postgres_host", ""))
         target = _connection(postgres, tools_path)
     if source_external:
         source = _connection(old_postgres, tools_path)
@@ -299,5 +335,6 @@ def sides(facts, orchestration, new_orchestration, database, postgres, old_postg
         "hub_dump_transfer": transfer,
         "hub_old_apart_project": apart,
         "hub_lock_keys": sorted(set(locks), key=locks.index),
-        "hub_new_settings": new_hub_settings(postgres, settings_env if database == "external" else None, settings_src),
+        "hub_new_settings": new_hub_settings(postgres, settings_env if database == "external" else None, settings_src,
+                                             unused_settings),
     }

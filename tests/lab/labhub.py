@@ -644,12 +644,13 @@ def external_server(name, version, port):
             "container": "bdlab-ext-%s" % name}
 
 
-def point_bundle_at(hub, version, server):
+def point_bundle_at(hub, version, server, fname=None):
     """Make a bundle's settings name an external server, as a user configures the Hub for one: hub-postgres.env
-    (Compose, Swarm) or, on Kubernetes, the ConfigMap hub-config of kubernetes-external-rds.yml (what the new Hub
-    reads: applied after pods.env, it replaces that one)."""
-    if hub["orchestration"] == "kubernetes":
-        path = bundle_file(hub, version, "kubernetes", "kubernetes-external-rds.yml")
+    (Compose, Swarm) or pods.env (Kubernetes, the ConfigMap hub-config) - or the file fname of the bundle's folder
+    whose ConfigMap hub-config holds the settings (kubernetes-external-rds.yml, which the vendor ships with one)."""
+    orch = hub["orchestration"]
+    if fname:
+        path = bundle_file(hub, version, orch, fname)
         with open(path) as f:
             text = f.read()
         for key, value in (("HUB_POSTGRES_HOST", server["host"]), ("HUB_POSTGRES_PORT", '"%d"' % server["port"])):
@@ -659,7 +660,7 @@ def point_bundle_at(hub, version, server):
         with open(path, "w") as f:
             f.write(text)
         return
-    env = bundle_file(hub, version, hub["orchestration"], "hub-postgres.env")
+    env = bundle_file(hub, version, orch, "pods.env" if orch == "kubernetes" else "hub-postgres.env")
     with open(env) as f:
         lines = [ln for ln in f.read().splitlines() if not ln.startswith(("HUB_POSTGRES_HOST=", "HUB_POSTGRES_PORT="))]
     with open(env, "w") as f:

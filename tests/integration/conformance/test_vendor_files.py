@@ -13,8 +13,9 @@ import vendor
 from ansible_collections.blackduck.hub.plugins.filter.compose_file import (
     compose_apart_override, compose_data_volume, compose_published_port)
 from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import (
-    hub_settings, k8s_config_map, k8s_convert, k8s_convert_notes, k8s_data_volume, k8s_node_selector, settings_of)
-from ansible_collections.blackduck.hub.plugins.plugin_utils._sides import new_hub_settings
+    hub_settings, k8s_config_map, k8s_convert, k8s_convert_notes, k8s_data_volume, k8s_leave_out, k8s_node_selector,
+    settings_of)
+from ansible_collections.blackduck.hub.plugins.plugin_utils._sides import VENDOR_EXAMPLE_HOSTS, new_hub_settings, rds_given
 
 pytestmark = pytest.mark.no_containers  # make test runs it beside the exclusive tests
 
@@ -105,19 +106,23 @@ def test_pods_env_is_a_config_map(version):
 
 
 @pytest.mark.parametrize("version", NEW_LAYOUT)
-def test_the_external_database_file_holds_what_the_new_hub_reads(version):
-    """kubernetes-external-rds.yml carries its own hub-config after the passwords' ConfigMaps; applied after pods.env it
-    is what the new Hub reads, and as shipped it names the vendor's example server: refused, edited accepted."""
+def test_the_external_database_file_as_the_vendors_steps_apply_it(version):
+    """kubernetes-external-rds.yml carries the passwords' ConfigMaps and its own hub-config (an example server), which
+    the vendor's kubectl create after pods.env leaves out (AlreadyExists) and so does the role: the new Hub reads
+    pods.env's, which as shipped names no server - refused; pointed, accepted; the example never said."""
     text = read(version, "kubernetes", "kubernetes-external-rds.yml")
-    assert [o["metadata"]["name"] for o in k8s_convert(text)["items"] if o["kind"] == "ConfigMap"][-1] == "hub-config"
-    settings = settings_of(text)
-    assert "HUB_POSTGRES_ADMIN_PASSWORD_FILE" not in settings  # not the passwords' ConfigMap
-    assert settings["HUB_POSTGRES_ENABLE_SSL"] == "false" and settings["HUB_POSTGRES_PORT"] == "5432"
-    src = "/opt/hub-docker-%s/kubernetes/kubernetes-external-rds.yml" % version
+    given = rds_given(text)
+    assert given["admin_password"] == "blackduck"  # the vendor's hpup-admin, mounted as HUB_POSTGRES_ADMIN_PASSWORD_FILE
+    assert given["settings"]["HUB_POSTGRES_HOST"] in VENDOR_EXAMPLE_HOSTS
+    applied = k8s_leave_out(k8s_convert(text), "ConfigMap", "hub-config")["items"]
+    assert sorted(o["metadata"]["name"] for o in applied if o["kind"] == "ConfigMap") == ["hpup-admin", "hpup-user"]
+    pods_env = settings_of(read(version, "kubernetes", "pods.env"))
+    src = "/opt/hub-docker-%s/kubernetes/pods.env" % version
     server = {"host": "db96.example.com", "port": 5432}
-    assert "names the vendor's example database server" in new_hub_settings(server, settings, src)["refusal"]
-    edited = text.replace(settings["HUB_POSTGRES_HOST"], "db96.example.com")
-    assert new_hub_settings(server, settings_of(edited), src) == {"file": src, "refusal": "", "note": ""}
+    said = new_hub_settings(server, pods_env, src, given["settings"])
+    assert "names no database server" in said["refusal"] and "xyzh" not in said["refusal"]
+    pointed = dict(pods_env, HUB_POSTGRES_HOST="db96.example.com")
+    assert new_hub_settings(server, pointed, src, given["settings"]) == {"file": src, "refusal": "", "note": ""}
 
 
 ALLOWED_PATCH_LINES = [

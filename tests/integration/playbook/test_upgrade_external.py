@@ -13,6 +13,7 @@ The target is a separate PostgreSQL container of the newer major (the lab's stan
 7) Swarm and Kubernetes hubs into an external server (the new bundle's external-database variant); on Kubernetes,
    step 11 on request then deletes the old hostPath folder on the node, and nothing else.
 """
+import json
 import os
 import time
 
@@ -259,19 +260,24 @@ def test_old_external_server_to_new_external_server(lab_hubs, tmp_path):
 def test_into_an_external_server_on_swarm_and_kubernetes(lab_hubs, tmp_path, orch):
     """Step 9 starts the bundle's external-database variant: docker-compose.externaldb.yml as a stack, or
     kubernetes-external-rds.yml; the new Hub runs without a database of its own and writes to the server. The server
-    is taken from the new bundle's settings, not from variables: hub-postgres.env, or on Kubernetes the ConfigMap
-    hub-config of kubernetes-external-rds.yml - what the new Hub reads - which, as the vendor ships it, names an
-    example server: refused before anything is done."""
+    is taken from the new bundle's hub-postgres.env (pods.env), not from variables - on Kubernetes the admin password
+    too, from kubernetes-external-rds.yml's ConfigMap hpup-admin. That file's own hub-config is left out, as the
+    vendor's kubectl create after pods.env leaves it: a server named only there is refused, saying so, and the Hub's
+    hub-config is pods.env's."""
     name = "pb-ext-%s" % orch
     hub = lab_hubs(name, orch, scale=0.5, seed=22)
     dump_root = str(tmp_path / "dumps")
     try:
         target = labhub.external_server(name, "new", 26518 if orch == "swarm" else 26519)
-        host = {"hub_database": "external", "hub_postgres_admin_password_file": admin_password_file(tmp_path),
-                "hub_postgres_required_major": labhub.VERSIONS["PG_NEW_MAJOR"]}
-        if orch == "kubernetes":  # the file as shipped: its example server is nobody's, and never asked
+        host = {"hub_database": "external", "hub_postgres_required_major": labhub.VERSIONS["PG_NEW_MAJOR"]}
+        if orch == "swarm":  # on Kubernetes the admin password is the new Hub's: kubernetes-external-rds.yml's hpup-admin
+            host["hub_postgres_admin_password_file"] = admin_password_file(tmp_path)
+        if orch == "kubernetes":  # named in kubernetes-external-rds.yml's own hub-config only: refused, nothing done
+            labhub.point_bundle_at(hub, labhub.NEW, target, "kubernetes-external-rds.yml")
             rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root, **{name: host}))
-            assert rc != 0 and "names the vendor's example database server blackduck.xyzh" in out, out
+            assert rc != 0 and "hub_database is external: set hub_postgres_host" in out, out
+            assert ("own ConfigMap hub-config names the database server %s:%d, and is left out" % (
+                target["host"], target["port"]) in " ".join(out.split())), out
             assert not os.path.exists(os.path.join(dump_root, name, "state.json")), out
             assert labhub.version_endpoint(hub) == {"version": labhub.OLD}  # the old Hub serves on
         # the server is named only where the vendor has you name it, in the new bundle's settings: the role reads it
@@ -287,6 +293,9 @@ def test_into_an_external_server_on_swarm_and_kubernetes(lab_hubs, tmp_path, orc
         if marker:  # applied, yet never in the output, even with -v
             assert marker not in out, out[max(0, out.find(marker) - 2500):out.find(marker) + 300]
             assert marker in labhub.kubectl(hub, "get", "configmap", "hpup-lab", "-o", "jsonpath={.data}")
+            # the Hub's hub-config is pods.env's, whole (kubernetes-external-rds.yml's own, without it, left out)
+            config = json.loads(labhub.kubectl(hub, "get", "configmap", "hub-config", "-o", "jsonpath={.data}"))
+            assert (config["HUB_POSTGRES_PORT"], config["HUB_WRITE_INTERVAL"]) == (str(target["port"]), "1"), config
         st = state(dump_root, name)
         assert st["steps"]["verify"]["status"] == "done"
         assert st["steps"]["restore"]["data"]["target"]["port"] == target["port"]

@@ -79,14 +79,30 @@ def test_the_bundles_settings_file_names_the_server_the_inventory_does_not():
     env = {"HUB_POSTGRES_HOST": "rds.example.com", "HUB_POSTGRES_PORT": "6543", "HUB_POSTGRES_ADMIN": "admin",
            "HUB_POSTGRES_ENABLE_SSL": "true"}
     given = dict(NOBODY, admin_password="pw")
-    assert _sides.server_settings(given, env) == dict(given, host="rds.example.com", port="6543", admin="admin",
-                                                      enable_ssl="true")
-    assert _sides.server_settings(dict(given, host="mine"), env) == dict(given, host="mine")  # the inventory wins
-    assert _sides.server_settings(given, {})["host"] == "" and _sides.server_settings(given, None) == given
-    # on Kubernetes kubernetes-external-rds.yml's ConfigMap hub-config first: applied after pods.env, it replaces it
-    assert _sides.settings_files("/b/kubernetes", "kubernetes") == [
-        "/b/kubernetes/kubernetes-external-rds.yml", "/b/kubernetes/pods.env"]
-    assert _sides.settings_files("/b/docker-compose", "compose") == ["/b/docker-compose/hub-postgres.env"]
+    src = "/b/kubernetes/pods.env"
+    assert _sides.server_settings(given, env, "", src) == dict(given, host="rds.example.com", port="6543", admin="admin",
+                                                               enable_ssl="true", named_in=src)
+    mine = dict(given, host="mine")  # the inventory wins
+    assert _sides.server_settings(mine, env, "", src) == dict(mine, named_in="hub_postgres_host")
+    assert _sides.server_settings(given, {})["host"] == ""
+    assert _sides.server_settings(given, None) == dict(given, named_in="hub_postgres_host")
+    # the bundle's admin password where the inventory gives none, with the server the bundle names - never over the
+    # inventory's password, nor for a server the inventory names (maybe not the one the password is for)
+    assert _sides.server_settings(NOBODY, env, "from-file", src)["admin_password"] == "from-file"
+    for own in ({"admin_password": "mine"}, {"admin_password_file": "/etc/hub/admin"}, {"host": "db96"}):
+        assert _sides.server_settings(dict(NOBODY, **own), env, "from-file", src)["admin_password"] == own.get(
+            "admin_password", "")
+    assert _sides.settings_file("/b/kubernetes", "kubernetes") == "/b/kubernetes/pods.env"
+    assert _sides.settings_file("/b/docker-compose", "compose") == "/b/docker-compose/hub-postgres.env"
+
+
+def test_what_kubernetes_external_rds_gives():
+    rds = ("kind: List\nitems:\n- kind: ConfigMap\n  metadata: {name: hpup-admin}\n  data:\n"
+           "    HUB_POSTGRES_ADMIN_PASSWORD_FILE: |\n      pw one  \n"
+           "- kind: ConfigMap\n  metadata: {name: hub-config}\n  data: {HUB_POSTGRES_HOST: db96, HUB_POSTGRES_PORT: 5433}\n")
+    assert _sides.rds_given(rds) == {"admin_password": "pw one  ",  # only the line's end taken off
+                                     "settings": {"HUB_POSTGRES_HOST": "db96", "HUB_POSTGRES_PORT": "5433"}}
+    assert _sides.rds_given("kind: List\nitems: []\n") == {"admin_password": "", "settings": None}
 
 
 def test_what_the_new_hub_will_read_is_checked_against_the_server_the_data_goes_into():
@@ -112,14 +128,28 @@ def test_what_the_new_hub_will_read_is_checked_against_the_server_the_data_goes_
                                                                  ":5432" % (src, env["HUB_POSTGRES_HOST"],
                                                                             env["HUB_POSTGRES_PORT"]))
     assert _sides.new_hub_settings(server, None, src) == {"file": "", "refusal": "", "note": ""}  # not read
-    # the vendor's example server (kubernetes-external-rds.yml as shipped) is nobody's: refused like no server
-    k8s_src = "/opt/hub/4.2.1/kubernetes/kubernetes-external-rds.yml"
+    # the vendor's example server (kubernetes-external-rds.yml as shipped) copied into the file: refused like no server
+    k8s_src = "/opt/hub/4.2.1/kubernetes/pods.env"
     said = _sides.new_hub_settings(server, {"HUB_POSTGRES_HOST": "blackduck.xyzh.us-east-1.rds.amazonaws.com"}, k8s_src)
     assert said["note"] == "" and said["refusal"] == (
         "the new Hub's settings file %s names the vendor's example database server "
-        "blackduck.xyzh.us-east-1.rds.amazonaws.com (HUB_POSTGRES_HOST, as shipped): nobody's server. Set "
-        "HUB_POSTGRES_HOST and HUB_POSTGRES_PORT there to the server the data goes into (db96.example.com:5432) "
-        "(docs/external-database.md), then run again; the Hub was not touched." % k8s_src)
+        "blackduck.xyzh.us-east-1.rds.amazonaws.com: nobody's server. Set HUB_POSTGRES_HOST and HUB_POSTGRES_PORT "
+        "there to the server the data goes into (db96.example.com:5432) (docs/external-database.md), then run again; "
+        "the Hub was not touched." % k8s_src)
+    # kubernetes-external-rds.yml's own hub-config, left out: said where it names another server, not where it names
+    # the same one, or the vendor's example (as shipped)
+    unused = {"HUB_POSTGRES_HOST": "db96.internal", "HUB_POSTGRES_PORT": "5432"}
+    said = _sides.new_hub_settings(server, {"HUB_POSTGRES_HOST": ""}, k8s_src, unused)
+    assert said["refusal"].startswith("the new Hub's settings file %s names no database server" % k8s_src)
+    assert said["refusal"].endswith(
+        "the Hub was not touched. (kubernetes-external-rds.yml's own ConfigMap hub-config names the database server "
+        "db96.internal:5432, and is left out: as the vendor's kubectl create of both files (pods.env first) leaves it, "
+        "the new Hub reads pods.env's: name the server in pods.env)")
+    said = _sides.new_hub_settings(server, {"HUB_POSTGRES_HOST": "db96.example.com"}, k8s_src, unused)
+    assert said["refusal"] == "" and said["note"].startswith("kubernetes-external-rds.yml's own ConfigMap hub-config "
+                                                             "names the database server db96.internal:5432")
+    for same in ({"HUB_POSTGRES_HOST": "DB96.example.com"}, {"HUB_POSTGRES_HOST": "blackduck.xyzh.us-east-1.rds.amazonaws.com"}):
+        assert _sides.new_hub_settings(server, {"HUB_POSTGRES_HOST": "db96.example.com"}, k8s_src, same)["note"] == ""
     # in the sides: with an external database, on every orchestration (the file read is the action's, see below)
     for orchestration in ("compose", "swarm", "docker_run", "kubernetes"):
         out = decide(database="external", postgres=NEW_SERVER, settings_env={"HUB_POSTGRES_HOST": ""},
@@ -131,10 +161,13 @@ def test_what_the_new_hub_will_read_is_checked_against_the_server_the_data_goes_
 
 def test_the_vendors_example_server_is_refused_before_any_connection_is_built():
     example = dict(NEW_SERVER, host="Blackduck.xyzh.us-east-1.rds.amazonaws.com")
-    src = "/opt/hub/4.2.0/kubernetes/kubernetes-external-rds.yml"
+    src = "/opt/hub/4.2.0/kubernetes/pods.env"
     with pytest.raises(SettingsError, match=r"^the new Hub's settings file %s names the vendor's example database "
-                                            r"server Blackduck\.xyzh" % src):
-        decide(database="external", postgres=example, new_orchestration="kubernetes", settings_src=src)
+                                            r"server Blackduck\.xyzh\S+: nobody's server\. Set HUB_POSTGRES_HOST" % src):
+        decide(database="external", postgres=dict(example, named_in=src), new_orchestration="kubernetes")
+    with pytest.raises(SettingsError, match=r"^hub_postgres_host names the vendor's example database server "
+                                            r"Blackduck\.xyzh\S+: nobody's server\. Set hub_postgres_host to"):
+        decide(database="external", postgres=example)
 
 
 def test_an_old_external_server_is_the_old_side():
@@ -407,23 +440,34 @@ def test_on_kubernetes_the_action_reads_what_the_new_hub_reads():
                          {"ansible.builtin.slurp": k8s_files(files), "ansible.builtin.stat": stat})
         return act, act.run(task_vars={})
 
-    # kubernetes-external-rds.yml's hub-config, not pods.env's nor the passwords' ConfigMap before it
+    # pods.env's hub-config - the one the new Hub reads - and the admin password of kubernetes-external-rds.yml's
+    # hpup-admin, which the Hub's pods mount; its own hub-config (the vendor's example server) left out, unsaid
+    act, result = run({"kubernetes-external-rds.yml": EXTERNAL_RDS % "blackduck.xyzh.us-east-1.rds.amazonaws.com",
+                       "pods.env": pods_env}, NOBODY)
+    assert [c[1]["src"] for c in act.calls if c[0] == "ansible.builtin.slurp"] == [
+        "/opt/hub/4.2.0/kubernetes/pods.env", "/opt/hub/4.2.0/kubernetes/kubernetes-external-rds.yml"]
+    target = result["sides"]["hub_target_db"]
+    assert (target["host"], target["password"]) == ("from-pods-env", "s3cret-admin")
+    assert result["sides"]["hub_new_settings"] == {"file": "/opt/hub/4.2.0/kubernetes/pods.env", "refusal": "",
+                                                   "note": ""}
+    assert result["_ansible_no_log"] is True and "s3cret" not in result["msg"]
+    # the inventory's password wins; its own server does not take the file's password
     act, result = run({"kubernetes-external-rds.yml": EXTERNAL_RDS % "db96.internal", "pods.env": pods_env},
                       dict(NOBODY, admin_password="pw"))
-    assert [c[1]["src"] for c in act.calls if c[0] == "ansible.builtin.slurp"] == [
-        "/opt/hub/4.2.0/kubernetes/kubernetes-external-rds.yml"]
-    assert result["sides"]["hub_target_db"]["host"] == "db96.internal"
-    assert result["sides"]["hub_new_settings"] == {
-        "file": "/opt/hub/4.2.0/kubernetes/kubernetes-external-rds.yml", "refusal": "", "note": ""}
-    # a kubernetes-external-rds.yml without hub-config leaves pods.env's in force
-    act, result = run({"kubernetes-external-rds.yml": EXTERNAL_RDS.split("- apiVersion: v1\n  data:\n    HUB_POSTGRES_E", maxsplit=1)[0],
-                       "pods.env": pods_env}, dict(NOBODY, admin_password="pw"))
-    assert result["sides"]["hub_target_db"]["host"] == "from-pods-env"
-    assert result["sides"]["hub_new_settings"]["file"] == "/opt/hub/4.2.0/kubernetes/pods.env"
-    # as the vendor ships it: its example server, refused before any connection - with the server in the inventory too
-    for postgres in (dict(NOBODY, admin_password="pw"), NEW_SERVER):
-        act, result = run({"kubernetes-external-rds.yml": EXTERNAL_RDS % "blackduck.xyzh.us-east-1.rds.amazonaws.com"},
-                          postgres)
-        said = result["msg"] if result.get("failed") else result["sides"]["hub_new_settings"]["refusal"]
-        assert "names the vendor's example database server blackduck.xyzh" in said, result
-        assert bool(result.get("failed")) is (postgres is not NEW_SERVER)  # no server of its own: refused at once
+    assert result["sides"]["hub_target_db"]["password"] == "pw"
+    act, result = run({"kubernetes-external-rds.yml": EXTERNAL_RDS % "db96.internal", "pods.env": pods_env},
+                      dict(NOBODY, host="db96.example.com"))
+    assert result.get("failed") and result["msg"].startswith("hub_database is external: set hub_postgres_host")
+    # the server named only in kubernetes-external-rds.yml's own hub-config (left out): refused, saying so
+    act, result = run({"kubernetes-external-rds.yml": EXTERNAL_RDS % "db96.internal",
+                       "pods.env": "kind: ConfigMap\nmetadata: {name: hub-config}\ndata: {HUB_POSTGRES_HOST: ''}\n"},
+                      NEW_SERVER)
+    refusal = result["sides"]["hub_new_settings"]["refusal"]
+    assert "names no database server" in refusal and "names the database server db96.internal:5432" in refusal
+    act, result = run({"kubernetes-external-rds.yml": EXTERNAL_RDS % "db96.internal",
+                       "pods.env": "kind: ConfigMap\nmetadata: {name: hub-config}\ndata: {HUB_POSTGRES_ENABLE_SSL: 'true'}\n"},
+                      NOBODY)  # no server anywhere the Hub reads: refused at once, saying where it was named
+    assert result["failed"] and result["msg"].startswith("hub_database is external: set hub_postgres_host")
+    assert result["msg"].endswith("(kubernetes-external-rds.yml's own ConfigMap hub-config names the database server "
+                                  "db96.internal:5432, and is left out: as the vendor's kubectl create of both files "
+                                  "(pods.env first) leaves it, the new Hub reads pods.env's: name the server in pods.env)")

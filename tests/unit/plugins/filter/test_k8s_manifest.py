@@ -32,8 +32,8 @@ def manifest(volume, with_claim=None, as_list=True):
 
 def test_the_filters_are_exported():
     assert sorted(FilterModule().filters()) == ["hub_settings", "k8s_claim_copy", "k8s_config_map", "k8s_convert",
-                                                "k8s_convert_notes", "k8s_data_volume", "k8s_mount_folder",
-                                                "k8s_node_selector", "k8s_rename_claim"]
+                                                "k8s_convert_notes", "k8s_data_volume", "k8s_leave_out",
+                                                "k8s_mount_folder", "k8s_node_selector", "k8s_rename_claim"]
 
 
 def test_a_host_path():
@@ -124,7 +124,8 @@ def test_claim_copy_keeps_the_storage_and_drops_the_binding():
 # ------------------------------------------------------------------------------------------ the vendor's shape
 
 from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import (  # noqa: E402
-    hub_settings, k8s_config_map, k8s_convert, k8s_convert_notes, k8s_node_selector, settings_of)
+    config_map_data, hub_settings, k8s_config_map, k8s_convert, k8s_convert_notes, k8s_leave_out, k8s_node_selector,
+    settings_of)
 
 VENDOR_SHAPE = """kind: List
 apiVersion: v1beta1
@@ -219,14 +220,24 @@ def test_hub_settings_in_both_forms_without_quotes():
         "HUB_POSTGRES_HOST": "db", "HUB_POSTGRES_PORT": "5432"}
 
 
-def test_settings_are_hub_config_s_and_none_where_a_manifest_holds_none():
-    rds = ("kind: List\nitems:\n- {kind: ConfigMap, metadata: {name: hpup-admin}, data: {HUB_POSTGRES_ADMIN_PASSWORD_FILE: pw}}\n"
+def test_settings_are_what_k8s_config_map_applies():
+    two = ("kind: List\nitems:\n-\n- {kind: ConfigMap, metadata: {name: other}, data: {HUB_POSTGRES_HOST: other-db}}\n"
            "- {kind: ConfigMap, metadata: {name: hub-config}, data: {HUB_POSTGRES_HOST: db, HUB_POSTGRES_PORT: 5433}}\n")
-    assert settings_of(rds) == hub_settings(rds) == {"HUB_POSTGRES_HOST": "db", "HUB_POSTGRES_PORT": "5433"}
-    passwords_only = rds.split("- {kind: ConfigMap, metadata: {name: hub-config}", maxsplit=1)[0]
-    assert settings_of(passwords_only) is None and hub_settings(passwords_only) == {}
-    assert settings_of("kind: List\nitems: []\n") == {}  # no object at all: read as KEY=VALUE lines, none
+    assert settings_of(two) == hub_settings(two) == {"HUB_POSTGRES_HOST": "db", "HUB_POSTGRES_PORT": "5433"}
+    assert k8s_config_map(two)["data"] == {"HUB_POSTGRES_HOST": "db", "HUB_POSTGRES_PORT": "5433"}  # the same one
+    other = two.split("- {kind: ConfigMap, metadata: {name: hub-config}", maxsplit=1)[0]  # none named hub-config
+    assert settings_of(other) == k8s_config_map(other)["data"] == {"HUB_POSTGRES_HOST": "other-db"}
+    assert settings_of("kind: List\nitems: [{kind: Service}]\n") is None  # a manifest without a ConfigMap
+    assert hub_settings("kind: List\nitems: [{kind: Service}]\n") == {}
     assert settings_of("HUB_POSTGRES_HOST=db\n") == {"HUB_POSTGRES_HOST": "db"}
+    assert config_map_data(two, "other") == {"HUB_POSTGRES_HOST": "other-db"} and config_map_data(other, "hub-config") is None
+
+
+def test_k8s_leave_out():
+    objects = [{"kind": "ConfigMap", "metadata": {"name": "hub-config"}},
+               {"kind": "ConfigMap", "metadata": {"name": "hpup-admin"}}, {"kind": "Service", "metadata": {"name": "hub-config"}}]
+    assert k8s_leave_out({"kind": "List", "items": objects}, "ConfigMap", "hub-config") == {
+        "apiVersion": "v1", "kind": "List", "items": objects[1:]}
 
 
 def test_k8s_node_selector_of_the_database_pods():
