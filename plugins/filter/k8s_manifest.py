@@ -109,6 +109,13 @@ def k8s_node_selector(manifest, workload="postgres"):
     return dict((str(k), str(v)) for k, v in (_pod_spec(obj).get("nodeSelector") or {}).items())
 
 
+def k8s_tolerations(manifest, workload="postgres"):
+    """The tolerations of the database workload's pods ([] when it has none, as the vendor's): which taints of a
+    node do not keep them off it."""
+    obj = _the_database_workload(_objects(manifest), workload)
+    return [dict(t) for t in _pod_spec(obj).get("tolerations") or [] if isinstance(t, dict)]
+
+
 def k8s_rename_claim(manifest, old, new):
     """The manifest's objects (as one List) with every workload volume on claim old now on claim new, and the claim
     object old itself left out (it belongs to the old version and is kept as it is)."""
@@ -319,6 +326,7 @@ class FilterModule(object):
         return {
             "k8s_data_volume": k8s_data_volume,
             "k8s_node_selector": k8s_node_selector,
+            "k8s_tolerations": k8s_tolerations,
             "k8s_rename_claim": k8s_rename_claim,
             "k8s_mount_folder": k8s_mount_folder,
             "k8s_claim_copy": k8s_claim_copy,

@@ -81,13 +81,58 @@ def _selector_words(selector):
     return ", ".join("%s=%s" % kv for kv in sorted(selector.items())) or "none: any node"
 
 
-def k8s_node_problems(listed, selectors, machine_id):
+# The tolerations Kubernetes gives every pod (the DefaultTolerationSeconds admission plugin): for a while, a node that
+# goes not-ready or unreachable keeps its pods. They do not let a new pod onto such a node: its NoSchedule twin does not.
+DEFAULT_TOLERATIONS = [{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"},
+                       {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"}]
+
+
+def _tolerated(taint, tolerations):
+    """Whether one of the pod's tolerations matches the node's taint (Kubernetes' rule: the same effect or none, the
+    same key or none with Exists, and with Equal - the default - the same value)."""
+    for t in list(tolerations) + DEFAULT_TOLERATIONS:
+        if t.get("effect") not in (None, "", taint.get("effect")):
+            continue
+        if t.get("operator", "Equal") == "Exists":
+            if not t.get("key") or t.get("key") == taint.get("key"):
+                return True
+        elif t.get("key") == taint.get("key") and str(t.get("value") or "") == str(taint.get("value") or ""):
+            return True
+    return False
+
+
+def _keeps_off(node, tolerations):
+    """Why a node takes no new database pod, as (what keeps it off, in words; what lifts it, each a command or
+    deed), ('', []) when it takes it: cordoned, or tainted NoSchedule or NoExecute with a taint the pod does not
+    tolerate. Kubernetes' own taints (node.kubernetes.io/: not ready, unreachable, short of memory or disk) go when
+    the node is well again; the others, the ones set by hand, are removed by hand."""
+    name = (node.get("metadata") or {}).get("name", "")
+    spec = node.get("spec") or {}
+    cordoned = bool(spec.get("unschedulable"))
+    taints, lifts = [], ["kubectl uncordon %s" % name] if cordoned else []
+    for taint in spec.get("taints") or []:
+        key = taint.get("key") or ""
+        if taint.get("effect") not in ("NoSchedule", "NoExecute") or _tolerated(taint, tolerations) or (
+                key == "node.kubernetes.io/unschedulable" and cordoned):  # the taint a cordon adds: said once
+            continue
+        taints.append("%s%s:%s" % (key, "=%s" % taint["value"] if taint.get("value") else "", taint.get("effect")))
+        lifts.append("make %s well again (kubectl describe node %s says what ails it)" % (name, name)
+                     if key.startswith("node.kubernetes.io/") else "kubectl taint node %s %s-" % (name, taints[-1]))
+    what = ["is cordoned"] if cordoned else []
+    if taints:
+        what.append("is tainted %s, which the database pod does not tolerate" % " and ".join(taints))
+    return " and ".join(what), sorted(set(lifts))
+
+
+def k8s_node_problems(listed, selectors, machine_id, tolerations=None):
     """What keeps the Kubernetes database pod from running on this host, in words ([] when nothing): listed is the
     registered result of kubectl get nodes -o json; selectors the nodeSelectors of the database pods the steps start
     (each {label: value}; the vendor's blackduck.hub.postgres=true); machine_id this host's /etc/machine-id ('' when
-    unknown). Its data folder (a hostPath) and the dump folder lent to it are folders of this host, so every selector
-    must match exactly one schedulable node, and that node must be this host (the kubelet reports the machine ID it
-    runs on; where either side has none, that part cannot be told and is not refused)."""
+    unknown); tolerations those pods' tolerations, one list per selector in the same order (none: the vendor's pods
+    tolerate no taint). Its data folder (a hostPath) and the dump folder lent to it are folders of this host, so every
+    selector must match exactly one node that takes the pod (not cordoned, no taint it does not tolerate), and that
+    node must be this host (the kubelet reports the machine ID it runs on; where either side has none, that part
+    cannot be told and is not refused)."""
     listed = listed or {}
     if listed.get("rc", 0) != 0 or not listed.get("stdout"):
         return ["the cluster's nodes cannot be read (%s): the database pod's data folder and the dump folder are on "
@@ -100,22 +145,30 @@ def k8s_node_problems(listed, selectors, machine_id):
         return ["kubectl get nodes gave no JSON: %s" % listed["stdout"][:200]]
     mine = [n for n in nodes if machine_id and ((n.get("status") or {}).get("nodeInfo") or {}).get("machineID") == machine_id]
     here = ((mine[0].get("metadata") or {}).get("name") or "") if len(mine) == 1 else ""
+    selectors = selectors or [{}]
+    tolerations = list(tolerations or []) + [[]] * len(selectors)  # a pod whose tolerations are not given: none
+    pods = sorted(set((tuple(sorted((s or {}).items())), json.dumps(t or [], sort_keys=True))
+                      for s, t in zip(selectors, tolerations)))  # each pod placed alike said once
     problems = []
-    for selector in [dict(t) for t in sorted(set(tuple(sorted((s or {}).items())) for s in selectors or [{}]))]:
+    for labels, tolerating in pods:
+        selector, tolerated = dict(labels), json.loads(tolerating)
         matching = [n for n in nodes
                     if all(((n.get("metadata") or {}).get("labels") or {}).get(k) == v for k, v in selector.items())]
-        usable = [n for n in matching if not (n.get("spec") or {}).get("unschedulable")]
+        usable = [n for n in matching if not _keeps_off(n, tolerated)[0]]
         names = sorted((n.get("metadata") or {}).get("name", "") for n in usable)
         label = " ".join("%s=%s" % kv for kv in sorted(selector.items()))
         if not usable:
+            off = sorted(((n.get("metadata") or {}).get("name", ""),) + _keeps_off(n, tolerated) for n in matching)
+            if off:
+                todo = "Let it take the pod: %s" % "; ".join(lift for name, what, lifts in off for lift in lifts)
+            else:
+                todo = "Label this host's node: kubectl label node %s %s" % (here or "<this host's node>", label)
             problems.append(
                 "no schedulable node carries the labels the database pod is pinned to (nodeSelector %s)%s: the steps "
                 "would start a database pod that never runs. %s" % (
                     _selector_words(selector),
-                    "; %s carries them but is cordoned" % ", ".join(sorted(
-                        (n.get("metadata") or {}).get("name", "") for n in matching)) if matching else "",
-                    "Label this host's node: kubectl label node %s %s" % (here or "<this host's node>", label)
-                    if label else "Uncordon this host's node"))
+                    "".join("; %s carries them but %s" % (name, what) for name, what, lifts in off),
+                    todo if label or off else "The cluster lists no node"))
         elif len(usable) > 1 and not selector:
             problems.append(
                 "the database pod is pinned to no node (its manifest has no nodeSelector) and %d nodes could run it: "

@@ -14,7 +14,7 @@ from ansible_collections.blackduck.hub.plugins.filter.compose_file import (
     compose_apart_override, compose_data_volume, compose_published_port)
 from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import (
     hub_settings, k8s_config_map, k8s_convert, k8s_convert_notes, k8s_data_volume, k8s_leave_out, k8s_node_selector,
-    settings_of)
+    k8s_tolerations, settings_of)
 from ansible_collections.blackduck.hub.plugins.plugin_utils._sides import VENDOR_EXAMPLE_HOSTS, new_hub_settings, rds_given
 
 pytestmark = pytest.mark.no_containers  # make test runs it beside the exclusive tests
@@ -93,6 +93,8 @@ def test_kubernetes_manifests_convert_for_a_current_cluster(version):
         "kind": "path", "path": "/var/lib/hub-postgresql/data"}
     # on the node labelled blackduck.hub.postgres=true, which the play checks is its host
     assert k8s_node_selector(read(version, "kubernetes", "kubernetes-pre-db.yml")) == {"blackduck.hub.postgres": "true"}
+    # and tolerates no taint: a tainted node (a lone control-plane node) keeps it off
+    assert k8s_tolerations(read(version, "kubernetes", "kubernetes-pre-db.yml")) == []
 
 
 @pytest.mark.parametrize("version", NEW_LAYOUT)

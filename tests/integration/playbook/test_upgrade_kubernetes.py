@@ -2,7 +2,8 @@
 
 The old and new manifests use the same hostPath (the vendor's 4.2 layout): the old data folder is moved aside
 (renamed on the node, never deleted) before the new server initialises, and only step 11 deletes the copy.
-A new manifest pinning the database pod to a node that is not this host is refused in the plan; check mode changes
+A new manifest pinning the database pod to a node that is not this host, or an old one pinning it to a tainted node,
+is refused in the plan; check mode changes
 nothing; an upgrade after the new version was started without migrating, with verification, and
 in the same run another hub's from an untouched old Hub; a rerun changes nothing, and beside it step 11 on the other
 (the moved-aside copy deleted, nothing else); going back (the folders swapped). (Step 11 when the new database is external: test_upgrade_external.)
@@ -10,6 +11,7 @@ The same with the data on a PersistentVolumeClaim that both bundles name: the ne
 the old claim keeps the old data until step 11 deletes it; a first run failing at step 9 goes back by itself
 (hub_rollback_on_failure) to the old claim, and the next run replaces the attempt's data on the new claim.
 """
+import contextlib
 import json
 import os
 
@@ -62,6 +64,20 @@ def assert_upgraded_in_place(hub, dump_root, name, data, aside):
     assert pg_version(aside) == labhub.VERSIONS["PG_OLD_MAJOR"]
 
 
+@contextlib.contextmanager
+def a_tainted_node(name, label):
+    """A second Node object in the lab's cluster, with no kubelet behind it, carrying label and a taint set by hand
+    (as a lone control-plane node carries its own): no pod is scheduled on it - the other tests' pods tolerate nothing
+    either, and pin to blackduck.hub.postgres=true. Deleted afterwards."""
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": {label: "true"}},
+            "spec": {"taints": [{"key": "blackduck.hub/lab", "value": "tainted", "effect": "NoSchedule"}]}}
+    labhub.run(["kubectl", "--kubeconfig", labhub.KUBECONFIG, "create", "-f", "-"], input=json.dumps(node))
+    try:
+        yield
+    finally:
+        labhub.run(["kubectl", "--kubeconfig", labhub.KUBECONFIG, "delete", "node", name, "--wait=false"])
+
+
 def test_kubernetes_early_start_then_upgrade_rerun_and_back(lab_hubs, tmp_path):
     """One hostPath for both versions. Check mode changes nothing and names what step 11 would delete. The new
     version applied without migrating: its server refuses the old data (a different major), the Hub does not come up,
@@ -80,22 +96,34 @@ def test_kubernetes_early_start_then_upgrade_rerun_and_back(lab_hubs, tmp_path):
     webapp_to_nothing(e2e)
     e2e_expected = dbcheck.fingerprint_without_fixups(e2e)
 
-    # a new manifest whose database pod is pinned to a node no node is: refused in the plan, nothing touched (the pod
-    # would never start, or start where the hostPath is not this host's folder)
-    pre_db = labhub.bundle_file(hub, labhub.NEW, "kubernetes", "kubernetes-pre-db.yml")
-    with open(pre_db) as f:
-        shipped = f.read()
-    assert shipped.count('blackduck.hub.postgres: "true"') == 1
+    # a new manifest whose database pod is pinned to a node no node is, and an old one pinned to a node that is tainted
+    # (a second Node object, with no kubelet behind it): both refused in the plan, nothing touched (the pod would never
+    # start, or start where the hostPath is not this host's folder)
+    pre_dbs = [labhub.bundle_file(hub, v, "kubernetes", "kubernetes-pre-db.yml") for v in (labhub.NEW, labhub.OLD)]
+    shipped = {}
+    for path in pre_dbs:
+        with open(path) as f:
+            shipped[path] = f.read()
+        assert shipped[path].count('blackduck.hub.postgres: "true"') == 1, path
     try:
-        with open(pre_db, "w") as f:
-            f.write(shipped.replace('blackduck.hub.postgres: "true"', 'blackduck.hub.postgres-elsewhere: "true"'))
-        rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root), "--check")
-        assert rc != 0 and recap["pb-k8s"]["changed"] == 0, out
+        for path, label in zip(pre_dbs, ("blackduck.hub.postgres-elsewhere", "blackduck.hub.postgres-tainted")):
+            with open(path, "w") as f:
+                f.write(shipped[path].replace('blackduck.hub.postgres: "true"', '%s: "true"' % label))
+        with a_tainted_node("bdlab-tainted", "blackduck.hub.postgres-tainted"):
+            rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root), "--check")
+        said = " ".join(out.split())
+        assert rc != 0 and recap.get("pb-k8s", {}).get("changed") == 0, out
         assert ("would not run where its data is: no schedulable node carries the labels the database pod is pinned "
-                "to (nodeSelector blackduck.hub.postgres-elsewhere=true)") in " ".join(out.split()), out
+                "to (nodeSelector blackduck.hub.postgres-elsewhere=true)") in said, out
+        # (the controller may by then have tainted that node, which no kubelet keeps alive, unreachable too)
+        assert ("no schedulable node carries the labels the database pod is pinned to (nodeSelector "
+                "blackduck.hub.postgres-tainted=true); bdlab-tainted carries them but is tainted "
+                "blackduck.hub/lab=tainted:NoSchedule") in said, out
+        assert "kubectl taint node bdlab-tainted blackduck.hub/lab=tainted:NoSchedule-" in said, out
     finally:
-        with open(pre_db, "w") as f:
-            f.write(shipped)
+        for path in pre_dbs:
+            with open(path, "w") as f:
+                f.write(shipped[path])
 
     # check mode changes nothing (the webapp scaled to nothing first: the data holds still)
     webapp_to_nothing(hub)

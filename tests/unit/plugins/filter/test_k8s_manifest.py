@@ -33,7 +33,8 @@ def manifest(volume, with_claim=None, as_list=True):
 def test_the_filters_are_exported():
     assert sorted(FilterModule().filters()) == ["hub_settings", "k8s_claim_copy", "k8s_config_map", "k8s_convert",
                                                 "k8s_convert_notes", "k8s_data_volume", "k8s_leave_out",
-                                                "k8s_mount_folder", "k8s_node_selector", "k8s_rename_claim"]
+                                                "k8s_mount_folder", "k8s_node_selector", "k8s_rename_claim",
+                                                "k8s_tolerations"]
 
 
 def test_a_host_path():
@@ -125,7 +126,7 @@ def test_claim_copy_keeps_the_storage_and_drops_the_binding():
 
 from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import (  # noqa: E402
     config_map_data, hub_settings, k8s_config_map, k8s_convert, k8s_convert_notes, k8s_leave_out, k8s_node_selector,
-    settings_of)
+    k8s_tolerations, settings_of)
 
 VENDOR_SHAPE = """kind: List
 apiVersion: v1beta1
@@ -247,3 +248,12 @@ def test_k8s_node_selector_of_the_database_pods():
     assert k8s_node_selector({"kind": "Deployment", "metadata": {"name": "postgres"}, "spec": {}}) == {}
     with pytest.raises(AnsibleFilterError, match="^no Deployment named db in the manifest"):
         k8s_node_selector(pinned, workload="db")
+
+
+def test_k8s_tolerations_of_the_database_pods():
+    tolerant = {"kind": "Deployment", "metadata": {"name": "postgres"},
+                "spec": {"template": {"spec": {"tolerations": [{"key": "dedicated", "operator": "Exists"}, "junk"]}}}}
+    assert k8s_tolerations(yaml.safe_dump(tolerant)) == [{"key": "dedicated", "operator": "Exists"}]
+    assert k8s_tolerations({"kind": "Deployment", "metadata": {"name": "postgres"}, "spec": {}}) == []
+    with pytest.raises(AnsibleFilterError, match="^no Deployment named db in the manifest"):
+        k8s_tolerations(tolerant, workload="db")

@@ -132,6 +132,67 @@ def test_k8s_node_problems_say_what_to_do():
     assert len(said) == 1 and "(nodeSelector disk=ssd)" in said[0]
 
 
+CONTROL_PLANE = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+
+
+def tainted(listed, *taints):
+    """The first node of a k8s_nodes listing with these taints."""
+    items = json.loads(listed["stdout"])["items"]
+    items[0]["spec"]["taints"] = list(taints)
+    return dict(listed, stdout=json.dumps({"items": items}))
+
+
+def test_k8s_node_problems_a_taint_the_pod_does_not_tolerate_keeps_it_off():
+    said = readiness.k8s_node_problems(tainted(k8s_nodes(("n1", PINNED, "m1")), CONTROL_PLANE), [PINNED], "m1")
+    assert said == ["no schedulable node carries the labels the database pod is pinned to (nodeSelector "
+                    "blackduck.hub.postgres=true); n1 carries them but is tainted node-role.kubernetes.io/control-plane"
+                    ":NoSchedule, which the database pod does not tolerate: the steps would start a database pod that "
+                    "never runs. Let it take the pod: kubectl taint node n1 node-role.kubernetes.io/control-plane:"
+                    "NoSchedule-"]
+    # cordoned and tainted by hand: both said, the cordon's own taint once
+    both = tainted(k8s_nodes(("n1", PINNED, "m1", True)), {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"},
+                   {"key": "dedicated", "value": "db", "effect": "NoExecute"})
+    assert readiness.k8s_node_problems(both, [PINNED], "m1")[0].endswith(
+        "n1 carries them but is cordoned and is tainted dedicated=db:NoExecute, which the database pod does not "
+        "tolerate: the steps would start a database pod that never runs. Let it take the pod: kubectl taint node n1 "
+        "dedicated=db:NoExecute-; kubectl uncordon n1")
+    # two taints: said together, each lifted
+    two = tainted(k8s_nodes(("n1", PINNED, "m1")), CONTROL_PLANE, {"key": "node.kubernetes.io/disk-pressure", "effect": "NoSchedule"})
+    assert readiness.k8s_node_problems(two, [PINNED], "m1")[0].endswith(
+        "n1 carries them but is tainted node-role.kubernetes.io/control-plane:NoSchedule and "
+        "node.kubernetes.io/disk-pressure:NoSchedule, which the database pod does not tolerate: the steps would start "
+        "a database pod that never runs. Let it take the pod: kubectl taint node n1 node-role.kubernetes.io/"
+        "control-plane:NoSchedule-; make n1 well again (kubectl describe node n1 says what ails it)")
+    # Kubernetes' own taint of a sick node: made well, not untainted
+    sick = tainted(k8s_nodes(("n1", PINNED, "m1")), {"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"},
+                   {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"})
+    assert readiness.k8s_node_problems(sick, [PINNED], "m1")[0].endswith(
+        "n1 carries them but is tainted node.kubernetes.io/not-ready:NoSchedule, which the database pod does not "
+        "tolerate: the steps would start a database pod that never runs. Let it take the pod: make n1 well again "
+        "(kubectl describe node n1 says what ails it)")
+    # the other node, which takes it, is not this host: that is said instead
+    said = readiness.k8s_node_problems(tainted(k8s_nodes(("n1", PINNED, "m1"), ("n2", PINNED, "m2")), CONTROL_PLANE),
+                                       [PINNED], "m1")
+    assert len(said) == 1 and said[0].startswith("the database pod is pinned to node n2 ")
+
+
+def test_k8s_node_problems_a_taint_tolerated_or_only_preferred_is_no_problem():
+    nodes = k8s_nodes(("n1", PINNED, "m1"))
+    for toleration in [{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists"},
+                       {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"},
+                       {"operator": "Exists"}]:
+        assert readiness.k8s_node_problems(tainted(nodes, CONTROL_PLANE), [PINNED], "m1", [[toleration]]) == []
+    dedicated = {"key": "dedicated", "value": "db", "effect": "NoSchedule"}
+    assert readiness.k8s_node_problems(tainted(nodes, dedicated), [PINNED], "m1", [[{"key": "dedicated", "value": "db"}]]) == []
+    # the wrong value, or the wrong effect, does not tolerate it
+    for toleration in [{"key": "dedicated", "value": "web"}, {"key": "dedicated", "operator": "Exists", "effect": "NoExecute"}]:
+        assert len(readiness.k8s_node_problems(tainted(nodes, dedicated), [PINNED], "m1", [[toleration]])) == 1
+    assert readiness.k8s_node_problems(tainted(nodes, dict(CONTROL_PLANE, effect="PreferNoSchedule")), [PINNED], "m1") == []
+    # two pods pinned alike, one tolerating the taint and one not: the one that does not is said
+    said = readiness.k8s_node_problems(tainted(nodes, CONTROL_PLANE), [PINNED, PINNED], "m1", [[{"operator": "Exists"}]])
+    assert len(said) == 1 and "n1 carries them but is tainted" in said[0]
+
+
 def test_k8s_node_problems_when_the_nodes_cannot_be_read():
     denied = {"rc": 1, "stdout": "", "stderr": 'Error from server (Forbidden): nodes is forbidden:\n  User "x" cannot list'}
     assert readiness.k8s_node_problems(denied, [PINNED], "m1") == [
