@@ -154,21 +154,24 @@ def k8s_node_problems(listed, selectors, machine_id, tolerations=None):
         selector, tolerated = dict(labels), json.loads(tolerating)
         matching = [n for n in nodes
                     if all(((n.get("metadata") or {}).get("labels") or {}).get(k) == v for k, v in selector.items())]
-        usable = [n for n in matching if not _keeps_off(n, tolerated)[0]]
+        kept_off = dict(((n.get("metadata") or {}).get("name", ""), _keeps_off(n, tolerated)) for n in matching)
+        usable = [n for n in matching if not kept_off[(n.get("metadata") or {}).get("name", "")][0]]
         names = sorted((n.get("metadata") or {}).get("name", "") for n in usable)
         label = " ".join("%s=%s" % kv for kv in sorted(selector.items()))
         if not usable:
-            off = sorted(((n.get("metadata") or {}).get("name", ""),) + _keeps_off(n, tolerated) for n in matching)
-            if off:
-                todo = "Let it take the pod: %s" % "; ".join(lift for name, what, lifts in off for lift in lifts)
-            else:
+            if kept_off:
+                todo = "Let it take the pod: %s" % "; ".join(
+                    lift for name in sorted(kept_off) for lift in kept_off[name][1])
+            elif label:
                 todo = "Label this host's node: kubectl label node %s %s" % (here or "<this host's node>", label)
+            else:
+                todo = "The cluster lists no node"
             problems.append(
                 "no schedulable node carries the labels the database pod is pinned to (nodeSelector %s)%s: the steps "
                 "would start a database pod that never runs. %s" % (
                     _selector_words(selector),
-                    "".join("; %s carries them but %s" % (name, what) for name, what, lifts in off),
-                    todo if label or off else "The cluster lists no node"))
+                    "".join("; %s carries them but %s" % (name, kept_off[name][0]) for name in sorted(kept_off)),
+                    todo))
         elif len(usable) > 1 and not selector:
             problems.append(
                 "the database pod is pinned to no node (its manifest has no nodeSelector) and %d nodes could run it: "
