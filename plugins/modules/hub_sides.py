@@ -17,9 +17,10 @@ description:
     where the dump folder is mounted in each side's database container (O(dump_mount)), how each side's data is named,
     and the keys of the hub's lock. It changes nothing.
   - With O(database=external) and no O(postgres.host), the external server is read from the new bundle's settings
-    file on the managed host, as the Hub itself will - C(hub-postgres.env), or C(pods.env) on Kubernetes - and there
-    the admin password, where O(postgres) gives none, too - C(HUB_POSTGRES_ADMIN_PASSWORD_FILE) of the ConfigMap
-    C(hpup-admin) of C(kubernetes-external-rds.yml), which the new Hub's pods mount.
+    file on the managed host, as the Hub itself will - C(hub-postgres.env), or C(pods.env) on Kubernetes. On
+    Kubernetes the admin password, where O(postgres) gives none, is the one the new Hub logs in with, wherever the
+    server is named - C(HUB_POSTGRES_ADMIN_PASSWORD_FILE) of the ConfigMap C(hpup-admin) of
+    C(kubernetes-external-rds.yml), which the new Hub's pods mount.
   - Refuses settings that cannot work - an external database without a host or password, an old external server
     without another new one, a dump folder that cannot be mounted or written - with a message that says what to set,
     before anything is done.

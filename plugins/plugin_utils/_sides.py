@@ -58,16 +58,18 @@ def _example_refusal(host, named_in, address):
 def server_settings(given, env=None, admin_password="", src=""):
     """An external server's settings: the inventory's, or where it names no host, the new bundle's settings file's
     (``src``; ``env``, already parsed; None when not read): the host from the file, the rest from the file where it
-    says, and then ``admin_password`` - the one the new bundle gives the new Hub (Kubernetes: rds_given) - where the
-    inventory gives none. ``named_in`` says where the host was named (the file, or hub_postgres_host)."""
+    says. ``admin_password``, the one the new bundle gives the new Hub (Kubernetes: rds_given), where the inventory
+    gives none - wherever the host is named: the new Hub logs in with it to the server its settings file names, which
+    step 1 checks against the inventory's (new_hub_settings). ``named_in`` says where the host was named (the file,
+    or hub_postgres_host)."""
     out = dict(given, named_in="hub_postgres_host")
     if env is not None and not given.get("host"):
         out.update(host=env.get("HUB_POSTGRES_HOST", ""), named_in=src)
         for key, name in ENV_SETTINGS[1:]:
             if env.get(name):
                 out[key] = env[name]
-        if admin_password and not _has_password(given):
-            out["admin_password"] = admin_password
+    if admin_password and not _has_password(given):
+        out["admin_password"] = admin_password
     return out
 
 

@@ -15,7 +15,8 @@ from ansible_collections.blackduck.hub.plugins.filter.compose_file import (
 from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import (
     hub_settings, k8s_config_map, k8s_convert, k8s_convert_notes, k8s_data_volume, k8s_leave_out, k8s_node_selector,
     k8s_tolerations, settings_of)
-from ansible_collections.blackduck.hub.plugins.plugin_utils._sides import VENDOR_EXAMPLE_HOSTS, new_hub_settings, rds_given
+from ansible_collections.blackduck.hub.plugins.plugin_utils._sides import (
+    VENDOR_EXAMPLE_HOSTS, new_hub_settings, rds_given, server_settings)
 
 pytestmark = pytest.mark.no_containers  # make test runs it beside the exclusive tests
 
@@ -125,6 +126,11 @@ def test_the_external_database_file_as_the_vendors_steps_apply_it(version):
     assert "names no database server" in said["refusal"] and "xyzh" not in said["refusal"]
     pointed = dict(pods_env, HUB_POSTGRES_HOST="db96.example.com")
     assert new_hub_settings(server, pointed, src, given["settings"]) == {"file": src, "refusal": "", "note": ""}
+    # the admin password the new Hub logs in with, where the inventory gives none: the server named in pods.env or
+    # in the inventory alike
+    nobody = {"host": "", "port": 5432, "admin_password": "", "admin_password_file": ""}
+    for inventory, env in ((nobody, pointed), (dict(nobody, host="db96.example.com"), pods_env)):
+        assert server_settings(inventory, env, given["admin_password"], src)["admin_password"] == "blackduck"
 
 
 ALLOWED_PATCH_LINES = [

@@ -261,9 +261,9 @@ def test_into_an_external_server_on_swarm_and_kubernetes(lab_hubs, tmp_path, orc
     """Step 9 starts the bundle's external-database variant: docker-compose.externaldb.yml as a stack, or
     kubernetes-external-rds.yml; the new Hub runs without a database of its own and writes to the server. The server
     is taken from the new bundle's hub-postgres.env (pods.env), not from variables - on Kubernetes the admin password
-    too, from kubernetes-external-rds.yml's ConfigMap hpup-admin. That file's own hub-config is left out, as the
-    vendor's kubectl create after pods.env leaves it: a server named only there is refused, saying so, and the Hub's
-    hub-config is pods.env's."""
+    too, from kubernetes-external-rds.yml's ConfigMap hpup-admin (also when the inventory names the server). That
+    file's own hub-config is left out, as the vendor's kubectl create after pods.env leaves it: a server named only
+    there is refused, saying so, and the Hub's hub-config is pods.env's."""
     name = "pb-ext-%s" % orch
     hub = lab_hubs(name, orch, scale=0.5, seed=22)
     dump_root = str(tmp_path / "dumps")
@@ -314,6 +314,8 @@ def test_into_an_external_server_on_swarm_and_kubernetes(lab_hubs, tmp_path, orc
         if orch == "kubernetes":  # step 11 on request: the old hostPath folder deleted on this node, nothing else
             assert pg_version(hub["hostpath"]) == labhub.VERSIONS["PG_OLD_MAJOR"]
             host["hub_remove_old_data"] = True
+            # the server named by the inventory this time, still without a password: hpup-admin's is taken, not refused
+            host.update(hub_postgres_host=target["host"], hub_postgres_port=target["port"])
             rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root, **{name: host}))
             assert rc == 0, out
             assert not os.path.exists(hub["hostpath"]), out

@@ -86,12 +86,15 @@ def test_the_bundles_settings_file_names_the_server_the_inventory_does_not():
     assert _sides.server_settings(mine, env, "", src) == dict(mine, named_in="hub_postgres_host")
     assert _sides.server_settings(given, {})["host"] == ""
     assert _sides.server_settings(given, None) == dict(given, named_in="hub_postgres_host")
-    # the bundle's admin password where the inventory gives none, with the server the bundle names - never over the
-    # inventory's password, nor for a server the inventory names (maybe not the one the password is for)
-    assert _sides.server_settings(NOBODY, env, "from-file", src)["admin_password"] == "from-file"
-    for own in ({"admin_password": "mine"}, {"admin_password_file": "/etc/hub/admin"}, {"host": "db96"}):
-        assert _sides.server_settings(dict(NOBODY, **own), env, "from-file", src)["admin_password"] == own.get(
-            "admin_password", "")
+    # the bundle's admin password (the one the new Hub logs in with) where the inventory gives none, whether the
+    # server is the bundle's or the inventory's, and when the settings file could not be read - never over the
+    # inventory's password or password file
+    for own in ({}, {"host": "db96"}):
+        for file_env in (env, None):
+            assert _sides.server_settings(dict(NOBODY, **own), file_env, "from-file", src)["admin_password"] == "from-file"
+    for own in ({"admin_password": "mine"}, {"admin_password_file": "/etc/hub/admin"}):
+        for server in (dict(NOBODY, **own), dict(NOBODY, host="db96", **own)):
+            assert _sides.server_settings(server, env, "from-file", src)["admin_password"] == own.get("admin_password", "")
     assert _sides.settings_file("/b/kubernetes", "kubernetes") == "/b/kubernetes/pods.env"
     assert _sides.settings_file("/b/docker-compose", "compose") == "/b/docker-compose/hub-postgres.env"
 
@@ -451,13 +454,17 @@ def test_on_kubernetes_the_action_reads_what_the_new_hub_reads():
     assert result["sides"]["hub_new_settings"] == {"file": "/opt/hub/4.2.0/kubernetes/pods.env", "refusal": "",
                                                    "note": ""}
     assert result["_ansible_no_log"] is True and "s3cret" not in result["msg"]
-    # the inventory's password wins; its own server does not take the file's password
+    # the inventory's password wins; a server the inventory names without a password takes the one the new Hub
+    # logs in with (hpup-admin's), and pods.env naming another host is said, as with any password
     act, result = run({"kubernetes-external-rds.yml": EXTERNAL_RDS % "db96.internal", "pods.env": pods_env},
                       dict(NOBODY, admin_password="pw"))
     assert result["sides"]["hub_target_db"]["password"] == "pw"
     act, result = run({"kubernetes-external-rds.yml": EXTERNAL_RDS % "db96.internal", "pods.env": pods_env},
                       dict(NOBODY, host="db96.example.com"))
-    assert result.get("failed") and result["msg"].startswith("hub_database is external: set hub_postgres_host")
+    target = result["sides"]["hub_target_db"]
+    assert (target["host"], target["password"]) == ("db96.example.com", "s3cret-admin") and not result.get("failed")
+    assert "names the database server from-pods-env:5432" in result["sides"]["hub_new_settings"]["note"]
+    assert "s3cret" not in result["msg"]
     # the server named only in kubernetes-external-rds.yml's own hub-config (left out): refused, saying so
     act, result = run({"kubernetes-external-rds.yml": EXTERNAL_RDS % "db96.internal",
                        "pods.env": "kind: ConfigMap\nmetadata: {name: hub-config}\ndata: {HUB_POSTGRES_HOST: ''}\n"},
