@@ -49,6 +49,18 @@ def module_output(name, args, check=False, env=None, python=None):
     return result, proc.stdout + proc.stderr
 
 
+# A hub's host reached as most teams reach theirs (tests/lab/ssh.sh, which make lab starts): over SSH, as an
+# unprivileged user that becomes root with sudo. A hub's extra variables in hub_inventory.
+OVER_SSH = {
+    "ansible_connection": "ssh",
+    "ansible_host": "127.0.0.1",
+    "ansible_port": int(os.environ.get("LAB_SSH_PORT", "2222")),
+    "ansible_user": "bdlab-admin",
+    "ansible_ssh_private_key_file": os.path.join(labhub.LAB_HOME, "ssh", "id_ed25519"),
+    "ansible_become": True,
+}
+
+
 def hub_inventory(hubs, dump_root, **extra):
     """An inventory (dict) with one host per lab hub, as a user would write it for upgrade_hub."""
     hosts = {}

@@ -7,6 +7,7 @@ case "${1:-up}" in
     t0=$SECONDS
     bash "$LAB_DIR/venv.sh"
     bash "$LAB_DIR/docker.sh" up
+    bash "$LAB_DIR/ssh.sh" up
     bash "$LAB_DIR/images/build.sh"
     bash "$LAB_DIR/k8s/build.sh"
     bash "$LAB_DIR/k8s/up.sh"
@@ -19,6 +20,7 @@ case "${1:-up}" in
     done
     if [ -x "$LAB_DIR/k8s/down.sh" ]; then bash "$LAB_DIR/k8s/down.sh" || true; fi
     bash "$LAB_DIR/docker.sh" down
+    bash "$LAB_DIR/ssh.sh" down
     ;;
   status)
     docker info -f 'docker {{.ServerVersion}} swarm={{.Swarm.LocalNodeState}} containers={{.ContainersRunning}}' 2>/dev/null || echo "docker: down"

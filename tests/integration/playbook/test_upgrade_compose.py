@@ -197,11 +197,18 @@ def new_version_started_empty(hub):
     labhub.compose(hub, labhub.NEW, "docker-compose.yml", "up", "-d", "--pull", "never", "--wait", "--wait-timeout", "240")
 
 
+def ssh_logins():
+    """How many times the lab's sshd (tests/lab/ssh.sh) has let bdlab-admin in."""
+    with open(os.path.join(labhub.LAB_HOME, "ssh", "sshd.log")) as f:
+        return sum(1 for line in f if "Accepted publickey for bdlab-admin " in line)
+
+
 def test_fleet_with_one_failure_then_resume(lab_hubs, tmp_path):
     """Five hubs in one run (ansible's default forks): a completes; c fails at the dump and b at step 9 (going back
     by itself); pb-empty had its new version started without migrating (empty), and completes; pb-refuse's new
     version was started, then used (it holds Hub data): step 7 refuses it. The causes fixed - for pb-refuse the way
-    docs/compose.md gives, run as written - the next run completes each from where it should."""
+    docs/compose.md gives, run as written - the next run completes each from where it should. Hub a's host is reached
+    as most teams reach theirs: over SSH, as a user that becomes root with sudo (the others: local)."""
     hubs = [lab_hubs("pb-fleet-%s" % x, "compose", scale=0.5, seed=i) for i, x in enumerate("abc")]
     empty, refuse = lab_hubs("pb-empty", "compose", scale=0.5, seed=4), lab_hubs("pb-refuse", "compose", scale=0.5, seed=6)
     dump_root = str(tmp_path)
@@ -210,7 +217,8 @@ def test_fleet_with_one_failure_then_resume(lab_hubs, tmp_path):
     new_version_started_empty(refuse)
     labhub.psql(refuse, "CREATE TABLE st.project (id int); INSERT INTO st.project VALUES (1);")  # now it holds a project
     # hub c fails at the dump: a compression its old pg_dump does not have
-    bad = {"pb-fleet-c": {"hub_dump_compression": "lz4"}, "pb-fleet-b": {"hub_rollback_on_failure": True}}
+    bad = {"pb-fleet-c": {"hub_dump_compression": "lz4"}, "pb-fleet-b": {"hub_rollback_on_failure": True},
+           "pb-fleet-a": ansible_run.OVER_SSH}
     # hub b fails at step 9, going back by itself: its new webapp never gets healthy
     b_file = labhub.bundle_file(hubs[1], labhub.NEW, "compose", "docker-compose.yml")
     b_text = open(b_file).read()
@@ -219,8 +227,10 @@ def test_fleet_with_one_failure_then_resume(lab_hubs, tmp_path):
     assert sick != webapp and "retries: 5" in sick
     with open(b_file, "w") as f:
         f.write(head + "\n  webapp:\n" + sick.replace("retries: 5", "retries: 1", 1))
+    logins = ssh_logins()
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory(hubs + [empty, refuse], dump_root, **bad))
     assert rc != 0
+    assert ssh_logins() > logins, out  # hub a: its tasks ran over SSH, and (its files are root's) as root
     # pb-empty: the data arrives into the new version's empty databases
     expected = hubgen.expected_row_counts(0.5, 4)["bds_hub"]
     got = dbcheck.counts(empty, "bds_hub")
@@ -237,6 +247,9 @@ def test_fleet_with_one_failure_then_resume(lab_hubs, tmp_path):
     assert "pb-fleet-c: FAILED at step 4 (dump)" in out
     assert state(dump_root, "pb-fleet-a")["steps"]["verify"]["status"] == "done"
     assert labhub.version_endpoint(hubs[0]) == {"version": labhub.NEW}
+    assert os.stat(os.path.join(dump_root, "pb-fleet-a", "state.json")).st_uid == 0
+    with open(os.path.join(dump_root, "fleet", "pb-fleet-a", "report.md")) as f:  # fetched over SSH, read as root
+        assert "pb-fleet-a" in f.read()
     # b: the original cause named, and the old Hub serves again on its untouched old data
     assert "pb-fleet-b: FAILED at step 9 (start_hub): " in out and "unhealthy" in out, out
     assert "rolled back (hub_rollback_on_failure): the old Hub %s serves again" % labhub.OLD in out
@@ -270,7 +283,8 @@ def test_fleet_with_one_failure_then_resume(lab_hubs, tmp_path):
 
     # the causes fixed, a rerun completes hub c from where it stopped, hub b from step 1 (a new dump: its old Hub
     # served again) and pb-refuse; a and pb-empty change nothing
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory(hubs + [empty, refuse], dump_root))
+    over_ssh = {"pb-fleet-a": ansible_run.OVER_SSH}
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory(hubs + [empty, refuse], dump_root, **over_ssh))
     assert rc == 0, out
     assert recap["pb-fleet-a"]["changed"] == 0 and recap["pb-empty"]["changed"] == 0, out
     assert dbcheck.counts(refuse, "bds_hub")["st.project"] == hubgen.expected_row_counts(0.5, 6)["bds_hub"]["st.project"]
