@@ -112,7 +112,8 @@ def plan(target, data, names, force, replace_empty_hub=False, hub_data_tables=()
             else:
                 raise RestoreError("the target's bds_hub already holds Hub data (%d tables in schema st) that did not "
                                    "come from this dump: refusing to restore over it. If it is an empty Hub started "
-                                   "by mistake, set replace_empty_hub=true; to replace any data, force=true." % n)
+                                   "by mistake, set replace_empty_hub=true (hub_replace_empty_hub: true with the upgrade role, its default); "
+                                   "to replace any data, force=true (hub_force_restore: true)." % n)
     return todo, done, ours, replace + earlier, live
 
 

@@ -440,6 +440,25 @@ def test_changelog_release_renders_in_a_copy(tmp_path):
                 assert "%s.%s - " % (FQCN, role) in flat, "new role %s is not in CHANGELOG.rst" % role
 
 
+def test_nothing_is_added_after_galaxys_version():
+    """Every version_added (a module, a filter, a role, an option, a suboption) is at most galaxy.yml's version: the
+    version being built is the one it was added in, or an earlier one, never a later one (ansible-doc would show
+    `added in 0.4.0` in a 0.3.0 collection)."""
+    later = []
+    for top in ("plugins", "roles", "playbooks", "meta"):
+        for folder, _dirs, files in os.walk(os.path.join(REPO, top)):
+            for name in files:
+                if not name.endswith((".py", ".yml", ".yaml")):
+                    continue
+                path = os.path.join(folder, name)
+                with open(path) as f:
+                    for number, line in enumerate(f, 1):
+                        for added in re.findall(r"\bversion_added:\s*[\"']?([0-9][0-9.]*)", line):
+                            if _version_tuple(added) > _version_tuple(VERSION):
+                                later.append("%s:%d (%s)" % (os.path.relpath(path, REPO), number, added))
+    assert not later, "version_added after galaxy.yml's version %s: %s" % (VERSION, ", ".join(later))
+
+
 def _fragments_in(root):
     path = os.path.join(root, "changelogs", "fragments")
     return [f for f in os.listdir(path) if f.endswith((".yml", ".yaml"))] if os.path.isdir(path) else []
