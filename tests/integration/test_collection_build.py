@@ -426,9 +426,7 @@ def test_changelog_release_renders_in_a_copy(tmp_path):
     # New modules and roles come from version_added: every one added in this version is listed.
     for module in _module_names():
         added = _module_doc(module).get("version_added")
-        assert added, "plugins/modules/%s.py has no version_added" % module
-        assert _version_tuple(added) <= _version_tuple(VERSION), \
-            "plugins/modules/%s.py: version_added %s is after galaxy.yml's version %s" % (module, added, VERSION)
+        assert added, "plugins/modules/%s.py has no version_added" % module  # never later: test_nothing_is_added_after...
         if _version_tuple(added) == _version_tuple(VERSION):
             assert "%s.%s - " % (FQCN, module) in flat, "new module %s is not in CHANGELOG.rst" % module
     for role in _roles():

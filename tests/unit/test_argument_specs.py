@@ -128,6 +128,17 @@ def test_every_orchestration_role_declares_every_entry_point_of_the_contract():
     assert missing == []
 
 
+def test_each_orchestration_roles_main_names_every_entry_point():
+    """Used as a plain role, an orchestration role fails with the list of its entry points: all of the contract's,
+    nothing else (the list is written in each role's message, and once it lagged behind the contract)."""
+    entry_points = contract_entry_points()
+    for role in orchestrations():
+        (task,) = _load(os.path.join(ROOT, "roles", role, "tasks", "main.yml"))
+        msg = " ".join(task["ansible.builtin.fail"]["msg"].split())
+        listed = msg.split(" tasks_from ", 1)[1].split(" (", 1)[0]
+        assert sorted(listed.replace(" or ", ", ").split(", ")) == sorted(entry_points), (role, listed)
+
+
 def included_entry_points():
     """(role, entry point, where) for every include_role / import_role of a role of this collection by a literal name
     and tasks_from, in every role's tasks and in the playbooks."""
