@@ -42,7 +42,9 @@ STEP_NUMBERS = dict((name, n) for n, name, dummy in STEPS)
 # upgrade role) is true. ``side``: which version's orchestration runs it (old: hub_orchestration, new:
 # hub_new_orchestration), None for the data steps. ``entry``: the orchestration contract's entry point that is all of
 # the step's work (the role runs it on the step's side: steps/orchestrate.yml), None where the step has a task file
-# of its own (steps/<name>.yml). ``destructive``: what cannot be undone by running again.
+# of its own (steps/<name>.yml). ``destructive``: what cannot be undone by running again. ``goes_back``: whether a
+# failure of the step brings the old version back (hub_rollback_on_failure): the steps between the Hub going down and
+# the old data deleted, the two destructive steps on the old side, which run with the old Hub down and its data whole.
 RULES = {
     "disk_space": {"until": ["disk_space", "dump"]},
     "stop_hub": {"side": "old", "destructive": "the Hub goes down"},
@@ -60,13 +62,16 @@ RULES = {
 
 
 def step_table():
-    """The eleven steps, each a dict: number, name, title, until, after, option, side, entry, destructive, tags."""
+    """The eleven steps, each a dict: number, name, title, until, after, option, side, entry, destructive, goes_back,
+    tags."""
+    down, deleted = STEP_NUMBERS["stop_hub"], STEP_NUMBERS["remove_old_data"]
     out = []
     for n, name, title in STEPS:
         rule = RULES.get(name, {})
         out.append({"number": n, "name": name, "title": title, "until": list(rule.get("until", [name])),
                     "after": list(rule.get("after", [])), "option": rule.get("option"), "side": rule.get("side"),
-                    "entry": rule.get("entry"), "destructive": rule.get("destructive"), "tags": ["step%d" % n, name]})
+                    "entry": rule.get("entry"), "destructive": rule.get("destructive"), "goes_back": down < n < deleted,
+                    "tags": ["step%d" % n, name]})
     return out
 
 

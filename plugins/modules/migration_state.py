@@ -153,7 +153,9 @@ steps:
       until (the step runs while none of these steps is done), after (steps that must be done first), option (a
       setting that must be true), side (V(old) or V(new) - which version's orchestration runs it), entry (the
       orchestration contract's entry point that is all of the step's work, or null), destructive
-      (what cannot be undone), tags (C(step<n>) and the name).
+      (what cannot be undone), goes_back (whether the step's failure brings the old version back with the upgrade
+      role's C(hub_rollback_on_failure): steps 3 to 10, run with the old Hub down and its data whole), tags
+      (C(step<n>) and the name).
     - P(blackduck.hub.step_due#filter) says whether a step runs now.
   returned: always
   type: list

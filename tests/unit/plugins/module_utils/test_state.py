@@ -205,6 +205,8 @@ def test_the_table_is_the_eleven_steps_in_order():
     assert [(s["number"], s["entry"], s["side"]) for s in table if s["entry"]] == [
         (3, "start_migration", "old"), (5, "stop_migration", "old"), (6, "start_migration", "new"),
         (8, "stop_migration", "new"), (9, "start", "new")]
+    # a failure goes back (hub_rollback_on_failure) only between the Hub going down and the old data deleted
+    assert [s["number"] for s in table if s["goes_back"]] == list(range(3, 11))
 
 
 def test_the_resume_rule():
