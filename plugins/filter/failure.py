@@ -12,12 +12,34 @@ def _last_lines(text, n=5):
     return " | ".join(lines[-n:])
 
 
-def failure_reason(result):
-    """Why a task failed: its msg, else the last lines of its stderr, else its exit code; a loop's failed items."""
+def _ran_out(result, msg):
+    """Whether the result is a wait's (until/retries) whose condition never held: Ansible fails it without a message,
+    with ``attempts`` and the command's own success."""
+    return bool(result.get("attempts")) and not msg and result.get("rc") in (None, 0) and not result.get("results")
+
+
+def _out_of_time(result, task, timeout):
+    """A wait that ran out, in words: which task (its name, as docs/troubleshooting.md lists it), the setting that
+    bounds it, and its last output unless that is a JSON document's tail (kubectl get -o json)."""
+    name = str((task or {}).get("name") or "").strip() if isinstance(task, dict) else ""
+    said = "timed out: %s" % (("'%s' gave up" % name) if name else "a wait gave up")
+    said += (" (%s: raise it if it was only slow)" % timeout) if timeout else " (its retries ran out)"
+    out = _last_lines(result.get("stdout"), 3)
+    if out and not out.startswith(("{", "[")) and not out.endswith(("}", "]")):
+        said += "; its last output: %s" % out
+    return said
+
+
+def failure_reason(result, task=None, timeout=""):
+    """Why a task failed: its msg, else the last lines of its stderr, else its exit code; a loop's failed items. A
+    wait that ran out of retries (``task``: the failed task, ansible_failed_task; ``timeout``: the setting that bounds
+    it) is said to have timed out, with its name."""
     if not isinstance(result, dict):
         return str(result).strip() or "failed, without a message"
     parts = []
     msg = str(result.get("msg") or "").strip()
+    if _ran_out(result, msg):
+        return _out_of_time(result, task, timeout)
     if msg and not msg.startswith("One or more items failed"):
         parts.append(msg)
     for item in result.get("results") or []:

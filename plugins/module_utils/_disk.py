@@ -212,9 +212,10 @@ def shortage_message(filesystems, db_size):
         needs = " + ".join("%s for %s" % (human(entry["needs"][w]), WHAT[w]) for w in entry["for"])
         todo = []
         if "dump" in entry["for"]:
-            todo.append("choose a dump_dir on another filesystem with enough free space")
+            todo.append("choose a dump_dir on another filesystem with enough free space (hub_dump_dir)")
         if "new_volume" in entry["for"]:
-            todo.append("put the new database volume on another filesystem (new_volume_path)")
+            todo.append("put the new database volume on another filesystem (new_volume_path; with the upgrade role, "
+                        "where the engine keeps its volumes or the node its data)")
         parts.append("%s needs %s (%s) but has %s free: short by %s. Free at least %s there, or %s."
                      % (describe(entry), entry["need_human"], needs, entry["free_human"], entry["short_by_human"],
                         entry["short_by_human"], ", or ".join(todo)))

@@ -45,16 +45,20 @@ STEP_NUMBERS = dict((name, n) for n, name, dummy in STEPS)
 # of its own (steps/<name>.yml). ``destructive``: what cannot be undone by running again. ``goes_back``: whether a
 # failure of the step brings the old version back (hub_rollback_on_failure): the steps between the Hub going down and
 # the old data deleted, the two destructive steps on the old side, which run with the old Hub down and its data whole.
+# ``timeout``: the upgrade role's setting that bounds the step's waits (named when one runs out), None where the
+# step's waits have none of their own or several.
 RULES = {
     "disk_space": {"until": ["disk_space", "dump"]},
-    "stop_hub": {"side": "old", "destructive": "the Hub goes down"},
-    "start_old_migration": {"until": ["dump"], "side": "old", "entry": "start_migration"},
+    "stop_hub": {"side": "old", "destructive": "the Hub goes down", "timeout": "hub_stop_timeout"},
+    "start_old_migration": {"until": ["dump"], "side": "old", "entry": "start_migration",
+                            "timeout": "hub_migration_timeout"},
     "dump": {},
-    "stop_old_migration": {"side": "old", "entry": "stop_migration"},
-    "start_new_migration": {"until": ["restore"], "side": "new", "entry": "start_migration"},
+    "stop_old_migration": {"side": "old", "entry": "stop_migration", "timeout": "hub_stop_timeout"},
+    "start_new_migration": {"until": ["restore"], "side": "new", "entry": "start_migration",
+                            "timeout": "hub_migration_timeout"},
     "restore": {"destructive": "the new database is filled"},
-    "stop_new_migration": {"side": "new", "entry": "stop_migration"},
-    "start_hub": {"side": "new", "entry": "start"},
+    "stop_new_migration": {"side": "new", "entry": "stop_migration", "timeout": "hub_stop_timeout"},
+    "start_hub": {"side": "new", "entry": "start", "timeout": "hub_start_timeout"},
     "verify": {},
     "remove_old_data": {"after": ["verify"], "option": "hub_remove_old_data", "side": "old",
                         "destructive": "the old data is deleted"},
@@ -63,7 +67,7 @@ RULES = {
 
 def step_table():
     """The eleven steps, each a dict: number, name, title, until, after, option, side, entry, destructive, goes_back,
-    tags."""
+    timeout, tags."""
     down, deleted = STEP_NUMBERS["stop_hub"], STEP_NUMBERS["remove_old_data"]
     out = []
     for n, name, title in STEPS:
@@ -71,7 +75,7 @@ def step_table():
         out.append({"number": n, "name": name, "title": title, "until": list(rule.get("until", [name])),
                     "after": list(rule.get("after", [])), "option": rule.get("option"), "side": rule.get("side"),
                     "entry": rule.get("entry"), "destructive": rule.get("destructive"), "goes_back": down < n < deleted,
-                    "tags": ["step%d" % n, name]})
+                    "timeout": rule.get("timeout"), "tags": ["step%d" % n, name]})
     return out
 
 

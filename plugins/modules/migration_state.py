@@ -154,8 +154,8 @@ steps:
       setting that must be true), side (V(old) or V(new) - which version's orchestration runs it), entry (the
       orchestration contract's entry point that is all of the step's work, or null), destructive
       (what cannot be undone), goes_back (whether the step's failure brings the old version back with the upgrade
-      role's C(hub_rollback_on_failure): steps 3 to 10, run with the old Hub down and its data whole), tags
-      (C(step<n>) and the name).
+      role's C(hub_rollback_on_failure) - steps 3 to 10, run with the old Hub down and its data whole), timeout (the
+      upgrade role's setting that bounds the step's waits, or null), tags (C(step<n>) and the name).
     - P(blackduck.hub.step_due#filter) says whether a step runs now.
   returned: always
   type: list
@@ -207,7 +207,9 @@ def main():
             if not module.check_mode:
                 _state.save(p["path"], state)
     except (ValueError, IOError, OSError) as exc:
-        module.fail_json(msg="migration state %s: %s" % (p["path"], exc))
+        module.fail_json(msg="migration state %s: %s. Do not delete the file to get past this (it is what makes a rerun "
+                             "resume): fix the permission or space; restore a damaged file from report.json's state "
+                             "(docs/troubleshooting.md)" % (p["path"], exc))
     if p["log_file"] and changed and not module.check_mode:
         try:  # the state is what counts; a log that cannot be written is said, not a failure
             log_line(p["log_file"], _state.log_text(p["step"], p["status"] or p["rollback"], p["note"], p["data"]))

@@ -229,6 +229,9 @@ def test_kubernetes_data_on_a_claim(lab_hubs, tmp_path):
         f.write(text)
     assert rc != 0
     assert "pb-k8s-pvc: FAILED at step 9 (start_hub): " in out, out
+    # the wait that ran out named, with the setting that bounds it (not the tail of kubectl's JSON)
+    assert ("timed out: 'Apply | Wait until every deployment of the manifests is ready, alone' gave up "
+            "(hub_start_timeout: raise it if it was only slow)") in out, out
     assert "rolled back (hub_rollback_on_failure): the old Hub %s serves again" % labhub.OLD in out, out
     assert labhub.version_endpoint(hub) == {"version": labhub.OLD}
     assert postgres_claim(hub) == [old_claim] and sorted(claims(hub)) == [old_claim, new_claim]

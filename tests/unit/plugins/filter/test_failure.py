@@ -27,3 +27,18 @@ def test_loop_items():
     result = {"msg": "One or more items failed", "results": [
         {"failed": False, "msg": "ok"}, {"failed": True, "msg": "bad volume", "rc": 1}]}
     assert failure_reason(result) == "bad volume; exit code 1"
+
+
+def test_a_wait_that_ran_out_is_named_with_its_setting():
+    pods = {"failed": True, "attempts": 600, "rc": 0, "msg": "", "stdout": '{\n "items": []\n}'}
+    task = {"name": "Apply | Wait until every deployment of the manifests is ready, alone"}
+    assert failure_reason(pods, task, "hub_start_timeout") == (
+        "timed out: 'Apply | Wait until every deployment of the manifests is ready, alone' gave up "
+        "(hub_start_timeout: raise it if it was only slow)")  # no JSON tail
+    left = {"failed": True, "attempts": 150, "rc": 0, "msg": "", "stdout": "hub_webapp.1\nhub_postgres.1"}
+    assert failure_reason(left) == (
+        "timed out: a wait gave up (its retries ran out); its last output: hub_webapp.1 | hub_postgres.1")
+    # a wait whose command itself failed, or that said why, is not a timeout
+    assert failure_reason({"failed": True, "attempts": 3, "rc": 1, "msg": "", "stderr": "no such"}, task) == (
+        "stderr: no such; exit code 1")
+    assert failure_reason({"failed": True, "attempts": 3, "msg": "Status code was -1"}, task) == "Status code was -1"

@@ -207,6 +207,10 @@ def test_the_table_is_the_eleven_steps_in_order():
         (8, "stop_migration", "new"), (9, "start", "new")]
     # a failure goes back (hub_rollback_on_failure) only between the Hub going down and the old data deleted
     assert [s["number"] for s in table if s["goes_back"]] == list(range(3, 11))
+    # the setting a step's waits run out against, named when one does (none where a step has several, or none)
+    assert dict((s["number"], s["timeout"]) for s in table if s["timeout"]) == {
+        2: "hub_stop_timeout", 3: "hub_migration_timeout", 5: "hub_stop_timeout", 6: "hub_migration_timeout",
+        8: "hub_stop_timeout", 9: "hub_start_timeout"}
 
 
 def test_the_resume_rule():
