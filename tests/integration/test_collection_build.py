@@ -320,6 +320,36 @@ def test_every_required_setting_missing_is_named(installed, outside, tmp_path):
         assert "is undefined" not in proc.stdout + proc.stderr, explain(proc)
 
 
+def test_a_wait_too_short_is_refused_before_anything(installed, outside, tmp_path):
+    """A timeout under its least value would skip a wait (a wait checks every few seconds): refused, by the upgrade and
+    the rollback alike, before the hub is looked at (its bundles here do not exist: no discovery message), and nothing
+    is written."""
+    host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+            "hub_orchestration": "compose", "hub_old_bundle": "/nonexistent/old", "hub_new_bundle": "/nonexistent/new",
+            "hub_dump_dir": str(tmp_path / "dumps")}
+    for playbook, setting, value, least in (("upgrade_hub", "hub_stop_timeout", 2, 10),
+                                            ("rollback_hub", "hub_start_timeout", 0, 10),
+                                            ("upgrade_hub", "hub_drain_timeout", -5, 0)):
+        inv = str(tmp_path / ("inv-%s.json" % setting))
+        with open(inv, "w") as f:
+            json.dump({"all": {"hosts": {"h1": dict(host, **{setting: value})}}}, f)
+        proc = run([os.path.join(BIN, "ansible-playbook"), "-i", inv, "%s.%s" % (FQCN, playbook)], outside,
+                   _env(installed))
+        out = " ".join((proc.stdout + proc.stderr).split())
+        assert proc.returncode != 0, explain(proc)
+        assert "%s is %s, less than %d: the run would not wait as it must" % (setting, value, least) in out, explain(proc)
+        assert "/nonexistent" not in out, explain(proc)  # refused before discovery
+        assert not os.path.exists(str(tmp_path / "dumps")), explain(proc)
+    # the defaults, and values at their least, pass the check (the run then fails at discovery, on the bundles)
+    inv = str(tmp_path / "inv-least.json")
+    with open(inv, "w") as f:
+        json.dump({"all": {"hosts": {"h1": dict(host, hub_stop_timeout=10, hub_drain_timeout=0)}}}, f)
+    proc = run([os.path.join(BIN, "ansible-playbook"), "-i", inv, "%s.upgrade_hub" % FQCN, "--check"], outside,
+               _env(installed))
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert "less than" not in out and "/nonexistent/old" in out, explain(proc)
+
+
 def test_a_rollout_that_stops_itself_and_a_fleet_report_that_names_every_hub(installed, outside, tmp_path):
     """Three hubs whose bundles are not there (each fails before step 1, nothing needs a lab): without a limit every
     one is tried and named; with hub_serial 1 and hub_max_failures 0 the first fails and the two later batches do
