@@ -117,7 +117,7 @@ class ActionModule(HubAction):
                 break
         if res.get("busy"):
             result.update(res, run=holder, failed=True, msg="another run took the lock of this hub first: %s. "
-                                                            "Nothing was done." % describe(res["locks"][-1]["holder"]))
+                                                            "Nothing was done: run again once that run has ended." % describe(res["locks"][-1]["holder"]))
             return result
         for entry in res.get("locks", []):
             if entry["status"] == "taken_over":

@@ -82,11 +82,14 @@ def set_log(path):
 
 def read_json_of_format(path, fmt, not_it):
     """A JSON file the collection wrote (its "format" says which), or None when there is no such file.
-    Raises ValueError(not_it % path) when the file is another kind of JSON."""
+    Raises ValueError(not_it % path) when the file is another kind of JSON, and says which file is not JSON at all."""
     if not os.path.exists(path):
         return None
     with open(path) as f:
-        data = json.load(f)
+        try:
+            data = json.load(f)
+        except ValueError as exc:
+            raise ValueError("%s is not valid JSON (%s): it was cut short or changed by hand" % (path, exc))
     if not isinstance(data, dict) or data.get("format") != fmt:
         raise ValueError(not_it % path)
     return data

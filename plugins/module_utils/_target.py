@@ -226,7 +226,8 @@ class DockerTarget(_Target):
             filters + (["in Compose project or stack %s" % params["project"]] if params.get("project") else []))
         if not found:
             raise TargetError("no database container found: searched %s. Start the Hub's database in migration mode, "
-                              "or set connection.container." % searched)
+                              "or set connection.container (with the upgrade role: hub_old_db_container, for the old "
+                              "side)." % searched)
         if len(found) > 1:
             raise TargetError("more than one database container matches (%s): %s. Set connection.container, "
                               "connection.project or connection.hub_version to choose one (with the upgrade role: "
@@ -413,12 +414,15 @@ class TcpTarget(_Target):
         if self.tools_path:
             path = os.path.join(self.tools_path, name)
             if not os.access(path, os.X_OK):
-                raise TargetError("%s not found in connection.tools_path %s" % (name, self.tools_path))
+                raise TargetError("%s not found in connection.tools_path %s (with the upgrade role: "
+                                  "hub_postgres_tools_path): point it at the bin folder of a PostgreSQL client "
+                                  "installation" % (name, self.tools_path))
             return path
         found = shutil.which(name)
         if not found:
             raise TargetError("%s was not found on the managed host: install the PostgreSQL client tools (for example "
-                              "the postgresql-client package) or set connection.tools_path" % name)
+                              "the postgresql-client package) or set connection.tools_path (with the upgrade role: "
+                              "hub_postgres_tools_path)" % name)
         return found
 
     def tool_argv(self, tool, args, stdin=False, conn=True):
@@ -455,7 +459,9 @@ def wait_ready(target, timeout, interval=2.0):
         except CommandError as exc:
             err = exc.stderr or exc.message
         if "password authentication failed" in err or "no password supplied" in err:
-            raise TargetError("the server at %s refused the credentials: %s. Check connection.user and the password."
+            raise TargetError("the server at %s refused the credentials: %s. Check connection.user and the password "
+                              "(with the upgrade role: hub_postgres_admin and hub_postgres_admin_password_file or "
+                              "hub_postgres_admin_password; for an old external server the hub_old_postgres_ ones)."
                               % (target.describe(), _first_line(err)))
         if time.monotonic() >= end:
             raise TargetError("the database server at %s was not ready after %ss: %s"

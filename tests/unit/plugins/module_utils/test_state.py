@@ -385,3 +385,13 @@ def test_an_attempt_stopped_mid_stream_is_named_by_its_record(clock, tmp_path):
     rolled = _state.rollback(_state.rollback(state, "started"), "done", archived_dump=str(folder))
     assert rolled["attempts"][0]["dump_id"] == "s-9" and _state.rolled_back_dumps(rolled) == ["s-9"]
     assert _state.archived_dump_id(str(tmp_path / "none")) is None and _state.archived_dump_id(None) is None
+
+
+def test_a_damaged_state_file_is_named(tmp_path):
+    path = tmp_path / "state.json"
+    path.write_text('{"format": "blackduck.hub/migration-state", "steps": {')  # cut short
+    with pytest.raises(ValueError) as info:
+        _state.load(str(path))
+    assert str(info.value).startswith("%s is not valid JSON (" % path)
+    assert str(info.value).endswith("): it was cut short or changed by hand")
+    assert path.read_text().endswith('"steps": {')  # left as it was

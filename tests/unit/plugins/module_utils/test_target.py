@@ -120,7 +120,7 @@ def test_docker_none_found_says_what_was_searched(cli):
     assert str(info.value) == (
         "no database container found: searched running containers labelled com.blackducksoftware.hub.image="
         "postgres and com.blackducksoftware.hub.version=4.2.0. Start the Hub's database in migration mode, or set "
-        "connection.container.")
+        "connection.container (with the upgrade role: hub_old_db_container, for the old side).")
 
 
 def test_docker_several_found_are_listed(cli):
