@@ -21,7 +21,7 @@ def _ran_out(result, msg):
 def _out_of_time(result, task, timeout):
     """A wait that ran out, in words: which task (its name, as docs/troubleshooting.md lists it), the setting that
     bounds it, and its last output unless that is a JSON document's tail (kubectl get -o json)."""
-    name = str((task or {}).get("name") or "").strip() if isinstance(task, dict) else ""
+    name = str(task.get("name") or "").strip() if isinstance(task, dict) else ""
     said = "timed out: %s" % (("'%s' gave up" % name) if name else "a wait gave up")
     said += (" (%s: raise it if it was only slow)" % timeout) if timeout else " (its retries ran out)"
     out = _last_lines(result.get("stdout"), 3)
