@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 try:
     import yaml
     HAS_YAML = True
@@ -30,6 +32,22 @@ if HAS_YAML:
             return yaml.SafeLoader.construct_mapping(self, node, deep=deep)
 
 
+_QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+_TOKEN = re.compile(r"^(<[a-z ]+>|[][{},:?-])$")  # what the grammar expected or got, never a piece of the text
+
+
+def _where(exc):
+    """The parser's reason and where, never the text it quotes: PyYAML's own message copies the offending line (in a
+    bundle's file, a password) and its reasons quote what they found (an alias, a character)."""
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or "the parser refused it"
+    problem = _QUOTED.sub(lambda m: m.group(0) if _TOKEN.match(m.group(1) or m.group(2)) else "...",
+                          " ".join(str(problem).split()))
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is None:
+        return problem
+    return "%s (line %d, column %d)" % (problem, mark.line + 1, mark.column + 1)
+
+
 def load_yaml(text):
     """(documents, notes on repeated keys) of a YAML text; empty documents are left out. ValueError if not YAML."""
     if not HAS_YAML:
@@ -43,7 +61,7 @@ def load_yaml(text):
             if doc:
                 docs.append(doc)
     except yaml.YAMLError as exc:
-        raise ValueError("not a YAML manifest: %s" % " ".join(str(exc).split()))
+        raise ValueError("not a YAML manifest: %s" % _where(exc))
     finally:
         loader.dispose()
     return docs, loader.duplicates

@@ -202,6 +202,19 @@ def test_convert_says_which_yaml_is_broken():
         k8s_convert("items: [a\n")
 
 
+@pytest.mark.parametrize("text", [
+    "data:\n  HUB_POSTGRES_ADMIN_PASSWORD_FILE: |\n  S3cretPw\n",  # the value at its key's indent
+    "data:\n  HUB_POSTGRES_ADMIN_PASSWORD_FILE: @S3cretPw\n",  # a character that cannot start a token
+    "data:\n  HUB_POSTGRES_ADMIN_PASSWORD_FILE: *S3cretPw\n",  # read as an alias
+    "data:\n  HUB_POSTGRES_ADMIN_PASSWORD_FILE: \"\\qS3cretPw\"\n",  # an unknown escape
+])
+def test_a_broken_file_is_named_by_line_never_by_its_text(text):
+    """PyYAML's own message copies the offending line: a bundle's password would reach the task's output."""
+    with pytest.raises(AnsibleFilterError, match=r"not a YAML manifest: .*\(line \d+, column \d+\)") as caught:
+        k8s_convert(text)
+    assert "S3cret" not in str(caught.value) and "cretPw" not in str(caught.value)
+
+
 def test_config_map_from_the_vendors_manifest_or_an_env_file():
     vendor = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hub-config\ndata:\n  HUB_POSTGRES_ENABLE_SSL: \"true\"\n"
               "  HUB_WEBSERVER_PORT: \"8443\"\n  HUB_WEBSERVER_PORT: \"8444\"\n  IPV4_ONLY: 0\n")
