@@ -24,7 +24,7 @@ def _out_of_time(result, task, timeout):
     name = str(task.get("name") or "").strip() if isinstance(task, dict) else ""
     said = "timed out: %s" % (("'%s' gave up" % name) if name else "a wait gave up")
     said += (" (%s: raise it if it was only slow)" % timeout) if timeout else " (its retries ran out)"
-    out = _last_lines(result.get("stdout"), 3)
+    out = "" if result.get("_ansible_no_log") else _last_lines(result.get("stdout"), 3)
     if out and not out.startswith(("{", "[")) and not out.endswith(("}", "]")):
         said += "; its last output: %s" % out
     return said
@@ -33,7 +33,8 @@ def _out_of_time(result, task, timeout):
 def failure_reason(result, task=None, timeout=""):
     """Why a task failed: its msg, else the last lines of its stderr, else its exit code; a loop's failed items. A
     wait that ran out of retries (``task``: the failed task, ansible_failed_task; ``timeout``: the setting that bounds
-    it) is said to have timed out, with its name."""
+    it) is said to have timed out, with its name. A result of a no_log task gives its msg and exit code only, never its
+    output: ansible_failed_result is not censored, and the reason goes to the state file, the reports and the log."""
     if not isinstance(result, dict):
         return str(result).strip() or "failed, without a message"
     parts = []
@@ -45,14 +46,17 @@ def failure_reason(result, task=None, timeout=""):
     for item in result.get("results") or []:
         if isinstance(item, dict) and item.get("failed"):
             parts.append(failure_reason(item))
-    stderr = _last_lines(result.get("stderr"))
+    hidden = bool(result.get("_ansible_no_log"))
+    stderr = "" if hidden else _last_lines(result.get("stderr"))
     # a tool's own words when the task only said that it failed (a command's "non-zero return code")
     if stderr and stderr not in msg and (not msg or msg == "non-zero return code"):
         parts.append("stderr: %s" % stderr)
     if not parts:
-        stdout = _last_lines(result.get("stdout"))
+        stdout = "" if hidden else _last_lines(result.get("stdout"))
         if stdout:
             parts.append("output: %s" % stdout)
+        elif hidden and (result.get("stderr") or result.get("stdout")):
+            parts.append("its output is hidden (no_log: it may hold a password)")
     if result.get("rc") not in (None, 0) and not any("exit" in p for p in parts):
         parts.append("exit code %s" % result["rc"])
     return "; ".join(parts) or "failed, without a message (run again with -v to see the task's result)"

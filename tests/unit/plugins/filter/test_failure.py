@@ -42,3 +42,18 @@ def test_a_wait_that_ran_out_is_named_with_its_setting():
     assert failure_reason({"failed": True, "attempts": 3, "rc": 1, "msg": "", "stderr": "no such"}, task) == (
         "stderr: no such; exit code 1")
     assert failure_reason({"failed": True, "attempts": 3, "msg": "Status code was -1"}, task) == "Status code was -1"
+
+
+def test_a_no_log_result_gives_its_message_and_exit_code_never_its_output():
+    """ansible_failed_result is not censored; the reason goes to the state file, the reports and the run's log."""
+    run = {"failed": True, "_ansible_no_log": True, "msg": "non-zero return code", "rc": 125,
+           "stderr": "docker: invalid env HUB_PROXY_PASSWORD=S3cret", "stdout": "S3cret",
+           "cmd": ["docker", "run", "-e", "HUB_PROXY_PASSWORD=S3cret"]}
+    assert failure_reason(run) == "non-zero return code; exit code 125"
+    quiet = {"failed": True, "_ansible_no_log": True, "msg": "", "rc": 1, "stderr": "S3cret"}
+    assert failure_reason(quiet) == "its output is hidden (no_log: it may hold a password); exit code 1"
+    items = {"msg": "One or more items failed", "_ansible_no_log": True, "results": [
+        {"failed": True, "_ansible_no_log": True, "msg": "", "rc": 1, "stdout": "S3cret"}]}
+    assert "S3cret" not in failure_reason(items) and "exit code 1" in failure_reason(items)
+    waited = {"failed": True, "_ansible_no_log": True, "attempts": 3, "rc": 0, "msg": "", "stdout": "S3cret"}
+    assert failure_reason(waited) == "timed out: a wait gave up (its retries ran out)"
