@@ -269,7 +269,7 @@ def _has_mount(container, spec):
 
 def docker_run_actions(inspected, containers, names, mounts=None):
     """What starting the containers names of a docker-run hub takes, as docker-hub.sh does it: a container not there
-    is run (its argv), one there but stopped is started, one running is kept. A container of that name running
+    is run (its argv, with its environment: the values of its -e NAME options), one there but stopped is started, one running is kept. A container of that name running
     another image is in the way (another version of the Hub, or not the Hub's at all): an error that says what to
     do, before anything starts. mounts ({name: 'host folder:container folder'}, the dump folder for the database in
     migration mode): that container is run with the folder bind-mounted (--volume); one there without it is stopped,
@@ -282,9 +282,10 @@ def docker_run_actions(inspected, containers, names, mounts=None):
         argv = containers[name]["argv"]
         if name in mounts:
             argv = argv[:2] + ["--volume", mounts[name]] + argv[2:]
+        run = {"name": name, "do": "run", "argv": argv, "environment": containers[name].get("environment") or {}}
         c = found.get(name)
         if c is None:
-            actions.append({"name": name, "do": "run", "argv": argv})
+            actions.append(run)
             continue
         image = (c.get("Config") or {}).get("Image")
         if image != want:
@@ -293,12 +294,12 @@ def docker_run_actions(inspected, containers, names, mounts=None):
                 "(its stop, or docker-hub.sh -d in the bundle of that version), or, if it is not the Hub's, "
                 "remove or rename it (docker rm -f %s); nothing was started" % (name, image, want, name, name))
         if name in mounts and not _has_mount(c, mounts[name]):
-            actions += [{"name": name, "do": "stop", "argv": ["docker", "stop", name]},
-                        {"name": name, "do": "remove", "argv": ["docker", "rm", name]},
-                        {"name": name, "do": "run", "argv": argv}]
+            actions += [{"name": name, "do": "stop", "argv": ["docker", "stop", name], "environment": {}},
+                        {"name": name, "do": "remove", "argv": ["docker", "rm", name], "environment": {}},
+                        run]
             continue
         actions.append({"name": name, "do": "keep" if (c.get("State") or {}).get("Running") else "start",
-                        "argv": ["docker", "start", name]})
+                        "argv": ["docker", "start", name], "environment": {}})
     return actions
 
 

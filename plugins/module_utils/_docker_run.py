@@ -31,6 +31,8 @@ _ARRAY = re.compile(r"^[ \t]*(\w+)=\(([^)]*)\)", re.M)
 _BLOCK = r"""^if\s+\[\s*"\$%s"\s*!=\s*""\s*\]\s*;\s*then[ \t]*\n(.*?)^fi\b"""
 _START_CALL = re.compile(r"^[ \t]*(start\w*)[ \t]*$", re.M)
 _CREATE_VOLUME = re.compile(r"^[ \t]*createVolume[ \t]+(.*)$", re.M)
+_LITERAL = "\x00"  # a $ bash does not expand (in single quotes, or escaped), while the words are read
+_READ_BY_DOCKER = re.compile(r"^(PATH|HOME|DOCKER_\w*|\w*_PROXY|LD_\w*|TMPDIR)$", re.I)
 _ARRAY_EXPANSION = re.compile(r"\$\{(\w+)\[@\]\}")
 _VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 # The URL a health check asks on the container itself: http(s)://localhost:<port> or 127.0.0.1:<port>.
@@ -61,8 +63,32 @@ def _split(words, what):
         raise DockerRunError("%s cannot be split into words (%s): %s" % (what, exc, FIX_SCRIPT))
 
 
+def _mask(text):
+    """The text with each $ that bash leaves as it is (in single quotes, or escaped as \\$) made _LITERAL, so that only
+    the $ bash expands are read as variables; _unmask gives the $ back."""
+    out, quoted, i = [], None, 0
+    while i < len(text):
+        char = text[i]
+        if quoted == "'":
+            out.append(_LITERAL if char == "$" else char)
+            quoted = None if char == "'" else quoted
+        elif char == "\\" and i + 1 < len(text):
+            out.append(_LITERAL if text[i + 1] == "$" else text[i:i + 2])
+            i += 1
+        else:
+            if char == '"' or (char == "'" and not quoted):
+                quoted = None if quoted == char else char
+            out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def _unmask(words):
+    return [word.replace(_LITERAL, "$") for word in words]
+
+
 def _arrays(section):
-    return dict((name, _split(items, "the array %s" % name)) for name, items in _ARRAY.findall(section))
+    return dict((name, _split(_mask(items), "the array %s" % name)) for name, items in _ARRAY.findall(section))
 
 
 def _mode(text, external):
@@ -93,7 +119,7 @@ def _plain(arrays, name):
         if "$" in item:
             raise DockerRunError("the array %s of docker-hub.sh holds %s, a variable this does not read: %s"
                                  % (name, item, FIX_SCRIPT))
-    return items
+    return _unmask(items)
 
 
 def _block(text, flag):
@@ -112,26 +138,50 @@ def _expand(command, what, arrays, variables):
         name = match.group(1) or match.group(2)
         return shlex.quote(variables[name]) if name in variables else match.group(0)
 
-    argv = _split(_VARIABLE.sub(variable, _ARRAY_EXPANSION.sub(array, command)), what)
-    for item in argv:
+    argv = _split(_VARIABLE.sub(variable, _ARRAY_EXPANSION.sub(array, _mask(command))), what)
+    for index, item in enumerate(argv):
         if "$" in item:
+            env = _env_name(argv, index)
             raise DockerRunError("%s uses %s, which is none of the variables this reads ($_VERSION, ${PWD} and the "
-                                 "script's arrays): %s" % (what, item[item.index("$"):], FIX_SCRIPT))
-    return argv
+                                 "script's arrays): %s" % (what, (
+                                     "a variable in the value of -e %s (not shown: it may be a password; in single "
+                                     "quotes, a $ is part of the value)" % env) if env else item[item.index("$"):],
+                                     FIX_SCRIPT))
+    return _unmask(argv)
+
+
+def _env_name(argv, index):
+    """The name of the environment variable that word ``index`` of a docker run gives a value (-e NAME=..., --env
+    NAME=..., --env=NAME=..., -eNAME=...), or None."""
+    word = argv[index]
+    if index > 0 and argv[index - 1] in ("-e", "--env"):
+        return word.split("=")[0]
+    for flag in ("--env=", "-e"):
+        if word.startswith(flag) and not word.startswith("--env-file") and "=" in word[len(flag):]:
+            return word[len(flag):].split("=")[0]
+    return None
 
 
 def _container(argv, function):
     """{name, image, volumes, ports, data_volume} of a docker run's words (data_volume: the named volume mounted at
     /var/lib/postgresql/data, or None)."""
-    found = {"name": None, "image": None, "volumes": [], "ports": [], "data_volume": None, "health_cmd": ""}
-    words = iter(argv[2:])
-    for word in words:
+    found = {"name": None, "image": None, "volumes": [], "ports": [], "data_volume": None, "health_cmd": "",
+             "env_at": []}
+    at = 2
+    while at < len(argv):
+        word = argv[at]
+        at += 1
         if not word.startswith("-"):
             found["image"] = word
             break
         flag, sep, value = word.partition("=")
         if not sep and word not in _FLAGS_WITHOUT_VALUE:
-            value = next(words, "")
+            value = argv[at] if at < len(argv) else ""
+            at += 1
+        if flag.startswith("-e") and not flag.startswith("--") and len(flag) > 2:  # -eNAME=value
+            flag, value = "-e", word[2:]
+        if flag in ("-e", "--env"):
+            found["env_at"].append(at - 1)  # the word that holds NAME=value
         parts = value.split(":")
         if flag == "--name":
             found["name"] = value
@@ -148,6 +198,23 @@ def _container(argv, function):
         if not found[key]:
             raise DockerRunError("the docker run of %s has no %s: %s" % (function, label, FIX_SCRIPT))
     return found
+
+
+def _environment_apart(argv, env_at):
+    """(argv, environment): each -e NAME=value of a docker run as -e NAME, its value in the environment docker is run
+    with, so that no value (-e HUB_PROXY_PASSWORD=..., as the vendor's README allows) is on a command line while it
+    runs. A name the docker command itself reads (PATH, HOME, DOCKER_*, a proxy's) stays as written."""
+    argv, environment = list(argv), {}
+    for at in env_at:
+        word = argv[at]
+        prefix = next((p for p in ("--env=", "-e") if word.startswith(p) and not word.startswith("--env-file")
+                       and len(word) > len(p) and argv[at - 1] not in ("-e", "--env")), "")
+        name, sep, value = word[len(prefix):].partition("=")
+        if not sep or _READ_BY_DOCKER.match(name):
+            continue
+        environment[name] = value
+        argv[at] = prefix + name
+    return argv, environment
 
 
 def _health_check_wrong_port(health_cmd, ports):
@@ -194,7 +261,8 @@ def parse(text, version, workdir, external=False):
         if name in containers:
             raise DockerRunError("two functions of docker-hub.sh run a container named %s: %s"
                                  % (name, FIX_SCRIPT))
-        containers[name] = dict(found, argv=argv)
+        argv, environment = _environment_apart(argv, found.pop("env_at"))
+        containers[name] = dict(found, argv=argv, environment=environment)
         functions[function] = (name, bool(_SKIPPED_WHEN_EXTERNAL.match(body)))
         data_volumes += [data_volume] if data_volume else []
         databases += [name] if data_volume else []

@@ -74,6 +74,9 @@ def heartbeats(hub):
     return int(labhub.psql(hub, "SELECT count(*) FROM st.hub_heartbeat").strip())
 
 
+PROXY_PASSWORD = "pr0xy$ecret w"  # docker-run: a password in the new bundle's docker-hub.sh, in single quotes
+
+
 # docker-run cases run alone (make test: exclusive); the others of this file one after another on one worker (the
 # vendor's files publish fixed ports: tests/integration/conftest.py)
 @pytest.mark.parametrize("case", [pytest.param(c, marks=[pytest.mark.exclusive] if c[0] == "docker_run" else [])
@@ -89,6 +92,13 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
     password = "reports-%s" % name  # set by the administrator on the old Hub
     labhub.psql(old_side, "ALTER ROLE blackduck_reporter WITH PASSWORD '%s';" % password, db="postgres")
     assert reporter_logs_in(old_side, password)
+    if new_orch == "docker_run":  # a password given as the vendor's README allows, with a $ bash leaves as it is
+        script = os.path.join(hub["bundles"][new], "docker-run", "docker-hub.sh")
+        with open(script) as f:
+            text = f.read()
+        assert "--name webapp " in text
+        with open(script, "w") as f:
+            f.write(text.replace("--name webapp ", "--name webapp -e HUB_PROXY_PASSWORD='%s' " % PROXY_PASSWORD, 1))
     dump_root = str(tmp_path)
     inv = ansible_run.hub_inventory([hub], dump_root, **({name: {"hub_dump_mount": False}} if case in STREAMED else
                                                          {name: {"hub_transfer": "stream"}} if stream else {}))
@@ -149,6 +159,10 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
     assert "| blackduck_reporter | equal |" in report
 
     if new_orch == "docker_run":
+        # the password reached the webapp whole, through docker's environment (-e HUB_PROXY_PASSWORD on its command line)
+        env = json.loads(labhub.run(["docker", "inspect", "-f", "{{json .Config.Env}}", "webapp"]))
+        assert "HUB_PROXY_PASSWORD=" + PROXY_PASSWORD in env
+        assert PROXY_PASSWORD not in open(os.path.join(dump_root, name, "report.md")).read()
         rc, out, recap = ansible_run.playbook(inv)  # a rerun changes nothing
         assert rc == 0 and recap[name]["changed"] == 0, out
         # the vendor's script keeps managing the upgraded hub: it stops it (-s) and starts it again (-u)

@@ -91,12 +91,13 @@ def test_internal_database():
     assert parse(MINI, "4.2.0", "/srv/hub/docker-run") == {
         "containers": {
             "cfssl": {"argv": CFSSL, "image": "blackducksoftware/hub-cfssl:4.2.0", "volumes": ["cert-volume"],
-                      "ports": [], "health_check_wrong_port": False},
+                      "ports": [], "health_check_wrong_port": False, "environment": {}},
             "postgres": {"argv": POSTGRES, "image": "blackducksoftware/hub-postgres:4.2.0",
-                         "volumes": ["data-volume"], "ports": [], "health_check_wrong_port": False},
+                         "volumes": ["data-volume"], "ports": [], "health_check_wrong_port": False,
+                         "environment": {}},
             "webserver": {"argv": webserver("--link", "postgres"), "image": "blackducksoftware/hub-nginx:4.2.0",
                           "volumes": ["webserver-volume"], "ports": [["443", "8443"]],
-                          "health_check_wrong_port": False}},
+                          "health_check_wrong_port": False, "environment": {}}},
         "up": ["cfssl", "postgres", "webserver"],
         "up_volumes": ["cert-volume", "data-volume", "webserver-volume"],
         "migrate": ["cfssl", "postgres"],
@@ -172,6 +173,44 @@ def test_errors_say_what_is_missing_and_what_to_do(change, message):
     assert change[0] in MINI
     with pytest.raises(DockerRunError, match=message + ".*" + FIX):
         parse(MINI.replace(*change), "4.2.0", "/w")
+
+
+@pytest.mark.parametrize("given,words", [
+    ("-e HUB_PROXY_PASSWORD='pr0xy$ecretPw'", ["-e", "HUB_PROXY_PASSWORD"]),
+    ("--env=HUB_PROXY_PASSWORD='pr0xy$ecretPw'", ["--env=HUB_PROXY_PASSWORD"]),
+    ("-eHUB_PROXY_PASSWORD=pr0xy\\$ecretPw", ["-eHUB_PROXY_PASSWORD"]),
+    ('--env "HUB_PROXY_PASSWORD=pr0xy\\$ecretPw"', ["--env", "HUB_PROXY_PASSWORD"]),
+])
+def test_an_environment_value_is_run_apart_from_the_command_line(given, words):
+    """-e NAME=value runs as -e NAME with the value in docker's environment: no password (the vendor's README allows
+    -e HUB_PROXY_PASSWORD=...) on a command line while docker runs. A $ bash leaves as it is (in single quotes,
+    escaped) is part of the value."""
+    found = parse(MINI.replace("-p 443:8443", given + " -e TZ=UTC -p 443:8443"), "4.2.0", "/w")
+    webserver_run = found["containers"]["webserver"]
+    at = webserver_run["argv"].index("-p")
+    assert webserver_run["argv"][at - len(words) - 2:at] == words + ["-e", "TZ"]
+    assert webserver_run["environment"] == {"HUB_PROXY_PASSWORD": "pr0xy$ecretPw", "TZ": "UTC"}
+    assert not any("ecret" in word for word in webserver_run["argv"])
+    assert found["containers"]["cfssl"]["environment"] == {}
+
+
+def test_a_name_docker_itself_reads_stays_on_the_command_line():
+    found = parse(MINI.replace("-p 443:8443", "-e PATH=/opt/bin -e DOCKER_HOST=x -e https_proxy=p -p 443:8443"),
+                  "4.2.0", "/w")
+    argv = found["containers"]["webserver"]["argv"]
+    assert argv[argv.index("-p") - 6:argv.index("-p")] == [
+        "-e", "PATH=/opt/bin", "-e", "DOCKER_HOST=x", "-e", "https_proxy=p"]
+    assert found["containers"]["webserver"]["environment"] == {}
+
+
+@pytest.mark.parametrize("given", ["-e HUB_PROXY_PASSWORD=pr0xy$ecretPw", '--env "HUB_PROXY_PASSWORD=pr0xy$ecretPw"',
+                                   "--env=HUB_PROXY_PASSWORD=pr0xy${ecretPw}", "-eHUB_PROXY_PASSWORD=pr0xy$ecretPw"])
+def test_a_variable_in_an_environment_value_is_refused_without_the_value(given):
+    """bash would expand it (to nothing): refused, naming the variable it sets, never its value."""
+    with pytest.raises(DockerRunError, match=r"^the docker run of startWebserver uses a variable in the value of -e "
+                                             r"HUB_PROXY_PASSWORD \(not shown") as caught:
+        parse(MINI.replace("-p 443:8443", given + " -p 443:8443"), "4.2.0", "/w")
+    assert "ecret" not in str(caught.value)
 
 
 def test_nothing_to_read():

@@ -203,7 +203,8 @@ def test_k8s_node_problems_when_the_nodes_cannot_be_read():
     assert readiness.k8s_node_problems({"rc": 0, "stdout": "nope"}, [PINNED], "m1") == ["kubectl get nodes gave no JSON: nope"]
 
 
-DR = {"cfssl": {"image": "blackducksoftware/hub-cfssl:4.2.0", "argv": ["docker", "run", "--name", "cfssl"]},
+DR = {"cfssl": {"image": "blackducksoftware/hub-cfssl:4.2.0", "argv": ["docker", "run", "--name", "cfssl", "-e", "TZ"],
+                "environment": {"TZ": "UTC"}},
       "postgres": {"image": "blackducksoftware/hub-postgres:4.2.0", "argv": ["docker", "run", "--name", "postgres"]}}
 
 
@@ -244,8 +245,8 @@ def test_docker_run_ready_with_a_health_check_on_the_wrong_port():
 def test_docker_run_actions():
     there = [inspected("cfssl", DR["cfssl"]["image"], running=False)]
     assert docker_run_actions(there, DR, ["cfssl", "postgres"]) == [
-        {"name": "cfssl", "do": "start", "argv": ["docker", "start", "cfssl"]},
-        {"name": "postgres", "do": "run", "argv": ["docker", "run", "--name", "postgres"]}]
+        {"name": "cfssl", "do": "start", "argv": ["docker", "start", "cfssl"], "environment": {}},
+        {"name": "postgres", "do": "run", "argv": ["docker", "run", "--name", "postgres"], "environment": {}}]
     running = [inspected("cfssl", DR["cfssl"]["image"])]
     assert docker_run_actions(running, DR, ["cfssl"])[0]["do"] == "keep"
 
@@ -256,15 +257,15 @@ def test_docker_run_actions_with_the_dump_folder_mounted():
     spec = "/srv/dumps/hub/dump:/blackduck-hub-dump"
     mounted = ["docker", "run", "--volume", spec, "--name", "postgres"]
     assert docker_run_actions([], DR, ["cfssl", "postgres"], {"postgres": spec}) == [
-        {"name": "cfssl", "do": "run", "argv": DR["cfssl"]["argv"]},
-        {"name": "postgres", "do": "run", "argv": mounted}]
+        {"name": "cfssl", "do": "run", "argv": DR["cfssl"]["argv"], "environment": {"TZ": "UTC"}},
+        {"name": "postgres", "do": "run", "argv": mounted, "environment": {}}]
     without = inspected("postgres", DR["postgres"]["image"])
     without["Mounts"] = [{"Type": "volume", "Source": "/var/lib/docker/volumes/data-volume/_data",
                           "Destination": "/var/lib/postgresql/data"}]
     assert docker_run_actions([without], DR, ["postgres"], {"postgres": spec}) == [
-        {"name": "postgres", "do": "stop", "argv": ["docker", "stop", "postgres"]},
-        {"name": "postgres", "do": "remove", "argv": ["docker", "rm", "postgres"]},
-        {"name": "postgres", "do": "run", "argv": mounted}]
+        {"name": "postgres", "do": "stop", "argv": ["docker", "stop", "postgres"], "environment": {}},
+        {"name": "postgres", "do": "remove", "argv": ["docker", "rm", "postgres"], "environment": {}},
+        {"name": "postgres", "do": "run", "argv": mounted, "environment": {}}]
     with_it = dict(without, Mounts=without["Mounts"] + [
         {"Type": "bind", "Source": "/srv/dumps/hub/dump", "Destination": "/blackduck-hub-dump"}])
     assert docker_run_actions([with_it], DR, ["postgres"], {"postgres": spec})[0]["do"] == "keep"
