@@ -27,12 +27,16 @@ import contextlib
 import json
 import os
 import posixpath
+import re
 import shutil
 import tempfile
 import time
 
 from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, run, set_log
 from ansible_collections.blackduck.hub.plugins.module_utils._query import query
+
+PASSFILE_DIR_PREFIX = "bdhub-"  # <tmp>/bdhub-<pid>-<random>/pgpass: a TCP target's passfile, 0600 in a 0700 folder
+_PASSFILE_DIR = re.compile(r"^%s(\d+)-\w+$" % PASSFILE_DIR_PREFIX)
 
 # Every session the collection's tools open carries this application name, so a session of another run (or of a
 # killed run's background job) is told apart from a Hub process that still writes.
@@ -370,7 +374,8 @@ class TcpTarget(_Target):
         self._passfile = None
         self._password = password
         if password is not None:
-            self._tmpdir = tempfile.mkdtemp(prefix="bdhub-")
+            sweep_passfiles(tempfile.gettempdir())
+            self._tmpdir = tempfile.mkdtemp(prefix="%s%d-" % (PASSFILE_DIR_PREFIX, os.getpid()))
             self._passfile = os.path.join(self._tmpdir, "pgpass")
             fd = os.open(self._passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
@@ -427,6 +432,26 @@ class TcpTarget(_Target):
 
     def tool_argv(self, tool, args, stdin=False, conn=True):
         return [self.tool(tool)] + (self.conn_args() if conn else []) + list(args)
+
+
+def sweep_passfiles(tmp):
+    """Remove the passfile folders (<tmp>/bdhub-<pid>-...) of module runs that are gone: a job killed by its async
+    timeout (SIGKILL), the OOM killer or a reboot never reaches its cleanup. Only a folder whose process no longer
+    exists is removed; one of a running module (this or another run) is left alone."""
+    try:
+        names = os.listdir(tmp)
+    except OSError:
+        return
+    for name in names:
+        match = _PASSFILE_DIR.match(name)
+        if not match or int(match.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(tmp, name), ignore_errors=True)
+        except OSError:
+            pass  # it runs, as another user
 
 
 @contextlib.contextmanager

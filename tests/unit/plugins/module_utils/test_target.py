@@ -4,7 +4,9 @@ The docker and kubectl CLIs are fakes: small scripts that log their argv and ans
 import json
 import os
 import stat
+import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -339,6 +341,28 @@ def test_tcp_passfile_escaping_mode_and_env(tools, monkeypatch):
         t.cleanup()
     assert not os.path.exists(passfile) and not os.path.exists(os.path.dirname(passfile))
     t.cleanup()  # twice is harmless
+
+
+def test_passfile_folders_of_runs_that_are_gone_are_swept(tools, tmp_path, monkeypatch):
+    """A job killed by its async timeout (SIGKILL) never reaches its cleanup: the next TCP target removes that run's
+    passfile folder, and only folders of processes that no longer exist."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    names = ["bdhub-%d-k1ll3d" % gone.pid, "bdhub-1-init", "bdhub-%d-mine" % os.getpid(), "bdhub-collections-x1",
+             "bdhub-12345678", "other-%d-x" % gone.pid]
+    for name in names:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "pgpass").write_text("*:*:*:*:secret\n")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    tools()
+    t = _target.make_target({"type": "tcp", "host": "db.example.com", "password": "pw", "tools_path": tools.path})
+    try:
+        left = sorted(os.listdir(str(tmp_path)))
+        assert "bdhub-%d-k1ll3d" % gone.pid not in left
+        assert set(names[1:]) <= set(left)
+        assert os.path.dirname(t.env["PGPASSFILE"]).startswith(str(tmp_path / ("bdhub-%d-" % os.getpid())))
+    finally:
+        t.cleanup()
 
 
 def test_tcp_tool_argv_and_identity(tools):
