@@ -269,11 +269,12 @@ def _has_mount(container, spec):
 
 def docker_run_actions(inspected, containers, names, mounts=None):
     """What starting the containers names of a docker-run hub takes, as docker-hub.sh does it: a container not there
-    is run (its argv, with its environment: the values of its -e NAME options), one there but stopped is started, one running is kept. A container of that name running
-    another image is in the way (another version of the Hub, or not the Hub's at all): an error that says what to
-    do, before anything starts. mounts ({name: 'host folder:container folder'}, the dump folder for the database in
-    migration mode): that container is run with the folder bind-mounted (--volume); one there without it is stopped,
-    removed and run again with it (its data is in its volumes)."""
+    is run (its argv, with its environment: the values of its -e NAME options), one there but stopped is started,
+    one running is kept. A container of that name running another image is in the way (another version of the Hub,
+    or not the Hub's at all): an error that says what to do, before anything starts. mounts ({name: 'host
+    folder:container folder'}, the dump folder for the database in migration mode): that container is run with the
+    folder bind-mounted (--volume); one there without it is stopped, removed and run again with it (its data is in
+    its volumes)."""
     found = _by_name(inspected)
     mounts = dict((name, _mount_spec(spec)) for name, spec in (mounts or {}).items())
     actions = []

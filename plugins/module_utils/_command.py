@@ -19,6 +19,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import subprocess
 import tempfile
 import threading
@@ -146,11 +147,20 @@ def log_line(path, text):
     _append(path, "%s  %s\n" % (utc_stamp(), text), strict=True)
 
 
+_PASSWORD_LITERAL = re.compile(r"(\bPASSWORD\s+E?)'(?:[^'\n]|'')*(?:'|$)", re.I | re.M)
+
+
+def hide_passwords(text):
+    """The text with every PASSWORD '...' literal (a role's password or its hash, as psql quotes the statement it
+    failed on: LINE 1: ALTER ROLE ... PASSWORD 'md5...') shown as PASSWORD '(hidden)', also where the line is cut."""
+    return _PASSWORD_LITERAL.sub(r"\1'(hidden)'", text or "")
+
+
 def log_command(argv, rc, stderr, seconds):
     path = _LOG["path"]
     if not path:
         return
-    said = "".join("    " + line + "\n" for line in (stderr or "").splitlines())
+    said = "".join("    " + line + "\n" for line in hide_passwords(stderr).splitlines())
     _append(path, "%s  exit %s  %.1fs  %s\n%s" % (utc_stamp(), rc, seconds, " ".join(argv), said))
 
 
@@ -159,7 +169,7 @@ SIGNALS = {9: "SIGKILL", 15: "SIGTERM", 2: "SIGINT", 1: "SIGHUP", 6: "SIGABRT"}
 
 def why(rc, stderr):
     """What a failed tool said (its last words), or, when it said nothing, what its exit code tells."""
-    said = (stderr or "").strip()[-2000:]
+    said = hide_passwords(stderr).strip()[-2000:]
     if said:
         return said
     sig = rc - 128 if rc > 128 else (-rc if rc < 0 else None)

@@ -431,6 +431,29 @@ def test_why_a_tool_failed():
     assert why(3, "") == "it ended with exit code 3 and said nothing"
 
 
+PSQL_SAID = ("psql:<stdin>:7: ERROR:  syntax error at or near \"PASSWOR\"\n"
+             "LINE 1: ALTER ROLE blackduck_reporter WITH LOGIN PASSWORD 'md5f00d''cafe' VALID UNTIL 'infinity';\n"
+             "LINE 1: CREATE ROLE r PASSWORD E'md5b33f\n"  # psql cuts a long line
+             "LINE 1: ...r WITH password   'md5c0ffee'\n")
+
+
+def test_a_password_a_tool_quotes_never_reaches_a_message_or_the_log(tmp_path):
+    """psql quotes the statement it failed on (LINE 1: ...), and the roles' script holds their passwords' hashes."""
+    import sys
+    said = _command.hide_passwords(PSQL_SAID)
+    assert not any(h in said for h in ("f00d", "cafe", "b33f", "c0ffee"))
+    assert "LOGIN PASSWORD '(hidden)' VALID UNTIL 'infinity';" in said and "password   '(hidden)'" in said
+    assert "f00d" not in _command.why(3, PSQL_SAID) and "syntax error" in _command.why(3, PSQL_SAID)
+    log = str(tmp_path / "run.log")
+    _command.set_log(log)
+    try:
+        _command.run([sys.executable, "-c", "import sys; sys.stderr.write(sys.stdin.read())"], stdin_data=PSQL_SAID)
+    finally:
+        _command.set_log(None)
+    text = open(log).read()
+    assert "syntax error" in text and not any(h in text for h in ("f00d", "cafe", "b33f", "c0ffee"))
+
+
 def test_the_run_log_keeps_every_command_and_its_stderr(tmp_path):
     import stat
     import sys

@@ -269,6 +269,18 @@ def test_restore_globals_as_non_superuser_names_what_a_role_did_not_get(fake_tar
     assert target.calls()[0]["stdin"] == "CREATE ROLE r;\nALTER ROLE r WITH INHERIT NOCREATEROLE NOCREATEDB LOGIN;\n"
 
 
+def test_restore_globals_errors_never_quote_a_password(fake_target):
+    """psql quotes the statement it failed on, and the roles' script holds the passwords' hashes: the errors go to
+    the task's message, the state file and the reports."""
+    said = ("psql:<stdin>:2: ERROR:  syntax error at or near \"VALID\"\n"
+            "LINE 1: ALTER ROLE r WITH LOGIN PASSWORD 'md5f00dcafe' VALID UNTI...\n")
+    for stderr in (said, said.split("\n", 1)[1]):  # classified; else its tail as the error
+        target = fake_target([{"tool": "psql", "rc": 3, "stderr": stderr}])
+        errors, dummy = _restore.restore_globals(target, "CREATE ROLE r;\n", superuser=True)
+        assert errors and "f00dcafe" not in repr(errors)
+    assert "LOGIN PASSWORD '(hidden)' VALID" in errors[0]
+
+
 def test_restore_globals_errors(tmp_path, fake_target):
     d, data = write_globals(tmp_path)
     target = fake_target([{"tool": "psql", "rc": 0,
