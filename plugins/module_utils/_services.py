@@ -13,7 +13,7 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, run
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, hide_passwords, run
 from ansible_collections.blackduck.hub.plugins.module_utils._target import HUB_VERSION_LABEL
 
 PROJECT_LABELS = {"compose": ("com.docker.compose.project", "com.docker.compose.service"),
@@ -30,7 +30,9 @@ def _run_json(argv, what):
 
 def _tail(argv, lines):
     rc, out, err = run(argv, timeout=120)
-    text = (out + err).strip().splitlines()  # docker logs: the container's stderr comes on stderr
+    # docker logs: the container's stderr comes on stderr; PostgreSQL's log quotes a failed statement (STATEMENT:
+    # ALTER ROLE ... PASSWORD '...'), and the tail goes to the state file, the reports and the run's log
+    text = hide_passwords(out + err).strip().splitlines()
     return text[-lines:]
 
 

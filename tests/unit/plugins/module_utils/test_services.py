@@ -45,15 +45,18 @@ def test_docker_services_name_the_unhealthy_one_and_its_log(tmp_path):
         {"match": ["ps"], "stdout": "id-hub-webapp-1\nid-hub-postgres-1\nid-hub-cfssl-1\n"},
         {"match": ["inspect"], "stdout": json.dumps(inspected)},
         {"match": ["logs", "id-hub-webapp-1"], "stderr": "line 1\npassword authentication failed for user \"blackduck_user\"\n"},
-        {"match": ["logs", "id-hub-cfssl-1"], "stdout": "cannot start\n"},
+        {"match": ["logs", "id-hub-cfssl-1"], "stdout": "cannot start\n",
+         "stderr": "STATEMENT:  ALTER ROLE blackduck_user WITH PASSWORD 'md5f00dcafe';\n"},
     ])
     found = _services.docker_services(docker, "compose", "hub", log_lines=5)
+    assert found[0]["log_tail"] == ["cannot start", "STATEMENT:  ALTER ROLE blackduck_user WITH PASSWORD '(hidden)';"]
     assert [(s["service"], s["state"], s["health"]) for s in found] == [
         ("cfssl", "exited", ""), ("postgres", "running", "healthy"), ("webapp", "running", "unhealthy")]
     assert [s["service"] for s in _services.problems(found)] == ["cfssl", "webapp"]
     assert found[1]["log_tail"] == []  # a healthy one's log is not read
     assert _services.summary(found) == (
-        "cfssl (hub-cfssl-1) is exited with 1; the last lines of its log: cannot start. "
+        "cfssl (hub-cfssl-1) is exited with 1; the last lines of its log: cannot start | STATEMENT:  ALTER ROLE "
+        "blackduck_user WITH PASSWORD '(hidden)';. "
         "webapp (hub-webapp-1) is unhealthy, restarted 2 times; its health check said: unhealthy: 503; the last lines "
         "of its log: line 1 | password authentication failed for user \"blackduck_user\"")
     calls = [json.loads(line) for line in (tmp_path / "calls.log").read_text().splitlines()]
