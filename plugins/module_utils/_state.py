@@ -58,8 +58,8 @@ RULES = {
                             "timeout": "hub_migration_timeout"},
     "restore": {"destructive": "the new database is filled"},
     "stop_new_migration": {"side": "new", "entry": "stop_migration", "timeout": "hub_stop_timeout"},
-    "start_hub": {"side": "new", "entry": "start", "timeout": "hub_start_timeout"},
-    "verify": {},
+    "start_hub": {"after": ["restore"], "side": "new", "entry": "start", "timeout": "hub_start_timeout"},
+    "verify": {"after": ["start_hub"]},
     "remove_old_data": {"after": ["verify"], "option": "hub_remove_old_data", "side": "old",
                         "destructive": "the old data is deleted"},
 }
@@ -81,7 +81,10 @@ def step_table():
 
 def due(step, state, options=None, run_tags=("all",), skip_tags=()):
     """Whether a step of step_table() runs now: not done (by its rule), its prerequisites done, its option on, and
-    chosen by the run's tags (--tags step4 or --tags dump; 'all' without --tags)."""
+    chosen by the run's tags (--tags step4 or --tags dump; 'all' without --tags). No step while a rollback has not
+    ended (rollback_unfinished)."""
+    if rollback_unfinished(state):
+        return False
     if any(done(state, s) for s in step["until"]):
         return False
     if not all(done(state, s) for s in step["after"]):
@@ -250,6 +253,34 @@ def going_back(state):
             return None, "rolled back on %s: the old Hub serves on its old data" % rolled.get("finished", "?")
         return None, "this run's upgrade never took the Hub down: the old Hub was not touched"
     return True, "the old data is untouched: the old version can start on it again"
+
+
+def rollback_unfinished(state):
+    """Why no upgrade step may run, or None: a rollback began and did not end (it failed, or was stopped midway). The
+    old Hub may serve, and write, again, while the attempt's step records still say where the upgrade was: resuming
+    would start the new Hub on a dump the old Hub has moved past, and step 11 would delete the data it runs on."""
+    rolled = (state or {}).get("rollback") or {}
+    if rolled.get("status") not in ("started", "failed"):
+        return None
+    return ("going back to the old version began %s and %s%s. The old Hub may serve (and write) again, so this "
+            "attempt's dump and new data are no longer what it holds: run blackduck.hub.rollback_hub again until it "
+            "ends (it is safe to repeat; the old data is untouched). The next upgrade run then starts at step 1 with a "
+            "new dump" % (rolled.get("started") or "?", "failed" if rolled["status"] == "failed" else "did not end",
+                          (" (" + rolled["message"].rstrip(".") + ")") if rolled.get("message") else ""))
+
+
+class OtherHubsState(ValueError):
+    pass
+
+
+def check_hub(state, hub, path):
+    """Refuse a state file of another hub (OtherHubsState): two hubs sharing a hub_dump_dir would take each other's steps
+    for their own - and step 11 would delete data that was never migrated."""
+    if hub and state and state.get("hub") and state["hub"] != hub:
+        raise OtherHubsState("%s is the state of hub %s, not %s: each hub needs a hub_dump_dir of its own. Give this hub "
+                             "its own hub_dump_dir (or, if it is the same hub renamed, set hub_name to %s). "
+                             "Nothing was changed" % (path, state["hub"], hub, state["hub"]))
+    return state
 
 
 def old_hub_wanted(state):

@@ -24,7 +24,7 @@ options:
     type: path
     required: true
   hub:
-    description: The hub's name, recorded when the file is created.
+    description: The hub's name, recorded when the file is created; a file recorded for another hub is refused.
     type: str
   step:
     description: The step (1 to 11, or its name such as V(dump)) to record. Without it the state is only read.
@@ -136,6 +136,13 @@ rolled_back_dumps:
   returned: always
   type: list
   elements: str
+rollback_unfinished:
+  description:
+    - Why no upgrade step may run now, in words, or an empty string - going back to the old version began and did not
+      end (it failed, or was stopped midway). The old Hub may serve again while the step records still say where the
+      upgrade was; the upgrade role refuses until M(blackduck.hub.migration_state) records the rollback done.
+  returned: always
+  type: str
 other_run:
   description:
     - With O(restored_by) naming another run's migration of this hub - C(message) (what it did, in words) and
@@ -189,7 +196,7 @@ def main():
     )
     p = module.params
     try:
-        state = _state.load(p["path"]) or _state.new_state(p["hub"])
+        state = _state.check_hub(_state.load(p["path"]), p["hub"], p["path"]) or _state.new_state(p["hub"])
         changed = False
         extra = {}
         if p["step"]:
@@ -206,6 +213,8 @@ def main():
             extra["archived_dump"] = archived
             if not module.check_mode:
                 _state.save(p["path"], state)
+    except _state.OtherHubsState as exc:
+        module.fail_json(msg=str(exc))
     except (ValueError, IOError, OSError) as exc:
         module.fail_json(msg="migration state %s: %s. Do not delete the file to get past this (it is what makes a rerun "
                              "resume): fix the permission or space; restore a damaged file from report.json's state "
@@ -220,7 +229,8 @@ def main():
         changed=changed, state=state, next_step=_state.next_step(state),
         going_back=dict(possible=possible, reason=reason, wanted=_state.old_hub_wanted(state)), rolled_back_dumps=_state.rolled_back_dumps(state),
         done=[name for n, name, dummy in _state.STEPS if _state.done(state, name)],
-        steps=_state.step_table(), other_run=_state.other_run(p["restored_by"], state), **extra)
+        steps=_state.step_table(), other_run=_state.other_run(p["restored_by"], state),
+        rollback_unfinished=_state.rollback_unfinished(state) or "", **extra)
 
 
 if __name__ == "__main__":

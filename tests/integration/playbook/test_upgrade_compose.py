@@ -7,7 +7,8 @@ Scenarios (issue: upgrade_hub playbook and the Compose role):
    data moves through the dump folder mounted into the containers (hub_dump_mount's default): a directory-format dump
    written by pg_dump --jobs inside the old container, read by pg_restore --jobs inside the new one, root's files 0600
    in 0700 folders.
-2. a rerun changes nothing; going back (rollback_hub): check mode says what it would do and changes nothing, the
+2. a rerun changes nothing; going back (rollback_hub): check mode says what it would do and changes nothing; going
+   back that does not end blocks the upgrade (the old Hub may serve again) until a rollback ends; the
    rollback brings the old version back on its untouched data (exactly as dumped, apart from the rows the old Hub
    writes again), the new data kept; a second rollback changes nothing; an upgrade run then completes from step 1
    with a new dump, replacing the rolled-back attempt's data.
@@ -145,6 +146,20 @@ def test_end_to_end_rerun_and_removal(lab_hubs, tmp_path):
     assert rc == 0 and recap["pb-e2e"]["changed"] == 0, out
     assert "check mode, nothing done: pb-e2e: the old data is untouched" in out and "start %s in full" % labhub.OLD in out
     assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+    # going back that does not end (here: the old Hub starts, but is asked at a wrong hub_url and never answers)
+    # leaves the old Hub serving while the state still records the upgrade's steps: the upgrade refuses until a
+    # rollback ends, and changes nothing
+    wrong_url = ansible_run.hub_inventory([hub], dump_root, **{"pb-e2e": {"hub_url": "http://127.0.0.1:9"}})
+    rc, out, recap = ansible_run.playbook(wrong_url, name="blackduck.hub.rollback_hub")
+    assert rc != 0 and "Going back to %s failed for pb-e2e" % labhub.OLD in out, out
+    half = state(dump_root, "pb-e2e")
+    assert half["rollback"]["status"] == "failed" and half["steps"] == st["steps"]
+    assert labhub.version_endpoint(hub) == {"version": labhub.OLD}  # the old Hub serves again, and may write
+    rc, out, recap = ansible_run.playbook(inv)
+    assert rc != 0 and recap["pb-e2e"]["changed"] == 0, out
+    assert "The upgrade of pb-e2e cannot go on: going back to the old version began" in out, out
+    assert "run blackduck.hub.rollback_hub again until it ends" in out
+    assert state(dump_root, "pb-e2e") == half and labhub.version_endpoint(hub) == {"version": labhub.OLD}
     # the rollback: the old version serves again, on its data exactly as dumped; the new data is kept
     rc, out, recap = ansible_run.playbook(inv, name="blackduck.hub.rollback_hub")
     assert rc == 0 and recap["pb-e2e"]["changed"] > 0, out

@@ -213,23 +213,77 @@ def test_the_table_is_the_eleven_steps_in_order():
         8: "hub_stop_timeout", 9: "hub_start_timeout"}
 
 
-def test_the_resume_rule():
+def run_through(state, options=None, run_tags=("all",), skip_tags=()):
+    """The steps one run does, as the runner asks before each step (each due step then recorded done)."""
+    ran = []
+    for step in _state.step_table():
+        if _state.due(step, state, options, run_tags, skip_tags):
+            ran.append(step["name"])
+            state = _state.apply(state, step["name"], "done")
+    return ran
+
+
+def test_the_resume_rule(clock):
+    clock.extend(["2024-01-02T03:00:00Z"] * 40)
     everything_but_removal = [n for dummy, n, dummy2 in _state.STEPS][:-1]
-    assert due_now(states()) == everything_but_removal  # a first run; removal is off by default
+    assert run_through(states()) == everything_but_removal  # a first run; removal is off by default
     # removal waits for verify, which this same run does first: the runner asks again before each step
-    assert due_now(states(), {"hub_remove_old_data": True}) == everything_but_removal
+    assert due_now(states(), {"hub_remove_old_data": True}) == everything_but_removal[:8]
+    assert run_through(states(), {"hub_remove_old_data": True}) == everything_but_removal + ["remove_old_data"]
     # failed at the dump: step 1 and 2 are not repeated; step 3 re-establishes the old database for the dump
-    assert due_now(states("disk_space", "stop_hub", "start_old_migration")) == everything_but_removal[2:]
+    assert run_through(states("disk_space", "stop_hub", "start_old_migration")) == everything_but_removal[2:]
     # the dump done: step 1 is not needed any more even if it was never recorded, nor step 3
-    assert due_now(states("stop_hub", "dump")) == [
+    assert run_through(states("stop_hub", "dump")) == [
         "stop_old_migration", "start_new_migration", "restore", "stop_new_migration", "start_hub", "verify"]
     # failed at step 9: the new database is not started again in migration mode (the restore is done)
-    assert due_now(states(*everything_but_removal[:8])) == ["start_hub", "verify"]
+    assert run_through(states(*everything_but_removal[:8])) == ["start_hub", "verify"]
     # removal only once verify is done, and only when asked
-    assert due_now(states(*everything_but_removal)) == []
-    assert due_now(states(*everything_but_removal), {"hub_remove_old_data": True}) == ["remove_old_data"]
+    assert run_through(states(*everything_but_removal)) == []
+    assert run_through(states(*everything_but_removal), {"hub_remove_old_data": True}) == ["remove_old_data"]
     assert due_now(states(*everything_but_removal[:9]), {"hub_remove_old_data": True}) == ["verify"]
-    assert due_now(states(*[n for dummy, n, dummy2 in _state.STEPS]), {"hub_remove_old_data": True}) == []
+    assert run_through(states(*[n for dummy, n, dummy2 in _state.STEPS]), {"hub_remove_old_data": True}) == []
+
+
+def test_tags_never_skip_what_a_later_step_stands_on(clock):
+    """The new Hub starts only on a restore that passed its exact check (step 7), step 10 checks only a started Hub,
+    and step 11 follows step 10: skipping step 7 (its check failed) must not lead to step 11 deleting the old data."""
+    clock.extend(["2024-01-02T03:00:00Z"] * 40)
+    before_restore = [n for dummy, n, dummy2 in _state.STEPS][:6]
+    assert run_through(states(*before_restore), {"hub_remove_old_data": True}, skip_tags=["restore"]) == [
+        "start_new_migration", "stop_new_migration"]  # the new database up for a restore, then down: nothing more
+    assert run_through(states(*before_restore), run_tags=["step9", "step10", "step11"]) == []
+    assert [(s["number"], s["after"]) for s in _state.step_table() if s["after"]] == [
+        (9, ["restore"]), (10, ["start_hub"]), (11, ["verify"])]
+
+
+def test_no_step_while_going_back_has_not_ended(clock):
+    """Going back began and failed (or stopped midway): the old Hub may serve and write again, while the step records
+    still say where the upgrade was. Resuming would start the new Hub on an old dump; step 11 would delete the data
+    the old Hub runs on. Nothing is due until a rollback is recorded done."""
+    clock.extend(["2024-01-02T03:00:00Z"] * 40)
+    upgraded = states(*[n for dummy, n, dummy2 in _state.STEPS][:10])
+    assert _state.rollback_unfinished(upgraded) is None
+    for status in ("started", "failed"):
+        state = _state.rollback(upgraded, "started")
+        if status == "failed":
+            state = _state.rollback(state, "failed", message="the old Hub did not answer.")
+        assert run_through(state, {"hub_remove_old_data": True}) == []
+        why = _state.rollback_unfinished(state)
+        assert why.startswith("going back to the old version began 2024-01-02T03:00:00Z and %s"
+                              % ("failed (the old Hub did not answer)" if status == "failed" else "did not end"))
+        assert "run blackduck.hub.rollback_hub again until it ends" in why
+        assert _state.going_back(state)[0] is True  # the rollback itself may run again
+        done = _state.rollback(state, "done")
+        assert _state.rollback_unfinished(done) is None and run_through(done)[0] == "disk_space"
+
+
+def test_a_state_file_of_another_hub_is_refused():
+    assert _state.check_hub(None, "b", "/d/state.json") is None
+    assert _state.check_hub({"hub": "a"}, "a", "/d/state.json") == {"hub": "a"}
+    assert _state.check_hub({"hub": "a"}, None, "/d/state.json") == {"hub": "a"}  # read without a name: as it is
+    with pytest.raises(_state.OtherHubsState, match=r"^/d/state\.json is the state of hub a, not b: each hub needs a "
+                                                    r"hub_dump_dir of its own"):
+        _state.check_hub({"hub": "a"}, "b", "/d/state.json")
 
 
 def test_tags_choose_steps():
