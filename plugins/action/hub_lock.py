@@ -44,12 +44,14 @@ def process_start(pid):
         return ""
 
 
-def this_run():
-    """This ansible-playbook run: the controller (host name and boot), the process that runs the play (the parent of
-    this worker) and its start time, so that a pid reused later is not taken for it."""
+def this_run(host=""):
+    """This ansible-playbook run for one inventory host: the controller (host name and boot), the process that runs
+    the play (the parent of this worker) and its start time, so that a pid reused later is not taken for it, and the
+    inventory host (two hosts of one run naming the same hub are two holders, never one)."""
     pid = os.getppid()
     controller = socket.gethostname()
-    return {"run": "%s/%s/%d/%s" % (controller, _boot_id(), pid, process_start(pid)), "controller": controller,
+    return {"run": "%s/%s/%d/%s%s" % (controller, _boot_id(), pid, process_start(pid), "/" + host if host else ""),
+            "controller": controller, "host": host,
             "boot_id": _boot_id(), "pid": pid, "pid_start": process_start(pid), "user": getpass.getuser(),
             "started": utc_stamp(),
             "awx_job": os.environ.get("JOB_ID") or os.environ.get("AWX_JOB_ID") or ""}
@@ -73,6 +75,13 @@ def gone(holder):
     return False, "its process %d still runs" % pid
 
 
+def same_run_other_host(holder, me):
+    """Whether a lock is held by this very ansible-playbook run for another of its inventory hosts: the inventory
+    names one hub twice."""
+    keys = ("controller", "boot_id", "pid", "pid_start")
+    return bool(holder) and all(holder.get(k) == me.get(k) for k in keys) and holder.get("host") != me.get("host")
+
+
 def describe(holder):
     h = holder or {}
     return "a run by %s on %s (pid %s%s), started %s, dump folder %s" % (
@@ -87,7 +96,7 @@ class ActionModule(HubAction):
 
     def run(self, tmp=None, task_vars=None):
         result, args = self.begin(tmp, task_vars)
-        holder = dict(this_run(), dump_dir=args.get("dump_dir") or "")
+        holder = dict(this_run(task_vars.get("inventory_hostname", "")), dump_dir=args.get("dump_dir") or "")
         module_args = {"keys": args["keys"], "state": args["state"], "holder": holder}
         if args.get("lock_dir"):
             module_args["lock_dir"] = args["lock_dir"]
@@ -98,6 +107,12 @@ class ActionModule(HubAction):
         take_over, reasons = {}, {}
         for dummy in args["keys"]:  # each held key found in turn (the module stops at the first busy one)
             busy = [entry for entry in res["locks"] if entry["status"] == "busy"][-1]
+            if same_run_other_host(busy["holder"], holder):
+                result.update(res, run=holder, failed=True, msg=(
+                    "the inventory names this hub twice: its host %s in this same run migrates it already (lock %s, "
+                    "for %s). List each hub once in the inventory; nothing was done for %s." % (
+                        busy["holder"].get("host") or "?", busy["path"], busy["key"], holder["host"] or "this host")))
+                return result
             is_gone, why = gone(busy["holder"])
             if not (is_gone or args["break_lock"]):
                 result.update(res, run=holder, failed=True, msg=(

@@ -5,7 +5,8 @@ On a Compose lab hub:
    before doing anything and names who holds the lock; the first completes, verified; its state file is its own;
 2. the hub migrated, a run with another dump folder changes nothing and says so (never takes a migrated Hub down);
 3. a lock left by a run that is gone (this controller, its process ended) is taken over with a warning; a lock held
-   from another controller refuses, unless hub_break_lock; every run releases its lock at the end.
+   from another controller refuses, unless hub_break_lock; every run releases its lock at the end; an inventory
+   that names the hub twice: one host holds the lock, the other stops before anything.
 On another hub, still up, each refused before the Hub goes down, with its message, the old data unchanged:
 4. a leftover second database container with the hub's labels (step 1 names both);
 5. a bundle whose docker-compose.yml is not YAML (the file named);
@@ -107,6 +108,16 @@ def test_one_run_per_hub(lab_hubs, tmp_path):
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dumps_a, **{"one-run": {"hub_break_lock": True}}))
     assert rc == 0 and "took over the lock" in out and "hub_break_lock is true" in out, out
     assert not os.path.exists(path)
+
+    # 4. the inventory names the hub twice (a second host of the same run): one holds the lock, the other stops
+    # before anything and says so - it does not take the first one's lock for its own
+    twice = ansible_run.hub_inventory([hub], dumps_a)
+    twice["all"]["hosts"]["one-run-twin"] = dict(twice["all"]["hosts"]["one-run"], hub_name="one-run")
+    rc, out, recap = ansible_run.playbook(twice)
+    assert rc != 0 and "the inventory names this hub twice: its host one-run" in out, out
+    assert sorted(recap[h]["failed"] > 0 for h in ("one-run", "one-run-twin")) == [False, True], out
+    assert "List each hub once in the inventory; nothing was done for one-run" in out
+    assert not os.path.exists(path) and labhub.version_endpoint(hub) == {"version": labhub.NEW}
 
 
 def test_refusals_and_the_drain_before_the_hub_goes_down(lab_hubs, tmp_path):

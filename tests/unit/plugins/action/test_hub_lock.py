@@ -22,3 +22,13 @@ def test_describe_names_who_holds_it():
     assert text == ("a run by ops on ctl (pid 42, AWX job 17), started 2026-11-30T03:00:00Z, dump folder "
                     "/var/backups/hub")
     json.dumps(text)
+
+
+def test_two_hosts_of_one_run_are_two_holders():
+    """An inventory naming one hub twice: the second host of the same run does not take the first one's lock for its
+    own (nor release it when it ends first)."""
+    a, b = action.this_run("hub-a"), action.this_run("hub-a-again")
+    assert a["run"] != b["run"] and a["run"].endswith("/hub-a") and a["host"] == "hub-a"
+    assert action.same_run_other_host(a, b) and not action.same_run_other_host(a, action.this_run("hub-a"))
+    assert not action.same_run_other_host(dict(a, pid=a["pid"] + 1), b)  # another run: the usual refusal
+    assert not action.same_run_other_host(None, b)
