@@ -270,10 +270,12 @@ def active_sessions(target, databases_):
     """Client sessions on the given databases other than our own (anything still writing?). Client backends only:
     pg_stat_activity also lists the server's autovacuum workers (often right after data was loaded), which are no
     client and end by themselves - from PostgreSQL 10 on with their backend_type, before 10 (no such column) only by
-    their query text, "autovacuum: ...". (row_to_json: the one statement reads the column where it exists.)"""
+    their query text, "autovacuum: ...". A session with no user yet is no client either: a worker that has not set
+    its query text (seen: an autovacuum worker just launched, on 9.4) or a connection still being authenticated,
+    which has run nothing. (row_to_json: the one statement reads the column where it exists.)"""
     rows = query(target, "postgres",
                  "SELECT datname, coalesce(usename, ''), coalesce(application_name, ''), coalesce(client_addr::text, 'local') "
-                 "FROM pg_stat_activity a WHERE pid <> pg_backend_pid() AND datname IN (%s) "
+                 "FROM pg_stat_activity a WHERE pid <> pg_backend_pid() AND datname IN (%s) AND a.usename IS NOT NULL "
                  "AND coalesce(row_to_json(a)->>'backend_type', CASE WHEN a.query LIKE 'autovacuum:%%' "
                  "THEN 'autovacuum worker' ELSE 'client backend' END) = 'client backend';"
                  % ", ".join(quote_literal(d) for d in databases_), "listing client sessions")

@@ -239,6 +239,8 @@ def test_active_sessions_quotes_the_database_names(fake_target):
     sql = target.calls()[0]["stdin"]
     assert "coalesce(row_to_json(a)->>'backend_type', CASE WHEN a.query LIKE 'autovacuum:%' THEN 'autovacuum worker' " \
            "ELSE 'client backend' END) = 'client backend'" in sql
+    # nor a session with no user yet (a worker before its query text is set, a connection being authenticated)
+    assert "AND a.usename IS NOT NULL" in sql
 
 
 def test_database_inventory_parses_every_kind_of_row(fake_target):
