@@ -150,16 +150,25 @@ def _expand(command, what, arrays, variables):
     return _unmask(argv)
 
 
-def _env_name(argv, index):
-    """The name of the environment variable that word ``index`` of a docker run gives a value (-e NAME=..., --env
-    NAME=..., --env=NAME=..., -eNAME=...), or None."""
+def _env_setting(argv, index):
+    """(prefix, name, value) when word ``index`` of a docker run gives an environment variable: -e NAME=value,
+    --env NAME=value (prefix ''), --env=NAME=value, -eNAME=value (prefix the flag); value None for -e NAME, which
+    passes the caller's own. None for any other word."""
     word = argv[index]
     if index > 0 and argv[index - 1] in ("-e", "--env"):
-        return word.split("=")[0]
-    for flag in ("--env=", "-e"):
-        if word.startswith(flag) and not word.startswith("--env-file") and "=" in word[len(flag):]:
-            return word[len(flag):].split("=")[0]
-    return None
+        prefix = ""
+    else:
+        prefix = next((p for p in ("--env=", "-e") if word.startswith(p) and len(word) > len(p)), None)
+        if prefix is None:
+            return None
+    name, sep, value = word[len(prefix):].partition("=")
+    return prefix, name, value if sep else None
+
+
+def _env_name(argv, index):
+    """The name of the environment variable that word ``index`` of a docker run gives a value, or None."""
+    setting = _env_setting(argv, index)
+    return setting[1] if setting and setting[2] is not None else None
 
 
 def _container(argv, function):
@@ -175,12 +184,12 @@ def _container(argv, function):
             found["image"] = word
             break
         flag, sep, value = word.partition("=")
+        if word.startswith("-e") and len(word) > 2 and word[1] != "-":  # -eNAME or -eNAME=value: one word
+            flag, sep, value = "-e", "-e", word[2:]
         if not sep and word not in _FLAGS_WITHOUT_VALUE:
             value = argv[at] if at < len(argv) else ""
             at += 1
-        if flag.startswith("-e") and not flag.startswith("--") and len(flag) > 2:  # -eNAME=value
-            flag, value = "-e", word[2:]
-        if flag in ("-e", "--env"):
+        if flag in ("-e", "--env") and _env_setting(argv, at - 1):
             found["env_at"].append(at - 1)  # the word that holds NAME=value
         parts = value.split(":")
         if flag == "--name":
@@ -206,11 +215,8 @@ def _environment_apart(argv, env_at):
     runs. A name the docker command itself reads (PATH, HOME, DOCKER_*, a proxy's) stays as written."""
     argv, environment = list(argv), {}
     for at in env_at:
-        word = argv[at]
-        prefix = next((p for p in ("--env=", "-e") if word.startswith(p) and not word.startswith("--env-file")
-                       and len(word) > len(p) and argv[at - 1] not in ("-e", "--env")), "")
-        name, sep, value = word[len(prefix):].partition("=")
-        if not sep or _READ_BY_DOCKER.match(name):
+        prefix, name, value = _env_setting(argv, at)
+        if value is None or _READ_BY_DOCKER.match(name):
             continue
         environment[name] = value
         argv[at] = prefix + name

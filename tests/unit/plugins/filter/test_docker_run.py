@@ -203,6 +203,24 @@ def test_a_name_docker_itself_reads_stays_on_the_command_line():
     assert found["containers"]["webserver"]["environment"] == {}
 
 
+@pytest.mark.parametrize("given", ["-e TZ", "--env TZ", "--env=TZ", "-eTZ"])
+def test_a_name_without_a_value_passes_the_callers_own(given):
+    """-e NAME (no =) hands docker the caller's own value: it stays as written, nothing goes to the environment, and
+    the words after it are read as before (-eNAME is one word: the published port after it is still seen)."""
+    found = parse(MINI.replace("-p 443:8443", given + " -p 443:8443"), "4.2.0", "/w")
+    webserver_run = found["containers"]["webserver"]
+    at = webserver_run["argv"].index("-p")
+    assert webserver_run["argv"][at - len(given.split()):at] == given.split()
+    assert webserver_run["environment"] == {}
+    assert webserver_run["ports"] == [["443", "8443"]]
+
+
+def test_a_variable_as_a_name_is_shown():
+    """-e $NAME passes no value: the message quotes the variable (a name, not a password)."""
+    with pytest.raises(DockerRunError, match=r"^the docker run of startWebserver uses \$PROXY_VAR, which is none"):
+        parse(MINI.replace("-p 443:8443", "-e $PROXY_VAR -p 443:8443"), "4.2.0", "/w")
+
+
 @pytest.mark.parametrize("given", ["-e HUB_PROXY_PASSWORD=pr0xy$ecretPw", '--env "HUB_PROXY_PASSWORD=pr0xy$ecretPw"',
                                    "--env=HUB_PROXY_PASSWORD=pr0xy${ecretPw}", "-eHUB_PROXY_PASSWORD=pr0xy$ecretPw"])
 def test_a_variable_in_an_environment_value_is_refused_without_the_value(given):
