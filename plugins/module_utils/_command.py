@@ -156,11 +156,17 @@ def hide_passwords(text):
     return _PASSWORD_LITERAL.sub(r"\1'(hidden)'", text or "")
 
 
+def _said(data):
+    """A tool's stderr as text, its password literals hidden: every stderr this module hands on (to a caller, a
+    message, the run's log) is read through here, so none of them can quote a password."""
+    return hide_passwords(data.decode("utf-8", "replace"))
+
+
 def log_command(argv, rc, stderr, seconds):
     path = _LOG["path"]
     if not path:
         return
-    said = "".join("    " + line + "\n" for line in hide_passwords(stderr).splitlines())
+    said = "".join("    " + line + "\n" for line in (stderr or "").splitlines())
     _append(path, "%s  exit %s  %.1fs  %s\n%s" % (utc_stamp(), rc, seconds, " ".join(argv), said))
 
 
@@ -169,7 +175,7 @@ SIGNALS = {9: "SIGKILL", 15: "SIGTERM", 2: "SIGINT", 1: "SIGHUP", 6: "SIGABRT"}
 
 def why(rc, stderr):
     """What a failed tool said (its last words), or, when it said nothing, what its exit code tells."""
-    said = hide_passwords(stderr).strip()[-2000:]
+    said = (stderr or "").strip()[-2000:]
     if said:
         return said
     sig = rc - 128 if rc > 128 else (-rc if rc < 0 else None)
@@ -232,7 +238,7 @@ def run(argv, env=None, stdin_data=None, timeout=None):
         proc.communicate()
         log_command(argv, "timeout", "", time.monotonic() - started)
         raise CommandError("timed out after %ss: %s" % (timeout, argv[0]))
-    err = err.decode("utf-8", "replace")
+    err = _said(err)
     log_command(argv, proc.returncode, err, time.monotonic() - started)
     return proc.returncode, out.decode("utf-8", "replace"), err
 
@@ -255,7 +261,7 @@ def _stderr_tail(f, limit=8192):
     f.seek(0, os.SEEK_END)
     size = f.tell()
     f.seek(max(0, size - limit))
-    return f.read().decode("utf-8", "replace")
+    return _said(f.read())
 
 
 def stream_to_file(argv, path, env=None, progress=None, progress_every=10.0, mode=0o600):
@@ -302,7 +308,7 @@ def stream_to_file(argv, path, env=None, progress=None, progress_every=10.0, mod
         finally:
             proc.stdout.close()
             errf.seek(0)
-            log_command(argv, proc.returncode, errf.read().decode("utf-8", "replace"), time.monotonic() - started)
+            log_command(argv, proc.returncode, _said(errf.read()), time.monotonic() - started)
         stderr = _stderr_tail(errf)
     if rc != 0:
         unlink_quietly(path)
@@ -351,7 +357,7 @@ def stream_from_file(argv, path, env=None, progress=None, progress_every=10.0):
         outf.seek(0)
         stdout = outf.read(1024 * 1024).decode("utf-8", "replace")
         errf.seek(0)
-        stderr = errf.read().decode("utf-8", "replace")
+        stderr = _said(errf.read())
         log_command(argv, rc, stderr, time.monotonic() - started)
     tick.tick(sent, final=True)
     return {"rc": rc, "stdout": stdout, "stderr": stderr, "bytes": sent, "broken_pipe": broken,

@@ -22,7 +22,7 @@ __metaclass__ = type
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, log_command, run
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, hide_passwords, log_command, run
 
 try:
     import psycopg2
@@ -112,8 +112,8 @@ def _connection(target, params, key):
 
 
 def server_said(exc):
-    """What the server (or libpq) said, with the SQLSTATE where there is one."""
-    text = (getattr(exc, "pgerror", None) or str(exc)).strip()
+    """What the server (or libpq) said, with the SQLSTATE where there is one; a PASSWORD '...' it quotes hidden."""
+    text = hide_passwords(getattr(exc, "pgerror", None) or str(exc)).strip()
     code = getattr(exc, "pgcode", None)
     return "SQLSTATE %s: %s" % (code, text) if code else text
 

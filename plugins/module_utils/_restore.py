@@ -19,7 +19,7 @@ from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils import _restore_errors as restore_errors
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
-    ArgFormat, CommandError, build_argv, hide_passwords, run, stream_between, stream_from_file, utc_stamp, why)
+    ArgFormat, CommandError, build_argv, run, stream_between, stream_from_file, utc_stamp, why)
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
 from ansible_collections.blackduck.hub.plugins.module_utils._query import query
 from ansible_collections.blackduck.hub.plugins.module_utils._target import check_call, tools_folder
@@ -203,7 +203,6 @@ def restore_globals(target, text, superuser, existing=()):
     if kept:
         warnings.append("roles that keep the passwords they have on the target: %s" % ", ".join(kept))
     rc, dummy, stderr = run(argv, env=target.env, stdin_data=text)
-    stderr = hide_passwords(stderr)  # psql quotes the statement it failed on: ALTER ROLE ... PASSWORD 'md5...'
     errors, harmless, dummy = restore_errors.classify(stderr)
     if rc != 0 and not errors:
         errors = [stderr.strip()[-1000:] or "psql exited with %d" % rc]

@@ -438,20 +438,30 @@ PSQL_SAID = ("psql:<stdin>:7: ERROR:  syntax error at or near \"PASSWOR\"\n"
 
 
 def test_a_password_a_tool_quotes_never_reaches_a_message_or_the_log(tmp_path):
-    """psql quotes the statement it failed on (LINE 1: ...), and the roles' script holds their passwords' hashes."""
+    """psql quotes the statement it failed on (LINE 1: ...), and the roles' script holds their passwords' hashes:
+    every stderr the command functions hand on (returned, in a message, in the run's log) has them hidden."""
     import sys
+    hashes = ("f00d", "cafe", "b33f", "c0ffee")
     said = _command.hide_passwords(PSQL_SAID)
-    assert not any(h in said for h in ("f00d", "cafe", "b33f", "c0ffee"))
+    assert not any(h in said for h in hashes)
     assert "LOGIN PASSWORD '(hidden)' VALID UNTIL 'infinity';" in said and "password   '(hidden)'" in said
-    assert "f00d" not in _command.why(3, PSQL_SAID) and "syntax error" in _command.why(3, PSQL_SAID)
     log = str(tmp_path / "run.log")
+    (tmp_path / "said").write_text(PSQL_SAID)  # not in argv: the log shows each command's argv
+    say = "import sys; sys.stdin.read(); sys.stderr.write(open(%r).read()); sys.exit(3)" % str(tmp_path / "said")
+    (tmp_path / "in").write_text("x")
     _command.set_log(log)
     try:
-        _command.run([sys.executable, "-c", "import sys; sys.stderr.write(sys.stdin.read())"], stdin_data=PSQL_SAID)
+        rc, dummy, err = _command.run([sys.executable, "-c", say], stdin_data="")
+        with pytest.raises(_command.CommandError) as failed:
+            _command.stream_to_file([sys.executable, "-c", say], str(tmp_path / "out"))
+        fed = _command.stream_from_file([sys.executable, "-c", say], str(tmp_path / "in"))
+        piped = _command.stream_between([sys.executable, "-c", say], [sys.executable, "-c", say])
     finally:
         _command.set_log(None)
-    text = open(log).read()
-    assert "syntax error" in text and not any(h in text for h in ("f00d", "cafe", "b33f", "c0ffee"))
+    for text in (err, str(failed.value), failed.value.stderr, fed["stderr"], piped["stderr"], piped["src_stderr"],
+                 open(log).read()):
+        assert "syntax error" in text and not any(h in text for h in hashes)
+    assert rc == 3 and "LOGIN PASSWORD '(hidden)'" in err
 
 
 def test_the_run_log_keeps_every_command_and_its_stderr(tmp_path):

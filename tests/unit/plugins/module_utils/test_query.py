@@ -160,6 +160,22 @@ def test_a_server_error_carries_its_sqlstate_and_the_session_starts_afresh(pg, t
     assert oct(os.stat(str(log)).st_mode & 0o777) == "0o600"
 
 
+def test_a_password_the_server_quotes_is_hidden(pg, tmp_path):
+    """The server quotes the statement it failed on (LINE 1: ...): its PASSWORD literal reaches neither the message
+    nor the run's log."""
+    said = "ERROR:  syntax error at or near \"VALID\"\nLINE 1: ALTER ROLE r PASSWORD 'md5f00dcafe' VALID\n"
+    pg({"ALTER ROLE r PASSWORD 'md5f00dcafe' VALID;": FakeError("x", "42601", said)})
+    log = tmp_path / "run.log"
+    _command.set_log(str(log))
+    try:
+        with pytest.raises(CommandError) as info:
+            _query.query(tcp(), "postgres", "ALTER ROLE r PASSWORD 'md5f00dcafe' VALID;", "restoring the roles")
+    finally:
+        _command.set_log(None)
+    for text in (info.value.message, log.read_text()):
+        assert "SQLSTATE 42601" in text and "PASSWORD '(hidden)'" in text and "f00d" not in text
+
+
 def test_a_kept_session_dropped_while_idle_is_opened_once_more(pg):
     fake = pg({"SELECT 1;": [("1",)]})
     t = tcp()
