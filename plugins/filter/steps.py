@@ -14,6 +14,10 @@ def step_due(step, state, options=None, run_tags=None, skip_tags=None):
     return _state.due(step, state, options, run_tags or ["all"], skip_tags or [])
 
 
+def goes_back_now(step, ran_here=None):
+    return _state.goes_back_now(step, ran_here or [])
+
+
 def plan_line(step, done, what):
     """The check-mode plan's line for a step of the table: done, not needed (a later step it serves is done), or
     what it would do now (what[name])."""
@@ -160,4 +164,4 @@ def going_back_plan(back, run):
 class FilterModule(object):
     def filters(self):
         return {"step_due": step_due, "plan_line": plan_line, "plan_lines": plan_lines,
-                "going_back_plan": going_back_plan}
+                "going_back_plan": going_back_plan, "goes_back_now": goes_back_now}

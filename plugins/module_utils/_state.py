@@ -79,6 +79,16 @@ def step_table():
     return out
 
 
+def goes_back_now(step, ran_here):
+    """Whether a failure of ``step`` (a row of step_table()) brings the old version back now: its ``goes_back``, and,
+    for a step after the new Hub started (step 10), only when step 9 ran in this run (``ran_here``: the names of the
+    steps this run began). A new Hub started by an earlier run may have served since, and going back would lose what
+    it was given: the next attempt replaces the new data with a new dump of the old."""
+    if not step.get("goes_back"):
+        return False
+    return step["number"] <= STEP_NUMBERS["start_hub"] or "start_hub" in (ran_here or ())
+
+
 def due(step, state, options=None, run_tags=("all",), skip_tags=()):
     """Whether a step of step_table() runs now: not done (by its rule), its prerequisites done, its option on, and
     chosen by the run's tags (--tags step4 or --tags dump; 'all' without --tags). No step while a rollback has not

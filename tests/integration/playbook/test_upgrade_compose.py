@@ -10,8 +10,9 @@ Scenarios (issue: upgrade_hub playbook and the Compose role):
 2. a rerun changes nothing; going back (rollback_hub): check mode says what it would do and changes nothing; going
    back that does not end blocks the upgrade (the old Hub may serve again) until a rollback ends; the
    rollback brings the old version back on its untouched data (exactly as dumped, apart from the rows the old Hub
-   writes again), the new data kept; a second rollback changes nothing; an upgrade run then completes from step 1
-   with a new dump, replacing the rolled-back attempt's data.
+   writes again), the new data kept; a second rollback changes nothing; an upgrade run then starts from step 1 with a
+   new dump, replacing the rolled-back attempt's data: asked at a wrong hub_url it fails at step 10, and a rerun with
+   hub_rollback_on_failure fails there too without going back (an earlier run started the new Hub); the next completes.
 3. hub_remove_old_data removes the old volume, and only then; going back is then refused, nothing changed.
 4. a fleet of five with one failing at the dump and one at step 9 with hub_rollback_on_failure: the first
    completes; the one failing at the dump keeps its data intact, and a rerun after the fix completes it from where it
@@ -178,8 +179,21 @@ def test_end_to_end_rerun_and_removal(lab_hubs, tmp_path):
     rc, out, recap = ansible_run.playbook(inv, name="blackduck.hub.rollback_hub")
     assert rc == 0 and recap["pb-e2e"]["changed"] == 0, out
     assert "The old Hub %s answers already" % labhub.OLD in out
-    # an upgrade run afterwards starts at step 1 with a new dump, holding what the old Hub wrote since
+    # an upgrade run afterwards starts at step 1 with a new dump, holding what the old Hub wrote since. Asked at a
+    # wrong hub_url, it fails at step 10, the new Hub started; a rerun with hub_rollback_on_failure fails there again
+    # and does not go back: an earlier run started the new Hub, which may have served since. The next run completes.
     labhub.psql(hub, "INSERT INTO st.hub_heartbeat (source) VALUES ('after the rollback')")
+    rc, out, recap = ansible_run.playbook(wrong_url)
+    assert rc != 0 and "step 10 (verify)" in out, out
+    assert state(dump_root, "pb-e2e")["steps"]["verify"]["status"] == "failed"
+    wrong_url["all"]["hosts"]["pb-e2e"]["hub_rollback_on_failure"] = True
+    rc, out, recap = ansible_run.playbook(wrong_url)
+    assert rc != 0 and "step 10 (verify)" in out and "rolled back (hub_rollback_on_failure)" not in out, out
+    assert "not rolled back: the new Hub started in an earlier run and may have served since" in out
+    late = state(dump_root, "pb-e2e")
+    assert late["steps"]["start_hub"]["status"] == "done" and late["steps"]["verify"]["status"] == "failed"
+    assert late["rollback"] == rolled["rollback"] and len(late["attempts"]) == 1  # no new rollback
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
     rc, out, recap = ansible_run.playbook(inv)
     assert rc == 0, out
     st = state(dump_root, "pb-e2e")

@@ -1,6 +1,6 @@
 """plugins/filter/steps.py: the resume rule and the plan's line of a step, as the role uses them."""
 from ansible_collections.blackduck.hub.plugins.filter.steps import (
-    FilterModule, going_back_plan, plan_line, plan_lines, step_due)
+    FilterModule, goes_back_now, going_back_plan, plan_line, plan_lines, step_due)
 from ansible_collections.blackduck.hub.plugins.module_utils import _state
 
 
@@ -9,7 +9,7 @@ def states(*done_steps):
 
 
 def test_exported():
-    assert sorted(FilterModule().filters()) == ["going_back_plan", "plan_line", "plan_lines", "step_due"]
+    assert sorted(FilterModule().filters()) == ["goes_back_now", "going_back_plan", "plan_line", "plan_lines", "step_due"]
 
 
 def test_the_plan_line_of_each_step():
@@ -193,3 +193,14 @@ def test_the_plan_of_a_stream_between_two_compose_hubs():
                         "hub-old-db on the old data, so that the new database runs beside them (hub_transfer: stream)")
     assert lines[8] == "step 5 stop_old_migration: bring the old migration containers down (project hub-old-db)"
     assert plan_lines(a_state(), a_run())[8] == "step 5 stop_old_migration: bring the old migration containers down"
+
+
+def test_going_back_from_step_10_only_when_step_9_ran_in_this_run():
+    """A new Hub started by an earlier run may have served: a failed step 10 does not go back then (the next
+    attempt would replace what it was given); every other step that goes back does, whatever ran before."""
+    table = dict((s["name"], s) for s in _state.step_table())
+    assert goes_back_now(table["verify"], ["start_hub", "verify"]) is True
+    assert goes_back_now(table["verify"], ["verify"]) is False and goes_back_now(table["verify"]) is False
+    assert goes_back_now(table["restore"], []) is True and goes_back_now(table["start_hub"], ["start_hub"]) is True
+    assert goes_back_now(table["stop_hub"], ["stop_hub"]) is False  # the Hub's own data, nothing to go back from
+    assert goes_back_now(table["remove_old_data"], ["start_hub", "remove_old_data"]) is False
