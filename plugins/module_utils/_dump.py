@@ -353,13 +353,8 @@ def summary(data):
 def check_quiet(target, names, allow):
     sessions = inventory.active_sessions(target, names)
     if sessions and not allow:
-        ours = [s for s in sessions if s["application"] == APPLICATION_NAME]
-        if ours and len(ours) == len(sessions):
-            raise DumpError("the databases have sessions of blackduck.hub itself (%s): another run is working on this "
-                            "hub, or the background job of a killed run still runs. Wait for that run to end, or end "
-                            "the job (look for pg_dump, pg_restore or psql in the database container: docker top, or "
-                            "ps in the pod) and run again." % ", ".join(sorted(set(
-                                "%s@%s" % (s["user"], s["database"]) for s in ours))))
+        if all(s["application"] == APPLICATION_NAME for s in sessions):
+            raise DumpError(inventory.another_run(sessions))
         who = ", ".join(sorted(set("%s@%s from %s (%s)" % (s["user"], s["database"], s["client"], s["application"] or "?")
                                    for s in sessions if s["application"] != APPLICATION_NAME)))
         raise DumpError("the databases still have client sessions: %s. Bring the Hub down (only the database in "

@@ -18,6 +18,7 @@ __metaclass__ = type
 import json
 
 from ansible_collections.blackduck.hub.plugins.module_utils._query import query, query_sessions
+from ansible_collections.blackduck.hub.plugins.module_utils._target import APPLICATION_NAME
 
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 FLOAT_SEND = {"float8": "float8send", "float4": "float4send"}
@@ -272,14 +273,28 @@ def active_sessions(target, databases_):
     client and end by themselves - from PostgreSQL 10 on with their backend_type, before 10 (no such column) only by
     their query text, "autovacuum: ...". A session with no user yet is no client either: a worker that has not set
     its query text (seen: an autovacuum worker just launched, on 9.4) or a connection still being authenticated,
-    which has run nothing. (row_to_json: the one statement reads the column where it exists.)"""
+    which has run nothing. Nor are this module's own sessions (psycopg2 keeps one per database on a TCP target).
+    (row_to_json: the one statement reads the column where it exists.)"""
+    own = "".join(" AND pid <> %d" % int(pid) for pid in target.own_pids())
     rows = query(target, "postgres",
                  "SELECT datname, coalesce(usename, ''), coalesce(application_name, ''), coalesce(client_addr::text, 'local') "
-                 "FROM pg_stat_activity a WHERE pid <> pg_backend_pid() AND datname IN (%s) AND a.usename IS NOT NULL "
+                 "FROM pg_stat_activity a WHERE pid <> pg_backend_pid()%s AND datname IN (%s) AND a.usename IS NOT NULL "
                  "AND coalesce(row_to_json(a)->>'backend_type', CASE WHEN a.query LIKE 'autovacuum:%%' "
                  "THEN 'autovacuum worker' ELSE 'client backend' END) = 'client backend';"
-                 % ", ".join(quote_literal(d) for d in databases_), "listing client sessions")
+                 % (own, ", ".join(quote_literal(d) for d in databases_)), "listing client sessions")
     return [{"database": r[0], "user": r[1], "application": r[2], "client": r[3]} for r in rows]
+
+
+def another_run(sessions):
+    """What to say when sessions (active_sessions') hold some of blackduck.hub's own tools - another run, or the
+    background job of a killed run - or None."""
+    ours = sorted(set("%s@%s" % (s["user"], s["database"]) for s in sessions if s["application"] == APPLICATION_NAME))
+    if not ours:
+        return None
+    return ("the databases have sessions of blackduck.hub itself (%s): another run is working on this hub, or the "
+            "background job of a killed run still runs. Wait for that run to end, or end the job (look for pg_dump, "
+            "pg_restore or psql in the database container: docker top, or ps in the pod) and run again. Nothing was "
+            "changed." % ", ".join(ours))
 
 
 def read_marker(comment):

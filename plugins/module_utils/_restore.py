@@ -40,6 +40,15 @@ class TargetFullError(RestoreError):
     """The new server's disk (not the dump folder's: _command.DiskFullError) filled during the restore."""
 
 
+def check_no_other_run(target, names):
+    """Refuse (RestoreError) while blackduck.hub's own tools hold sessions on the databases to restore: another run,
+    or the background restore of a killed run. Two restores into one database spoil each other (step 7's exact check
+    would tell, afterwards); this says so before anything is written."""
+    said = inventory.another_run(inventory.active_sessions(target, names)) if names else None
+    if said:
+        raise RestoreError(said)
+
+
 def disk_full_error(found, streamed, others=()):
     """The new server's disk filled (found: what said so, per database or from a query): what to do, and what is kept;
     others: the other databases' failures, if any, after it."""

@@ -153,6 +153,10 @@ class _Target:
             ids.append(int(out.strip()))
         return tuple(ids)
 
+    def own_pids(self):
+        """The server's process ids of this module's open psycopg2 sessions: its own, never another run's."""
+        return sorted(c.get_backend_pid() for c in self.sql_connections.values() if not c.closed)
+
     def close_sql(self, database=None):
         """Close the psycopg2 sessions on database (a key of sql_connections: that session only; every session
         without one)."""

@@ -307,6 +307,7 @@ def main():
                     source.describe() if source else p["dump_dir"], target.describe(),
                     " (replacing %s)" % ", ".join(replace) if replace else ""))
                 module.exit_json(**result)
+            restore.check_no_other_run(target, todo)
             params = dict(p, _ours=ours, _replace=replace)
             res = (stream.transfer(source, target, p["dump_dir"], data, todo, live, params, module.log) if source
                    else restore.run_restore(target, p["dump_dir"], data, todo, live, params, module.log))

@@ -418,6 +418,27 @@ def test_tcp_directory_format_with_parallel_jobs(old_hub, new_hub, tmp_path):
     assert r["changed"] is True, r.get("msg")
     r = ansible_run.module("db_verify", {"connection": dst, "dump_dir": dump_dir})
     assert r["verified"] is True, r["differences"]
+    # a session of blackduck.hub's own tools on a database to restore (another run, or a killed run's background
+    # restore): refused, nothing changed. The module's own sessions (psycopg2 keeps them, on this TCP target) are
+    # not taken for one: the same restore runs once that session ends
+    holder = subprocess.Popen(labhub.db_exec_argv(new_hub, interactive=True) + [
+        "env", "PGAPPNAME=blackduck.hub", "psql", "-X", "-q", "-d", "bds_hub"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    try:
+        holder.stdin.write("SELECT 1;\n")
+        holder.stdin.flush()
+        labhub.wait("the session to appear", lambda: labhub.psql(new_hub, (
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'blackduck.hub'")).strip() != "0", timeout=20)
+        before = fingerprint(new_hub)
+        r = ansible_run.module("db_restore", {"connection": dst, "dump_dir": dump_dir, "force": True})
+        assert r["failed"] is True and r["msg"].startswith("the databases have sessions of blackduck.hub itself ("), r
+        assert r["msg"].endswith("Nothing was changed.") and fingerprint(new_hub) == before
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=20)
+    r = ansible_run.module("db_restore", {"connection": dst, "dump_dir": dump_dir, "force": True, "jobs": 2})
+    assert r["changed"] is True, r.get("msg")
+    assert ansible_run.module("db_verify", {"connection": dst, "dump_dir": dump_dir})["verified"] is True
     # one file of the directory damaged: refused before anything happens
     data_file = sorted(n for n in entry["files"] if n.endswith(".dat") and n != "toc.dat")[0]
     with open(os.path.join(dump_dir, "bds_hub.dir", data_file), "ab") as f:

@@ -56,6 +56,9 @@ class FakeTarget:
     def sql_params(self, database):  # queries run with the fake psql
         return None
 
+    def own_pids(self):  # queries run with the fake psql: no session kept open
+        return []
+
     def close_sql(self, database=None):
         self.closed_sql = getattr(self, "closed_sql", []) + [database]
 

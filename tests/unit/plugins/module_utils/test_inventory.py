@@ -241,6 +241,11 @@ def test_active_sessions_quotes_the_database_names(fake_target):
            "ELSE 'client backend' END) = 'client backend'" in sql
     # nor a session with no user yet (a worker before its query text is set, a connection being authenticated)
     assert "AND a.usename IS NOT NULL" in sql
+    assert "pg_backend_pid() AND datname" in sql  # no session of its own kept open: none left out by pid
+    # this module's own sessions, kept open by psycopg2 on a TCP target, are no client session either
+    target.own_pids = lambda: [4711, 4712]
+    _inventory.active_sessions(target, ["bds_hub"])
+    assert "WHERE pid <> pg_backend_pid() AND pid <> 4711 AND pid <> 4712 AND datname IN" in target.calls()[-1]["stdin"]
 
 
 def test_database_inventory_parses_every_kind_of_row(fake_target):

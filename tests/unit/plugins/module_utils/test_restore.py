@@ -400,3 +400,19 @@ def test_a_full_disk_anywhere_in_the_restore_is_told_as_such(monkeypatch, fake_t
         with pytest.raises(Exception) as raised:
             run()
         assert raised.value is other
+
+
+def test_a_restore_refuses_while_another_run_holds_its_databases(fake_target):
+    """A session of blackduck.hub's own tools (another run, or a killed run's background restore) on a database to
+    restore: refused before anything is written. Other clients are not this check's business."""
+    s = _query.SEP
+    target = fake_target([{"stdout": "bds_hub%spostgres%sblackduck.hub%slocal\n" % (s, s, s)}])
+    with pytest.raises(_restore.RestoreError, match=r"^the databases have sessions of blackduck.hub itself "
+                                                    r"\(postgres@bds_hub\): another run .* Nothing was changed.$"):
+        _restore.check_no_other_run(target, ["bds_hub", "bdio"])
+    assert "datname IN ('bds_hub', 'bdio')" in target.calls()[0]["stdin"]
+    target.set_rules([{"stdout": "bds_hub%sblackduck%smonitor%s10.0.0.9/32\n" % (s, s, s)}])
+    _restore.check_no_other_run(target, ["bds_hub"])
+    calls = len(target.calls())
+    _restore.check_no_other_run(target, [])  # nothing to restore: nothing asked
+    assert len(target.calls()) == calls
