@@ -202,7 +202,10 @@ sides:
       type: str
       version_added: 0.4.0
     hub_lock_keys:
-      description: What names the hub for its lock (M(blackduck.hub.hub_lock)'s O(blackduck.hub.hub_lock#module:keys)).
+      description:
+        - What names the hub for its lock (M(blackduck.hub.hub_lock)'s O(blackduck.hub.hub_lock#module:keys)) - the
+          orchestration's key of the hub, and C(postgres:<host>:<port>) for each external server, old or new (the
+          host in lower case).
       type: list
       elements: str
     hub_new_settings:

@@ -322,7 +322,11 @@ def sides(facts, orchestration, new_orchestration, database, postgres, old_postg
         old_data = dict(facts["old_data"], remove_hint=facts.get("remove_old_data_hint", ""))
     new_data = dict(facts["new_data"])
     old_data["label"], new_data["label"] = data_label(old_data), data_label(new_data)
-    locks = [facts["old_lock_key"], facts["new_lock_key"]] + (["postgres:" + old_address] if source_external else [])
+    # an external server is a lock key too (its host as DNS compares it: in lower case): two hubs cannot migrate from,
+    # or into, one server at once - the second would take the first one's databases for its own
+    locks = [facts["old_lock_key"], facts["new_lock_key"]] + [
+        "postgres:" + address.lower() for address, external in ((old_address, source_external),
+                                                                (new_address, database == "external")) if external]
     if apart and facts.get("old_apart_lock_key"):  # the project the old database runs under, named like a hub's
         locks.append(facts["old_apart_lock_key"])
     return {

@@ -182,7 +182,16 @@ def test_an_old_external_server_is_the_old_side():
         "kind": "server", "name": "db94.example.com:5432", "exists": True, "label": "db94.example.com:5432",
         "remove_hint": "nothing on this host: retire the old external server db94.example.com:5432 when you no "
                        "longer need it"}
-    assert out["hub_lock_keys"] == ["docker:engine1:compose:hub", "postgres:db94.example.com:5432"]
+    assert out["hub_lock_keys"] == ["docker:engine1:compose:hub", "postgres:db94.example.com:5432",
+                                    "postgres:db96.example.com:5432"]
+
+
+def test_the_new_external_server_is_a_lock_key():
+    """Two hubs migrating into one external server at once would take each other's databases for their own: the
+    server is locked like the hub, its host as DNS compares it (in lower case)."""
+    out = decide(database="external", postgres=dict(NEW_SERVER, host="DB96.Example.com"))
+    assert out["hub_lock_keys"] == ["docker:engine1:compose:hub", "postgres:db96.example.com:5432"]
+    assert decide()["hub_lock_keys"] == ["docker:engine1:compose:hub"]  # an internal database: the hub's key only
 
 
 @pytest.mark.parametrize("kw", [
