@@ -353,9 +353,18 @@ def test_tcp_round_trip_as_a_non_superuser(old_hub, new_hub, tmp_path):
     dump_dir = str(tmp_path / "dump")
     src, dst = tcp_conn(old_hub), tcp_conn(new_hub)
     labhub.psql(old_hub, "CREATE ROLE blackduck_replication LOGIN REPLICATION;", db="postgres")
+    # the passfile folder of a module run that was killed (its process gone) is swept by the next TCP target; one of
+    # a process that runs is left alone
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    left = [tempfile.mkdtemp(prefix="bdhub-%d-" % pid) for pid in (gone.pid, os.getpid())]
+    for folder in left:
+        with open(os.path.join(folder, "pgpass"), "w") as f:
+            f.write("*:*:*:*:not-a-password\n")
     try:
         r = ansible_run.module("db_dump", {"connection": src, "dump_dir": dump_dir, "no_role_passwords": True})
         assert r["changed"] is True, r
+        assert not os.path.exists(left[0]) and os.path.isfile(os.path.join(left[1], "pgpass"))
         assert r["tools"]["pg_dump"].split()[-1].split(".")[0] == labhub.VERSIONS["PG_NEW_MAJOR"]  # the newer client
         r = ansible_run.module("db_restore", {"connection": dst, "dump_dir": dump_dir})
         assert r["changed"] is True, r.get("msg")
@@ -390,6 +399,8 @@ def test_tcp_round_trip_as_a_non_superuser(old_hub, new_hub, tmp_path):
             text = f.read()
         assert "psycopg2" not in text and "/psql -h 127.0.0.1 -p %d -U blackduck" % new_hub["pg_port"] in text
     finally:
+        for folder in left:
+            shutil.rmtree(folder, ignore_errors=True)
         for hub in (old_hub, new_hub):
             labhub.psql(hub, "DROP ROLE IF EXISTS blackduck_replication;", db="postgres")
 
