@@ -117,7 +117,8 @@ def plan_lines(state, run):
         facts["old_version"], run["data"]["old"]["label"], back.get("reason")) if back.get("possible")
         else back.get("reason"))
     if run.get("rollback_on_failure") and back.get("possible") is not False:
-        going_back += "; a failure after step 2 goes back by itself (hub_rollback_on_failure)"
+        going_back += "; a failure after step 2 goes back by itself (hub_rollback_on_failure)%s" % (
+            ", but not at step 10: an earlier run started the new Hub" if "start_hub" in done else "")
     found = run.get("preflight") or []
     files = [f for entry in found for f in entry.get("files") or []]
     notes = [n for entry in found for n in entry.get("notes") or []]

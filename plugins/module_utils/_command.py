@@ -148,12 +148,19 @@ def log_line(path, text):
 
 
 _PASSWORD_LITERAL = re.compile(r"(\bPASSWORD\s+E?)'(?:[^'\n]|'')*(?:'|$)", re.I | re.M)
+# a line that quotes a statement: psql's LINE n: (cut around the error, after "..."), the server log's STATEMENT:,
+# pg_restore's Command was:, the error's "at or near" token
+_QUOTED_STATEMENT = re.compile(r"^(.*?(?:\bLINE \d+:|\bSTATEMENT:|\bCommand was:|\bat or near\b).*)$", re.M)
+_ANY_LITERAL = re.compile(r"(E?)'(?:[^'\n]|'')*(?:'|$)")
 
 
 def hide_passwords(text):
     """The text with every PASSWORD '...' literal (a role's password or its hash, as psql quotes the statement it
-    failed on: LINE 1: ALTER ROLE ... PASSWORD 'md5...') shown as PASSWORD '(hidden)', also where the line is cut."""
-    return _PASSWORD_LITERAL.sub(r"\1'(hidden)'", text or "")
+    failed on: LINE 1: ALTER ROLE ... PASSWORD 'md5...') shown as PASSWORD '(hidden)', also where the line is cut -
+    and, as a line that quotes a statement may be cut before the word PASSWORD (psql: LINE 1: ...WORD 'md5...'), every
+    literal of such a line shown as '(hidden)'."""
+    text = _PASSWORD_LITERAL.sub(r"\1'(hidden)'", text or "")
+    return _QUOTED_STATEMENT.sub(lambda m: _ANY_LITERAL.sub(r"\1'(hidden)'", m.group(1)), text)
 
 
 def _said(data):
@@ -258,10 +265,15 @@ class _Progress:
 
 
 def _stderr_tail(f, limit=8192):
+    """The last ``limit`` bytes of a tool's stderr, from the first whole line on when it was cut (a literal cut in
+    two would no longer say it is a password)."""
     f.seek(0, os.SEEK_END)
     size = f.tell()
     f.seek(max(0, size - limit))
-    return _said(f.read())
+    data = f.read()
+    if size > limit:
+        data = data.partition(b"\n")[2]
+    return _said(data)
 
 
 def stream_to_file(argv, path, env=None, progress=None, progress_every=10.0, mode=0o600):

@@ -152,13 +152,13 @@ def _expand(command, what, arrays, variables):
 
 def _env_setting(argv, index):
     """(prefix, name, value) when word ``index`` of a docker run gives an environment variable: -e NAME=value,
-    --env NAME=value (prefix ''), --env=NAME=value, -eNAME=value (prefix the flag); value None for -e NAME, which
-    passes the caller's own. None for any other word."""
+    --env NAME=value (prefix ''), --env=NAME=value, -e=NAME=value, -eNAME=value (prefix the flag); value None for
+    -e NAME, which passes the caller's own. None for any other word."""
     word = argv[index]
     if index > 0 and argv[index - 1] in ("-e", "--env"):
         prefix = ""
     else:
-        prefix = next((p for p in ("--env=", "-e") if word.startswith(p) and len(word) > len(p)), None)
+        prefix = next((p for p in ("--env=", "-e=", "-e") if word.startswith(p) and len(word) > len(p)), None)
         if prefix is None:
             return None
     name, sep, value = word[len(prefix):].partition("=")
@@ -184,8 +184,8 @@ def _container(argv, function):
             found["image"] = word
             break
         flag, sep, value = word.partition("=")
-        if word.startswith("-e") and len(word) > 2 and word[1] != "-":  # -eNAME or -eNAME=value: one word
-            flag, sep, value = "-e", "-e", word[2:]
+        if word.startswith("-e") and len(word) > 2:  # -eNAME, -eNAME=value, -e=NAME=value: one word
+            flag, sep = "-e", "-e"
         if not sep and word not in _FLAGS_WITHOUT_VALUE:
             value = argv[at] if at < len(argv) else ""
             at += 1

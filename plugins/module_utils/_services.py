@@ -32,7 +32,7 @@ def _tail(argv, lines):
     rc, out, err = run(argv, timeout=120)
     # docker logs: the container's stderr comes on stderr; PostgreSQL's log quotes a failed statement (STATEMENT:
     # ALTER ROLE ... PASSWORD '...'), and the tail goes to the state file, the reports and the run's log
-    text = hide_passwords(out + err).strip().splitlines()
+    text = (hide_passwords(out) + err).strip().splitlines()  # err: hidden by run()
     return text[-lines:]
 
 

@@ -307,7 +307,8 @@ def sides(facts, orchestration, new_orchestration, database, postgres, old_postg
     else:
         mounts, dump_format, transfer = dump_transfer(dump_mount, facts, orchestration, new_orchestration,
                                                       source_external, database, dump_dir, dump_mount_target)
-    if source_external and (database != "external" or not _has_password(old_postgres) or old_address == new_address):
+    if source_external and (database != "external" or not _has_password(old_postgres)
+                            or old_address.lower() == new_address.lower()):
         raise SettingsError(
             "hub_old_postgres_host is set (the old Hub runs on the external server %s): the new database must then be "
             "another external server (hub_database: external, hub_postgres_host and hub_postgres_port naming the new "

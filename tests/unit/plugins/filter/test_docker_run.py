@@ -179,6 +179,7 @@ def test_errors_say_what_is_missing_and_what_to_do(change, message):
     ("-e HUB_PROXY_PASSWORD='pr0xy$ecretPw'", ["-e", "HUB_PROXY_PASSWORD"]),
     ("--env=HUB_PROXY_PASSWORD='pr0xy$ecretPw'", ["--env=HUB_PROXY_PASSWORD"]),
     ("-eHUB_PROXY_PASSWORD=pr0xy\\$ecretPw", ["-eHUB_PROXY_PASSWORD"]),
+    ("-e=HUB_PROXY_PASSWORD=pr0xy\\$ecretPw", ["-e=HUB_PROXY_PASSWORD"]),  # docker reads -e=... as -e ...
     ('--env "HUB_PROXY_PASSWORD=pr0xy\\$ecretPw"', ["--env", "HUB_PROXY_PASSWORD"]),
 ])
 def test_an_environment_value_is_run_apart_from_the_command_line(given, words):
@@ -203,7 +204,7 @@ def test_a_name_docker_itself_reads_stays_on_the_command_line():
     assert found["containers"]["webserver"]["environment"] == {}
 
 
-@pytest.mark.parametrize("given", ["-e TZ", "--env TZ", "--env=TZ", "-eTZ"])
+@pytest.mark.parametrize("given", ["-e TZ", "--env TZ", "--env=TZ", "-eTZ", "-e=TZ"])
 def test_a_name_without_a_value_passes_the_callers_own(given):
     """-e NAME (no =) hands docker the caller's own value: it stays as written, nothing goes to the environment, and
     the words after it are read as before (-eNAME is one word: the published port after it is still seen)."""

@@ -94,6 +94,9 @@ def test_the_plan_halfway_with_a_way_back_the_lock_held_and_the_dump_folder_moun
                          "them; bring down hub-webapp-1, hub-postgres-1")
     assert before[7] == ("step 4 dump: dump bds_hub, bds_hub_report, bdio and the roles into /d/dump (directory "
                          "format: pg_dump --jobs 2 inside the old container, the folder mounted there)")
+    served = plan_lines(a_state("disk_space", "stop_hub", "dump", "restore", "start_hub", possible=True, reason="r"), run)
+    assert served[2].endswith("a failure after step 2 goes back by itself (hub_rollback_on_failure), but not at step "
+                              "10: an earlier run started the new Hub")  # step 10 does not go back (goes_back_now)
     refused = plan_lines(a_state(possible=False, reason="step 11 removed the old data"), run)
     assert refused[2] == "going back: step 11 removed the old data"  # no promise of going back by itself
 

@@ -434,17 +434,23 @@ def test_why_a_tool_failed():
 PSQL_SAID = ("psql:<stdin>:7: ERROR:  syntax error at or near \"PASSWOR\"\n"
              "LINE 1: ALTER ROLE blackduck_reporter WITH LOGIN PASSWORD 'md5f00d''cafe' VALID UNTIL 'infinity';\n"
              "LINE 1: CREATE ROLE r PASSWORD E'md5b33f\n"  # psql cuts a long line
-             "LINE 1: ...r WITH password   'md5c0ffee'\n")
+             "LINE 1: ...r WITH password   'md5c0ffee'\n"
+             "LINE 1: ...SWORD 'md5d00dad' VALID UNTIL 'infinity';\n"  # cut before the word PASSWORD
+             "ERROR:  syntax error at or near \"'md5beef'\"\n"
+             "2026-12-05 07:01:02 UTC [42] STATEMENT:  ALTER ROLE r PASSWORD 'md5feed';\n"
+             "pg_restore: error: could not execute query: ERROR:  x\nCommand was: ALTER ROLE r PASSWORD 'md5face';\n")
 
 
 def test_a_password_a_tool_quotes_never_reaches_a_message_or_the_log(tmp_path):
     """psql quotes the statement it failed on (LINE 1: ...), and the roles' script holds their passwords' hashes:
     every stderr the command functions hand on (returned, in a message, in the run's log) has them hidden."""
     import sys
-    hashes = ("f00d", "cafe", "b33f", "c0ffee")
+    hashes = ("f00d", "cafe", "b33f", "c0ffee", "d00dad", "beef", "feed", "face")
     said = _command.hide_passwords(PSQL_SAID)
     assert not any(h in said for h in hashes)
-    assert "LOGIN PASSWORD '(hidden)' VALID UNTIL 'infinity';" in said and "password   '(hidden)'" in said
+    assert "LOGIN PASSWORD '(hidden)' VALID UNTIL '(hidden)';" in said and "password   '(hidden)'" in said
+    assert "LINE 1: ...SWORD '(hidden)' VALID UNTIL '(hidden)';" in said
+    assert _command.hide_passwords("ERROR:  role \"r\" does not exist\n") == "ERROR:  role \"r\" does not exist\n"
     log = str(tmp_path / "run.log")
     (tmp_path / "said").write_text(PSQL_SAID)  # not in argv: the log shows each command's argv
     say = "import sys; sys.stdin.read(); sys.stderr.write(open(%r).read()); sys.exit(3)" % str(tmp_path / "said")
@@ -539,3 +545,16 @@ def test_within_tells_an_error_of_a_folder_from_others(tmp_path):
     assert not _command.within(OSError(errno.ENOENT, "missing", "/usr/bin/docker"), folder)
     assert not _command.within(OSError(errno.ENOENT, "missing", folder + "-other/x"), folder)  # a sibling's name
     assert not _command.within(OSError("no path"), folder)
+
+
+def test_a_cut_stderr_tail_starts_at_a_whole_line():
+    """The tail of a long stderr is cut at a byte offset: its first, partial line goes, so that a literal cut in two
+    (ORD 'md5...', the word PASSWORD cut off) is not handed on."""
+    import tempfile
+    line = "LINE 1: ALTER ROLE r PASSWORD 'md5abcdef' VALID UNTIL 'infinity';\n"
+    with tempfile.TemporaryFile() as f:
+        f.write((("x" * 100 + "\n") * 100 + line + "pg_restore: error: the end\n").encode())
+        limit = len(line) - line.index("ORD") + len("pg_restore: error: the end\n")
+        tail = _command._stderr_tail(f, limit)
+        assert tail == "pg_restore: error: the end\n"
+        assert _command._stderr_tail(f, 10 ** 6).endswith("PASSWORD '(hidden)' VALID UNTIL '(hidden)';\npg_restore: error: the end\n")

@@ -667,3 +667,19 @@ def test_tools_folder_without_root_says_so(tmp_path, monkeypatch):
         with _target.tools_folder(Lender(), str(d), str(d / "bds_hub.dir")):
             pass
     assert stat.S_IMODE(os.stat(str(d)).st_mode) == 0o700  # never opened to the container
+
+
+def test_own_pids_are_the_open_psycopg2_sessions_only(tools):
+    """The server's process ids of the module's own open sessions (left out of the client sessions a dump or a
+    restore refuses); a closed one is no longer the module's."""
+    class Session:
+        def __init__(self, pid, closed=0):
+            self.pid, self.closed = pid, closed
+
+        def get_backend_pid(self):
+            return self.pid
+
+    t = _target.TcpTarget({"type": "tcp", "host": "10.0.0.5", "tools_path": tools.path})
+    assert t.own_pids() == []
+    t.sql_connections.update({"bds_hub": Session(812), ("bds_hub", 1): Session(77), "bdio": Session(90, closed=1)})
+    assert t.own_pids() == [77, 812]
