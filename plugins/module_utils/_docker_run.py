@@ -153,7 +153,10 @@ def _expand(command, what, arrays, variables):
 def _env_setting(argv, index):
     """(prefix, name, value) when word ``index`` of a docker run gives an environment variable: -e NAME=value,
     --env NAME=value (prefix ''), --env=NAME=value, -e=NAME=value, -eNAME=value (prefix the flag); value None for
-    -e NAME, which passes the caller's own. None for any other word."""
+    -e NAME, which passes the caller's own. None for any other word, or none at all (a docker run that ends in -e).
+    """
+    if index >= len(argv):
+        return None
     word = argv[index]
     if index > 0 and argv[index - 1] in ("-e", "--env"):
         prefix = ""

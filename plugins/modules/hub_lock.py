@@ -13,9 +13,8 @@ version_added: 0.3.0
 description:
   - A lock file on the hub's host, named after the hub itself (O(keys) - its Docker engine and Compose project, its
     swarm and stack, its cluster and namespace, and each external database server it migrates from or into), not
-    after the dump folder - so
-    a second run on the same hub refuses before doing anything, whatever its dump folder, and says who holds the
-    lock (the controller, the process, the user, since when, the dump folder).
+    after the dump folder - so a second run on the same hub refuses before doing anything, whatever its dump folder,
+    and says who holds the lock (the controller, the process, the user, since when, the dump folder).
   - A lock whose run has ended without releasing it (killed) is taken over, with a warning saying so - when the
     run was on this same controller and its process is gone. A lock held from another controller is taken over
     only with O(break_lock=true), since this controller cannot tell whether that run still goes on.

@@ -160,6 +160,7 @@ def test_no_front_door():
     (("-v data-volume:/var/lib/postgresql/data", "-v data-volume:/data"),
      r"^no docker run of docker-hub\.sh mounts a named volume at /var/lib/postgresql/data"),
     (("--name cfssl", "--hostname cfssl"), r"^the docker run of startCfssl has no --name"),
+    (("blackducksoftware/hub-nginx:$_VERSION | sed", "-e | sed"), r"^the docker run of startWebserver has no image"),
     (('if [ "$_EXTERNALDB" == "" ] ; then', 'if [ -z "$_EXTERNALDB" ]; then'),
      r"^docker-hub\.sh uses \$_EXTERNALDB but has no block"),
     (("--health-cmd='/usr", "--health-cmd=\"/usr"),
