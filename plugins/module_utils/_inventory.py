@@ -22,6 +22,8 @@ from ansible_collections.blackduck.hub.plugins.module_utils._target import APPLI
 
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 FLOAT_SEND = {"float8": "float8send", "float4": "float4send"}
+# the tables whose rows mean a Hub holds its users' data (projects, scanned code locations): an empty Hub has none
+HUB_DATA_TABLES = ("st.project", "st.code_location")
 
 # The Hub's post-restore fixups (hub-facts.md), and what each changes: rows matching ``changes`` are compared by
 # count only; the rest of the table by checksum; ``after`` must match no row once the fixup ran.
@@ -139,6 +141,19 @@ def hub_table_count(target, database="bds_hub"):
         return 0
     return int(query(target, database, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                                        "WHERE n.nspname = 'st' AND c.relkind IN ('r', 'p');", "looking for Hub tables")[0][0])
+
+
+def hub_data_rows(target, tables, database="bds_hub"):
+    """Rows of the tables that hold a Hub's user data (those that exist), e.g. {'st.project': 0}: none in any of
+    HUB_DATA_TABLES, and a Hub only created its schema (the new version started without migrating)."""
+    rows = {}
+    for t in tables:  # a missing table cannot appear in a static FROM: ask for each on its own
+        exists = query(target, database, "SELECT to_regclass(%s) IS NOT NULL;\n" % quote_literal(
+            qualified(*split_name(t))), "looking for %s" % t)[0][0] == "t"
+        if exists:
+            rows[t] = int(query(target, database, "SELECT count(*) FROM %s;\n" % qualified(
+                *split_name(t)), "counting %s" % t)[0][0])
+    return rows
 
 
 def superusers(target):

@@ -67,18 +67,6 @@ def check_files(dump_dir, data):
                            "copy; nothing was changed on the target." % (dump_dir, "; ".join(problems)))
 
 
-def hub_data_rows(target, tables, database="bds_hub"):
-    """Rows of the tables that hold a Hub's user data (those that exist), e.g. {'st.project': 0}."""
-    rows = {}
-    for t in tables:  # a missing table cannot appear in a static FROM: ask for each on its own
-        exists = query(target, database, "SELECT to_regclass(%s) IS NOT NULL;\n" % inventory.quote_literal(
-            inventory.qualified(*inventory.split_name(t))), "looking for %s" % t)[0][0] == "t"
-        if exists:
-            rows[t] = int(query(target, database, "SELECT count(*) FROM %s;\n" % inventory.qualified(
-                *inventory.split_name(t)), "counting %s" % t)[0][0])
-    return rows
-
-
 def other_run(live):
     """Which other restore put the data there, from its marker: ' (restored from dump ..., ... in ...)', or ''."""
     marker = inventory.read_marker(live.get("bds_hub", {}).get("comment"))
@@ -108,7 +96,7 @@ def plan(target, data, names, force, replace_empty_hub=False, hub_data_tables=()
     if "bds_hub" in todo and "bds_hub" in live and "bds_hub" not in ours + earlier and not force:
         n = inventory.hub_table_count(target)
         if n:
-            rows = hub_data_rows(target, hub_data_tables) if replace_empty_hub else {}
+            rows = inventory.hub_data_rows(target, hub_data_tables) if replace_empty_hub else {}
             holding = ["%s has %d rows" % (t, c) for t, c in sorted(rows.items()) if c > 0]
             if replace_empty_hub and not holding:
                 # The new version was started without migrating: an empty Hub, replaced by the migrated data.

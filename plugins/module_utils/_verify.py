@@ -23,11 +23,13 @@ def rolled_back_attempt(markers, accept_dumps):
 
 
 def check_server(target, server, require_major=None, require_create=False, require_no_hub_data=False,
-                 accept_dumps=(), markers=None):
+                 accept_dumps=(), markers=None, allow_empty_hub=False):
     """(what was read, the first unmet requirement as a message or None) of a server that is to receive a
     migration: its major version, the connecting role's rights (``role``), no Hub data there (``hub_tables``) - but
     for the data of a rolled-back attempt (``accept_dumps``: every Hub database's restore marker, of ``markers``,
-    names the same one of them; a new restore replaces it), said as ``rolled_back_data``."""
+    names the same one of them; a new restore replaces it), said as ``rolled_back_data``, and, with
+    ``allow_empty_hub``, for an empty Hub (no rows in inventory.HUB_DATA_TABLES, counted in ``hub_data_rows``: the
+    new version started without migrating, which db_restore's replace_empty_hub replaces), said as ``empty_hub``."""
     found = {}
     if require_major and server["major"] != require_major:
         return found, ("the server at %s runs PostgreSQL %s; PostgreSQL %s is required (a Hub 4.2 external database "
@@ -45,6 +47,15 @@ def check_server(target, server, require_major=None, require_create=False, requi
         attempt = rolled_back_attempt(markers or {}, accept_dumps)
         if tables and attempt:
             found["rolled_back_data"] = attempt
+        elif tables and allow_empty_hub:
+            rows = found["hub_data_rows"] = inventory.hub_data_rows(target, inventory.HUB_DATA_TABLES)
+            holding = ["%s has %d rows" % (t, n) for t, n in sorted(rows.items()) if n > 0]
+            if holding:
+                return found, ("the server at %s holds the data of a Hub in use (%s) that no migration put there: a "
+                               "migration would replace it. Nothing was changed; a Hub running on it serves on. Keep "
+                               "using that Hub, or, once what it holds may go, remove its data and run again "
+                               "(hub_force_restore: true replaces it)." % (target.describe(), ", ".join(holding)))
+            found["empty_hub"] = True
         elif tables:
             return found, ("the server at %s already holds Hub data (%d tables in schema st of bds_hub): it cannot be "
                            "the target of a migration. Use an empty server; nothing was changed."

@@ -247,7 +247,7 @@ def main():
         force=dict(type="bool", default=False),
         role_passwords=dict(type="str", default="dump", choices=["dump", "target"]),
         replace_empty_hub=dict(type="bool", default=False),
-        hub_data_tables=dict(type="list", elements="str", default=["st.project", "st.code_location"]),
+        hub_data_tables=dict(type="list", elements="str", default=list(inventory.HUB_DATA_TABLES)),
         fixups=dict(type="bool", default=True),
         analyze=dict(type="bool", default=True),
         allowed_errors=dict(type="list", elements="str", default=[]),

@@ -101,6 +101,16 @@ options:
     elements: str
     default: []
     version_added: 0.4.0
+  allow_empty_hub:
+    description:
+      - With O(require_no_hub_data), accept the tables of an empty Hub (RV(empty_hub)) - the new version started
+        without migrating created its schema but holds none of its users' data (no rows in C(st.project) and
+        C(st.code_location), counted in RV(hub_data_rows)), which M(blackduck.hub.db_restore)'s
+        O(blackduck.hub.db_restore#module:replace_empty_hub=true) replaces. A Hub whose tables hold rows has been used,
+        and is refused (before its Hub is taken down, when this is step 1's gate).
+    type: bool
+    default: false
+    version_added: 0.4.0
   fail_on_mismatch:
     description: Fail when anything differs. With V(false) the differences are only returned.
     type: bool
@@ -165,6 +175,16 @@ rolled_back_data:
   returned: when O(require_no_hub_data=true) found such data
   type: str
   version_added: 0.4.0
+hub_data_rows:
+  description: Per table of C(st.project) and C(st.code_location) that exists, how many rows it holds.
+  returned: when O(allow_empty_hub=true) and the server holds Hub tables that no rolled-back attempt put there
+  type: dict
+  version_added: 0.4.0
+empty_hub:
+  description: The server holds an empty Hub's tables (O(allow_empty_hub)), which a restore replaces.
+  returned: when O(allow_empty_hub=true) found an empty Hub
+  type: bool
+  version_added: 0.4.0
 restore_markers:
   description:
     - Per database of the server, the restore marker M(blackduck.hub.db_restore) left in its comment (dump_id,
@@ -209,6 +229,7 @@ def main():
         require_create=dict(type="bool", default=False),
         require_no_hub_data=dict(type="bool", default=False),
         accept_dumps=dict(type="list", elements="str", default=[]),
+        allow_empty_hub=dict(type="bool", default=False),
         fail_on_mismatch=dict(type="bool", default=True),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -221,7 +242,8 @@ def main():
             result["restore_markers"] = dict((name, inventory.read_marker(d["comment"]))
                                              for name, d in inventory.databases(target).items())
             found, problem = check_server(target, server, p["require_major"], p["require_create"],
-                                          p["require_no_hub_data"], p["accept_dumps"], result["restore_markers"])
+                                          p["require_no_hub_data"], p["accept_dumps"], result["restore_markers"],
+                                          p["allow_empty_hub"])
             result.update(found)
             if problem:
                 module.fail_json(msg=problem, **result)

@@ -271,6 +271,17 @@ def test_refusals_leave_everything_as_it_was(old_hub, new_hub, tmp_path):
     assert r["failed"] is True and "already holds Hub data" in r["msg"]
     assert labhub.psql(new_hub, "SELECT count(*) FROM st.someone_elses").strip() == "1"
 
+    # step 1's gate (db_verify allow_empty_hub): Hub tables without a project or a code location are an empty Hub,
+    # which a restore replaces; a project there means a Hub in use: refused, and nothing changed
+    gate = {"connection": target, "require_no_hub_data": True, "allow_empty_hub": True, "wait_timeout": 5}
+    r = ansible_run.module("db_verify", gate)
+    assert not r.get("failed") and r["empty_hub"] is True and r["hub_data_rows"] == {}, r
+    labhub.psql(new_hub, "CREATE TABLE st.project (id int); INSERT INTO st.project VALUES (1), (2);")
+    r = ansible_run.module("db_verify", gate)
+    assert r["failed"] is True and "holds the data of a Hub in use (st.project has 2 rows)" in r["msg"], r
+    assert r["hub_data_rows"] == {"st.project": 2} and "empty_hub" not in r
+    assert labhub.psql(new_hub, "SELECT count(*) FROM st.project").strip() == "2"
+
     # a complete dump is never overwritten by a dump of another source
     r = ansible_run.module("db_dump", {"connection": target, "dump_dir": dump_dir, "allow_active_sessions": True})
     assert r["failed"] is True and "never overwritten" in r["msg"]

@@ -234,10 +234,11 @@ def ssh_logins():
 
 def test_fleet_with_one_failure_then_resume(lab_hubs, tmp_path):
     """Five hubs in one run (ansible's default forks): a completes; c fails at the dump and b at step 9 (going back
-    by itself); pb-empty had its new version started without migrating (empty), and completes; pb-refuse's new
-    version was started, then used (it holds Hub data): step 7 refuses it. The causes fixed - for pb-refuse the way
-    docs/compose.md gives, run as written - the next run completes each from where it should. Hub a's host is reached
-    as most teams reach theirs: over SSH, as a user that becomes root with sudo (the others: local)."""
+    by itself); pb-empty had its new version started without migrating (empty, and running), and completes; pb-refuse's
+    new version was started, then used (it holds Hub data), and runs: step 1 refuses it before anything is taken down,
+    the new Hub serving on. The causes fixed - for pb-refuse the way docs/compose.md gives, run as written - the next
+    run completes each from where it should. Hub a's host is reached as most teams reach theirs: over SSH, as a user
+    that becomes root with sudo (the others: local)."""
     hubs = [lab_hubs("pb-fleet-%s" % x, "compose", scale=0.5, seed=i) for i, x in enumerate("abc")]
     empty, refuse = lab_hubs("pb-empty", "compose", scale=0.5, seed=4), lab_hubs("pb-refuse", "compose", scale=0.5, seed=6)
     dump_root = str(tmp_path)
@@ -267,11 +268,17 @@ def test_fleet_with_one_failure_then_resume(lab_hubs, tmp_path):
     assert state(dump_root, "pb-empty")["steps"]["restore"]["data"]["replaced_empty_hub"] == [
         "bdio", "bds_hub", "bds_hub_report"]
     assert labhub.version_endpoint(empty) == {"version": labhub.NEW}
-    # pb-refuse: stopped at step 7 with its cause named, the old Hub down (going back by itself from there, with
-    # hub_rollback_on_failure: the Swarm case in test_upgrade_swarm), the old data safe
-    assert "pb-refuse: FAILED at step 7 (restore): " in out and "st.project has 1 rows" in out, out
+    assert "holds an empty Hub" in state(dump_root, "pb-empty")["steps"]["disk_space"]["message"]  # step 1's gate let it be
+    # pb-refuse: stopped at step 1 with its cause named, before anything was taken down: the new Hub serves on with
+    # what it was given, the old data safe (a used new Hub that was not running: step 7 refuses it, the Swarm case in
+    # test_upgrade_swarm)
+    assert "pb-refuse: FAILED at step 1 (disk_space): " in out, out
+    assert "holds the data of a Hub in use (st.project has 1 rows) that no migration put there" in out, out
     st = state(dump_root, "pb-refuse")
-    assert st["failed_step"] == 7 and "st.project has 1 rows" in st["steps"]["restore"]["message"]
+    assert st["failed_step"] == 1 and "st.project has 1 rows" in st["steps"]["disk_space"]["message"]
+    assert sorted(st["steps"]) == ["disk_space"]
+    assert labhub.version_endpoint(refuse) == {"version": labhub.NEW}
+    assert labhub.psql(refuse, "SELECT count(*) FROM st.project").strip() == "1"
     assert "pb-refuse_data-volume" in volumes("pb-refuse")
     assert "pb-fleet-c: FAILED at step 4 (dump)" in out
     assert state(dump_root, "pb-fleet-a")["steps"]["verify"]["status"] == "done"

@@ -46,10 +46,14 @@ def assert_old_stack(hub):
     assert images and all(image.endswith(":" + labhub.OLD) for image in images), images
 
 
+def remove_stack(hub):
+    labhub.run(["docker", "stack", "rm", hub["project"]])
+    labhub.wait("the stack to be gone", lambda: not labhub.containers(hub, all_states=True), timeout=120)
+
+
 def deploy_the_new_version_without_migrating(hub):
     """The vendor's warning: the running stack removed, the new version's stack deployed on its new, empty volume."""
-    labhub.run(["docker", "stack", "rm", hub["project"]])
-    labhub.wait("the old stack to be gone", lambda: not labhub.containers(hub, all_states=True), timeout=120)
+    remove_stack(hub)
     labhub.run(["docker", "stack", "deploy", "--resolve-image", "never", "-c",
                 labhub.bundle_file(hub, labhub.NEW, "swarm", "docker-compose.yml"), hub["project"]])
     labhub.wait("the new, empty hub", lambda: labhub.version_endpoint(hub) == {"version": labhub.NEW}, timeout=180)
@@ -60,16 +64,18 @@ def test_swarm_and_compose_in_one_run_then_rerun_and_removal(lab_hubs, tmp_path)
     """A Swarm hub and a Compose hub in one run: check mode changes nothing; the run migrates both (a third hub that
     stops before step 1 does not stop them); a rerun changes nothing; the old volume goes only on request, and then
     going back is refused.
-    In the same runs, a Swarm hub whose new version was started without migrating, then used (it holds a project):
-    with hub_rollback_on_failure its first run fails at step 7 with the cause named and the old stack serves again;
-    the new, empty stack once more and the table dropped, the next run upgrades it; going back brings the old stack
-    on its untouched old volume (the new one kept), and a second rollback changes nothing."""
+    In the same runs, a Swarm hub whose new version was started without migrating, then used (it holds a project),
+    then removed (so step 1 cannot look into it, as it does into a running one: test_upgrade_compose): with
+    hub_rollback_on_failure its first run fails at step 7 with the cause named and the old stack serves again; the new,
+    empty stack once more (running: step 1 lets an empty Hub be) and the table dropped, the next run upgrades it; going
+    back brings the old stack on its untouched old volume (the new one kept), and a second rollback changes nothing."""
     sw = lab_hubs("pb-swarm", "swarm", scale=1.0, seed=8)
     co = lab_hubs("pb-mixed", "compose", scale=0.5, seed=9)
     empty = lab_hubs("pb-swarm-empty", "swarm", scale=0.5, seed=3)
     dump_root = str(tmp_path)
     deploy_the_new_version_without_migrating(empty)
     labhub.psql(empty, "CREATE TABLE st.project (id int); INSERT INTO st.project VALUES (1);")  # used meanwhile
+    remove_stack(empty)  # and removed again: only its volume holds that project
     empty_rollback = {"pb-swarm-empty": {"hub_rollback_on_failure": True}}
 
     # check mode first: nothing changes
@@ -143,6 +149,7 @@ def test_swarm_and_compose_in_one_run_then_rerun_and_removal(lab_hubs, tmp_path)
     got = dbcheck.counts(empty, "bds_hub")
     assert got["st.project"] == old_projects
     assert state(dump_root, "pb-swarm-empty")["steps"]["restore"]["data"]["replaced_empty_hub"]
+    assert "holds an empty Hub" in state(dump_root, "pb-swarm-empty")["steps"]["disk_space"]["message"]
     rc, out, recap = ansible_run.playbook(
         ansible_run.hub_inventory([sw], dump_root, **{"pb-swarm": {"hub_remove_old_data": True}}))
     assert rc == 0, out

@@ -66,3 +66,41 @@ def test_a_rolled_back_attempts_data_passes_and_another_dumps_is_refused(fake_ta
                           (["d-rolled-back", "d-old"], dict(markers, bdio={"dump_id": "d-old"}))):
         found, problem = check_server(held(), PG96, require_no_hub_data=True, accept_dumps=accept, markers=marks)
         assert "rolled_back_data" not in found and problem.startswith("the server at the fake server already holds")
+
+
+def hub_with_rows(fake_target, project, code_location):
+    """A server whose bds_hub holds a Hub's tables (no restore marker), st.project and st.code_location with these rows."""
+    return fake_target([{"tool": "psql", "match": "FROM pg_database", "stdout": S.join(
+        ("bds_hub", "blackduck", "UTF8", "C", "C", "100", "")) + "\n"},
+        {"tool": "psql", "match": "nspname = 'st'", "stdout": "42\n"},
+        {"tool": "psql", "match": "to_regclass", "stdout": "t\n"},
+        {"tool": "psql", "match": 'FROM "st"."project"', "stdout": "%d\n" % project},
+        {"tool": "psql", "match": 'FROM "st"."code_location"', "stdout": "%d\n" % code_location}])
+
+
+def test_allow_empty_hub_accepts_an_empty_hub_and_refuses_one_in_use(fake_target):
+    """Step 1's gate on a new database that answers already: the new version started without migrating is an
+    empty Hub (accepted: the restore replaces it); one with projects or code locations has been used (refused)."""
+    found, problem = check_server(hub_with_rows(fake_target, 0, 0), PG96, require_no_hub_data=True, allow_empty_hub=True)
+    assert (found, problem) == ({"hub_tables": 42, "hub_data_rows": {"st.project": 0, "st.code_location": 0},
+                                 "empty_hub": True}, None)
+    found, problem = check_server(hub_with_rows(fake_target, 0, 7), PG96, require_no_hub_data=True, allow_empty_hub=True)
+    assert "empty_hub" not in found and found["hub_data_rows"] == {"st.project": 0, "st.code_location": 7}
+    assert problem == ("the server at the fake server holds the data of a Hub in use (st.code_location has 7 rows) "
+                       "that no migration put there: a migration would replace it. Nothing was changed; a Hub running "
+                       "on it serves on. Keep using that Hub, or, once what it holds may go, remove its data and run "
+                       "again (hub_force_restore: true replaces it).")
+    # without allow_empty_hub (the external gate) any Hub table is refused, rows not counted
+    target = hub_with_rows(fake_target, 0, 0)
+    before = len(target.calls())  # the fake targets of one test share their record
+    found, problem = check_server(target, PG96, require_no_hub_data=True)
+    assert found == {"hub_tables": 42} and problem.startswith("the server at the fake server already holds Hub data")
+    assert len(target.calls()) - before == 2  # the databases and the tables of schema st only
+
+
+def test_allow_empty_hub_accepts_a_rolled_back_attempts_data_without_counting(fake_target):
+    target = hub_with_rows(fake_target, 5, 5)
+    marker = {"dump_id": "d-rolled-back", "complete": True}
+    found, problem = check_server(target, PG96, require_no_hub_data=True, accept_dumps=["d-rolled-back"],
+                                  markers={"bds_hub": marker, "bdio": marker}, allow_empty_hub=True)
+    assert (found, problem) == ({"hub_tables": 42, "rolled_back_data": "d-rolled-back"}, None)
