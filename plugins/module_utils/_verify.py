@@ -28,7 +28,7 @@ def check_server(target, server, require_major=None, require_create=False, requi
     migration: its major version, the connecting role's rights (``role``), no Hub data there (``hub_tables``) - but
     for the data of a rolled-back attempt (``accept_dumps``: every Hub database's restore marker, of ``markers``,
     names the same one of them; a new restore replaces it), said as ``rolled_back_data``, and, with
-    ``allow_empty_hub``, for an empty Hub (no rows in inventory.HUB_DATA_TABLES, counted in ``hub_data_rows``: the
+    ``allow_empty_hub`` (the restore's rule: bds_hub's marker naming one of them is enough), for an empty Hub (no rows in inventory.HUB_DATA_TABLES, counted in ``hub_data_rows``: the
     new version started without migrating, which db_restore's replace_empty_hub replaces), said as ``empty_hub``."""
     found = {}
     if require_major and server["major"] != require_major:
@@ -45,6 +45,9 @@ def check_server(target, server, require_major=None, require_create=False, requi
     if require_no_hub_data:
         tables = found["hub_tables"] = inventory.hub_table_count(target)
         attempt = rolled_back_attempt(markers or {}, accept_dumps)
+        if allow_empty_hub and not attempt:  # as the restore decides: bds_hub's own marker names the attempt
+            attempt = ((markers or {}).get("bds_hub") or {}).get("dump_id") or ""
+            attempt = attempt if attempt in accept_dumps else ""
         if tables and attempt:
             found["rolled_back_data"] = attempt
         elif tables and allow_empty_hub:
@@ -52,8 +55,8 @@ def check_server(target, server, require_major=None, require_create=False, requi
             holding = ["%s has %d rows" % (t, n) for t, n in sorted(rows.items()) if n > 0]
             if holding:
                 return found, ("the server at %s holds the data of a Hub in use (%s) that no migration put there: a "
-                               "migration would replace it. Nothing was changed; a Hub running on it serves on. Keep "
-                               "using that Hub, or, once what it holds may go, remove its data and run again "
+                               "migration would replace it. Nothing was changed, nothing was stopped. Keep using that "
+                               "Hub, or, once what it holds may go, remove its data and run again "
                                "(hub_force_restore: true replaces it)." % (target.describe(), ", ".join(holding)))
             found["empty_hub"] = True
         elif tables:

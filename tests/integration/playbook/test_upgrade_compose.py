@@ -18,8 +18,8 @@ Scenarios (issue: upgrade_hub playbook and the Compose role):
    completes; the one failing at the dump keeps its data intact, and a rerun after the fix completes it from where it
    stopped; the one failing at step 9 goes back to its old version (the cause named), and the rerun completes it
    from step 1. In the same runs, the new version started without migrating (empty): the data arrives; started and
-   used, it holds Hub data: step 7 refuses it, and the way docs/compose.md gives, run as written, completes the
-   upgrade.
+   used, it holds Hub data: step 1 refuses it while it serves, and the way docs/compose.md gives, run as written,
+   completes the upgrade.
 """
 import json
 import os

@@ -87,9 +87,9 @@ def test_allow_empty_hub_accepts_an_empty_hub_and_refuses_one_in_use(fake_target
     found, problem = check_server(hub_with_rows(fake_target, 0, 7), PG96, require_no_hub_data=True, allow_empty_hub=True)
     assert "empty_hub" not in found and found["hub_data_rows"] == {"st.project": 0, "st.code_location": 7}
     assert problem == ("the server at the fake server holds the data of a Hub in use (st.code_location has 7 rows) "
-                       "that no migration put there: a migration would replace it. Nothing was changed; a Hub running "
-                       "on it serves on. Keep using that Hub, or, once what it holds may go, remove its data and run "
-                       "again (hub_force_restore: true replaces it).")
+                       "that no migration put there: a migration would replace it. Nothing was changed, nothing was "
+                       "stopped. Keep using that Hub, or, once what it holds may go, remove its data and run again "
+                       "(hub_force_restore: true replaces it).")
     # without allow_empty_hub (the external gate) any Hub table is refused, rows not counted
     target = hub_with_rows(fake_target, 0, 0)
     before = len(target.calls())  # the fake targets of one test share their record
@@ -104,3 +104,21 @@ def test_allow_empty_hub_accepts_a_rolled_back_attempts_data_without_counting(fa
     found, problem = check_server(target, PG96, require_no_hub_data=True, accept_dumps=["d-rolled-back"],
                                   markers={"bds_hub": marker, "bdio": marker}, allow_empty_hub=True)
     assert (found, problem) == ({"hub_tables": 42, "rolled_back_data": "d-rolled-back"}, None)
+
+
+def test_allow_empty_hub_takes_bds_hubs_marker_as_the_restore_does(fake_target):
+    """A rolled-back attempt's partial restore: bds_hub carries its marker, the empty Hub's bdio none - the restore
+    replaces bds_hub (its marker) and the unmarked empty databases, so step 1's gate lets it be; the external gate,
+    which wants every Hub database marked, does not."""
+    marker = {"dump_id": "d-rolled-back", "complete": False}
+    markers = {"bds_hub": marker, "bdio": None}
+    found, problem = check_server(hub_with_rows(fake_target, 5, 5), PG96, require_no_hub_data=True,
+                                  accept_dumps=["d-rolled-back"], markers=markers, allow_empty_hub=True)
+    assert (found, problem) == ({"hub_tables": 42, "rolled_back_data": "d-rolled-back"}, None)
+    found, problem = check_server(hub_with_rows(fake_target, 5, 5), PG96, require_no_hub_data=True,
+                                  accept_dumps=["d-rolled-back"], markers=markers)
+    assert problem.startswith("the server at the fake server already holds Hub data")
+    # a marker of a dump not accepted (another hub's, a gone state file's) is no excuse: the rows are counted
+    found, problem = check_server(hub_with_rows(fake_target, 5, 0), PG96, require_no_hub_data=True,
+                                  accept_dumps=["d-other"], markers=markers, allow_empty_hub=True)
+    assert problem.startswith("the server at the fake server holds the data of a Hub in use (st.project has 5 rows)")
