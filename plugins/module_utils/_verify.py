@@ -27,8 +27,9 @@ def check_server(target, server, require_major=None, require_create=False, requi
     """(what was read, the first unmet requirement as a message or None) of a server that is to receive a
     migration: its major version, the connecting role's rights (``role``), no Hub data there (``hub_tables``) - but
     for the data of a rolled-back attempt (``accept_dumps``: every Hub database's restore marker, of ``markers``,
-    names the same one of them; a new restore replaces it), said as ``rolled_back_data``, and, with
-    ``allow_empty_hub`` (the restore's rule: bds_hub's marker naming one of them is enough), for an empty Hub (no rows in inventory.HUB_DATA_TABLES, counted in ``hub_data_rows``: the
+    names the same one of them; a new restore replaces it), said as ``rolled_back_data``; with ``allow_empty_hub``
+    (step 1's gate on a new database that answers already) bds_hub's marker naming one of them is enough, as for the
+    restore, and an empty Hub passes too (no rows in inventory.HUB_DATA_TABLES, counted in ``hub_data_rows``: the
     new version started without migrating, which db_restore's replace_empty_hub replaces), said as ``empty_hub``."""
     found = {}
     if require_major and server["major"] != require_major:
