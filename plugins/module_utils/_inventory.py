@@ -156,6 +156,12 @@ def hub_data_rows(target, tables, database="bds_hub"):
     return rows
 
 
+def rows_held(rows):
+    """Of hub_data_rows' counts, those that hold rows, said: 'st.code_location has 2 rows, st.project has 1 rows', or
+    '' (an empty Hub)."""
+    return ", ".join("%s has %d rows" % (t, n) for t, n in sorted(rows.items()) if n > 0)
+
+
 def superusers(target):
     rows = query(target, "postgres", "SELECT rolname FROM pg_roles WHERE rolsuper ORDER BY 1;", "listing superusers")
     return [r[0] for r in rows]

@@ -97,7 +97,7 @@ def plan(target, data, names, force, replace_empty_hub=False, hub_data_tables=()
         n = inventory.hub_table_count(target)
         if n:
             rows = inventory.hub_data_rows(target, hub_data_tables) if replace_empty_hub else {}
-            holding = ["%s has %d rows" % (t, c) for t, c in sorted(rows.items()) if c > 0]
+            holding = inventory.rows_held(rows)
             if replace_empty_hub and not holding:
                 # The new version was started without migrating: an empty Hub, replaced by the migrated data.
                 replace = [n_ for n_ in todo if n_ in live and n_ not in ours + earlier]
@@ -105,7 +105,7 @@ def plan(target, data, names, force, replace_empty_hub=False, hub_data_tables=()
                 raise RestoreError("the target's bds_hub holds Hub data (%s) that did not come from this dump%s: "
                                    "refusing to restore over it. Nothing was changed. If that data may be lost, set "
                                    "force=true (hub_force_restore: true with the upgrade role)."
-                                   % (", ".join(holding), other_run(live)))
+                                   % (holding, other_run(live)))
             else:
                 raise RestoreError("the target's bds_hub already holds Hub data (%d tables in schema st) that did not "
                                    "come from this dump: refusing to restore over it. If it is an empty Hub started "

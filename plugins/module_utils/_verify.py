@@ -44,21 +44,22 @@ def check_server(target, server, require_major=None, require_create=False, requi
                            "role; nothing was changed." % (rights["name"], target.describe(), rights["createdb"],
                                                            rights["createrole"], rights["name"]))
     if require_no_hub_data:
+        markers = markers or {}
         tables = found["hub_tables"] = inventory.hub_table_count(target)
-        attempt = rolled_back_attempt(markers or {}, accept_dumps)
+        attempt = rolled_back_attempt(markers, accept_dumps)
         if allow_empty_hub and not attempt:  # as the restore decides: bds_hub's own marker names the attempt
-            attempt = ((markers or {}).get("bds_hub") or {}).get("dump_id") or ""
-            attempt = attempt if attempt in accept_dumps else ""
+            bds_hub_dump = (markers.get("bds_hub") or {}).get("dump_id")
+            attempt = bds_hub_dump if bds_hub_dump and bds_hub_dump in accept_dumps else ""
         if tables and attempt:
             found["rolled_back_data"] = attempt
         elif tables and allow_empty_hub:
-            rows = found["hub_data_rows"] = inventory.hub_data_rows(target, inventory.HUB_DATA_TABLES)
-            holding = ["%s has %d rows" % (t, n) for t, n in sorted(rows.items()) if n > 0]
+            found["hub_data_rows"] = inventory.hub_data_rows(target, inventory.HUB_DATA_TABLES)
+            holding = inventory.rows_held(found["hub_data_rows"])
             if holding:
                 return found, ("the server at %s holds the data of a Hub in use (%s) that no migration put there: a "
                                "migration would replace it. Nothing was changed, nothing was stopped. Keep using that "
                                "Hub, or, once what it holds may go, remove its data and run again "
-                               "(hub_force_restore: true replaces it)." % (target.describe(), ", ".join(holding)))
+                               "(hub_force_restore: true replaces it)." % (target.describe(), holding))
             found["empty_hub"] = True
         elif tables:
             return found, ("the server at %s already holds Hub data (%d tables in schema st of bds_hub): it cannot be "
