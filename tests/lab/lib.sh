@@ -25,6 +25,31 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# alive PID: the process exists and is not a zombie (pid 1 of this VM reaps orphans only after a second or two).
+alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+
+# pid_of FILE NAME: print the pid FILE holds if that process is alive and is still NAME (its program, or the
+# script its interpreter runs). A pid file left by a killed daemon may name a pid the system has given to
+# another process since: that one is not NAME.
+pid_of() {
+  local f=$1 name=$2 pid argv
+  [ -s "$f" ] || return 1
+  pid=$(cat "$f")
+  [[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid" || return 1
+  mapfile -t argv < <(tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | head -n2)
+  [ "$(basename "${argv[0]:-}")" = "$name" ] || [ "$(basename "${argv[1]:-}")" = "$name" ] || return 1
+  echo "$pid"
+}
+
+# drop_stale_pidfile FILE NAME: remove FILE unless its process is NAME, alive. A daemon that finds its pid file
+# naming a live process refuses to start (dockerd) or takes it for itself (dockerd's containerd).
+drop_stale_pidfile() {
+  if [ -e "$1" ] && ! pid_of "$1" "$2" >/dev/null; then
+    log "removing the stale pid file $1 (no $2 runs under pid $(cat "$1" 2>/dev/null))"
+    rm -f "$1"
+  fi
+}
+
 # wait_for SECONDS DESCRIPTION CMD...: poll CMD until it succeeds.
 wait_for() {
   local timeout=$1 what=$2; shift 2

@@ -10,7 +10,13 @@ LAB_SSH_PORT=${LAB_SSH_PORT:-2222}
 LAB_SSH_USER=bdlab-admin
 PIDFILE="$SSH_HOME/sshd.pid"
 
-sshd_up() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+# The lab's sshd runs: the pid file names a live sshd started with the lab's config (not a process that got
+# the pid of one killed before; sshd rewrites its title, so its argv is read as one line).
+sshd_up() {
+  local pid
+  [ -s "$PIDFILE" ] && pid=$(cat "$PIDFILE") && [[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid" || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "sshd -f $SSH_HOME/sshd_config "
+}
 
 # Debian starts the system's sshd, on every address, when it installs openssh-server: where the lab installs it,
 # nothing is started (policy-rc.d) and the system's service is left disabled - only the lab's sshd runs, on loopback.

@@ -12,20 +12,8 @@ API_URL=https://127.0.0.1:6443
 # Stop order for down.sh (reverse of the start order).
 DAEMONS=(kubelet cluster-dns.py kube-scheduler kube-controller-manager kube-apiserver etcd)
 
-# alive PID: the process exists and is not a zombie (pid 1 of this VM reaps orphans only after a second or two).
-alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
-
-# daemon_pid NAME: print the pid from NAME's pid file if that process is alive and is still NAME (its program,
-# or the script its interpreter runs).
-daemon_pid() {
-  local f="$RUN/$1.pid" pid argv
-  [ -s "$f" ] || return 1
-  pid=$(cat "$f")
-  [[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid" || return 1
-  mapfile -t argv < <(tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | head -n2)
-  [ "$(basename "${argv[0]:-}")" = "$1" ] || [ "$(basename "${argv[1]:-}")" = "$1" ] || return 1
-  echo "$pid"
-}
+# daemon_pid NAME: print the pid from NAME's pid file if that process is alive and is still NAME.
+daemon_pid() { pid_of "$RUN/$1.pid" "$1"; }
 
 # stop_daemon NAME: SIGTERM, wait up to 30 s, then SIGKILL. Quiet if it is not running.
 stop_daemon() {
