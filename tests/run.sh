@@ -53,7 +53,10 @@ fi
 # One suite on the lab at a time, and it starts from an empty lab: a run that was killed leaves its hubs running, and
 # the vendor's docker-hub.sh takes any container whose line names one of its own for its own.
 exec 9> "$LAB_HOME/test-suite.lock"
-flock -n 9 || die "another test suite runs on this lab (it holds $LAB_HOME/test-suite.lock): wait for it to end"
+if ! flock -n 9; then  # (also the side part of a suite whose main process was killed: it ends within minutes)
+  log "another test suite runs on this lab (it holds $LAB_HOME/test-suite.lock): waiting up to 15 min for it to end"
+  flock -w 900 9 || die "another test suite still runs on this lab (it holds $LAB_HOME/test-suite.lock): wait for it to end"
+fi
 "$PY" "$LAB_DIR/labhub.py" leftovers || die "could not remove what an earlier run left on the lab (see above)"
 
 selected=0  # how many of the three pytest runs had a test to run

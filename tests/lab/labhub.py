@@ -613,6 +613,13 @@ def remove(name):
                     shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
         else:
             shutil.rmtree(os.path.dirname(os.path.dirname(hub["hostpath"])), ignore_errors=True)
+    # Containers a test made by hand under the hub's Compose projects (docker run/create with the project's label):
+    # compose down leaves them, as they carry no config hash of its own.
+    for project in (hub["project"], apart_project(hub)):
+        made = run(["docker", "ps", "-a", "-q", "--filter", "label=com.docker.compose.project=%s" % project],
+                   check=False).split()
+        if made:
+            run(["docker", "rm", "-f", "-v"] + made, check=False)
     # Volumes of the project or stack, whatever version made them (a migrated hub has both).
     for label in ("com.docker.compose.project=%s" % hub["project"], "com.docker.stack.namespace=%s" % hub["project"],
                   "com.docker.compose.project=%s" % apart_project(hub)):
@@ -683,10 +690,59 @@ def remove_external_server(name):
     run(["docker", "rm", "-f", "-v", "bdlab-ext-%s" % name], check=False)
 
 
+# What a killed run's tests leave beside the hubs: a file system mounted over a volume's data (a database on a small
+# disk), Node objects with no kubelet behind them, and the locks it made as if held from another controller.
+VOLUMES = os.path.join(LAB_HOME, "docker", "volumes")
+LAB_NODE = "bdlab-node"
+LOCK_DIR = "/var/lib/blackduck-hub/locks"
+
+
+def mounts_over_volumes(mounts="/proc/self/mounts"):
+    """The mount points under the engine's volumes (a test's tmpfs over a volume's _data), deepest first: the engine
+    cannot remove a volume with a file system mounted in it ("device or resource busy")."""
+    with open(mounts) as f:
+        points = [line.split()[1].replace("\\040", " ") for line in f if len(line.split()) > 1]
+    return sorted((p for p in points if p.startswith(VOLUMES + os.sep)), key=len, reverse=True)
+
+
+def stray_nodes():
+    """Node objects of the lab's cluster other than its one node (a test makes them, with no kubelet behind)."""
+    out = run(["kubectl", "--kubeconfig", KUBECONFIG, "get", "nodes", "-o", "name", "--request-timeout=10s"], check=False)
+    return [n.split("/", 1)[1] for n in out.split() if n.startswith("node/") and n != "node/" + LAB_NODE]
+
+
+def foreign_locks(lock_dir=LOCK_DIR):
+    """Locks of the collection held, as their files say, from a controller other than this machine: only a test makes
+    them on the lab (a run of this machine that was killed is taken over by the next run, as the collection does)."""
+    found = []
+    for entry in sorted(os.listdir(lock_dir)) if os.path.isdir(lock_dir) else []:
+        path = os.path.join(lock_dir, entry)
+        try:
+            with open(path) as f:
+                holder = json.load(f).get("holder") or {}
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(holder, dict) and holder.get("controller") not in (None, os.uname().nodename):
+            found.append(path)
+    return found
+
+
 def leftovers():
     """Remove every lab hub and external server a run left behind (one that was killed does not clean up), and say
     which: the test suite starts from an empty lab, since docker-hub.sh takes any container whose line names one of
     its own for its own. For tests/run.sh, which holds the suite's lock meanwhile."""
+    for point in mounts_over_volumes():
+        print("labhub: unmounting %s, mounted over a volume by a run that did not end" % point, file=sys.stderr)
+        run(["umount", point], check=False)
+        if os.path.ismount(point):  # busy: detached now, freed when its last user goes
+            run(["umount", "-l", point], check=False)
+    for node in stray_nodes():
+        print("labhub: deleting the Node %s, made by a run that did not end" % node, file=sys.stderr)
+        run(["kubectl", "--kubeconfig", KUBECONFIG, "delete", "node", node, "--ignore-not-found", "--wait=false"],
+            check=False)
+    for path in foreign_locks():
+        print("labhub: removing the lock %s, made by a run that did not end" % path, file=sys.stderr)
+        os.remove(path)
     names = sorted(n for n in (os.listdir(HUBS) if os.path.isdir(HUBS) else [])
                    if not n.startswith(".") and os.path.isdir(hub_dir(n)))  # not the slot lock
     for name in names:

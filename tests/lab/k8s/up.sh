@@ -76,7 +76,8 @@ if [ ! -s "$PKI/tokens.csv" ]; then
     echo "$(openssl rand -hex 24),system:node:$NODE_NAME,system:node:$NODE_NAME,\"system:nodes\""
     echo "$(openssl rand -hex 24),system:kube-controller-manager,system:kube-controller-manager"
     echo "$(openssl rand -hex 24),system:kube-scheduler,system:kube-scheduler"
-  } > "$PKI/tokens.csv"
+  } > "$PKI/tokens.csv.new"
+  mv -f "$PKI/tokens.csv.new" "$PKI/tokens.csv"  # whole or absent: a file cut short is never made again
 fi
 token_of() { awk -F, -v u="$1" '$2 == u {print $1}' "$PKI/tokens.csv"; }
 
