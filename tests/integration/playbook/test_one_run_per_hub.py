@@ -140,7 +140,7 @@ def test_refusals_and_the_drain_before_the_hub_goes_down(lab_hubs, tmp_path):
             assert "refuse-early-leftover" in out and "refuse-early-postgres-1" in out and "hub_old_db_container" in out
             up_and_unchanged()
     finally:
-        labhub.run(["docker", "rm", "-f", "refuse-early-leftover"], check=False)
+        labhub.run(["docker", "rm", "-f", "-v", "refuse-early-leftover"], check=False)
     st = ansible_run.state(str(tmp_path), "refuse-early")
     assert st["failed_step"] == 1 and "stop_hub" not in st["steps"]  # refused at step 1, the Hub still up
 
