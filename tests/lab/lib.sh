@@ -28,14 +28,19 @@ apt_install() {
 # alive PID: the process exists and is not a zombie (pid 1 of this VM reaps orphans only after a second or two).
 alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 
+# live_pid FILE: print the pid FILE holds if it is one pid and that process is alive (whatever it runs).
+live_pid() {
+  local pid
+  [ -s "$1" ] && pid=$(cat "$1") && [[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid" || return 1
+  echo "$pid"
+}
+
 # pid_of FILE NAME: print the pid FILE holds if that process is alive and is still NAME (its program, or the
 # script its interpreter runs). A pid file left by a killed daemon may name a pid the system has given to
 # another process since: that one is not NAME.
 pid_of() {
-  local f=$1 name=$2 pid argv
-  [ -s "$f" ] || return 1
-  pid=$(cat "$f")
-  [[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid" || return 1
+  local name=$2 pid argv
+  pid=$(live_pid "$1") || return 1
   mapfile -t argv < <(tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | head -n2)
   [ "$(basename "${argv[0]:-}")" = "$name" ] || [ "$(basename "${argv[1]:-}")" = "$name" ] || return 1
   echo "$pid"

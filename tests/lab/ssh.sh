@@ -14,7 +14,7 @@ PIDFILE="$SSH_HOME/sshd.pid"
 # the pid of one killed before; sshd rewrites its title, so its argv is read as one line).
 sshd_up() {
   local pid
-  [ -s "$PIDFILE" ] && pid=$(cat "$PIDFILE") && [[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid" || return 1
+  pid=$(live_pid "$PIDFILE") || return 1
   tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "sshd -f $SSH_HOME/sshd_config "
 }
 

@@ -38,7 +38,7 @@ from ansible_collections.blackduck.hub.plugins.module_utils import _lock
 
 pytestmark = pytest.mark.usefixtures("docker_lab")
 
-LOCK_DIR = "/var/lib/blackduck-hub/locks"
+LOCK_DIR = labhub.LOCK_DIR  # the collection's default hub_lock_dir
 
 
 def lock_file(hub):
