@@ -27,7 +27,7 @@ from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as 
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
     ArgFormat, CommandError, DiskFullError, argv_tool, build_argv, run, sha256_file, stream_from_file, stream_to_file, utc_stamp, why)
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
-from ansible_collections.blackduck.hub.plugins.module_utils._target import APPLICATION_NAME, tool_version, tools_folder
+from ansible_collections.blackduck.hub.plugins.module_utils._target import APPLICATION_NAME, TargetError, tool_version, tools_folder
 
 DEFAULT_DATABASES = ["bds_hub", "bds_hub_report", "bdio"]
 GLOBALS_FILE = "globals.sql"
@@ -44,6 +44,10 @@ PG_DUMP_FORMATS = {
 
 class DumpError(Exception):
     pass
+
+
+class StoppedError(DumpError):
+    """A dump that failed because its database's container or pod went away while it ran (stopped_under)."""
 
 
 def dump_file(database, fmt="custom"):
@@ -208,8 +212,8 @@ def stopped_under(target, tool, name, detail):
     own words, often none, matter less than what happened under it); None while the database is still there."""
     gone = target.gone()
     if gone:
-        return DumpError("%s of %s stopped because %s while it ran (%s). Nothing of it was kept; start the database "
-                         "again (a rerun's step 3 does) and run again." % (tool, name, gone, detail))
+        return StoppedError("%s of %s stopped because %s while it ran (%s). Nothing of it was kept; start the database "
+                            "again (a rerun's step 3 does) and run again." % (tool, name, gone, detail))
     return None
 
 
@@ -235,8 +239,10 @@ def restore_list(target, path, folder=False, shown=None):
         argv = target.tool_argv("pg_restore", ["--list"], stdin=True, conn=False)
         res = stream_from_file(argv, path, env=target.env)
     if res["rc"] != 0:
-        raise DumpError("pg_restore --list cannot read %s: %s. The dump is not usable; it was not kept."
-                        % (shown or os.path.basename(path), res["stderr"].strip()[-1000:]))
+        shown = shown or os.path.basename(path)
+        said = why(res["rc"], res["stderr"])[-1000:]
+        raise stopped_under(target, "pg_restore --list", shown, "exit %d: %s" % (res["rc"], said)) or DumpError(
+            "pg_restore --list cannot read %s: %s. The dump is not usable; it was not kept." % (shown, said))
     return sum(1 for line in res["stdout"].splitlines() if line and not line.startswith(";"))
 
 
@@ -256,9 +262,16 @@ def run_dump(target, params, log):
     versions = {t: tool_version(target, t) for t in ("pg_dump", "pg_dumpall", "pg_restore")}
     compress = compress_arg(params["compression"], params.get("compression_level"), tool_major(versions["pg_dump"]))
     prepare_dir(dump_dir)
-    with Progress(os.path.join(dump_dir, PROGRESS_FILE), log, "dump",
-                  expected_bytes=sum(dbs[n]["size_bytes"] for n in names) or None) as progress:
-        return _dump_all(target, params, progress, started, versions, compress)
+    try:
+        with Progress(os.path.join(dump_dir, PROGRESS_FILE), log, "dump",
+                      expected_bytes=sum(dbs[n]["size_bytes"] for n in names) or None) as progress:
+            return _dump_all(target, params, progress, started, versions, compress)
+    except (StoppedError, DiskFullError):
+        raise
+    except (CommandError, DumpError, TargetError) as exc:
+        # anything else that failed under a database that went away (the rows' counting, a tool's helper command, the
+        # roles read at the end) says so, as the tools themselves do: its own words are rarely about the cause
+        raise stopped_under(target, "the dump", ", ".join(names), str(exc)[:500]) or exc
 
 
 def _dump_all(target, params, progress, started, versions, compress):

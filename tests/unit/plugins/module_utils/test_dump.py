@@ -8,7 +8,7 @@ import time
 import pytest
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _dump, _manifest, _query
-from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, DiskFullError
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
 
 MiB = 1024 * 1024
@@ -344,6 +344,59 @@ def test_a_directory_dump_whose_container_went_away_says_so(fake_target, tmp_pat
     assert str(info.value).startswith("pg_dump of bds_hub stopped because the database container hub-postgres-1 "
                                       "was removed while it ran (exit 137: it was killed")
     assert "run again" in str(info.value) and os.listdir(str(out)) == []  # the partial folder is not kept
+
+
+def test_a_dump_read_back_after_its_container_went_away_says_so(fake_target, tmp_path):
+    """pg_dump ended (0) as the container went: pg_restore --list, which reads the dump back there, fails without a
+    word (exit 126). That is not an unusable dump but the database gone, and the message says so (CI's run of stop 41
+    said only 'pg_restore --list cannot read bds_hub.dir: .')."""
+    target = fake_target([{"tool": "pg_restore", "rc": 126}])
+    path = tmp_path / "bds_hub.dump"
+    path.write_bytes(b"PGDMP")
+    with pytest.raises(_dump.DumpError) as info:  # still there: the dump's own failure, said with the exit code
+        _dump.restore_list(target, str(path))
+    assert not isinstance(info.value, _dump.StoppedError)
+    assert str(info.value) == ("pg_restore --list cannot read bds_hub.dump: the tool could not be run (exit 126: not "
+                               "found or not executable where it was started). The dump is not usable; it was not kept.")
+    target.gone_reason = "the database container hub-postgres-1 was removed"
+    with pytest.raises(_dump.StoppedError) as info:
+        _dump.restore_list(target, "/blackduck-hub-dump/bds_hub.dir.partial", folder=True, shown="bds_hub.dir")
+    assert str(info.value).startswith("pg_restore --list of bds_hub.dir stopped because the database container "
+                                      "hub-postgres-1 was removed while it ran (exit 126: the tool could not be run")
+    assert str(info.value).endswith("Nothing of it was kept; start the database again (a rerun's step 3 does) and run "
+                                    "again.")
+
+
+@pytest.mark.parametrize("raised", [CommandError("counting the rows on container hub-postgres-1 (database bds_hub) "
+                                                 "failed: exit 137", rc=137, stderr=""),
+                                    _dump.DumpError("pg_restore --list cannot read bds_hub.dump: x")])
+def test_whatever_fails_under_a_database_that_went_away_says_so(fake_target, tmp_path, monkeypatch, raised):
+    """Not only the tools: the counting beside them, their helper commands, the roles read at the end - each fails
+    in its own words when the database goes, and the dump's error names what happened; while the database is still
+    there, the error is the one raised, as it was; a stop said already, or a full disk, is not asked again."""
+    target = fake_target([])
+    monkeypatch.setattr(_dump, "tool_version", lambda target, tool: "pg_dump (PostgreSQL) 9.6.24")
+    params = {"format": "custom", "dump_dir": str(tmp_path / "dump"), "databases": ["bds_hub", "bdio"],
+              "_dbs": {"bds_hub": {"size_bytes": 1}, "bdio": {"size_bytes": 1}}, "compression": "none"}
+
+    def run_dump(exc):
+        def fail(*a):
+            raise exc
+        monkeypatch.setattr(_dump, "_dump_all", fail)
+        with pytest.raises(Exception) as info:
+            _dump.run_dump(target, params, lambda *a: None)
+        return info.value
+
+    assert run_dump(raised) is raised
+    target.gone_reason = "the database container hub-postgres-1 was removed"
+    out = run_dump(raised)
+    assert isinstance(out, _dump.StoppedError), out
+    assert str(out).startswith("the dump of bds_hub, bdio stopped because the database container hub-postgres-1 was "
+                               "removed while it ran (%s)" % raised)
+    said = _dump.StoppedError("pg_dump of bds_hub stopped because the database container hub-postgres-1 was removed")
+    assert run_dump(said) is said
+    full = DiskFullError(str(tmp_path), 10, "file")
+    assert run_dump(full) is full
 
 
 def test_a_directory_dump_that_fills_the_file_system_says_so(fake_target, tmp_path):
