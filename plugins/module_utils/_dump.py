@@ -48,6 +48,7 @@ class DumpError(Exception):
 
 class StoppedError(DumpError):
     """A dump that failed because its database's container or pod went away while it ran (stopped_under)."""
+    gone_asked = True
 
 
 def dump_file(database, fmt="custom"):
@@ -101,8 +102,8 @@ def dump_directory(target, dump_dir, name, jobs, compress, progress):
                 raise DiskFullError(partial, sum(os.path.getsize(os.path.join(d, f))
                                                  for d, dummy, fs in os.walk(partial) for f in fs), "folder")
             if rc != 0:
-                raise stopped_under(target, "pg_dump", name, "exit %d: %s" % (rc, why(rc, err))) or DumpError(
-                    "pg_dump of %s failed (exit %d): %s" % (name, rc, why(rc, err)))
+                raise stopped_under(target, "pg_dump", name, "exit %d: %s" % (rc, why(rc, err)), DumpError(
+                    "pg_dump of %s failed (exit %d): %s" % (name, rc, why(rc, err))))
             progress.phase(name, "reading %s back with pg_restore --list" % dump_file(name, "directory"))
             toc_entries = restore_list(target, seen, folder=True, shown=dump_file(name, "directory"))
     except Exception:
@@ -207,14 +208,16 @@ def remove_partial(dump_dir, names):
     return removed
 
 
-def stopped_under(target, tool, name, detail):
-    """The error for a tool that failed because its database's container or pod went away while it ran (the tool's
-    own words, often none, matter less than what happened under it); None while the database is still there."""
+def stopped_under(target, tool, name, detail, otherwise):
+    """The error to raise for a tool that failed: a StoppedError when its database's container or pod went away while
+    it ran (the tool's own words, often none, matter less than what happened under it); else otherwise, as it is,
+    marked as asked (gone_asked: run_dump does not ask again, which waits up to 10 s each time)."""
     gone = target.gone()
     if gone:
         return StoppedError("%s of %s stopped because %s while it ran (%s). Nothing of it was kept; start the database "
                             "again (a rerun's step 3 does) and run again." % (tool, name, gone, detail))
-    return None
+    otherwise.gone_asked = True
+    return otherwise
 
 
 def dump_one(target, dump_dir, name, argv, progress, interval):
@@ -224,7 +227,7 @@ def dump_one(target, dump_dir, name, argv, progress, interval):
         res = stream_to_file(argv, partial, env=target.env, progress=lambda d, r: progress.update(name, d, r),
                              progress_every=interval)
     except CommandError as exc:
-        raise stopped_under(target, argv_tool(argv), name, exc.message) or exc
+        raise stopped_under(target, argv_tool(argv), name, exc.message, exc)
     os.rename(partial, path)
     return res
 
@@ -241,8 +244,8 @@ def restore_list(target, path, folder=False, shown=None):
     if res["rc"] != 0:
         shown = shown or os.path.basename(path)
         said = why(res["rc"], res["stderr"])[-1000:]
-        raise stopped_under(target, "pg_restore --list", shown, "exit %d: %s" % (res["rc"], said)) or DumpError(
-            "pg_restore --list cannot read %s: %s. The dump is not usable; it was not kept." % (shown, said))
+        raise stopped_under(target, "pg_restore --list", shown, "exit %d: %s" % (res["rc"], said), DumpError(
+            "pg_restore --list cannot read %s: %s. The dump is not usable; it was not kept." % (shown, said)))
     return sum(1 for line in res["stdout"].splitlines() if line and not line.startswith(";"))
 
 
@@ -266,12 +269,15 @@ def run_dump(target, params, log):
         with Progress(os.path.join(dump_dir, PROGRESS_FILE), log, "dump",
                       expected_bytes=sum(dbs[n]["size_bytes"] for n in names) or None) as progress:
             return _dump_all(target, params, progress, started, versions, compress)
-    except (StoppedError, DiskFullError):
+    except DiskFullError:
         raise
     except (CommandError, DumpError, TargetError) as exc:
         # anything else that failed under a database that went away (the rows' counting, a tool's helper command, the
-        # roles read at the end) says so, as the tools themselves do: its own words are rarely about the cause
-        raise stopped_under(target, "the dump", ", ".join(names), str(exc)[:500]) or exc
+        # roles read at the end) says so, as the tools themselves do: its own words are rarely about the cause. A
+        # tool's failure was asked about where it ran (a StoppedError, or marked): not again.
+        if getattr(exc, "gone_asked", False):
+            raise
+        raise stopped_under(target, "the dump", ", ".join(names), str(exc)[:500], exc)
 
 
 def _dump_all(target, params, progress, started, versions, compress):

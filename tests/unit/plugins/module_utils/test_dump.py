@@ -367,13 +367,14 @@ def test_a_dump_read_back_after_its_container_went_away_says_so(fake_target, tmp
                                     "again.")
 
 
-@pytest.mark.parametrize("raised", [CommandError("counting the rows on container hub-postgres-1 (database bds_hub) "
-                                                 "failed: exit 137", rc=137, stderr=""),
-                                    _dump.DumpError("pg_restore --list cannot read bds_hub.dump: x")])
+@pytest.mark.parametrize("raised", [lambda: CommandError("counting the rows on container hub-postgres-1 (database "
+                                                         "bds_hub) failed: exit 137", rc=137, stderr=""),
+                                    lambda: _dump.DumpError("pg_restore --list cannot read bds_hub.dump: x")])
 def test_whatever_fails_under_a_database_that_went_away_says_so(fake_target, tmp_path, monkeypatch, raised):
     """Not only the tools: the counting beside them, their helper commands, the roles read at the end - each fails
     in its own words when the database goes, and the dump's error names what happened; while the database is still
-    there, the error is the one raised, as it was; a stop said already, or a full disk, is not asked again."""
+    there, the error is the one raised, as it was; a stop said already, or a full disk, is not asked again. (raised:
+    a new error each run, as each run raises its own.)"""
     target = fake_target([])
     monkeypatch.setattr(_dump, "tool_version", lambda target, tool: "pg_dump (PostgreSQL) 9.6.24")
     params = {"format": "custom", "dump_dir": str(tmp_path / "dump"), "databases": ["bds_hub", "bdio"],
@@ -387,16 +388,37 @@ def test_whatever_fails_under_a_database_that_went_away_says_so(fake_target, tmp
             _dump.run_dump(target, params, lambda *a: None)
         return info.value
 
-    assert run_dump(raised) is raised
+    first = raised()
+    assert run_dump(first) is first
     target.gone_reason = "the database container hub-postgres-1 was removed"
-    out = run_dump(raised)
+    out = run_dump(raised())
     assert isinstance(out, _dump.StoppedError), out
     assert str(out).startswith("the dump of bds_hub, bdio stopped because the database container hub-postgres-1 was "
-                               "removed while it ran (%s)" % raised)
+                               "removed while it ran (%s)" % raised())
     said = _dump.StoppedError("pg_dump of bds_hub stopped because the database container hub-postgres-1 was removed")
     assert run_dump(said) is said
     full = DiskFullError(str(tmp_path), 10, "file")
     assert run_dump(full) is full
+
+
+def test_a_tool_that_failed_beside_a_database_still_there_is_asked_about_once(fake_target, tmp_path, monkeypatch):
+    """Whether the database went is asked where the tool failed (each ask waits up to 10 s for the engine or the API
+    to tell); run_dump does not ask again about the error it raised."""
+    target = fake_target([{"tool": "pg_dump", "rc": 1, "stderr": "pg_dump: error: query failed"}])
+    asked = []
+    target.gone = lambda: asked.append(1) or ""
+    monkeypatch.setattr(_dump, "tool_version", lambda target, tool: "pg_dump (PostgreSQL) 9.6.24")
+    out = tmp_path / "dump"
+
+    def dump_all(target, params, progress, *a):
+        _dump.dump_one(target, str(out), "bds_hub.dump", target.tool_argv("pg_dump", []), progress, 10)
+
+    monkeypatch.setattr(_dump, "_dump_all", dump_all)
+    params = {"format": "custom", "dump_dir": str(out), "databases": ["bds_hub"], "_dbs": {"bds_hub": {"size_bytes": 1}},
+              "compression": "none"}
+    with pytest.raises(CommandError, match="query failed"):
+        _dump.run_dump(target, params, lambda *a: None)
+    assert len(asked) == 1
 
 
 def test_a_directory_dump_that_fills_the_file_system_says_so(fake_target, tmp_path):
