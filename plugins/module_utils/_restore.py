@@ -170,7 +170,10 @@ def globals_text(dump_dir, data, source=None):
     _stream.py). Small either way, held in memory."""
     if source is not None:
         args = ["--globals-only"] + (["--no-role-passwords"] if data["options"].get("no_role_passwords") else [])
-        text = check_call(source, "pg_dumpall", args, "dumping the roles (pg_dumpall --globals-only)")
+        try:
+            text = check_call(source, "pg_dumpall", args, "dumping the roles (pg_dumpall --globals-only)")
+        except CommandError as exc:
+            raise source_stopped(source, "pg_dumpall --globals-only (the roles)", str(exc), "run again.") or exc
         where = "pg_dumpall --globals-only on %s" % source.describe()
     else:
         where = os.path.join(dump_dir, data["globals"]["file"])
@@ -227,13 +230,22 @@ def stream_database(source, target, name, clean, progress=None):
                          target.env, progress=progress)
     if res["src_rc"] != 0 and not res["broken_pipe"]:  # (pg_restore stopping first had pg_dump killed: its own words)
         detail = "exit %d: %s" % (res["src_rc"], why(res["src_rc"], res["src_stderr"]))
-        gone = source.gone()
-        raise RestoreError("the stream of %s stopped because %s while it ran (%s). The old data is untouched; start "
-                           "the old database again (a rerun's step 3 does) and run again: the interrupted restore is "
-                           "recognised, cleaned and done anew." % (name, gone, detail[:500]) if gone else
-                           "pg_dump of %s on %s failed (%s): nothing of it is kept as restored; run again once the "
-                           "cause is mended." % (name, source.describe(), detail[:1000]))
+        raise source_stopped(source, "the stream of %s" % name, detail, "run again: the interrupted restore is "
+                             "recognised, cleaned and done anew.") or RestoreError(
+            "pg_dump of %s on %s failed (%s): nothing of it is kept as restored; run again once the cause is mended."
+            % (name, source.describe(), detail[:1000]))
     return res
+
+
+def source_stopped(source, what, detail, then):
+    """The error for what failed on a stream's source because the old database's container or pod went away while it
+    ran (what failed under it in brackets), saying how to go on (then); None while the database is still there (the
+    failure is what's own)."""
+    gone = source.gone()
+    if not gone:
+        return None
+    return RestoreError("%s stopped because %s while it ran (%s). The old data is untouched; start the old database "
+                        "again (a rerun's step 3 does) and %s" % (what, gone, detail[:500], then))
 
 
 def restore_database(target, dump_dir, name, entry, clean, extra_allowed, progress=None, jobs=1, source=None):

@@ -21,9 +21,9 @@ from ansible_collections.blackduck.hub.plugins.module_utils import _dump as dump
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils import _restore as restore
-from ansible_collections.blackduck.hub.plugins.module_utils._command import utc_stamp
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, utc_stamp
 from ansible_collections.blackduck.hub.plugins.module_utils._query import query
-from ansible_collections.blackduck.hub.plugins.module_utils._target import APPLICATION_NAME, tool_version
+from ansible_collections.blackduck.hub.plugins.module_utils._target import APPLICATION_NAME, TargetError, tool_version
 
 
 def record(source, dump_dir, names, no_role_passwords):
@@ -103,7 +103,11 @@ def transfer(source, target, dump_dir, data, todo, live, params, log):
             stop_counting(source, sorted(counts))  # else the failure would wait for a whole checksum pass
             raise
         for name, counted in counts.items():
-            data["databases"][name].update(counted.result())
+            try:
+                data["databases"][name].update(counted.result())
+            except (CommandError, TargetError) as exc:  # the old database went away just as the streams ended?
+                raise restore.source_stopped(source, "the count of the tables of %s" % name, str(exc), (
+                    "run again: the streams that ended are kept, and the rerun counts what was not counted.")) or exc
     for name, res in result["databases"].items():  # what went through the pipe, for the report
         data["databases"][name].update(bytes=res["bytes"], seconds=res["seconds"])
     data.update(completed=utc_stamp(), seconds=round(time.time() - started, 3))

@@ -189,6 +189,26 @@ def test_stream_without_a_dump_file_is_exact_idempotent_and_resumes(old_hub, new
     verified = ansible_run.module("db_verify", {"connection": args["connection"], "dump_dir": dump_dir})
     assert verified["verified"] is True, verified.get("differences")
 
+    # the streams ended but the count of the source's tables did not (the old database removed just then): the
+    # record on disk is the one written before the streams. The rerun counts and streams nothing again
+    interrupted = json.load(open(os.path.join(dump_dir, "manifest.json")))
+    for db in ("bds_hub_report", "bdio"):
+        del interrupted["databases"][db]["tables"]
+    del interrupted["completed"]
+    with open(os.path.join(dump_dir, "manifest.json"), "w") as f:
+        json.dump(interrupted, f)
+    r = ansible_run.module("db_restore", args, check=True)
+    assert r["changed"] is False and "would stream nothing (count the source's tables)" in r["msg"], r
+    r = ansible_run.module("db_restore", args)
+    assert r["changed"] is False and r["restored"] == {}, r
+    assert sorted(r["already_restored"]) == ["bdio", "bds_hub", "bds_hub_report"]
+    recounted = json.load(open(os.path.join(dump_dir, "manifest.json")))
+    assert recounted["dump_id"] == record["dump_id"] and recounted["completed"]
+    for db in ("bds_hub_report", "bdio"):
+        assert recounted["databases"][db]["tables"] == record["databases"][db]["tables"], db
+    verified = ansible_run.module("db_verify", {"connection": args["connection"], "dump_dir": dump_dir})
+    assert verified["verified"] is True, verified.get("differences")
+
     # the record is no dump: db_dump keeps it, db_restore without the source refuses it
     r = ansible_run.module("db_dump", {"connection": args["source"], "dump_dir": dump_dir})
     assert r["failed"] is True and "holds the record of a stream" in r["msg"]

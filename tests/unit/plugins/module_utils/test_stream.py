@@ -157,3 +157,61 @@ def test_a_failed_transfer_stops_the_count_of_the_source(monkeypatch, tmp_path):
     assert db == "postgres" and "pg_cancel_backend(pid)" in sql and "application_name = 'blackduck.hub'" in sql
     assert "datname IN ('bds_hub')" in sql
     assert os.listdir(str(tmp_path)) == ["manifest.json"]  # the record was written before the stream began
+
+
+class Gone:
+    """A source whose database container was removed (or, with reason '', one still there)."""
+
+    def __init__(self, reason):
+        self.reason = reason
+
+    def gone(self):
+        return self.reason
+
+    def describe(self):
+        return "the old server"
+
+
+@pytest.mark.parametrize("reason", ["the database container hub-postgres-1 was removed", ""], ids=["gone", "there"])
+def test_a_count_that_failed_after_the_streams_says_whether_the_old_database_went(monkeypatch, tmp_path, reason):
+    """The streams ended, then the count of the source's tables (beside them) failed: under an old database removed
+    meanwhile, the step says so and that a rerun only counts; with the database still there, the count's own error."""
+    failed = _stream.CommandError("counting the tables on the old server (database bdio) failed: exit 137")
+
+    def count(*a, **kw):
+        raise failed
+
+    monkeypatch.setattr(_stream.inventory, "database_inventory", count)
+    monkeypatch.setattr(_stream.restore, "run_restore", lambda *a: {"databases": {}, "warnings": []})
+    data = {"dump_id": "d-9", "options": {"format": "stream"}, "databases": {"bdio": {"format": "stream"}}}
+    with pytest.raises(Exception) as info:
+        _stream.transfer(Gone(reason), Here(), str(tmp_path), data, ["bdio"], {}, {}, None)
+    if not reason:
+        assert info.value is failed
+        return
+    assert str(info.value) == (
+        "the count of the tables of bdio stopped because the database container hub-postgres-1 was removed while it ran "
+        "(counting the tables on the old server (database bdio) failed: exit 137). The old data is untouched; start the "
+        "old database again (a rerun's step 3 does) and run again: the streams that ended are kept, and the rerun "
+        "counts what was not counted.")
+    assert "tables" not in json.load(open(str(tmp_path / "manifest.json")))["databases"]["bdio"]  # counted on rerun
+
+
+@pytest.mark.parametrize("reason", ["the database container hub-postgres-1 was removed", ""], ids=["gone", "there"])
+def test_the_roles_read_from_an_old_database_gone_say_so(monkeypatch, reason):
+    """pg_dumpall --globals-only of the stream's source failed: the removal named, or the tool's own error."""
+    failed = _restore.CommandError("dumping the roles (pg_dumpall --globals-only) failed: exit 137")
+
+    def check_call(*a):
+        raise failed
+
+    monkeypatch.setattr(_restore, "check_call", check_call)
+    with pytest.raises(Exception) as info:
+        _restore.globals_text("/nowhere", {"options": {}}, Gone(reason))
+    if not reason:
+        assert info.value is failed
+        return
+    assert isinstance(info.value, _restore.RestoreError) and str(info.value).startswith(
+        "pg_dumpall --globals-only (the roles) stopped because the database container hub-postgres-1 was removed while "
+        "it ran (dumping the roles (pg_dumpall --globals-only) failed: exit 137). The old data is untouched; start the "
+        "old database again (a rerun's step 3 does) and run again.")
