@@ -27,7 +27,8 @@ from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as 
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
     ArgFormat, CommandError, DiskFullError, argv_tool, build_argv, run, sha256_file, stream_from_file, stream_to_file, utc_stamp, why)
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
-from ansible_collections.blackduck.hub.plugins.module_utils._target import APPLICATION_NAME, TargetError, tool_version, tools_folder
+from ansible_collections.blackduck.hub.plugins.module_utils._target import (
+    APPLICATION_NAME, TargetError, stopped_because, tool_version, tools_folder)
 
 DEFAULT_DATABASES = ["bds_hub", "bds_hub_report", "bdio"]
 GLOBALS_FILE = "globals.sql"
@@ -212,10 +213,11 @@ def stopped_under(target, tool, name, detail, otherwise):
     """The error to raise for a tool that failed: a StoppedError when its database's container or pod went away while
     it ran (the tool's own words, often none, matter less than what happened under it); else otherwise, as it is,
     marked as asked (gone_asked: run_dump does not ask again, which waits up to 10 s each time)."""
-    gone = target.gone()
-    if gone:
-        return StoppedError("%s of %s stopped because %s while it ran (%s). Nothing of it was kept; start the database "
-                            "again (a rerun's step 3 does) and run again." % (tool, name, gone, detail))
+    stopped = stopped_because(target, "%(tool)s of %(name)s stopped because %(gone)s while it ran (%(detail)s). Nothing "
+                              "of it was kept; start the database again (a rerun's step 3 does) and run again.", detail,
+                              StoppedError, tool=tool, name=name)
+    if stopped:
+        return stopped
     otherwise.gone_asked = True
     return otherwise
 

@@ -22,7 +22,7 @@ __metaclass__ = type
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, hide_passwords, log_command, run
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, hide_passwords, log_command, run, why
 
 try:
     import psycopg2
@@ -67,8 +67,9 @@ def query_sessions(target, database, scripts, what, timeout=None):
 
 
 def failed(target, database, what, said, rc=1):
-    """The CommandError of a query that failed: what was being done, where, and what the server (or psql) said."""
-    return CommandError("%s on %s (database %s) failed: %s" % (what, target.describe(), database, said[-2000:]),
+    """The CommandError of a query that failed: what was being done, where, and what the server (or psql) said - or,
+    when psql said nothing (killed with its container), what its exit code tells."""
+    return CommandError("%s on %s (database %s) failed: %s" % (what, target.describe(), database, why(rc, said)),
                         rc=rc, stderr=said)
 
 

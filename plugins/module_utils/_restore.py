@@ -22,7 +22,7 @@ from ansible_collections.blackduck.hub.plugins.module_utils._command import (
     ArgFormat, CommandError, build_argv, run, stream_between, stream_from_file, utc_stamp, why)
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
 from ansible_collections.blackduck.hub.plugins.module_utils._query import query
-from ansible_collections.blackduck.hub.plugins.module_utils._target import check_call, tools_folder
+from ansible_collections.blackduck.hub.plugins.module_utils._target import check_call, stopped_because, tools_folder
 
 PG_RESTORE_FORMATS = {
     "dbname": ArgFormat("eq", "--dbname"),
@@ -239,13 +239,10 @@ def stream_database(source, target, name, clean, progress=None):
 
 def source_stopped(source, what, detail, then):
     """The error for what failed on a stream's source because the old database's container or pod went away while it
-    ran (what failed under it in brackets), saying how to go on (then); None while the database is still there (the
-    failure is what's own)."""
-    gone = source.gone()
-    if not gone:
-        return None
-    return RestoreError("%s stopped because %s while it ran (%s). The old data is untouched; start the old database "
-                        "again (a rerun's step 3 does) and %s" % (what, gone, detail[:500], then))
+    ran, saying how to go on (then); None while the database is still there (the failure is what's own)."""
+    return stopped_because(source, "%(what)s stopped because %(gone)s while it ran (%(detail)s). The old data is "
+                           "untouched; start the old database again (a rerun's step 3 does) and %(then)s", detail,
+                           RestoreError, what=what, then=then)
 
 
 def restore_database(target, dump_dir, name, entry, clean, extra_allowed, progress=None, jobs=1, source=None):
@@ -305,16 +302,13 @@ def stopped_under(target, detail, streamed=False):
     """The error for a restore that failed because the new database's container or pod went away while it ran (what
     failed under it in brackets); None while the database is still there (the failure is the restore's own). A
     stream's has no dump to speak of: the old data is what the rerun streams again."""
-    gone = target.gone()
-    if gone and streamed:
-        return RestoreError("the stream stopped because %s while it ran (%s). The old data is untouched; start the new "
-                            "database again (a rerun's step 4 does, before it streams) and run again: the interrupted "
-                            "stream is recognised, cleaned and done anew." % (gone, detail[:500]))
-    if gone:
-        return RestoreError("the restore stopped because %s while it ran (%s). The dump is untouched; start the new "
-                            "database again (a rerun's step 6 does) and run again: the interrupted restore is "
-                            "recognised, cleaned and done anew." % (gone, detail[:500]))
-    return None
+    return stopped_because(target, (
+        "the stream stopped because %(gone)s while it ran (%(detail)s). The old data is untouched; start the new "
+        "database again (a rerun's step 4 does, before it streams) and run again: the interrupted stream is "
+        "recognised, cleaned and done anew.") if streamed else (
+        "the restore stopped because %(gone)s while it ran (%(detail)s). The dump is untouched; start the new database "
+        "again (a rerun's step 6 does) and run again: the interrupted restore is recognised, cleaned and done anew."),
+        detail, RestoreError)
 
 
 def nothing_restored():

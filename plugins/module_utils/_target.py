@@ -80,6 +80,17 @@ class TargetError(Exception):
     pass
 
 
+def stopped_because(target, message, detail, error=TargetError, **values):
+    """The error for something that failed because the target's container or pod went away while it ran: message
+    formatted with gone (why: 'the container x was removed'), detail (what failed under it, cut to 500 characters)
+    and values; None while the database is still there (the failure is then its own, to be raised as it is). Asking
+    waits up to 10 s for a database still there (target.gone)."""
+    gone = target.gone()
+    if not gone:
+        return None
+    return error(message % dict(values, gone=gone, detail=detail[:500]))
+
+
 def make_target(params, which=None):
     """Build the target for a module's ``connection`` option."""
     kind = params["type"]

@@ -9,6 +9,8 @@ __metaclass__ = type
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError
+from ansible_collections.blackduck.hub.plugins.module_utils._target import TargetError, stopped_because
 
 
 HUB_DATABASES = ("bds_hub", "bds_hub_report", "bdio")
@@ -70,7 +72,17 @@ def check_server(target, server, require_major=None, require_create=False, requi
 
 def verify(target, data, p):
     """(per database results, every difference, per role how its password compared) - p holds db_verify's
-    options: databases, mode, checksums, jobs, require_marker, roles, role_passwords."""
+    options: databases, mode, checksums, jobs, require_marker, roles, role_passwords. A query that failed because the
+    database's container or pod went away meanwhile says so (its own words are rarely about the cause)."""
+    try:
+        return _compare(target, data, p)
+    except (CommandError, TargetError) as exc:
+        raise stopped_because(target, "the verification stopped because %(gone)s while it ran (%(detail)s). Nothing "
+                              "was changed by it; start the database again and run again: it compares anew.",
+                              str(exc)) or exc
+
+
+def _compare(target, data, p):
     live_dbs = inventory.databases(target)
     names = p["databases"] or sorted(data["databases"])
     out, diffs = {}, []

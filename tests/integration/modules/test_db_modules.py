@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 
 import pytest
 
@@ -216,6 +217,39 @@ def test_stream_without_a_dump_file_is_exact_idempotent_and_resumes(old_hub, new
     assert r["failed"] is True and "not a dump: give the source it streams from" in r["msg"]
     assert os.listdir(dump_dir) == ["manifest.json"]
     assert fingerprint(old_hub) == before  # the old hub's data was never touched
+
+    # the new database removed while db_verify compares (held on a table lock, so that the removal surely finds it
+    # comparing): the module says so, not only the failed query's words
+    verified = verify_while_the_database_is_removed(new_hub, args["connection"], dump_dir, "bdio", table)
+    assert verified["failed"] is True and re.match(
+        r"the verification stopped because the database container \S+ was (removed|stopped) while it ran \(.+\)\. "
+        r"Nothing was changed by it", verified["msg"]), verified["msg"]
+
+
+def verify_while_the_database_is_removed(hub, connection, dump_dir, db, table):
+    """db_verify's result when hub's database container is removed (docker rm -f) while the comparison waits for
+    table of db, locked by another session; verify compares bdio first."""
+    holder = subprocess.Popen(labhub.db_exec_argv(hub, interactive=True) + ["psql", "-X", "-q", "-d", db, "-f", "-"],
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    result = []
+    try:
+        holder.stdin.write("BEGIN;\nLOCK TABLE %s IN ACCESS EXCLUSIVE MODE;\nSELECT pg_sleep(600);\n" % table)
+        holder.stdin.flush()
+        labhub.wait("the lock on %s" % table, lambda: labhub.psql(hub, "SELECT count(*) FROM pg_locks WHERE granted AND "
+                                                               "mode = 'AccessExclusiveLock' AND relation = '%s'::regclass"
+                                                               % table, db=db).strip() == "1", timeout=60)
+        worker = threading.Thread(target=lambda: result.append(ansible_run.module(
+            "db_verify", {"connection": connection, "dump_dir": dump_dir})))
+        worker.start()
+        labhub.wait("db_verify to wait for the lock", lambda: labhub.psql(
+            hub, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'blackduck.hub' AND wait_event_type = "
+                 "'Lock'", db="postgres").strip() != "0", timeout=300)
+        labhub.run(["docker", "rm", "-f"] + labhub.containers(hub, "postgres"))
+        worker.join(timeout=600)
+    finally:
+        holder.kill()
+        holder.wait()
+    return result[0]
 
 
 def file_digests(folder):

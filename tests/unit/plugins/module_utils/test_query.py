@@ -285,6 +285,20 @@ def test_statements_through_psql_are_one_script(fake_target):
     assert target.calls()[0]["stdin"] == _query.SESSION + "BEGIN;\nSELECT 1;\nCOMMIT;\n"
 
 
+def test_a_psql_that_failed_without_a_word_says_what_its_exit_code_tells(fake_target):
+    """psql killed with its container says nothing: the error says what its exit code tells, not 'failed: '."""
+    target = fake_target([{"tool": "psql", "rc": 137, "stderr": ""}])
+    with pytest.raises(CommandError) as info:
+        _query.query(target, "bdio", "SELECT 1;", "counting")
+    assert str(info.value) == ("counting on the fake server (database bdio) failed: it was killed (SIGKILL) without a "
+                               "word: was its container or pod stopped or removed while it ran (docker rm, a redeploy, "
+                               "kubectl delete), or did the out-of-memory killer end it (dmesg)?")
+    assert info.value.stderr == "" and info.value.rc == 137
+    target.set_rules([{"tool": "psql", "rc": 3, "stderr": "ERROR:  relation \"st.x\" does not exist\n"}])
+    with pytest.raises(CommandError, match=r'failed: ERROR:  relation "st.x" does not exist$'):
+        _query.query(target, "bdio", "SELECT 1;", "counting")
+
+
 # ------------------------------------------------------------------------------------ real servers, real psycopg2
 
 _spec = importlib.util.spec_from_file_location("pgcluster", str(Path(__file__).parents[2] / "lab" / "pgcluster.py"))

@@ -1,6 +1,8 @@
 """module_utils/_verify.py: what a server that is to receive a migration must be (check_server). The comparison
-itself (verify) runs against real servers in tests/integration/modules/test_db_modules.py."""
-from ansible_collections.blackduck.hub.plugins.module_utils import _query
+itself (verify) runs against real servers (here only: a failure under a database gone) in tests/integration/modules/test_db_modules.py."""
+import pytest
+
+from ansible_collections.blackduck.hub.plugins.module_utils import _query, _verify
 from ansible_collections.blackduck.hub.plugins.module_utils._verify import check_server
 
 S = _query.SEP
@@ -122,3 +124,29 @@ def test_allow_empty_hub_takes_bds_hubs_marker_as_the_restore_does(fake_target):
     found, problem = check_server(hub_with_rows(fake_target, 5, 0), PG96, require_no_hub_data=True,
                                   accept_dumps=["d-other"], markers=markers, allow_empty_hub=True)
     assert problem.startswith("the server at the fake server holds the data of a Hub in use (st.project has 5 rows)")
+
+
+@pytest.mark.parametrize("reason", ["the database container hub-postgres-1 was removed", ""], ids=["gone", "there"])
+def test_a_verification_that_failed_under_a_database_gone_says_so(fake_target, monkeypatch, reason):
+    """A query of the comparison failed: when the database's container went away meanwhile, the message names that
+    (the query's words in brackets); with the database still there, the query's own error as it was."""
+    failed = _verify.CommandError("counting the tables on the fake server (database bdio) failed: exit 137")
+
+    def count(*a, **kw):
+        raise failed
+
+    monkeypatch.setattr(_verify.inventory, "databases", lambda t: {"bdio": {"comment": None}})
+    monkeypatch.setattr(_verify.inventory, "database_inventory", count)
+    target = fake_target([])
+    target.gone_reason = reason
+    data = {"dump_id": "d-1", "databases": {"bdio": {"tables": {}}}}
+    params = {"databases": None, "require_marker": False, "checksums": True, "mode": "exact", "jobs": 1, "roles": False}
+    with pytest.raises(Exception) as info:
+        _verify.verify(target, data, params)
+    if not reason:
+        assert info.value is failed
+        return
+    assert isinstance(info.value, _verify.TargetError) and str(info.value) == (
+        "the verification stopped because the database container hub-postgres-1 was removed while it ran (counting the "
+        "tables on the fake server (database bdio) failed: exit 137). Nothing was changed by it; start the database "
+        "again and run again: it compares anew.")
