@@ -235,9 +235,9 @@ def verify_while_the_database_is_removed(hub, connection, dump_dir, db, table):
     try:
         holder.stdin.write("BEGIN;\nLOCK TABLE %s IN ACCESS EXCLUSIVE MODE;\nSELECT pg_sleep(600);\n" % table)
         holder.stdin.flush()
-        labhub.wait("the lock on %s" % table, lambda: labhub.psql(hub, "SELECT count(*) FROM pg_locks WHERE granted AND "
-                                                               "mode = 'AccessExclusiveLock' AND relation = '%s'::regclass"
-                                                               % table, db=db).strip() == "1", timeout=60)
+        locked = "SELECT count(*) FROM pg_locks WHERE granted AND mode = 'AccessExclusiveLock' AND relation = " \
+                 "'%s'::regclass" % table
+        labhub.wait("the lock on %s" % table, lambda: labhub.psql(hub, locked, db=db).strip() == "1", timeout=60)
         worker = threading.Thread(target=lambda: result.append(ansible_run.module(
             "db_verify", {"connection": connection, "dump_dir": dump_dir})))
         worker.start()
@@ -249,6 +249,7 @@ def verify_while_the_database_is_removed(hub, connection, dump_dir, db, table):
     finally:
         holder.kill()
         holder.wait()
+    assert result, "db_verify did not end within 10 minutes of its database's removal"
     return result[0]
 
 
