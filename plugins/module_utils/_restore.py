@@ -399,6 +399,9 @@ def _restore_all(target, dump_dir, data, todo, live, params, log):
                       "dump_dir": os.path.abspath(dump_dir)}
             query(target, "postgres", inventory.marker_sql(name, marker) + "\n", "recording the restore marker")
             result["databases"][name].update(fixups=fixed, marker=marker)
+            if streamed:  # what went through the pipe, in the stream's record (_stream.transfer writes it)
+                data["databases"][name].update(bytes=result["databases"][name]["bytes"],
+                                               seconds=result["databases"][name]["seconds"])
 
         # full: each database's first error that says the disk is full; others: the other databases' errors
         failures, raised, full, others = [], [], [], []

@@ -79,6 +79,15 @@ def same_server(source, target):
     return source.identity() == target.identity()
 
 
+def keep_streamed(dump_dir, data):
+    """The record with the bytes of each stream that completed before a failure (run_restore sets them as each ends),
+    so that the report of the run that completes the transfer tells them. Best effort: the failure is what is told."""
+    try:
+        manifest.write(dump_dir, data)
+    except (IOError, OSError):
+        pass
+
+
 def uncounted(data):
     """The databases of a stream's record whose tables were not counted yet (a run stopped before it could)."""
     return [n for n in sorted(data["databases"]) if "tables" not in data["databases"][n]]
@@ -87,7 +96,8 @@ def uncounted(data):
 def transfer(source, target, dump_dir, data, todo, live, params, log):
     """Stream the databases in todo (restore.run_restore with the source), the record written first so that an
     interrupted transfer is recognised; the tables of the source not yet counted are counted by one worker of their
-    own while the streams run (the source is quiet: nothing changes what they count), then the record completed."""
+    own while the streams run (the source is quiet: nothing changes what they count), then the record completed. Each
+    stream's bytes and time go into the record as it completes (run_restore), kept there when a later one fails."""
     started = time.time()
     manifest.write(dump_dir, data)
     to_count = uncounted(data)
@@ -101,15 +111,15 @@ def transfer(source, target, dump_dir, data, todo, live, params, log):
             for future in counts.values():
                 future.cancel()
             stop_counting(source, sorted(counts))  # else the failure would wait for a whole checksum pass
+            keep_streamed(dump_dir, data)
             raise
+        manifest.write(dump_dir, data)  # each stream's bytes, before the count ends (a count cut short keeps them)
         for name, counted in counts.items():
             try:
                 data["databases"][name].update(counted.result())
             except (CommandError, TargetError) as exc:  # the old database went away just as the streams ended?
                 raise restore.source_stopped(source, "the count of the tables of %s" % name, str(exc), (
                     "run again: the streams that ended are kept, and the rerun counts what was not counted.")) or exc
-    for name, res in result["databases"].items():  # what went through the pipe, for the report
-        data["databases"][name].update(bytes=res["bytes"], seconds=res["seconds"])
     data.update(completed=utc_stamp(), seconds=round(time.time() - started, 3))
     manifest.write(dump_dir, data)
     return result

@@ -355,6 +355,8 @@ def test_old_database_removed_mid_stream_then_the_stream_resumes(lab_hubs, tmp_p
     assert rc == 0, out
     st = ansible_run.state(dumps, name)
     assert st["steps"]["dump"]["data"]["dump_id"] == record["dump_id"]  # the same record, resumed
+    final = json.load(open(os.path.join(folder, "manifest.json")))  # each stream's bytes, from whichever run made it
+    assert all(d["bytes"] > 0 for d in final["databases"].values()), final["databases"]
     for db, v in st["steps"]["restore"]["data"]["verification"].items():
         assert v["differences"] == [] and v["tables"], db
     assert dbcheck.counts(hub, "bds_hub")["st.project"] == expected  # (the Hub writes its heartbeats)

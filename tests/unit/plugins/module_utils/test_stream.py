@@ -140,6 +140,35 @@ def test_a_database_that_fails_leaves_the_others_complete(monkeypatch, tmp_path)
     assert any("bdio" in m and '"complete": false' in m for m in markers)
 
 
+def test_the_record_keeps_the_bytes_of_each_stream_that_completed_before_a_failure(monkeypatch, tmp_path):
+    """bds_hub and bds_hub_report streamed, bdio failed: the record on disk tells what went through the pipe for the
+    two that completed (the rerun streams only bdio, and its report tells all three), and nothing for bdio."""
+    monkeypatch.setattr(_restore, "query", lambda target, db, sql, what, **kw: [])
+    monkeypatch.setattr(_stream, "query", lambda target, db, sql, what: [])
+    monkeypatch.setattr(_restore.inventory, "role_rights", lambda t: {"name": "postgres", "superuser": True})
+    monkeypatch.setattr(_restore.inventory, "user_relation_count", lambda t, n: 0)
+    monkeypatch.setattr(_restore, "create_database", lambda *a: False)
+    monkeypatch.setattr(_stream.inventory, "database_inventory", lambda *a, **kw: {"tables": {}})
+    sent = {"bds_hub": 1000, "bds_hub_report": 300}
+
+    def restore_database(target, dump_dir, name, entry, clean, allowed, progress=None, jobs=1, source=None):
+        if name == "bdio":
+            raise _restore.RestoreError("the stream of bdio stopped because ...")
+        return {"errors": [], "warnings": [], "ignored_count": 0, "bytes": sent[name]}
+
+    monkeypatch.setattr(_restore, "restore_database", restore_database)
+    data = {"dump_id": "d-10", "options": {"format": "stream"}, "globals": {"file": None, "format": "stream"},
+            "databases": dict((n, {"file": None, "format": "stream", "bytes": 0, "size_bytes": 10})
+                              for n in ("bds_hub", "bdio", "bds_hub_report"))}
+    params = {"globals": False, "jobs": 1, "force": False, "fixups": False, "analyze": False}
+    with pytest.raises(_restore.RestoreError, match="the stream of bdio stopped"):
+        _stream.transfer(Here(), Here(), str(tmp_path), data, ["bds_hub", "bdio", "bds_hub_report"], {}, params,
+                         lambda m: None)
+    kept = json.load(open(str(tmp_path / "manifest.json")))["databases"]
+    assert dict((n, d["bytes"]) for n, d in kept.items()) == {"bds_hub": 1000, "bds_hub_report": 300, "bdio": 0}
+    assert all(kept[n]["seconds"] >= 0 for n in sent) and "seconds" not in kept["bdio"]
+
+
 def test_a_failed_transfer_stops_the_count_of_the_source(monkeypatch, tmp_path):
     """The stream failed: the count of the source's tables (a checksum of every row) is cancelled, not waited for."""
     cancelled = []
