@@ -239,7 +239,7 @@ def stream_database(source, target, name, clean, progress=None):
 
 def source_stopped(source, what, detail, then):
     """The error for what failed on a stream's source because the old database's container or pod went away while it
-    ran, saying how to go on (then); None while the database is still there (the failure is what's own)."""
+    ran, saying how to go on (then); None while the database is still there (the failure is then its own)."""
     return stopped_because(source, "%(what)s stopped because %(gone)s while it ran (%(detail)s). The old data is "
                            "untouched; start the old database again (a rerun's step 3 does) and %(then)s", detail,
                            RestoreError, what=what, then=then)

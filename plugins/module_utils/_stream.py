@@ -79,9 +79,10 @@ def same_server(source, target):
     return source.identity() == target.identity()
 
 
-def keep_streamed(dump_dir, data):
-    """The record with the bytes of each stream that completed before a failure (run_restore sets them as each ends),
-    so that the report of the run that completes the transfer tells them. Best effort: the failure is what is told."""
+def keep_record(dump_dir, data):
+    """The record as far as the transfer got before a failure: the bytes of each stream that completed (run_restore
+    sets them as each ends) and the tables counted, so that the rerun neither streams nor counts them again and its
+    report tells them. Best effort: the failure is what is told."""
     try:
         manifest.write(dump_dir, data)
     except (IOError, OSError):
@@ -111,13 +112,16 @@ def transfer(source, target, dump_dir, data, todo, live, params, log):
             for future in counts.values():
                 future.cancel()
             stop_counting(source, sorted(counts))  # else the failure would wait for a whole checksum pass
-            keep_streamed(dump_dir, data)
+            keep_record(dump_dir, data)
             raise
         manifest.write(dump_dir, data)  # each stream's bytes, before the count ends (a count cut short keeps them)
-        for name, counted in counts.items():
+        for name, counted in counts.items():  # in the order the one worker counts them
             try:
                 data["databases"][name].update(counted.result())
             except (CommandError, TargetError) as exc:  # the old database went away just as the streams ended?
+                for future in counts.values():
+                    future.cancel()
+                keep_record(dump_dir, data)  # with the counts that ended: the rerun counts only the others
                 raise restore.source_stopped(source, "the count of the tables of %s" % name, str(exc), (
                     "run again: the streams that ended are kept, and the rerun counts what was not counted.")) or exc
     data.update(completed=utc_stamp(), seconds=round(time.time() - started, 3))

@@ -84,7 +84,8 @@ def stopped_because(target, message, detail, error=TargetError, **values):
     """The error for something that failed because the target's container or pod went away while it ran: message
     formatted with gone (why: 'the container x was removed'), detail (what failed under it, cut to 500 characters)
     and values; None while the database is still there (the failure is then its own, to be raised as it is). Asking
-    waits up to 10 s for a database still there (target.gone)."""
+    waits up to 10 s for a database still there (target.gone). message is a literal template (docs/troubleshooting.md
+    quotes it): every value goes in through %(name)s, never into the template itself."""
     gone = target.gone()
     if not gone:
         return None

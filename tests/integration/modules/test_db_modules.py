@@ -238,8 +238,14 @@ def verify_while_the_database_is_removed(hub, connection, dump_dir, db, table):
         locked = "SELECT count(*) FROM pg_locks WHERE granted AND mode = 'AccessExclusiveLock' AND relation = " \
                  "'%s'::regclass" % table
         labhub.wait("the lock on %s" % table, lambda: labhub.psql(hub, locked, db=db).strip() == "1", timeout=60)
-        worker = threading.Thread(target=lambda: result.append(ansible_run.module(
-            "db_verify", {"connection": connection, "dump_dir": dump_dir})))
+
+        def verify():
+            try:
+                result.append(ansible_run.module("db_verify", {"connection": connection, "dump_dir": dump_dir}))
+            except Exception as exc:  # told by the test, not lost in the thread
+                result.append(exc)
+
+        worker = threading.Thread(target=verify, daemon=True)
         worker.start()
         labhub.wait("db_verify to wait for the lock", lambda: labhub.psql(
             hub, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'blackduck.hub' AND wait_event_type = "
@@ -250,6 +256,8 @@ def verify_while_the_database_is_removed(hub, connection, dump_dir, db, table):
         holder.kill()
         holder.wait()
     assert result, "db_verify did not end within 10 minutes of its database's removal"
+    if isinstance(result[0], Exception):
+        raise result[0]
     return result[0]
 
 

@@ -109,10 +109,16 @@ def test_a_record_is_no_dump_for_db_dump(tmp_path):
 
 
 class Here:
-    """A target that is still there (the failure is the restore's own)."""
+    """A target that is still there (the failure is the restore's own), or, with a reason, one that went away."""
+
+    def __init__(self, gone_reason=""):
+        self.gone_reason = gone_reason
 
     def gone(self):
-        return ""
+        return self.gone_reason
+
+    def describe(self):
+        return "the old server"
 
 
 def test_a_database_that_fails_leaves_the_others_complete(monkeypatch, tmp_path):
@@ -188,42 +194,36 @@ def test_a_failed_transfer_stops_the_count_of_the_source(monkeypatch, tmp_path):
     assert os.listdir(str(tmp_path)) == ["manifest.json"]  # the record was written before the stream began
 
 
-class Gone:
-    """A source whose database container was removed (or, with reason '', one still there)."""
-
-    def __init__(self, reason):
-        self.reason = reason
-
-    def gone(self):
-        return self.reason
-
-    def describe(self):
-        return "the old server"
-
-
 @pytest.mark.parametrize("reason", ["the database container hub-postgres-1 was removed", ""], ids=["gone", "there"])
 def test_a_count_that_failed_after_the_streams_says_whether_the_old_database_went(monkeypatch, tmp_path, reason):
     """The streams ended, then the count of the source's tables (beside them) failed: under an old database removed
-    meanwhile, the step says so and that a rerun only counts; with the database still there, the count's own error."""
-    failed = _stream.CommandError("counting the tables on the old server (database bdio) failed: exit 137")
+    meanwhile, the step says so and that a rerun only counts; with the database still there, the count's own error.
+    The counts that ended before are kept in the record (a rerun counts only the others)."""
+    failed = _stream.CommandError("counting the tables on the old server (database bds_hub_report) failed: exit 137")
 
-    def count(*a, **kw):
-        raise failed
+    def count(target, name, **kw):
+        if name == "bds_hub_report":  # the last of the three the one worker counts
+            raise failed
+        return {"tables": {"st.x": {"rows": 3, "checksum": "c"}}}
 
     monkeypatch.setattr(_stream.inventory, "database_inventory", count)
     monkeypatch.setattr(_stream.restore, "run_restore", lambda *a: {"databases": {}, "warnings": []})
-    data = {"dump_id": "d-9", "options": {"format": "stream"}, "databases": {"bdio": {"format": "stream"}}}
+    data = {"dump_id": "d-9", "options": {"format": "stream"},
+            "databases": dict((n, {"format": "stream"}) for n in ("bdio", "bds_hub", "bds_hub_report"))}
     with pytest.raises(Exception) as info:
-        _stream.transfer(Gone(reason), Here(), str(tmp_path), data, ["bdio"], {}, {}, None)
+        _stream.transfer(Here(reason), Here(), str(tmp_path), data, ["bdio"], {}, {}, None)
     if not reason:
         assert info.value is failed
         return
     assert str(info.value) == (
-        "the count of the tables of bdio stopped because the database container hub-postgres-1 was removed while it ran "
-        "(counting the tables on the old server (database bdio) failed: exit 137). The old data is untouched; start the "
-        "old database again (a rerun's step 3 does) and run again: the streams that ended are kept, and the rerun "
-        "counts what was not counted.")
-    assert "tables" not in json.load(open(str(tmp_path / "manifest.json")))["databases"]["bdio"]  # counted on rerun
+        "the count of the tables of bds_hub_report stopped because the database container hub-postgres-1 was removed "
+        "while it ran (counting the tables on the old server (database bds_hub_report) failed: exit 137). The old data "
+        "is untouched; start the old database again (a rerun's step 3 does) and run again: the streams that ended are "
+        "kept, and the rerun counts what was not counted.")
+    kept = json.load(open(str(tmp_path / "manifest.json")))["databases"]
+    assert "tables" not in kept["bds_hub_report"]  # counted by the rerun
+    for name in ("bdio", "bds_hub"):  # counted before: kept, not counted again
+        assert kept[name]["tables"] == {"st.x": {"rows": 3, "checksum": "c"}}, name
 
 
 @pytest.mark.parametrize("reason", ["the database container hub-postgres-1 was removed", ""], ids=["gone", "there"])
@@ -236,7 +236,7 @@ def test_the_roles_read_from_an_old_database_gone_say_so(monkeypatch, reason):
 
     monkeypatch.setattr(_restore, "check_call", check_call)
     with pytest.raises(Exception) as info:
-        _restore.globals_text("/nowhere", {"options": {}}, Gone(reason))
+        _restore.globals_text("/nowhere", {"options": {}}, Here(reason))
     if not reason:
         assert info.value is failed
         return
