@@ -79,10 +79,14 @@ def same_server(source, target):
     return source.identity() == target.identity()
 
 
-def keep_record(dump_dir, data):
-    """The record as far as the transfer got before a failure: the bytes of each stream that completed (run_restore
-    sets them as each ends) and the tables counted, so that the rerun neither streams nor counts them again and its
-    report tells them. Best effort: the failure is what is told."""
+def give_up(source, counts, dump_dir, data):
+    """A transfer that failed, in its streams or in the count: the counts not begun cancelled, the one running stopped
+    (else the failure would wait for a whole checksum pass), and the record kept as far as the transfer got - the
+    bytes of each stream that completed (run_restore sets them as each ends) and the tables counted - so that the
+    rerun neither streams nor counts them again and its report tells them. Best effort: the failure is what is told."""
+    for future in counts.values():
+        future.cancel()
+    stop_counting(source, sorted(counts))
     try:
         manifest.write(dump_dir, data)
     except (IOError, OSError):
@@ -109,19 +113,14 @@ def transfer(source, target, dump_dir, data, todo, live, params, log):
             result = (restore.run_restore(target, dump_dir, data, todo, live, dict(params, _source=source), log)
                       if todo else restore.nothing_restored())
         except BaseException:
-            for future in counts.values():
-                future.cancel()
-            stop_counting(source, sorted(counts))  # else the failure would wait for a whole checksum pass
-            keep_record(dump_dir, data)
+            give_up(source, counts, dump_dir, data)
             raise
         manifest.write(dump_dir, data)  # each stream's bytes, before the count ends (a count cut short keeps them)
         for name, counted in counts.items():  # in the order the one worker counts them
             try:
                 data["databases"][name].update(counted.result())
             except (CommandError, TargetError) as exc:  # the old database went away just as the streams ended?
-                for future in counts.values():
-                    future.cancel()
-                keep_record(dump_dir, data)  # with the counts that ended: the rerun counts only the others
+                give_up(source, counts, dump_dir, data)  # with the counts that ended: the rerun counts only the others
                 raise restore.source_stopped(source, "the count of the tables of %s" % name, str(exc), (
                     "run again: the streams that ended are kept, and the rerun counts what was not counted.")) or exc
     data.update(completed=utc_stamp(), seconds=round(time.time() - started, 3))

@@ -198,7 +198,7 @@ def test_a_failed_transfer_stops_the_count_of_the_source(monkeypatch, tmp_path):
 def test_a_count_that_failed_after_the_streams_says_whether_the_old_database_went(monkeypatch, tmp_path, reason):
     """The streams ended, then the count of the source's tables (beside them) failed: under an old database removed
     meanwhile, the step says so and that a rerun only counts; with the database still there, the count's own error.
-    The counts that ended before are kept in the record (a rerun counts only the others)."""
+    The counts that ended before are kept in the record (a rerun counts only the others), the others stopped."""
     failed = _stream.CommandError("counting the tables on the old server (database bds_hub_report) failed: exit 137")
 
     def count(target, name, **kw):
@@ -206,12 +206,15 @@ def test_a_count_that_failed_after_the_streams_says_whether_the_old_database_wen
             raise failed
         return {"tables": {"st.x": {"rows": 3, "checksum": "c"}}}
 
+    cancelled = []
     monkeypatch.setattr(_stream.inventory, "database_inventory", count)
+    monkeypatch.setattr(_stream, "query", lambda target, db, sql, what: cancelled.append(sql) or [])
     monkeypatch.setattr(_stream.restore, "run_restore", lambda *a: {"databases": {}, "warnings": []})
     data = {"dump_id": "d-9", "options": {"format": "stream"},
             "databases": dict((n, {"format": "stream"}) for n in ("bdio", "bds_hub", "bds_hub_report"))}
     with pytest.raises(Exception) as info:
         _stream.transfer(Here(reason), Here(), str(tmp_path), data, ["bdio"], {}, {}, None)
+    assert len(cancelled) == 1 and "pg_cancel_backend(pid)" in cancelled[0]  # what still counts is stopped, not waited for
     if not reason:
         assert info.value is failed
         return

@@ -1,5 +1,6 @@
 """module_utils/_verify.py: what a server that is to receive a migration must be (check_server). The comparison
-itself (verify) runs against real servers (here only: a failure under a database gone) in tests/integration/modules/test_db_modules.py."""
+itself (verify) runs against real servers in tests/integration/modules/test_db_modules.py; here only a failure of it
+under a database gone."""
 import pytest
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _query, _verify
