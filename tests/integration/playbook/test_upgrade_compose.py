@@ -13,6 +13,8 @@ Scenarios (issue: upgrade_hub playbook and the Compose role):
    writes again), the new data kept; a second rollback changes nothing; an upgrade run then starts from step 1 with a
    new dump, replacing the rolled-back attempt's data: asked at a wrong hub_url it fails at step 10, and a rerun with
    hub_rollback_on_failure fails there too without going back (an earlier run started the new Hub); the next completes.
+   (The wrong hub_url answers at once with a version no Hub has, so that these runs fail at the check of the version,
+   not after the 30 s of asking a Hub that does not answer.)
 3. hub_remove_old_data removes the old volume, and only then; going back is then refused, nothing changed.
 4. a fleet of five with one failing at the dump and one at step 9 with hub_rollback_on_failure: the first
    completes; the one failing at the dump keeps its data intact, and a rerun after the fix completes it from where it
@@ -21,8 +23,10 @@ Scenarios (issue: upgrade_hub playbook and the Compose role):
    used, it holds Hub data: step 1 refuses it while it serves, and the way docs/compose.md gives, run as written,
    completes the upgrade.
 """
+import http.server
 import json
 import os
+import threading
 
 import pytest
 
@@ -39,6 +43,30 @@ SCALE = 2.0
 state = ansible_run.state
 
 
+@pytest.fixture
+def wrong_hub():
+    """The URL of something on loopback that answers GET /api/current-version as a Hub would, with a version no Hub has
+    (0.0.0), and 404 to everything else: a hub_url that points at the wrong thing, answered at once."""
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            body = json.dumps({"version": "0.0.0"}).encode() if self.path == "/api/current-version" else b""
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield "http://127.0.0.1:%d" % server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
 def volumes(project):
     return set(labhub.run(["docker", "volume", "ls", "-q", "--filter", "label=com.docker.compose.project=%s" % project]).split())
 
@@ -49,7 +77,7 @@ def containers_snapshot(hub):
     return sorted(out.splitlines())
 
 
-def test_end_to_end_rerun_and_removal(lab_hubs, tmp_path):
+def test_end_to_end_rerun_and_removal(lab_hubs, tmp_path, wrong_hub):
     hub = lab_hubs("pb-e2e", "compose", scale=SCALE, seed=5)
     dump_root = str(tmp_path)
     inv = ansible_run.hub_inventory([hub], dump_root)
@@ -147,12 +175,13 @@ def test_end_to_end_rerun_and_removal(lab_hubs, tmp_path):
     assert rc == 0 and recap["pb-e2e"]["changed"] == 0, out
     assert "check mode, nothing done: pb-e2e: the old data is untouched" in out and "start %s in full" % labhub.OLD in out
     assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
-    # going back that does not end (here: the old Hub starts, but is asked at a wrong hub_url and never answers)
-    # leaves the old Hub serving while the state still records the upgrade's steps: the upgrade refuses until a
-    # rollback ends, and changes nothing
-    wrong_url = ansible_run.hub_inventory([hub], dump_root, **{"pb-e2e": {"hub_url": "http://127.0.0.1:9"}})
+    # going back that does not end (here: the old Hub starts, but is asked at a wrong hub_url, where something else
+    # answers) leaves the old Hub serving while the state still records the upgrade's steps: the upgrade refuses until
+    # a rollback ends, and changes nothing
+    wrong_url = ansible_run.hub_inventory([hub], dump_root, **{"pb-e2e": {"hub_url": wrong_hub}})
     rc, out, recap = ansible_run.playbook(wrong_url, name="blackduck.hub.rollback_hub")
     assert rc != 0 and "Going back to %s failed for pb-e2e" % labhub.OLD in out, out
+    assert "the Hub at %s reports version 0.0.0, expected %s" % (wrong_hub, labhub.OLD) in out, out
     half = state(dump_root, "pb-e2e")
     assert half["rollback"]["status"] == "failed" and half["steps"] == st["steps"]
     assert labhub.version_endpoint(hub) == {"version": labhub.OLD}  # the old Hub serves again, and may write
@@ -185,6 +214,7 @@ def test_end_to_end_rerun_and_removal(lab_hubs, tmp_path):
     labhub.psql(hub, "INSERT INTO st.hub_heartbeat (source) VALUES ('after the rollback')")
     rc, out, recap = ansible_run.playbook(wrong_url)
     assert rc != 0 and "step 10 (verify)" in out, out
+    assert "reports version 0.0.0, expected %s: the new Hub does not serve the new version" % labhub.NEW in out, out
     assert state(dump_root, "pb-e2e")["steps"]["verify"]["status"] == "failed"
     wrong_url["all"]["hosts"]["pb-e2e"]["hub_rollback_on_failure"] = True
     rc, out, recap = ansible_run.playbook(wrong_url)
