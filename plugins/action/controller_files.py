@@ -24,13 +24,16 @@ ARGUMENT_SPEC = {
 
 
 def octal(value, name):
-    """A mode given as 0600, '0600' or 384 (an int is taken as it is)."""
-    if isinstance(value, int):
-        return value
+    """A mode given as 0600, '0600' or 384 (an int is taken as it is): permission bits only, 0 to 07777."""
     try:
-        return int(str(value), 8)
+        if isinstance(value, bool):
+            raise ValueError(value)
+        bits = value if isinstance(value, int) else int(str(value), 8)
+        if not 0 <= bits <= 0o7777:
+            raise ValueError(value)
     except ValueError:
         raise AnsibleActionFail("%s must be an octal mode such as 0600 (it is %r)" % (name, value))
+    return bits
 
 
 def _same(path, data, mode):
@@ -42,11 +45,13 @@ def _same(path, data, mode):
 
 
 def write(directory, files, mode, dir_mode, check=False):
-    """Make directory and the folders above it that are missing (dir_mode) and write each file (name: text) into it (mode), each whole at once: a temporary file
-    beside it renamed over it, so that a reader never sees half a file. A file whose content and mode are already so
-    is left alone. Returns what changed (or, with check, would change): the directory and the files' paths."""
+    """Make directory and the folders above it that are missing (each dir_mode) and write each file (name: text) into
+    it (mode), each whole at once: a temporary file beside it renamed over it, so that a reader never sees half a
+    file. A file whose content and mode are already so is left alone. Returns what changed (or, with check, would
+    change): the directory and the files' paths."""
+    directory = os.path.normpath(directory)
     for name in files:
-        if not name or name in (".", "..") or "/" in name:
+        if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\0" in name:
             raise AnsibleActionFail("files names a file of %s, not a path: %r is not a file name" % (directory, name))
     changed = []
     if not os.path.isdir(directory):
@@ -58,7 +63,11 @@ def write(directory, files, mode, dir_mode, check=False):
             missing.append(parent)
             parent = os.path.dirname(parent)
         for folder in reversed(missing):
-            os.mkdir(folder)
+            try:
+                os.mkdir(folder, dir_mode)
+            except FileExistsError:  # another run sharing the folder made it meanwhile
+                if not os.path.isdir(folder):
+                    raise
             os.chmod(folder, dir_mode)
     if stat.S_IMODE(os.stat(directory).st_mode) != dir_mode:
         if directory not in changed:

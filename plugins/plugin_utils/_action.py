@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: blackduck.hub contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the collection's action plugins share: they run on the controller, talk to the managed host through modules,
-work in check mode, never run async, and validate their arguments from one declared spec."""
+"""What the collection's action plugins share: they run on the controller, talk to the managed host through modules
+(controller_files reaches none: it writes the controller's own files), work in check mode, never run async, and
+validate their arguments from one declared spec."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type

@@ -795,8 +795,9 @@ def profile_tasks(output):
 
 def in_steps(tasks):
     """(bucket, name, seconds) per task: a task counts for the last task of the step runner before it ('Step | <n>
-    <name>', 'Step | Record the start of step <n>'; a step's own tasks and the orchestration role's have names of their
-    own); before step 1 is 'setup' (discover, state), the report and the summary play are 'report'."""
+    <title>' of step_if_due.yml, 'Step | Record the start of step <n>', 'Step | <n> <name>'; a step's own tasks and
+    the orchestration role's have names of their own); before step 1 is 'setup' (discover, state), the report and
+    the summary play are 'report'."""
     out, current = [], "setup"
     for name, seconds in tasks:
         m = re.search(r"Step \| (?:Record the start of step )?(\d+)\b", name)

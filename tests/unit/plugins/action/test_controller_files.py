@@ -40,14 +40,22 @@ def test_a_changed_content_or_mode_is_written_again(tmp_path):
     assert mode(path) == 0o600 and mode(where) == 0o700
 
 
-@pytest.mark.parametrize("name", ["", ".", "..", "sub/fleet.md", "/etc/passwd"])
+@pytest.mark.parametrize("name", ["", ".", "..", "sub/fleet.md", "/etc/passwd", "nul\0", 7])
 def test_a_path_for_a_name_is_refused_before_anything(tmp_path, name):
     with pytest.raises(AnsibleActionFail, match="not a file name"):
         action.write(str(tmp_path / "fleet"), {"fleet.md": "x", name: "y"}, 0o600, 0o700)
     assert not os.path.exists(str(tmp_path / "fleet"))
 
 
-def test_modes_as_the_task_gives_them():
+@pytest.mark.parametrize("bad", ["rw", True, 0o10000, -1, "0800"])
+def test_modes_as_the_task_gives_them(bad):
     assert action.octal("0600", "mode") == 0o600 and action.octal(384, "mode") == 0o600
     with pytest.raises(AnsibleActionFail, match="mode must be an octal mode such as 0600"):
-        action.octal("rw", "mode")
+        action.octal(bad, "mode")
+
+
+def test_a_folder_given_with_a_trailing_slash(tmp_path):
+    """As the file module took it: the folder made once, its file written (the first run failed on it)."""
+    where = str(tmp_path / "a" / "fleet") + "/"
+    assert action.write(where, {"fleet.md": "x\n"}, 0o600, 0o700) == [where.rstrip("/"), where + "fleet.md"]
+    assert action.write(where, {"fleet.md": "x\n"}, 0o600, 0o700) == []
