@@ -9,10 +9,10 @@ __metaclass__ = type
 
 import os
 import stat
-import tempfile
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_bytes
+from ansible_collections.blackduck.hub.plugins.module_utils._command import write_atomic
 from ansible_collections.blackduck.hub.plugins.plugin_utils._action import HubAction
 
 ARGUMENT_SPEC = {
@@ -79,18 +79,8 @@ def write(directory, files, mode, dir_mode, check=False):
         if _same(path, data, mode):
             continue
         changed.append(path)
-        if check:
-            continue
-        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".%s." % name)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.chmod(temporary, mode)
-            os.replace(temporary, path)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
-            raise
+        if not check:  # two runs may write one report folder at once: each its own temporary file
+            write_atomic(path, data, mode, durable=False, unique=True)
     return changed
 
 

@@ -456,18 +456,33 @@ def sha256_file(path, chunk=CHUNK):
     return digest.hexdigest()
 
 
-def write_json_atomic(path, data, durable=True):
-    """Write data as JSON to path, mode 0600, through a temp file and a rename: readers see the old or the new
-    file, never half of one. durable=True also fsyncs before the rename (for files that mean "complete")."""
-    tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2, sort_keys=True)
-        if durable:
-            f.flush()
-            os.fsync(f.fileno())
-    os.rename(tmp, path)
+def write_atomic(path, data, mode=0o600, durable=True, unique=False):
+    """Write data (bytes) to path with mode, through a temporary file beside it and a rename: readers see the old or
+    the new file, never half of one. The temporary file is path.tmp, for a file only one writer writes at a time (the
+    hub's lock); unique=True gives it a name of its own, for a file that two runs may write at once. durable=True
+    also fsyncs before the rename (for files that mean "complete"). A failed write removes its temporary file."""
+    if unique:
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".%s." % os.path.basename(path))
+    else:
+        tmp = path + ".tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.rename(tmp, path)
+    except BaseException:
+        unlink_quietly(tmp)
+        raise
     return path
+
+
+def write_json_atomic(path, data, durable=True):
+    """Write data as JSON to path, mode 0600, whole or not at all (write_atomic)."""
+    return write_atomic(path, json.dumps(data, indent=2, sort_keys=True).encode("utf-8"), 0o600, durable)
 
 
 def argv_tool(argv):

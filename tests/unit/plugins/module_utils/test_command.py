@@ -558,3 +558,16 @@ def test_a_cut_stderr_tail_starts_at_a_whole_line():
         tail = _command._stderr_tail(f, limit)
         assert tail == "pg_restore: error: the end\n"
         assert _command._stderr_tail(f, 10 ** 6).endswith("PASSWORD '(hidden)' VALID UNTIL '(hidden)';\npg_restore: error: the end\n")
+
+
+def test_write_atomic_whole_with_its_mode_and_nothing_left_by_a_failure(tmp_path):
+    path = str(tmp_path / "state.json")
+    _command.write_json_atomic(path, {"b": 1, "a": [2]})
+    assert open(path).read() == '{\n  "a": [\n    2\n  ],\n  "b": 1\n}' and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    _command.write_atomic(path, b"two", 0o640, durable=False, unique=True)
+    assert open(path, "rb").read() == b"two" and stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    os.mkdir(str(tmp_path / "a-folder"))
+    for unique in (False, True):  # a rename over a folder fails: the temporary file goes with the failure
+        with pytest.raises(OSError):
+            _command.write_atomic(str(tmp_path / "a-folder"), b"x", unique=unique)
+    assert sorted(os.listdir(str(tmp_path))) == ["a-folder", "state.json"]
