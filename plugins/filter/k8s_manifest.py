@@ -14,7 +14,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
 
 from ansible.errors import AnsibleFilterError
 
@@ -22,6 +21,17 @@ from ansible_collections.blackduck.hub.plugins.module_utils import _yaml
 
 DATA_PATH = "/var/lib/postgresql/data"
 WORKLOADS = ("Deployment", "StatefulSet", "ReplicationController", "DaemonSet")
+
+
+def _plain(value):
+    """A copy of value that shares no dict or list with it, as plain dicts and lists. Not copy.deepcopy: what a filter
+    is given in ansible-core 2.19 is a lazy container, and its deep copy also copies the templar with every variable of
+    the host - seconds for each object of a manifest."""
+    if isinstance(value, dict):
+        return dict((k, _plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def load_yaml(text):
@@ -98,7 +108,7 @@ def k8s_data_volume(manifest, workload="postgres"):
     if "persistentVolumeClaim" in volume:
         name = volume["persistentVolumeClaim"].get("claimName")
         claim = [o for o in objects if o.get("kind") == "PersistentVolumeClaim" and (o.get("metadata") or {}).get("name") == name]
-        return {"kind": "claim", "name": name, "claim_spec": copy.deepcopy(claim[0].get("spec") or {}) if claim else {}}
+        return {"kind": "claim", "name": name, "claim_spec": _plain(claim[0].get("spec") or {}) if claim else {}}
     return {"kind": "other", "volume": volume}
 
 
@@ -123,7 +133,7 @@ def k8s_rename_claim(manifest, old, new):
     for obj in _objects(manifest):
         if obj.get("kind") == "PersistentVolumeClaim" and (obj.get("metadata") or {}).get("name") == old:
             continue
-        obj = copy.deepcopy(obj)
+        obj = _plain(obj)
         if obj.get("kind") in WORKLOADS:
             for volume in _pod_spec(obj).get("volumes") or []:
                 pvc = (volume or {}).get("persistentVolumeClaim")
@@ -141,7 +151,7 @@ def k8s_mount_folder(manifest, host_path, mount_path, workload="postgres"):
     database workload's container (the one named like the workload, else its first): a hostPath volume
     (DirectoryOrCreate), on the node the vendor's nodeSelector already pins the database to. Empty host_path: the
     objects unchanged."""
-    objects = [copy.deepcopy(obj) for obj in _objects(manifest)]
+    objects = [_plain(obj) for obj in _objects(manifest)]
     if host_path:
         obj = _database_workload(objects, workload)
         containers = _pod_spec(obj).get("containers") or [] if obj is not None else []
@@ -166,12 +176,12 @@ def k8s_claim_copy(claim, name):
     spec = claim.get("spec", claim) if isinstance(claim, dict) else None
     if not isinstance(spec, dict):
         raise AnsibleFilterError("k8s_claim_copy needs a PersistentVolumeClaim or its spec")
-    keep = dict((k, copy.deepcopy(spec[k])) for k in ("accessModes", "resources", "storageClassName", "volumeMode")
+    keep = dict((k, _plain(spec[k])) for k in ("accessModes", "resources", "storageClassName", "volumeMode")
                 if k in spec)
     meta = {"name": name}
     source = (claim.get("metadata") or {}) if "spec" in claim else {}
     if source.get("labels"):
-        meta["labels"] = copy.deepcopy(source["labels"])
+        meta["labels"] = _plain(source["labels"])
     if source.get("name"):
         meta["annotations"] = {"blackduck.hub/copied-from": source["name"]}
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta, "spec": keep}
@@ -194,7 +204,7 @@ def _convert(manifest):
         manifest = docs
     out = []
     for obj in _objects(manifest):
-        obj = copy.deepcopy(obj)
+        obj = _plain(obj)
         kind, name = obj.get("kind"), (obj.get("metadata") or {}).get("name")
         where = "%s %s" % (kind, name)
         api = obj.get("apiVersion")
@@ -288,7 +298,7 @@ def k8s_config_map(text, name="hub-config"):
     a KEY=VALUE file (kubectl create configmap NAME --from-env-file) gives one named name."""
     doc = _settings_map(text, name)
     if doc is not None:
-        doc = copy.deepcopy(doc)
+        doc = _plain(doc)
         doc["data"] = _data(doc)
         return doc
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": _env_lines(text)}

@@ -101,6 +101,36 @@ def test_mount_the_dump_folder_into_the_database_container_only():
         k8s_mount_folder([cfssl], "/d", "/m")
 
 
+class NoDeepCopy(dict):
+    """A dict that refuses copy.deepcopy, as a filter should never ask of what ansible-core 2.19 hands it: its lazy
+    containers' deep copy also copies the templar with every variable of the host (seconds per manifest object)."""
+
+    def __deepcopy__(self, memo):
+        raise AssertionError("deep-copied")
+
+
+def refusing(value):
+    if isinstance(value, dict):
+        return NoDeepCopy((k, refusing(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [refusing(v) for v in value]
+    return value
+
+
+def test_the_filters_copy_without_deepcopy_and_leave_their_input_alone():
+    objs = yaml.safe_load(manifest({"persistentVolumeClaim": {"claimName": "pg"}}, with_claim="pg"))["items"]
+    given = refusing(objs)
+    mounted = k8s_mount_folder(given, "/d", "/m")["items"]
+    renamed = k8s_rename_claim(mounted, "pg", "pg-new")["items"]
+    assert k8s_data_volume(renamed)["name"] == "pg-new" and k8s_data_volume(given)["name"] == "pg"
+    assert [v["name"] for v in mounted[1]["spec"]["template"]["spec"]["volumes"]][-1] == "blackduck-hub-dump"
+    assert given == objs  # nothing of the input changed
+    copied = k8s_claim_copy(given[2], "pg-new")
+    copied["spec"]["accessModes"].append("ReadOnlyMany")
+    assert given[2]["spec"]["accessModes"] == ["ReadWriteOnce"]  # the copy shares no list with the input
+    assert FilterModule().filters()["k8s_convert"](given)["items"][1]["metadata"]["name"] == "postgres"
+
+
 def test_claim_copy_keeps_the_storage_and_drops_the_binding():
     live = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
             "metadata": {"name": "pg", "namespace": "hub", "uid": "u-1", "labels": {"app": "postgres"},
