@@ -89,10 +89,21 @@ def tool_running(hub, proc, tool):
         return False
 
 
+def step_started(dumps, name, step):
+    """Whether the run's state file says that the step runs now: read from the file, no process started (asking the
+    database what runs is a docker or kubectl exec each time, too dear to ask five times a second for minutes)."""
+    try:
+        return ansible_run.state(dumps, name)["steps"].get(step, {}).get("status") == "started"
+    except (IOError, OSError, ValueError, KeyError):
+        return False
+
+
 def kill_while(hub, proc, dumps, name, step, tool):
     """Kill the database once the step's tool runs; the run (proc, in the background) must fail at that step.
     Returns its message. The run is stopped if the test fails first: it never goes on beside the next one."""
     try:
+        labhub.wait("step %s to start" % step, lambda: proc.poll() is not None or step_started(dumps, name, step),
+                    timeout=600, interval=0.2)
         labhub.wait("%s to run" % tool, lambda: tool_running(hub, proc, tool), timeout=600, interval=0.2)
         assert proc.poll() is None, "the run ended before its %s could be caught running" % tool
         what = kill_the_database(hub)
