@@ -116,6 +116,9 @@ def server_said(exc):
     """What the server (or libpq) said, with the SQLSTATE where there is one; a PASSWORD '...' it quotes hidden."""
     text = hide_passwords(getattr(exc, "pgerror", None) or str(exc)).strip()
     code = getattr(exc, "pgcode", None)
+    if not text:  # never "exit code 1 and said nothing": psycopg2 has no exit code
+        text = ("psycopg2 raised %s without a word from the server or libpq: was the server stopped, or the "
+                "connection cut, while it ran?" % type(exc).__name__)
     return "SQLSTATE %s: %s" % (code, text) if code else text
 
 

@@ -160,6 +160,19 @@ def test_a_server_error_carries_its_sqlstate_and_the_session_starts_afresh(pg, t
     assert oct(os.stat(str(log)).st_mode & 0o777) == "0o600"
 
 
+def test_an_error_without_text_says_so_not_an_exit_code(pg):
+    """psycopg2 may raise with no message at all (a connection cut mid-query): the message names the exception and
+    what to look at, never the "exit code 1 and said nothing" of a tool - psycopg2 has no exit code."""
+    pg({"SELECT 1;": FakeOperationalError("")})
+    t = tcp()
+    with pytest.raises(CommandError) as info:
+        _query.query(t, "bds_hub", "SELECT 1;", "testing")
+    t.cleanup()
+    assert info.value.message == (
+        "testing on db.example:5433 as blackduck (database bds_hub) failed: psycopg2 raised FakeOperationalError "
+        "without a word from the server or libpq: was the server stopped, or the connection cut, while it ran?")
+
+
 def test_a_password_the_server_quotes_is_hidden(pg, tmp_path):
     """The server quotes the statement it failed on (LINE 1: ...): its PASSWORD literal reaches neither the message
     nor the run's log."""
