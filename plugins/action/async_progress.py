@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import base64
 import json
+import os
 import time
 
 from ansible.errors import AnsibleActionFail
@@ -33,6 +34,28 @@ def why_failed(status):
         if to_text(status.get(key) or "").strip():
             return to_text(status[key]).strip()
     return "it ended without a word (no result, nothing on stdout or stderr)"
+
+
+def still_running(path):
+    """True when the job file at path, on this machine, says that the job still runs; None when it cannot tell (no
+    file yet, one this user may not read, or a finished job's result, which async_status must read and decode)."""
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (IOError, OSError, ValueError):
+        return None
+    if isinstance(data, dict) and data.get("started") and not data.get("finished"):
+        return True
+    return None
+
+
+def read_local(path):
+    """The progress file at path on this machine, read, or None."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (IOError, OSError, ValueError):
+        return None
 
 
 # what async_status adds to a finished job's result, not part of the module's own result
@@ -71,11 +94,17 @@ class ActionModule(HubAction):
         async_dir = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
         started = last_line = time.monotonic()
         shown = None
+        # with the local connection the job's files are this machine's: a job still running is seen by reading its
+        # file, without a module (async_status, slurp: a Python process each); its result is read by async_status
+        local = getattr(self._connection, "transport", None) == "local"
         display.display("[%s] %s: started (job %s), progress every %ds" % (host, label, jid, int(args["interval"])))
         try:
             while True:
-                status = self._execute_module(module_name="ansible.legacy.async_status", task_vars=task_vars,
-                                              module_args={"jid": jid, "mode": "status", "_async_dir": async_dir})
+                if local and still_running(os.path.join(async_dir, jid)):
+                    status = {"started": True, "finished": False}
+                else:
+                    status = self._execute_module(module_name="ansible.legacy.async_status", task_vars=task_vars,
+                                                  module_args={"jid": jid, "mode": "status", "_async_dir": async_dir})
                 if status.get("finished") or (status.get("failed") and not status.get("started")):
                     break
                 now = time.monotonic()
@@ -85,7 +114,7 @@ class ActionModule(HubAction):
                                             "ansible.builtin.async_status). Nothing was removed."
                                             % (label, int(args["timeout"]), host, jid))
                 if now - last_line >= args["interval"]:
-                    line = self._progress_line(args.get("progress_file"), task_vars)
+                    line = self._progress_line(args.get("progress_file"), task_vars, local)
                     if line is None or line == shown:
                         line = "still running, %ds" % int(elapsed)
                     else:
@@ -106,10 +135,13 @@ class ActionModule(HubAction):
         result.update(final)
         return result
 
-    def _progress_line(self, path, task_vars):
+    def _progress_line(self, path, task_vars, local=False):
         """describe() of the progress file on the managed host, or None if there is none (yet, or any more)."""
         if not path:
             return None
+        state = read_local(path) if local else None
+        if isinstance(state, dict):
+            return describe(state)
         res = self._execute_module(module_name="ansible.legacy.slurp", module_args={"src": path}, task_vars=task_vars)
         if res.get("failed") or "content" not in res:
             return None
