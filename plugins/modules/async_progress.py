@@ -18,6 +18,9 @@ description:
     move.
   - Each poll is a short new connection to the managed host, so no connection sits idle for the length of the
     dump, and nothing in between (SSH, a bastion, a load balancer) times it out.
+  - With the C(local) connection the job's files are the controller's own, so a job still running is seen by
+    reading its status file and the progress line by reading the progress file, without a module each time; the
+    job's result is still read by M(ansible.builtin.async_status).
   - Returns the job's own result, as if the task had run without C(async) - C(changed), C(failed), C(msg) and
     every return value of the module - and removes the job's status file.
   - When the task did not run asynchronously (in check mode C(async) is off), O(job) is returned as it is.
