@@ -36,26 +36,22 @@ def why_failed(status):
     return "it ended without a word (no result, nothing on stdout or stderr)"
 
 
-def still_running(path):
-    """True when the job file at path, on this machine, says that the job still runs; None when it cannot tell (no
-    file yet, one this user may not read, or a finished job's result, which async_status must read and decode)."""
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except (IOError, OSError, ValueError):
-        return None
-    if isinstance(data, dict) and data.get("started") and not data.get("finished"):
-        return True
-    return None
-
-
 def read_local(path):
-    """The progress file at path on this machine, read, or None."""
+    """The JSON file at path on this machine (a job's status file, a progress file), read, or None."""
     try:
         with open(path) as f:
             return json.load(f)
     except (IOError, OSError, ValueError):
         return None
+
+
+def still_running(path):
+    """True when the job file at path, on this machine, says that the job still runs; None when it cannot tell (no
+    file yet, one this user may not read, or a finished job's result, which async_status must read and decode)."""
+    data = read_local(path)
+    if isinstance(data, dict) and data.get("started") and not data.get("finished"):
+        return True
+    return None
 
 
 # what async_status adds to a finished job's result, not part of the module's own result

@@ -14,7 +14,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _yaml

@@ -189,8 +189,8 @@ def test_refusals_and_the_drain_before_the_hub_goes_down(lab_hubs, tmp_path):
     # steps after it are every other test's)
     proc = start_playbook(ansible_run.hub_inventory([hub], str(tmp_path), **{"refuse-early": {"hub_drain_timeout": 600}}),
                           str(tmp_path), "--tags", "step1,step2")
-    labhub.wait("step 2 to begin", lambda: ansible_run.state(str(tmp_path), "refuse-early")["steps"].get(
-        "stop_hub", {}).get("status") == "started" or proc.poll() is not None, timeout=300)
+    labhub.wait("step 2 to begin", lambda: kills.step_started(str(tmp_path), "refuse-early", "stop_hub")
+                or proc.poll() is not None, timeout=300)
     labhub.wait("the drain's first look", lambda: proc.poll() is not None or "Drain | Wait until no job runs" in open(
         os.path.join(str(tmp_path), "run-a.log")).read(), timeout=60)
     time.sleep(3)
@@ -265,10 +265,7 @@ def test_database_container_removed_mid_dump_then_mid_restore(lab_hubs, tmp_path
     def restoring():  # pg_restore runs in the new database container (docker exec, as docker top shows)
         if proc.poll() is not None:
             return True
-        try:
-            if ansible_run.state(dumps, name)["steps"].get("restore", {}).get("status") != "started":
-                return False
-        except (IOError, OSError, ValueError, KeyError):
+        if not kills.step_started(dumps, name, "restore"):
             return False
         db = labhub.containers(hub, "postgres")
         return bool(db) and "pg_restore" in labhub.run(["docker", "top", db[0]], check=False)
