@@ -13,9 +13,10 @@ def _last_lines(text, n=5):
 
 
 def _ran_out(result, msg):
-    """Whether the result is a wait's (until/retries) whose condition never held: Ansible fails it without a message,
-    with ``attempts`` and the command's own success."""
-    return bool(result.get("attempts")) and not msg and result.get("rc") in (None, 0) and not result.get("results")
+    """Whether the result is a wait's whose condition never held: blackduck.hub.hub_wait's (wait_timed_out), or an
+    until/retries loop's, which Ansible fails without a message, with ``attempts`` and the command's own success."""
+    return result.get("wait_timed_out") is True or (
+        bool(result.get("attempts")) and not msg and result.get("rc") in (None, 0) and not result.get("results"))
 
 
 def _out_of_time(result, task, timeout):
@@ -23,7 +24,8 @@ def _out_of_time(result, task, timeout):
     bounds it, and its last output unless that is a JSON document's tail (kubectl get -o json)."""
     name = str(task.get("name") or "").strip() if isinstance(task, dict) else ""
     said = "timed out: %s" % (("'%s' gave up" % name) if name else "a wait gave up")
-    said += (" (%s: raise it if it was only slow)" % timeout) if timeout else " (its retries ran out)"
+    waited = str(result.get("msg") or "").strip() or "its retries ran out"  # hub_wait says how long, how often
+    said += (" (%s: raise it if it was only slow)" % timeout) if timeout else " (%s)" % waited
     out = "" if result.get("_ansible_no_log") else _last_lines(result.get("stdout"), 3)
     if out and not out.startswith(("{", "[")) and not out.endswith(("}", "]")):
         said += "; its last output: %s" % out

@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: blackduck.hub contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""When a started Hub counts as up: one named, unit-tested predicate per orchestration, for the roles' waits
-(retries/until), instead of expressions in the tasks. Each looks at what runs itself (containers, pods), never only
-at the counts an orchestrator reports: a Deployment at 0 replicas whose pods still terminate is not down yet."""
+"""What the roles read of what runs, as filters: the waits' predicates (module_utils/_readiness, which
+blackduck.hub.hub_wait runs inside its one process) and what the roles decide from what runs - the version a stack
+serves, the nodes that keep a migration off, what starting a docker-run hub takes."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
@@ -13,25 +13,9 @@ import posixpath
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.blackduck.hub.plugins.module_utils._readiness import (
+    containers_by_name, docker_run_ready, k8s_pods_ready, swarm_service_of, swarm_stack_ready)
 from ansible_collections.blackduck.hub.plugins.module_utils._services import hub_labelled
-
-
-def _swarm_service(name, stack):
-    """The service of a stack's container, from its service name label '<stack>_<service>'."""
-    return name[len(stack) + 1:] if name.startswith(stack + "_") else name
-
-
-def swarm_stack_ready(ps_lines, services, stack, healthy=True):
-    """docker ps lines '<stack>_<service> <status>' of a stack: every service of the file has one container, none is
-    unhealthy - nor, with healthy, still starting its health checks - and no other container is there."""
-    running = {}
-    for line in ps_lines or []:
-        name, dummy, status = line.partition(" ")
-        running.setdefault(_swarm_service(name, stack), []).append(status)
-    if sorted(running) != sorted(services) or any(len(v) != 1 for v in running.values()):
-        return False
-    bad = ("(health: starting)", "(unhealthy)") if healthy else ("(unhealthy)",)
-    return not any(marker in status for statuses in running.values() for status in statuses for marker in bad)
 
 
 def swarm_stack_version(ps_lines, services, stack, service="webapp"):
@@ -45,7 +29,7 @@ def swarm_stack_version(ps_lines, services, stack, service="webapp"):
         name, dummy, rest = line.partition(" ")
         image, dummy, status = rest.partition(" ")
         pairs.append("%s %s" % (name, status))
-        images[_swarm_service(name, stack)] = image
+        images[swarm_service_of(name, stack)] = image
     if service not in services or not swarm_stack_ready(pairs, services, stack):
         return ""
     reference = images.get(service, "").split("@", 1)[0]
@@ -195,22 +179,6 @@ def k8s_node_problems(listed, selectors, machine_id, tolerations=None):
     return problems
 
 
-def k8s_pods_ready(pods, wanted):
-    """The pods of a namespace (kubectl get pods -o json's items): exactly one pod per wanted app (label app), each
-    ready, none terminating, and no other pod."""
-    pods = pods or []
-    if any((p.get("metadata") or {}).get("deletionTimestamp") for p in pods):
-        return False
-    apps = sorted(((p.get("metadata") or {}).get("labels") or {}).get("app", "") for p in pods)
-    if apps != sorted(wanted):
-        return False
-    for pod in pods:
-        conditions = dict((c.get("type"), c.get("status")) for c in (pod.get("status") or {}).get("conditions") or [])
-        if conditions.get("Ready") != "True":
-            return False
-    return True
-
-
 def k8s_scaled_up(workloads):
     """The workloads (kubectl get deployments,replicationcontrollers,statefulsets -o json's items) that are not
     scaled to zero, as kubectl names them: 'deployment/<name>'. A workload without spec.replicas runs one."""
@@ -219,29 +187,6 @@ def k8s_scaled_up(workloads):
         if (w.get("spec") or {}).get("replicas", 1) != 0:
             out.append("%s/%s" % ((w.get("kind") or "").lower(), (w.get("metadata") or {}).get("name", "")))
     return out
-
-
-def _by_name(inspected):
-    return dict(((c.get("Name") or "").lstrip("/"), c) for c in inspected or [])
-
-
-def docker_run_ready(inspected, containers, names, healthy=True):
-    """The containers of a docker-run hub are up: inspected is docker inspect's list for the names; containers the
-    parsed script's containers ({name: {image, health_check_wrong_port, ...}}). Every name has its container, running
-    the image the script names, and none is unhealthy - nor, with healthy, still starting its health checks. A
-    container whose health check asks a port it does not listen on (the vendor's 4.x webserver) can never pass it:
-    running is enough for that one (its front door is asked afterwards)."""
-    found = _by_name(inspected)
-    for name in names:
-        c = found.get(name)
-        if not c or (c.get("Config") or {}).get("Image") != containers[name]["image"]:
-            return False
-        state = c.get("State") or {}
-        health = None if containers[name].get("health_check_wrong_port") else (state.get("Health") or {}).get("Status")
-        if not state.get("Running") or state.get("Restarting") or health == "unhealthy" or (
-                healthy and health not in (None, "healthy")):
-            return False
-    return True
 
 
 def docker_run_hub_names(inspected):
@@ -275,7 +220,7 @@ def docker_run_actions(inspected, containers, names, mounts=None):
     folder:container folder'}, the dump folder for the database in migration mode): that container is run with the
     folder bind-mounted (--volume); one there without it is stopped, removed and run again with it (its data is in
     its volumes)."""
-    found = _by_name(inspected)
+    found = containers_by_name(inspected)
     mounts = dict((name, _mount_spec(spec)) for name, spec in (mounts or {}).items())
     actions = []
     for name in names:

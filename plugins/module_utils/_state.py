@@ -17,7 +17,7 @@ import time
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
-    STAMP, read_json_of_format, utc_stamp, write_json_atomic)
+    STAMP, log_line, read_json_of_format, utc_stamp, write_json_atomic)
 
 FORMAT = "blackduck.hub/migration-state"
 STEPS = (
@@ -359,3 +359,69 @@ def next_step(state):
         if not done(state, name):
             return n
     return None
+
+
+# What blackduck.hub.migration_state takes - the module (on the managed host) and its action plugin (in the
+# controller's own process when the managed host is the controller) validate it from here.
+ARGUMENT_SPEC = dict(
+    path=dict(type="path", required=True),
+    hub=dict(type="str"),
+    step=dict(type="str"),
+    status=dict(type="str", choices=["started", "done", "failed"]),
+    data=dict(type="dict"),
+    note=dict(type="str"),
+    rollback=dict(type="str", choices=["started", "done", "failed"]),
+    archive_dump=dict(type="path"),
+    old_version=dict(type="str"),
+    restored_by=dict(type="dict"),
+    log_file=dict(type="path"),
+)
+ARGUMENT_RULES = dict(required_together=[("step", "status")], mutually_exclusive=[("step", "rollback")])
+
+
+class CallError(Exception):
+    """migration_state failed: the message says what to do."""
+
+
+def call(p, check_mode):
+    """What migration_state does with its validated parameters p: read the state file, record a step or a rollback
+    (not in check mode: then only what would be recorded is returned), append what was recorded to the run's log.
+    Returns the module's result (with ``warnings``, a list); raises CallError."""
+    warnings = []
+    try:
+        state = check_hub(load(p["path"]), p["hub"], p["path"]) or new_state(p["hub"])
+        changed = False
+        extra = {}
+        if p["step"]:
+            state = apply(state, p["step"], p["status"], p["data"], p["note"])
+            changed = True
+            if not check_mode:
+                save(p["path"], state)
+        if p["rollback"]:
+            changed = True
+            archived = None
+            if p["rollback"] == "done" and p["archive_dump"] and not check_mode:
+                archived = archive_dump(p["archive_dump"])
+            state = rollback(state, p["rollback"], p["note"], archived, p["old_version"])
+            extra["archived_dump"] = archived
+            if not check_mode:
+                save(p["path"], state)
+    except OtherHubsState as exc:
+        raise CallError(str(exc))
+    except (ValueError, IOError, OSError) as exc:
+        raise CallError("migration state %s: %s. Do not delete the file to get past this (it is what makes a rerun "
+                        "resume): fix the permission or space; restore a damaged file from report.json's state "
+                        "(docs/troubleshooting.md)" % (p["path"], exc))
+    if p["log_file"] and changed and not check_mode:
+        try:  # the state is what counts; a log that cannot be written is said, not a failure
+            log_line(p["log_file"], log_text(p["step"], p["status"] or p["rollback"], p["note"], p["data"]))
+        except (IOError, OSError) as exc:
+            warnings.append("the run's log %s was not written: %s" % (p["log_file"], exc))
+    possible, reason = going_back(state)
+    return dict(
+        changed=changed, state=state, next_step=next_step(state),
+        going_back=dict(possible=possible, reason=reason, wanted=old_hub_wanted(state)),
+        rolled_back_dumps=rolled_back_dumps(state),
+        done=[name for n, name, dummy in STEPS if done(state, name)],
+        steps=step_table(), other_run=other_run(p["restored_by"], state),
+        rollback_unfinished=rollback_unfinished(state) or "", warnings=warnings, **extra)

@@ -172,65 +172,17 @@ steps:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _state
-from ansible_collections.blackduck.hub.plugins.module_utils._command import log_line
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", required=True),
-            hub=dict(type="str"),
-            step=dict(type="str"),
-            status=dict(type="str", choices=["started", "done", "failed"]),
-            data=dict(type="dict"),
-            note=dict(type="str"),
-            rollback=dict(type="str", choices=["started", "done", "failed"]),
-            archive_dump=dict(type="path"),
-            old_version=dict(type="str"),
-            restored_by=dict(type="dict"),
-            log_file=dict(type="path"),
-        ),
-        required_together=[("step", "status")],
-        mutually_exclusive=[("step", "rollback")],
-        supports_check_mode=True,
-    )
-    p = module.params
+    module = AnsibleModule(argument_spec=_state.ARGUMENT_SPEC, supports_check_mode=True, **_state.ARGUMENT_RULES)
     try:
-        state = _state.check_hub(_state.load(p["path"]), p["hub"], p["path"]) or _state.new_state(p["hub"])
-        changed = False
-        extra = {}
-        if p["step"]:
-            state = _state.apply(state, p["step"], p["status"], p["data"], p["note"])
-            changed = True
-            if not module.check_mode:
-                _state.save(p["path"], state)
-        if p["rollback"]:
-            changed = True
-            archived = None
-            if p["rollback"] == "done" and p["archive_dump"] and not module.check_mode:
-                archived = _state.archive_dump(p["archive_dump"])
-            state = _state.rollback(state, p["rollback"], p["note"], archived, p["old_version"])
-            extra["archived_dump"] = archived
-            if not module.check_mode:
-                _state.save(p["path"], state)
-    except _state.OtherHubsState as exc:
+        result = _state.call(module.params, module.check_mode)
+    except _state.CallError as exc:
         module.fail_json(msg=str(exc))
-    except (ValueError, IOError, OSError) as exc:
-        module.fail_json(msg="migration state %s: %s. Do not delete the file to get past this (it is what makes a rerun "
-                             "resume): fix the permission or space; restore a damaged file from report.json's state "
-                             "(docs/troubleshooting.md)" % (p["path"], exc))
-    if p["log_file"] and changed and not module.check_mode:
-        try:  # the state is what counts; a log that cannot be written is said, not a failure
-            log_line(p["log_file"], _state.log_text(p["step"], p["status"] or p["rollback"], p["note"], p["data"]))
-        except (IOError, OSError) as exc:
-            module.warn("the run's log %s was not written: %s" % (p["log_file"], exc))
-    possible, reason = _state.going_back(state)
-    module.exit_json(
-        changed=changed, state=state, next_step=_state.next_step(state),
-        going_back=dict(possible=possible, reason=reason, wanted=_state.old_hub_wanted(state)), rolled_back_dumps=_state.rolled_back_dumps(state),
-        done=[name for n, name, dummy in _state.STEPS if _state.done(state, name)],
-        steps=_state.step_table(), other_run=_state.other_run(p["restored_by"], state),
-        rollback_unfinished=_state.rollback_unfinished(state) or "", **extra)
+    for warning in result.pop("warnings"):
+        module.warn(warning)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

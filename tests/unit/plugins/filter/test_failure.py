@@ -44,6 +44,26 @@ def test_a_wait_that_ran_out_is_named_with_its_setting():
     assert failure_reason({"failed": True, "attempts": 3, "msg": "Status code was -1"}, task) == "Status code was -1"
 
 
+def test_a_hub_wait_that_ran_out_is_named_with_its_setting():
+    """blackduck.hub.hub_wait fails with its own message (how long, how many checks) and wait_timed_out: the same
+    words as an until loop's, its own message where no setting is known."""
+    pods = {"failed": True, "wait_timed_out": True, "attempts": 200, "rc": 0, "stdout": '{"items": []}',
+            "msg": "waited 598.2 s (200 checks of kubectl) for one ready pod per wanted app, and no other: not so at "
+                   "the last check"}
+    task = {"name": "Apply | Wait until every deployment of the manifests is ready, alone"}
+    assert failure_reason(pods, task, "hub_start_timeout") == (
+        "timed out: 'Apply | Wait until every deployment of the manifests is ready, alone' gave up "
+        "(hub_start_timeout: raise it if it was only slow)")
+    left = {"failed": True, "wait_timed_out": True, "attempts": 3, "rc": 0, "stdout": "pod/postgres-1",
+            "msg": "waited 6.0 s (3 checks of kubectl) for no line left (every container or pod gone): not so at the "
+                   "last check"}
+    assert failure_reason(left) == (
+        "timed out: a wait gave up (waited 6.0 s (3 checks of kubectl) for no line left (every container or pod "
+        "gone): not so at the last check); its last output: pod/postgres-1")
+    # its command failing at the last check is still a wait that ran out: it fails only at its end
+    assert failure_reason(dict(left, rc=1, stderr="connection refused"), task).startswith("timed out: 'Apply | ")
+
+
 def test_a_no_log_result_gives_its_message_and_exit_code_never_its_output():
     """ansible_failed_result is not censored; the reason goes to the state file, the reports and the run's log."""
     run = {"failed": True, "_ansible_no_log": True, "msg": "non-zero return code", "rc": 125,

@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# Copyright: blackduck.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""When what runs of a Hub is as a wait wants it, and the one waiter.
+
+Private to the collection. One named, unit-tested predicate per kind of wait, over what a read-only command printed
+(like kubernetes.core's waiter predicates): each looks at what runs itself (containers, pods), never only at the
+counts an orchestrator reports - a Deployment at 0 replicas whose pods still terminate is not down yet. ``wait``
+runs the command until its predicate holds, on one monotonic clock, inside one process (blackduck.hub.hub_wait):
+a wait costs one command per check, not a module per check. The roles' filters of the same names
+(plugins/filter/readiness.py) are these functions."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import time
+
+
+def swarm_service_of(name, stack):
+    """The service of a stack's container, from its service name label '<stack>_<service>'."""
+    return name[len(stack) + 1:] if name.startswith(stack + "_") else name
+
+
+def swarm_stack_ready(ps_lines, services, stack, healthy=True):
+    """docker ps lines '<stack>_<service> <status>' of a stack: every service of the file has one container, none is
+    unhealthy - nor, with healthy, still starting its health checks - and no other container is there."""
+    running = {}
+    for line in ps_lines or []:
+        name, dummy, status = line.partition(" ")
+        running.setdefault(swarm_service_of(name, stack), []).append(status)
+    if sorted(running) != sorted(services) or any(len(v) != 1 for v in running.values()):
+        return False
+    bad = ("(health: starting)", "(unhealthy)") if healthy else ("(unhealthy)",)
+    return not any(marker in status for statuses in running.values() for status in statuses for marker in bad)
+
+
+def k8s_pods_ready(pods, wanted):
+    """The pods of a namespace (kubectl get pods -o json's items): exactly one pod per wanted app (label app), each
+    ready, none terminating, and no other pod."""
+    pods = pods or []
+    if any((p.get("metadata") or {}).get("deletionTimestamp") for p in pods):
+        return False
+    apps = sorted(((p.get("metadata") or {}).get("labels") or {}).get("app", "") for p in pods)
+    if apps != sorted(wanted):
+        return False
+    for pod in pods:
+        conditions = dict((c.get("type"), c.get("status")) for c in (pod.get("status") or {}).get("conditions") or [])
+        if conditions.get("Ready") != "True":
+            return False
+    return True
+
+
+def containers_by_name(inspected):
+    return dict(((c.get("Name") or "").lstrip("/"), c) for c in inspected or [])
+
+
+def docker_run_ready(inspected, containers, names, healthy=True):
+    """The containers of a docker-run hub are up: inspected is docker inspect's list for the names; containers the
+    parsed script's containers ({name: {image, health_check_wrong_port, ...}}). Every name has its container, running
+    the image the script names, and none is unhealthy - nor, with healthy, still starting its health checks. A
+    container whose health check asks a port it does not listen on (the vendor's 4.x webserver) can never pass it:
+    running is enough for that one (its front door is asked afterwards)."""
+    found = containers_by_name(inspected)
+    for name in names:
+        c = found.get(name)
+        if not c or (c.get("Config") or {}).get("Image") != containers[name]["image"]:
+            return False
+        state = c.get("State") or {}
+        health = None if containers[name].get("health_check_wrong_port") else (state.get("Health") or {}).get("Status")
+        if not state.get("Running") or state.get("Restarting") or health == "unhealthy" or (
+                healthy and health not in (None, "healthy")):
+            return False
+    return True
+
+
+# name -> (what it waits for, in words; the predicate over the command's stdout and the wait's `wanted`)
+PREDICATES = {
+    "gone": ("no line left (every container or pod gone)", lambda out, wanted: not out.strip()),
+    "k8s_pods_ready": ("one ready pod per wanted app, and no other",
+                       lambda out, wanted: k8s_pods_ready(json.loads(out).get("items") or [], wanted["apps"])),
+    "swarm_stack_ready": ("every service of the stack running and healthy",
+                          lambda out, wanted: swarm_stack_ready(out.splitlines(), wanted["services"], wanted["stack"],
+                                                                wanted.get("healthy", True))),
+}
+
+
+def holds(until, rc, out, wanted):
+    """Whether the predicate until holds for one check: a command that failed (a container not there yet, an API
+    server that did not answer) or printed what cannot be read is not ready yet, never an error."""
+    if rc != 0:
+        return False
+    try:
+        return bool(PREDICATES[until][1](out, wanted or {}))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+def wait(run, argv, until, wanted, timeout, interval, clock=time.monotonic, sleep=time.sleep):
+    """Run argv (run(argv) -> (rc, stdout, stderr)) every interval seconds until the predicate until holds or timeout
+    seconds have passed since the first check (monotonic clock; there is always one check, and one more after the
+    last sleep). Returns {ready, attempts, seconds, rc, stdout, stderr} of the last check."""
+    started = clock()
+    attempts = 0
+    while True:
+        attempts += 1
+        rc, out, err = run(argv)
+        ready = holds(until, rc, out, wanted)
+        elapsed = clock() - started
+        if ready or elapsed + interval >= timeout:
+            return {"ready": ready, "attempts": attempts, "seconds": round(elapsed, 1), "rc": rc, "stdout": out,
+                    "stderr": err}
+        sleep(interval)

@@ -1,0 +1,70 @@
+"""hub_wait on the real Docker engine: a wait that sees a container go, one that runs out while it stays, the same in
+check mode (it only reads), and a tool that is not there.
+
+The containers are the lab's PostgreSQL image running `sleep`, labelled for this test only; the predicates that read
+a stack or pods (swarm_stack_ready, k8s_pods_ready) run in every Swarm and Kubernetes upgrade of the playbook tests.
+"""
+import subprocess
+import time
+import uuid
+
+import pytest
+
+import ansible_run
+import labhub
+
+pytestmark = pytest.mark.usefixtures("docker_lab")
+
+
+@pytest.fixture
+def label():
+    mark = "org.bdlab.hub-wait=%s" % uuid.uuid4().hex[:12]
+    yield mark
+    names = subprocess.run(["docker", "ps", "-aq", "--filter", "label=" + mark], capture_output=True, text=True,
+                           check=False).stdout.split()
+    if names:
+        subprocess.run(["docker", "rm", "-f"] + names, capture_output=True, check=False)
+
+
+def sleeper(label, seconds):
+    """A container of the lab's database image that sleeps, then ends and is removed (--rm)."""
+    return subprocess.run(["docker", "run", "-d", "--rm", "--label", label, "--entrypoint", "sleep",
+                           "blackducksoftware/hub-postgres:%s" % labhub.OLD, str(seconds)],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def listing(label):
+    return ["docker", "ps", "-aq", "--filter", "label=" + label]  # the IDs
+
+
+def test_a_wait_sees_the_container_go(label):
+    cid = sleeper(label, 4)
+    started = time.monotonic()
+    result = ansible_run.module("hub_wait", {"argv": listing(label), "until": "gone", "timeout": 60, "interval": 1})
+    assert not result["failed"], result
+    assert result["ready"] is True and result["wait_timed_out"] is False and result["changed"] is False
+    assert result["attempts"] >= 2  # it was there at the first check
+    assert result["stdout"] == "" and result["rc"] == 0
+    assert time.monotonic() - started < 60
+    gone = subprocess.run(listing(label), capture_output=True, text=True, check=True).stdout
+    assert cid[:12] not in gone and gone.strip() == ""
+
+
+def test_a_wait_that_runs_out_fails_with_its_last_check_and_the_same_in_check_mode(label):
+    cid = sleeper(label, 300)
+    for check in (True, False):
+        started = time.monotonic()
+        result = ansible_run.module("hub_wait", {"argv": listing(label), "until": "gone", "timeout": 3,
+                                                 "interval": 1}, check=check)
+        assert result["failed"] and result["wait_timed_out"] is True and result["ready"] is False, result
+        assert result["msg"].startswith("waited ") and "checks of docker) for no line left" in result["msg"], result
+        assert 2 <= result["attempts"] <= 4 and cid.startswith(result["stdout"].strip())
+        assert time.monotonic() - started < 30  # it gave up on its clock, not at a command's own timeout
+    left = subprocess.run(listing(label), capture_output=True, text=True, check=True).stdout
+    assert cid.startswith(left.strip()) and left.strip()  # only read: the container still runs
+
+
+def test_a_tool_that_is_not_there_fails_at_once_saying_so():
+    result = ansible_run.module("hub_wait", {"argv": ["/nonexistent/kubectl", "get", "pods"], "until": "gone",
+                                             "timeout": 120})
+    assert result["failed"] and result["msg"].startswith("/nonexistent/kubectl cannot be run: "), result

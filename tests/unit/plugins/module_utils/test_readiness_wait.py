@@ -1,0 +1,83 @@
+"""plugins/module_utils/_readiness.py: the waits' predicates over what a command printed, and the one waiter."""
+import json
+
+from ansible_collections.blackduck.hub.plugins.module_utils import _readiness as readiness
+
+
+def _pod(app, ready=True, terminating=False):
+    meta = {"labels": {"app": app}}
+    if terminating:
+        meta["deletionTimestamp"] = "2026-12-06T07:00:00Z"
+    return {"metadata": meta, "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
+
+
+def test_holds_reads_each_kind_of_output():
+    assert readiness.holds("gone", 0, "", {})
+    assert readiness.holds("gone", 0, "\n  \n", {})
+    assert not readiness.holds("gone", 0, "pod/postgres-0\n", {})
+    pods = json.dumps({"items": [_pod("postgres"), _pod("cfssl")]})
+    assert readiness.holds("k8s_pods_ready", 0, pods, {"apps": ["cfssl", "postgres"]})
+    assert not readiness.holds("k8s_pods_ready", 0, pods, {"apps": ["postgres"]})  # another pod runs beside
+    assert not readiness.holds("k8s_pods_ready", 0, json.dumps({"items": [_pod("postgres", terminating=True)]}),
+                               {"apps": ["postgres"]})
+    lines = "hub_postgres Up 3 seconds (healthy)\nhub_cfssl Up 5 seconds"
+    assert readiness.holds("swarm_stack_ready", 0, lines, {"services": ["postgres", "cfssl"], "stack": "hub"})
+    starting = "hub_postgres Up 3 seconds (health: starting)"
+    assert not readiness.holds("swarm_stack_ready", 0, starting, {"services": ["postgres"], "stack": "hub"})
+    assert readiness.holds("swarm_stack_ready", 0, starting, {"services": ["postgres"], "stack": "hub",
+                                                              "healthy": False})
+
+
+def test_a_failed_or_unreadable_check_is_not_ready_never_an_error():
+    assert not readiness.holds("gone", 1, "", {})  # kubectl could not ask: nothing is known to be gone
+    assert not readiness.holds("k8s_pods_ready", 0, "Unable to connect to the server", {"apps": ["postgres"]})
+    assert not readiness.holds("k8s_pods_ready", 0, "{}", {"apps": ["postgres"]})  # no items: none ready
+    assert not readiness.holds("swarm_stack_ready", 0, "hub_postgres Up", {})  # nothing wanted said: not ready
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def _runner(outputs, clock, cost=0.5):
+    calls = []
+
+    def run(argv):
+        calls.append(list(argv))
+        clock.now += cost  # each check takes a while
+        return outputs[min(len(calls), len(outputs)) - 1]
+    return run, calls
+
+
+def test_wait_checks_until_the_predicate_holds():
+    clock = _Clock()
+    run, calls = _runner([(0, "pod/a\npod/b\n", ""), (1, "", "timeout"), (0, "pod/a\n", ""), (0, "", "")], clock)
+    found = readiness.wait(run, ["kubectl", "get", "pods"], "gone", {}, timeout=60, interval=2, clock=clock,
+                           sleep=clock.sleep)
+    assert found == {"ready": True, "attempts": 4, "seconds": 8.0, "rc": 0, "stdout": "", "stderr": ""}
+    assert calls == [["kubectl", "get", "pods"]] * 4
+
+
+def test_wait_gives_up_on_its_clock_with_the_last_check():
+    clock = _Clock()
+    run, calls = _runner([(0, "pod/a\n", "")], clock)
+    found = readiness.wait(run, ["kubectl"], "gone", {}, timeout=10, interval=2, clock=clock, sleep=clock.sleep)
+    # checks end at 0.5, 3, 5.5 and 8 s (each takes 0.5 s): a check after 8 s would start at the timeout
+    assert found["ready"] is False and found["attempts"] == 4 and found["stdout"] == "pod/a\n"
+    assert found["seconds"] == 8.0 and clock.now - 100 <= 10
+
+
+def test_wait_always_checks_once():
+    clock = _Clock()
+    run, calls = _runner([(0, "", "")], clock)
+    assert readiness.wait(run, ["docker"], "gone", {}, timeout=0, interval=3, clock=clock, sleep=clock.sleep)["ready"]
+    run, calls = _runner([(0, "x", "")], clock)
+    assert readiness.wait(run, ["docker"], "gone", {}, timeout=0, interval=3, clock=clock,
+                          sleep=clock.sleep)["attempts"] == 1
