@@ -21,6 +21,7 @@ import ansible_run
 import dbcheck
 import hubgen
 import labhub
+from ansible_collections.blackduck.hub.plugins.module_utils import _lock
 
 pytestmark = pytest.mark.usefixtures("docker_lab", "k8s_lab")
 
@@ -207,10 +208,22 @@ def test_kubernetes_data_on_a_claim(lab_hubs, tmp_path):
     old_path = claim_path(hub, before[old_claim])
     assert pg_version(old_path) == labhub.VERSIONS["PG_OLD_MAJOR"]
 
-    # check mode: the plan names the claim step 11 would delete; nothing changes
-    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root), "--check")
+    # check mode: the plan names the claim step 11 would delete; nothing changes. The hub's lock is named after the
+    # cluster's identity (kube-system's UID), whatever URL a kubeconfig reaches it by: held from another controller
+    # under that name, the plan sees it
+    uid = labhub.kubectl(hub, "get", "namespace", "kube-system", "-o", "jsonpath={.metadata.uid}").strip()
+    held = _lock.lock_path(labhub.LOCK_DIR, "kubernetes:cluster-%s/namespace:%s" % (uid, hub["namespace"]))
+    assert uid and not os.path.exists(held)
+    os.makedirs(labhub.LOCK_DIR, exist_ok=True)
+    with open(held, "w") as f:
+        json.dump({"key": "k", "holder": {"run": "elsewhere/1", "controller": "ctl-elsewhere", "dump_dir": "/x"}}, f)
+    try:
+        rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root), "--check")
+    finally:
+        os.unlink(held)
     assert rc == 0 and recap["pb-k8s-pvc"]["changed"] == 0, out
     assert "delete persistentvolumeclaim %s" % old_claim in out
+    assert "lock: HELD by another run (ctl-elsewhere, dump folder /x)" in out, out
     assert sorted(claims(hub)) == [old_claim] and postgres_claim(hub) == [old_claim]
     expected = dbcheck.fingerprint_without_fixups(hub)
 
