@@ -29,6 +29,9 @@ def _out_of_time(result, task, timeout):
     out = "" if result.get("_ansible_no_log") else _last_lines(result.get("stdout"), 3)
     if out and not out.startswith(("{", "[")) and not out.endswith(("}", "]")):
         said += "; its last output: %s" % out
+    err = "" if result.get("_ansible_no_log") else _last_lines(result.get("stderr"), 2)
+    if err and result.get("rc") not in (None, 0):  # hub_wait's last check failed (a hiccup, or a hung command)
+        said += "; its last check failed: %s" % err
     return said
 
 

@@ -96,18 +96,24 @@ def holds(until, rc, out, wanted):
         return False
 
 
+FAILED_IN_A_ROW = 3  # checks whose command failed, one after the other, that end a wait: it cannot see what runs
+
+
 def wait(run, argv, until, wanted, timeout, interval, clock=time.monotonic, sleep=time.sleep):
-    """Run argv (run(argv) -> (rc, stdout, stderr)) every interval seconds until the predicate until holds or timeout
-    seconds have passed since the first check (monotonic clock; there is always one check, and one more after the
-    last sleep). Returns {ready, attempts, seconds, rc, stdout, stderr} of the last check."""
+    """Run argv (run(argv) -> (rc, stdout, stderr)) every interval seconds until the predicate until holds, timeout
+    seconds have passed since the first check (monotonic clock; there is always one check), or the command failed
+    FAILED_IN_A_ROW times in a row (a wrong kubeconfig, a user who may not list pods, an engine that is down: one
+    failure alone is a hiccup, and the wait goes on). Returns {ready, attempts, seconds, rc, stdout, stderr} of the
+    last check and failed_in_a_row (how many checks before it failed too, itself included)."""
     started = clock()
-    attempts = 0
+    attempts = failed_in_a_row = 0
     while True:
         attempts += 1
         rc, out, err = run(argv)
+        failed_in_a_row = failed_in_a_row + 1 if rc != 0 else 0
         ready = holds(until, rc, out, wanted)
         elapsed = clock() - started
-        if ready or elapsed + interval >= timeout:
+        if ready or failed_in_a_row >= FAILED_IN_A_ROW or elapsed + interval >= timeout:
             return {"ready": ready, "attempts": attempts, "seconds": round(elapsed, 1), "rc": rc, "stdout": out,
-                    "stderr": err}
+                    "stderr": err, "failed_in_a_row": failed_in_a_row}
         sleep(interval)

@@ -16,8 +16,9 @@ description:
     (one monotonic clock).
   - The checks run inside this one module process, so a long wait costs one command per check, not a module per
     check as C(retries)/C(until) on M(ansible.builtin.command) does.
-  - A check whose command fails (a container not there yet, an API server that did not answer) counts as not
-    ready, and the wait goes on.
+  - A check whose command fails (an API server that did not answer) counts as not ready, and the wait goes on; a
+    command that fails three times in a row (a wrong kubeconfig, a user who may not list pods, an engine that is
+    down) ends the wait with its error, rather than waiting out O(timeout) blind.
   - The predicates are those of the roles' filters of the same names (P(blackduck.hub.k8s_pods_ready#filter),
     P(blackduck.hub.swarm_stack_ready#filter)).
 author:
@@ -101,7 +102,7 @@ stderr:
   returned: always
   type: str
 wait_timed_out:
-  description: True when O(timeout) ran out before the predicate held.
+  description: True when O(timeout) ran out before the predicate held (not when the command kept failing).
   returned: always
   type: bool
 """
@@ -136,7 +137,12 @@ def main():
             return -1, "", exc.message
 
     found = readiness.wait(check, p["argv"], p["until"], p["wanted"], p["timeout"], p["interval"])
-    found.update(wait_timed_out=not found["ready"], changed=False)
+    broken = found.pop("failed_in_a_row") >= readiness.FAILED_IN_A_ROW
+    found.update(wait_timed_out=not (found["ready"] or broken), changed=False)
+    if broken:
+        said = [line.strip() for line in found["stderr"].splitlines() if line.strip()]
+        module.fail_json(msg="%s failed %d times in a row, so what runs cannot be seen: %s" % (
+            p["argv"][0], readiness.FAILED_IN_A_ROW, said[-1] if said else "exit code %s" % found["rc"]), **found)
     if not found["ready"]:
         module.fail_json(msg="waited %s s (%d checks of %s) for %s: not so at the last check" % (
             found["seconds"], found["attempts"], p["argv"][0], readiness.PREDICATES[p["until"]][0]), **found)

@@ -1,5 +1,5 @@
 """hub_wait on the real Docker engine: a wait that sees a container go, one that runs out while it stays, the same in
-check mode (it only reads), and a tool that is not there.
+check mode (it only reads), a command that keeps failing, and a tool that is not there.
 
 The containers are the lab's PostgreSQL image running `sleep`, labelled for this test only; the predicates that read
 a stack or pods (swarm_stack_ready, k8s_pods_ready) run in every Swarm and Kubernetes upgrade of the playbook tests.
@@ -68,3 +68,13 @@ def test_a_tool_that_is_not_there_fails_at_once_saying_so():
     result = ansible_run.module("hub_wait", {"argv": ["/nonexistent/kubectl", "get", "pods"], "until": "gone",
                                              "timeout": 120})
     assert result["failed"] and result["msg"].startswith("/nonexistent/kubectl cannot be run: "), result
+
+
+def test_a_command_that_keeps_failing_ends_the_wait_with_its_words():
+    started = time.monotonic()
+    result = ansible_run.module("hub_wait", {"argv": ["docker", "ps", "-aq", "--filter", "no-such-filter=1"],
+                                             "until": "gone", "timeout": 120, "interval": 1})
+    assert result["failed"] and result["wait_timed_out"] is False and result["attempts"] == 3, result
+    assert result["msg"].startswith("docker failed 3 times in a row, so what runs cannot be seen: "), result
+    assert "no-such-filter" in result["msg"] and result["rc"] != 0
+    assert time.monotonic() - started < 60  # not the 120 s of its timeout

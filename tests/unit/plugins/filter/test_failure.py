@@ -60,8 +60,17 @@ def test_a_hub_wait_that_ran_out_is_named_with_its_setting():
     assert failure_reason(left) == (
         "timed out: a wait gave up (waited 6.0 s (3 checks of kubectl) for no line left (every container or pod "
         "gone): not so at the last check); its last output: pod/postgres-1")
-    # its command failing at the last check is still a wait that ran out: it fails only at its end
-    assert failure_reason(dict(left, rc=1, stderr="connection refused"), task).startswith("timed out: 'Apply | ")
+    # its command failing at the last check is still a wait that ran out (one failure is a hiccup), and says so
+    assert failure_reason(dict(left, rc=1, stderr="connection refused"), task) == (
+        "timed out: 'Apply | Wait until every deployment of the manifests is ready, alone' gave up (waited 6.0 s (3 "
+        "checks of kubectl) for no line left (every container or pod gone): not so at the last check); its last "
+        "output: pod/postgres-1; its last check failed: connection refused")
+    # a command that kept failing ended the wait: its own words, not a timeout
+    broken = {"failed": True, "wait_timed_out": False, "attempts": 3, "rc": 1, "stdout": "",
+              "stderr": "error: You must be logged in to the server (Unauthorized)",
+              "msg": "kubectl failed 3 times in a row, so what runs cannot be seen: error: You must be logged in to the "
+                     "server (Unauthorized)"}
+    assert failure_reason(broken, task, "hub_stop_timeout") == broken["msg"] + "; exit code 1"
 
 
 def test_a_no_log_result_gives_its_message_and_exit_code_never_its_output():

@@ -61,7 +61,8 @@ def test_wait_checks_until_the_predicate_holds():
     run, calls = _runner([(0, "pod/a\npod/b\n", ""), (1, "", "timeout"), (0, "pod/a\n", ""), (0, "", "")], clock)
     found = readiness.wait(run, ["kubectl", "get", "pods"], "gone", {}, timeout=60, interval=2, clock=clock,
                            sleep=clock.sleep)
-    assert found == {"ready": True, "attempts": 4, "seconds": 8.0, "rc": 0, "stdout": "", "stderr": ""}
+    assert found == {"ready": True, "attempts": 4, "seconds": 8.0, "rc": 0, "stdout": "", "stderr": "",
+                     "failed_in_a_row": 0}
     assert calls == [["kubectl", "get", "pods"]] * 4
 
 
@@ -81,3 +82,14 @@ def test_wait_always_checks_once():
     run, calls = _runner([(0, "x", "")], clock)
     assert readiness.wait(run, ["docker"], "gone", {}, timeout=0, interval=3, clock=clock,
                           sleep=clock.sleep)["attempts"] == 1
+
+
+def test_a_command_that_keeps_failing_ends_the_wait_one_failure_does_not():
+    clock = _Clock()
+    outputs = [(1, "", "hiccup"), (0, "pod/a\n", ""), (1, "", "e1"), (1, "", "e2"), (1, "", "Unauthorized"),
+               (0, "", "")]
+    run, calls = _runner(outputs, clock)
+    found = readiness.wait(run, ["kubectl"], "gone", {}, timeout=300, interval=2, clock=clock, sleep=clock.sleep)
+    assert found["ready"] is False and found["failed_in_a_row"] == readiness.FAILED_IN_A_ROW == 3
+    assert found["attempts"] == 5 and found["stderr"] == "Unauthorized" and found["rc"] == 1
+    assert clock.now - 100 < 20  # not the 300 s of the timeout
