@@ -92,7 +92,7 @@ class ActionModule(HubAction):
         shown = None
         # with the local connection the job's files are this machine's: a job still running is seen by reading its
         # file, without a module (async_status, slurp: a Python process each); its result is read by async_status
-        local = getattr(self._connection, "transport", None) == "local"
+        local = self.is_local()
         display.display("[%s] %s: started (job %s), progress every %ds" % (host, label, jid, int(args["interval"])))
         try:
             while True:

@@ -27,8 +27,12 @@ class HubAction(ActionBase):
         dummy, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC, **self.ARGUMENT_RULES)
         return result, args
 
+    def is_local(self):
+        """Whether the managed host is this controller (the local connection): its files are this machine's."""
+        return getattr(self._connection, "transport", None) == "local"
+
     def runs_here(self):
         """Whether the managed host is this controller, reached as this process's own user (the local connection,
         without become): then a module whose work is only files can run in this process instead of a Python process
         of its own (about 0.3 s of CPU each: most of it compiling ansible.module_utils.basic anew)."""
-        return getattr(self._connection, "transport", None) == "local" and not self._play_context.become
+        return self.is_local() and not self._play_context.become
