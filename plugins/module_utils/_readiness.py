@@ -35,10 +35,32 @@ def swarm_stack_ready(ps_lines, services, stack, healthy=True):
     return not any(marker in status for statuses in running.values() for status in statuses for marker in bad)
 
 
+def k8s_pod_stopped(pod):
+    """A pod being deleted (deletionTimestamp) of which nothing runs any more: every container the pod's spec names
+    (init, regular, ephemeral) has a status, and every status is terminated. The kubelet removes such a pod some
+    seconds later (10 or more on a busy node), but no process of it holds a database connection or the data folder.
+    A container not started yet (waiting) or not reported is not known to have stopped."""
+    if not (pod.get("metadata") or {}).get("deletionTimestamp"):
+        return False
+    spec, status = pod.get("spec") or {}, pod.get("status") or {}
+    named = [c.get("name") for kind in ("initContainers", "containers", "ephemeralContainers")
+             for c in spec.get(kind) or []]
+    states = dict((s.get("name"), s.get("state") or {}) for kind in (
+        "initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses") for s in status.get(kind) or [])
+    return bool(named) and all("terminated" in states.get(name, {}) for name in named)
+
+
+def k8s_pods_stopped(pods):
+    """The pods of a namespace (kubectl get pods -o json's items): nothing of them runs - none left, or only pods
+    being deleted whose containers have all stopped (k8s_pod_stopped)."""
+    return all(k8s_pod_stopped(p) for p in pods or [])
+
+
 def k8s_pods_ready(pods, wanted):
     """The pods of a namespace (kubectl get pods -o json's items): exactly one pod per wanted app (label app), each
-    ready, none terminating, and no other pod."""
-    pods = pods or []
+    ready, and nothing else runs - no other pod, none terminating unless nothing of it runs any more
+    (k8s_pod_stopped: the kubelet has not removed it yet)."""
+    pods = [p for p in pods or [] if not k8s_pod_stopped(p)]
     if any((p.get("metadata") or {}).get("deletionTimestamp") for p in pods):
         return False
     apps = sorted(((p.get("metadata") or {}).get("labels") or {}).get("app", "") for p in pods)
@@ -77,6 +99,8 @@ def docker_run_ready(inspected, containers, names, healthy=True):
 # name -> (what it waits for, in words; the predicate over the command's stdout and the wait's `wanted`)
 PREDICATES = {
     "gone": ("no line left (every container or pod gone)", lambda out, wanted: not out.strip()),
+    "k8s_pods_stopped": ("no pod runs (none left, or only pods being deleted whose containers have all stopped)",
+                         lambda out, wanted: k8s_pods_stopped(json.loads(out)["items"])),
     "k8s_pods_ready": ("one ready pod per wanted app, and no other",
                        lambda out, wanted: k8s_pods_ready(json.loads(out).get("items") or [], wanted["apps"])),
     "swarm_stack_ready": ("every service of the stack running and healthy",

@@ -35,14 +35,18 @@ options:
     description:
       - What must hold of its output.
       - V(gone) - it prints nothing (no container or pod left).
+      - V(k8s_pods_stopped) - C(kubectl get pods -o json) shows that no pod runs - none is left, or each one left
+        is being deleted and every one of its containers has stopped (the kubelet removes such a pod some seconds
+        later; nothing of it holds a connection or the data any more). A container not started or not reported yet
+        counts as running.
       - V(k8s_pods_ready) - C(kubectl get pods -o json) shows one ready pod per app of O(wanted)'s C(apps) (a
-        list), none terminating, and no other pod.
+        list), and nothing else runs - no other pod, none terminating unless all its containers have stopped.
       - V(swarm_stack_ready) - C(docker ps) lines C(<stack>_<service> <status>) show one container for every service
         of O(wanted)'s C(services) (a list) in its C(stack), none unhealthy - nor, with its C(healthy) (default
         true), still starting its health checks - and no other.
     type: str
     required: true
-    choices: [gone, k8s_pods_ready, swarm_stack_ready]
+    choices: [gone, k8s_pods_ready, k8s_pods_stopped, swarm_stack_ready]
   wanted:
     description: What the predicate compares with (see O(until)).
     type: dict
@@ -60,10 +64,10 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Wait until no pod of the hub is left
+- name: Wait until no pod of the hub runs
   blackduck.hub.hub_wait:
-    argv: [kubectl, -n, hub, get, pods, -o, name]
-    until: gone
+    argv: [kubectl, -n, hub, get, pods, -o, json]
+    until: k8s_pods_stopped
     timeout: 300
     interval: 2
 

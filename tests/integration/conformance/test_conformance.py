@@ -183,6 +183,12 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
         assert dbcheck.exact_fingerprint(old_side, live_tables=LIVE) == dbcheck.exact_fingerprint_of(before, LIVE)
         assert reporter_logs_in(old_side, password)
         if new_orch == "kubernetes":
-            assert labhub.kubectl(new_side, "get", "pods", "-o", "name").strip() == ""
+            # nothing of it runs when the run ends - no container of its namespace (the lab's kubelet runs pods on the
+            # lab's engine) - and the kubelet removes its pods, whose containers stopped, soon after
+            running = labhub.run(["docker", "ps", "--filter", "label=io.kubernetes.pod.namespace=" + new_side["namespace"],
+                                  "--format", '{{.Label "io.kubernetes.container.name"}}']).split()
+            assert [c for c in running if c != "POD"] == [], running  # (POD: a pod's sandbox, which holds nothing)
+            labhub.wait("the new Hub's pods to go", lambda: labhub.kubectl(new_side, "get", "pods", "-o", "name").strip()
+                        == "", timeout=90)
         else:
             assert labhub.containers(new_side) == []

@@ -3,7 +3,10 @@ check mode (it only reads), a command that keeps failing, and a tool that is not
 
 The containers are the lab's PostgreSQL image running `sleep`, labelled for this test only; the predicates that read
 a stack or pods (swarm_stack_ready, k8s_pods_ready) run in every Swarm and Kubernetes upgrade of the playbook tests.
+On the lab's cluster: a pod deleted is stopped (k8s_pods_stopped) once its container has stopped, whether or not the
+kubelet has removed it yet - never while its container runs.
 """
+import json
 import subprocess
 import time
 import uuid
@@ -78,3 +81,44 @@ def test_a_command_that_keeps_failing_ends_the_wait_with_its_words():
     assert result["msg"].startswith("docker failed 3 times in a row, so what runs cannot be seen: "), result
     assert "no-such-filter" in result["msg"] and result["rc"] != 0
     assert time.monotonic() - started < 60  # not the 120 s of its timeout
+
+
+def running_in(namespace):
+    """The containers that run in a namespace, as the lab's engine (the kubelet's runtime) sees them: not the pods'
+    sandboxes (POD), which hold nothing."""
+    names = subprocess.run(["docker", "ps", "--filter", "label=io.kubernetes.pod.namespace=" + namespace, "--format",
+                            '{{.Label "io.kubernetes.container.name"}}'], capture_output=True, text=True,
+                           check=True).stdout.split()
+    return [n for n in names if n != "POD"]
+
+
+def test_a_pod_deleted_is_stopped_once_its_container_has_stopped(k8s_lab):
+    ns = "hub-wait-%s" % uuid.uuid4().hex[:8]
+    kubectl = ["kubectl", "--kubeconfig", labhub.KUBECONFIG, "-n", ns]
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "sleeper", "labels": {"app": "sleeper"}},
+           "spec": {"terminationGracePeriodSeconds": 3, "containers": [{
+               "name": "sleeper", "image": "blackducksoftware/hub-postgres:%s" % labhub.OLD,
+               "imagePullPolicy": "Never", "command": ["sleep", "600"]}]}}  # sleep ignores SIGTERM: killed after 3 s
+    subprocess.run(["kubectl", "--kubeconfig", labhub.KUBECONFIG, "create", "namespace", ns], capture_output=True,
+                   check=True)
+    try:
+        subprocess.run(kubectl + ["apply", "-f", "-"], input=json.dumps(pod), text=True, capture_output=True, check=True)
+        subprocess.run(kubectl + ["wait", "--for=condition=Ready", "pod/sleeper", "--timeout=120s"], capture_output=True,
+                       check=True)
+        pods = kubectl + ["get", "pods", "-o", "json"]
+        args = {"argv": pods, "until": "k8s_pods_stopped", "timeout": 3, "interval": 1}
+        result = ansible_run.module("hub_wait", args)
+        assert result["failed"] and result["wait_timed_out"] is True, result  # it runs, not being deleted
+        assert running_in(ns) == ["sleeper"]
+
+        subprocess.run(kubectl + ["delete", "pod", "sleeper", "--wait=false"], capture_output=True, check=True)
+        result = ansible_run.module("hub_wait", dict(args, timeout=120))
+        assert not result["failed"] and result["ready"] is True, result
+        assert result["attempts"] >= 2  # its container ran on for its grace period
+        assert running_in(ns) == []  # when the wait ends, nothing of the pod runs
+        left = json.loads(result["stdout"])["items"]  # gone, or still being deleted with its container stopped
+        assert all(p["metadata"].get("deletionTimestamp") and "terminated" in p["status"]["containerStatuses"][0]["state"]
+                   for p in left), left
+    finally:
+        subprocess.run(["kubectl", "--kubeconfig", labhub.KUBECONFIG, "delete", "namespace", ns, "--wait=false"],
+                       capture_output=True, check=False)

@@ -35,6 +35,45 @@ def test_a_failed_or_unreadable_check_is_not_ready_never_an_error():
     assert not readiness.holds("swarm_stack_ready", 0, "hub_postgres Up", {})  # nothing wanted said: not ready
 
 
+def _deleted(states, init_states=None):
+    """A pod being deleted: its containers' states by name (running, waiting, terminated; None: not reported)."""
+    spec = {"containers": [{"name": n} for n in states]}
+    status = {"containerStatuses": [{"name": n, "state": {st: {}}} for n, st in states.items() if st]}
+    if init_states:
+        spec["initContainers"] = [{"name": n} for n in init_states]
+        status["initContainerStatuses"] = [{"name": n, "state": {st: {}}} for n, st in init_states.items() if st]
+    return {"metadata": {"labels": {"app": "postgres"}, "deletionTimestamp": "2026-12-06T07:00:00Z"}, "spec": spec,
+            "status": status}
+
+
+def test_pods_stopped_when_nothing_of_them_runs():
+    def stopped(*pods):
+        return readiness.holds("k8s_pods_stopped", 0, json.dumps({"items": list(pods)}), {})
+    assert stopped()  # none left
+    assert stopped(_deleted({"postgres": "terminated"}), _deleted({"a": "terminated", "b": "terminated"}))
+    assert not stopped(_deleted({"a": "terminated", "b": "running"}))  # one container still runs
+    assert not stopped(_deleted({"postgres": "waiting"}))  # not started yet: it may still start
+    assert not stopped(_deleted({"a": "terminated", "b": None}))  # one not reported: not known to have stopped
+    assert not stopped(_deleted({"postgres": "terminated"}, {"init": None}))  # an init container not reported
+    assert stopped(_deleted({"postgres": "terminated"}, {"init": "terminated"}))
+    done_not_deleted = _deleted({"postgres": "terminated"})
+    del done_not_deleted["metadata"]["deletionTimestamp"]
+    assert not stopped(done_not_deleted)  # not being deleted: its kubelet may start it again
+    assert not stopped(_pod("postgres"))  # runs, not being deleted
+    assert not stopped(dict(_pod("postgres", terminating=True), spec={"containers": [{"name": "p"}]}))  # no status
+    assert not readiness.holds("k8s_pods_stopped", 0, "{}", {})  # no items: what runs is not known
+    assert not readiness.holds("k8s_pods_stopped", 1, json.dumps({"items": []}), {})  # kubectl failed
+
+
+def test_pods_ready_beside_a_pod_that_no_longer_runs():
+    ready = dict(_pod("postgres"), spec={"containers": [{"name": "postgres"}]})
+    wanted = {"apps": ["postgres"]}
+    assert readiness.holds("k8s_pods_ready", 0, json.dumps({"items": [ready, _deleted({"postgres": "terminated"})]}),
+                           wanted)  # the old pod's containers have stopped: the kubelet removes it later
+    assert not readiness.holds("k8s_pods_ready", 0, json.dumps({"items": [ready, _deleted({"postgres": "running"})]}),
+                               wanted)  # the old pod still runs beside the new one
+
+
 class _Clock:
     def __init__(self):
         self.now = 100.0
