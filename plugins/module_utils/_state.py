@@ -16,6 +16,7 @@ import os
 import time
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
+from ansible_collections.blackduck.hub.plugins.module_utils import _report as report
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
     STAMP, log_line, read_json_of_format, utc_stamp, write_json_atomic)
 
@@ -375,8 +376,11 @@ ARGUMENT_SPEC = dict(
     old_version=dict(type="str"),
     restored_by=dict(type="dict"),
     log_file=dict(type="path"),
+    report_dir=dict(type="path"),
+    report_facts=dict(type="dict"),
 )
-ARGUMENT_RULES = dict(required_together=[("step", "status")], mutually_exclusive=[("step", "rollback")])
+ARGUMENT_RULES = dict(required_together=[("step", "status"), ("report_dir", "report_facts")],
+                      mutually_exclusive=[("step", "rollback"), ("step", "report_dir"), ("rollback", "report_dir")])
 
 
 class CallError(Exception):
@@ -418,10 +422,19 @@ def call(p, check_mode):
         except (IOError, OSError) as exc:
             warnings.append("the run's log %s was not written: %s" % (p["log_file"], exc))
     possible, reason = going_back(state)
-    return dict(
+    result = dict(
         changed=changed, state=state, next_step=next_step(state),
         going_back=dict(possible=possible, reason=reason, wanted=old_hub_wanted(state)),
         rolled_back_dumps=rolled_back_dumps(state),
         done=[name for n, name, dummy in STEPS if done(state, name)],
         steps=step_table(), other_run=other_run(p["restored_by"], state),
         rollback_unfinished=rollback_unfinished(state) or "", warnings=warnings, **extra)
+    if p["report_dir"] and not check_mode:  # the run's report, from the state just read
+        try:
+            result["reports"] = report.write(p["report_dir"], p["hub"] or state.get("hub"), p["report_facts"], result,
+                                             p["path"])
+        except (IOError, OSError) as exc:
+            raise CallError("the report in %s was not written: %s. The state file is as it was; fix the permission "
+                            "or space and run again" % (p["report_dir"], exc))
+        result["changed"] = bool(result["reports"])
+    return result

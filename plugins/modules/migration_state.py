@@ -72,16 +72,36 @@ options:
         state file (beside its dump folder) is read too, and RV(other_run) says what it did.
     type: dict
     version_added: 0.3.0
+  report_dir:
+    description:
+      - Write the hub's migration report into this folder, from the state just read - C(report.json) (O(hub), the
+        O(report_facts) and the state) and C(report.md) (the same for people - the steps, the disk, the jobs cut off,
+        the dump, the verification table by table, the roles, the old data and how to go back), each mode 0600,
+        whole at once; a file whose content is already so is left alone. Nothing is written while no step and no
+        rollback is recorded, nor in check mode. Only with a read (no O(step) nor O(rollback)).
+      - The upgrade role writes its report so, at the end of every run, in C(hub_dump_dir).
+    type: path
+    version_added: 0.4.0
+  report_facts:
+    description:
+      - With O(report_dir) (required with it), what the report says of the hub - C(orchestration), C(project),
+        C(old_version), C(new_version), C(old_data), C(new_data) (labels of the data), C(remove_old_data) (the
+        command that removes the old data) - kept in C(report.json); and, for C(report.md) only, C(old_data_kind)
+        (V(volume), V(path), V(claim) or V(server)) and C(old_data_name) (the old server's name, for V(server)).
+    type: dict
+    version_added: 0.4.0
 attributes:
   check_mode:
     support: full
-    description: Reads the state; records nothing.
+    description: Reads the state; records nothing, writes no report.
   diff_mode:
     support: none
     description: No diff.
   idempotent:
     support: none
-    description: Recording a step or a rollback stamps the time of the call, so it reports a change each time.
+    description:
+      - Recording a step or a rollback stamps the time of the call, so it reports a change each time.
+      - A read with O(report_dir) reports a change only when a report file's content changed.
 """
 
 EXAMPLES = r"""
@@ -98,6 +118,21 @@ EXAMPLES = r"""
     status: done
     data:
       dump_id: "{{ dump.dump_id }}"
+
+- name: Read the final state and write the report (report.json and report.md) beside it
+  blackduck.hub.migration_state:
+    path: /var/backups/hub-4.2-migration/state.json
+    hub: hub1
+    report_dir: /var/backups/hub-4.2-migration
+    report_facts:
+      orchestration: compose
+      project: hub
+      old_version: 4.1.4
+      new_version: 4.2.0
+      old_data: hub_data-volume
+      new_data: hub_data-volume-4.2.0
+      remove_old_data: docker volume rm hub_data-volume
+      old_data_kind: volume
 
 - name: Record that the old Hub serves again, the attempt's dump moved aside
   blackduck.hub.migration_state:
@@ -150,6 +185,12 @@ other_run:
       otherwise. The upgrade role then changes nothing - it never takes a migrated Hub down.
   returned: always
   type: dict
+reports:
+  description: The report files written (C(report.json), C(report.md)) - those whose content changed.
+  returned: with O(report_dir), not in check mode
+  type: list
+  elements: str
+  version_added: 0.4.0
 archived_dump:
   description: Where O(archive_dump) was moved, or null when there was no such folder.
   returned: when O(rollback=done)
