@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import calendar
 import json
 import time
 
@@ -35,31 +36,59 @@ def swarm_stack_ready(ps_lines, services, stack, healthy=True):
     return not any(marker in status for statuses in running.values() for status in statuses for marker in bad)
 
 
+TERMINAL_PHASES = ("Succeeded", "Failed")  # every container has stopped, and none is started again
+
+
+def _utc_seconds(stamp):
+    """An API timestamp ('2026-12-06T07:00:00Z') as seconds since the epoch, or None."""
+    try:
+        return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
+    except (TypeError, ValueError):
+        return None
+
+
 def k8s_pod_stopped(pod):
-    """A pod being deleted (deletionTimestamp) of which nothing runs any more: every container the pod's spec names
-    (init, regular, ephemeral) has a status, and every status is terminated. The kubelet removes such a pod some
-    seconds later (10 or more on a busy node), but no process of it holds a database connection or the data folder.
+    """Nothing of the pod runs, nor will run again, so no process of it holds a database connection or the data folder:
+    - a pod in a terminal phase (Succeeded, Failed: completed, evicted): its kubelet starts none of its containers
+      again;
+    - or a pod being deleted (deletionTimestamp; the kubelet removes it some seconds later, 10 or more on a busy
+      node) each of whose containers (init, regular, ephemeral) has stopped since the deletion was asked - its
+      terminated state's finishedAt not before deletionTimestamp less deletionGracePeriodSeconds, to the second: the
+      kubelet starts nothing again in a pod being deleted, but a container that stopped before (it crashed) may have
+      been started again since its status was written. An init container that ran to its end (not a sidecar, which
+      restarts) counts whenever it ended.
     A container not started yet (waiting) or not reported is not known to have stopped."""
-    if not (pod.get("metadata") or {}).get("deletionTimestamp"):
+    spec, status, meta = pod.get("spec") or {}, pod.get("status") or {}, pod.get("metadata") or {}
+    if status.get("phase") in TERMINAL_PHASES:
+        return True
+    asked = _utc_seconds(meta.get("deletionTimestamp"))
+    if asked is None:
         return False
-    spec, status = pod.get("spec") or {}, pod.get("status") or {}
-    named = [c.get("name") for kind in ("initContainers", "containers", "ephemeralContainers")
-             for c in spec.get(kind) or []]
+    asked -= int(meta.get("deletionGracePeriodSeconds") or 0)
     states = dict((s.get("name"), s.get("state") or {}) for kind in (
         "initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses") for s in status.get(kind) or [])
-    return bool(named) and all("terminated" in states.get(name, {}) for name in named)
+    containers = [(c, kind == "initContainers" and c.get("restartPolicy") != "Always")
+                  for kind in ("initContainers", "containers", "ephemeralContainers") for c in spec.get(kind) or []]
+    for container, ran_to_its_end in containers:
+        ended = states.get(container.get("name"), {}).get("terminated")
+        if ended is None:
+            return False
+        finished = _utc_seconds(ended.get("finishedAt"))
+        if not ran_to_its_end and (finished is None or finished < asked):
+            return False
+    return bool(containers)
 
 
 def k8s_pods_stopped(pods):
     """The pods of a namespace (kubectl get pods -o json's items): nothing of them runs - none left, or only pods
-    being deleted whose containers have all stopped (k8s_pod_stopped)."""
+    that have stopped for good (k8s_pod_stopped: being deleted with every container stopped since, or finished)."""
     return all(k8s_pod_stopped(p) for p in pods or [])
 
 
 def k8s_pods_ready(pods, wanted):
     """The pods of a namespace (kubectl get pods -o json's items): exactly one pod per wanted app (label app), each
-    ready, and nothing else runs - no other pod, none terminating unless nothing of it runs any more
-    (k8s_pod_stopped: the kubelet has not removed it yet)."""
+    ready, and nothing else runs - no other pod, none terminating unless nothing of it runs any more, nor will
+    (k8s_pod_stopped: the kubelet has not removed it yet, or it finished - evicted, completed)."""
     pods = [p for p in pods or [] if not k8s_pod_stopped(p)]
     if any((p.get("metadata") or {}).get("deletionTimestamp") for p in pods):
         return False
@@ -99,7 +128,8 @@ def docker_run_ready(inspected, containers, names, healthy=True):
 # name -> (what it waits for, in words; the predicate over the command's stdout and the wait's `wanted`)
 PREDICATES = {
     "gone": ("no line left (every container or pod gone)", lambda out, wanted: not out.strip()),
-    "k8s_pods_stopped": ("no pod runs (none left, or only pods being deleted whose containers have all stopped)",
+    "k8s_pods_stopped": ("no pod runs (none left, or only pods being deleted whose containers have all stopped since, "
+                         "or finished)",
                          lambda out, wanted: k8s_pods_stopped(json.loads(out)["items"])),
     "k8s_pods_ready": ("one ready pod per wanted app, and no other",
                        lambda out, wanted: k8s_pods_ready(json.loads(out).get("items") or [], wanted["apps"])),

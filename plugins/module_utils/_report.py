@@ -11,6 +11,7 @@ __metaclass__ = type
 import json
 import os
 import re
+import stat
 
 from ansible_collections.blackduck.hub.plugins.module_utils._command import write_atomic
 
@@ -174,6 +175,7 @@ def report_md(hub, facts, read, state_file):
     old_data_name: the server's name, for a server), read
     migration_state's answer (state, steps - the table -, going_back), state_file the state file's path."""
     st = read["state"]
+    facts = dict(dict((k, "") for k in FACTS), **facts)  # a fact not given: an empty cell, not an error
     lines = (_summary(hub, facts, st, read["going_back"], state_file) + _rollback(facts, st) + _attempts(st)
              + _steps(read["steps"], st) + _disk(st) + _jobs(st) + _dump(st) + _verification(st) + _old_data(facts, st))
     return "\n".join(lines) + "\n"
@@ -181,7 +183,8 @@ def report_md(hub, facts, read, state_file):
 
 def write(directory, hub, facts, read, state_file):
     """report.json and report.md of hub into directory (each whole at once, mode 0600), when there is anything to
-    report (due); a file whose content is already so is left alone. Returns the paths written."""
+    report (due); a file whose content is already so is left alone (made 0600 again if it is not). Returns the paths
+    written (or whose mode was set)."""
     if not due(read["state"]):
         return []
     written = []
@@ -191,6 +194,9 @@ def write(directory, hub, facts, read, state_file):
         try:
             with open(path, "rb") as f:
                 if f.read() == data:
+                    if stat.S_IMODE(os.fstat(f.fileno()).st_mode) != 0o600:  # someone opened it up: 0600 again
+                        os.chmod(path, 0o600)
+                        written.append(path)
                     continue
         except (IOError, OSError):
             pass

@@ -433,8 +433,9 @@ def call(p, check_mode):
         try:
             result["reports"] = report.write(p["report_dir"], p["hub"] or state.get("hub"), p["report_facts"], result,
                                              p["path"])
-        except (IOError, OSError) as exc:
-            raise CallError("the report in %s was not written: %s. The state file is as it was; fix the permission "
+        except (IOError, OSError) as exc:  # the state is what counts: the run goes on (its lock is released)
+            result["reports"] = []
+            warnings.append("the report in %s was not written: %s. The state file is as it was; fix the permission "
                             "or space and run again" % (p["report_dir"], exc))
         result["changed"] = bool(result["reports"])
     return result

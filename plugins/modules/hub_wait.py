@@ -36,9 +36,10 @@ options:
       - What must hold of its output.
       - V(gone) - it prints nothing (no container or pod left).
       - V(k8s_pods_stopped) - C(kubectl get pods -o json) shows that no pod runs - none is left, or each one left
-        is being deleted and every one of its containers has stopped (the kubelet removes such a pod some seconds
-        later; nothing of it holds a connection or the data any more). A container not started or not reported yet
-        counts as running.
+        has finished (phase C(Succeeded) or C(Failed) - evicted, completed) or is being deleted with every one of its
+        containers stopped since the deletion was asked (the kubelet removes such a pod some seconds later; nothing
+        of it holds a connection or the data any more). A container not started or not reported yet, or stopped
+        before the deletion (it may have been started again since), counts as running.
       - V(k8s_pods_ready) - C(kubectl get pods -o json) shows one ready pod per app of O(wanted)'s C(apps) (a
         list), and nothing else runs - no other pod, none terminating unless all its containers have stopped.
       - V(swarm_stack_ready) - C(docker ps) lines C(<stack>_<service> <status>) show one container for every service

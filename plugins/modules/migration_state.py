@@ -78,7 +78,8 @@ options:
         O(report_facts) and the state) and C(report.md) (the same for people - the steps, the disk, the jobs cut off,
         the dump, the verification table by table, the roles, the old data and how to go back), each mode 0600,
         whole at once; a file whose content is already so is left alone. Nothing is written while no step and no
-        rollback is recorded, nor in check mode. Only with a read (no O(step) nor O(rollback)).
+        rollback is recorded, nor in check mode. Only with a read (no O(step) nor O(rollback)). A report that cannot
+        be written is a warning, not a failure (the state is what counts).
       - The upgrade role writes its report so, at the end of every run, in C(hub_dump_dir).
     type: path
     version_added: 0.4.0

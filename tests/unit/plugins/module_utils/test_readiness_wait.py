@@ -35,30 +35,50 @@ def test_a_failed_or_unreadable_check_is_not_ready_never_an_error():
     assert not readiness.holds("swarm_stack_ready", 0, "hub_postgres Up", {})  # nothing wanted said: not ready
 
 
-def _deleted(states, init_states=None):
-    """A pod being deleted: its containers' states by name (running, waiting, terminated; None: not reported)."""
+ASKED = "2026-12-06T07:00:30Z"  # the deletion asked at 07:00:00, with 30 s of grace
+
+
+def _deleted(states, init_states=None, finished="2026-12-06T07:00:02Z", sidecars=()):
+    """A pod being deleted: its containers' states by name (running, waiting, terminated; None: not reported); the
+    terminated ones finished at finished."""
+    def status(name, st):
+        return {"name": name, "state": {st: {"finishedAt": finished} if st == "terminated" else {}}}
     spec = {"containers": [{"name": n} for n in states]}
-    status = {"containerStatuses": [{"name": n, "state": {st: {}}} for n, st in states.items() if st]}
+    st = {"phase": "Running", "containerStatuses": [status(n, v) for n, v in states.items() if v]}
     if init_states:
-        spec["initContainers"] = [{"name": n} for n in init_states]
-        status["initContainerStatuses"] = [{"name": n, "state": {st: {}}} for n, st in init_states.items() if st]
-    return {"metadata": {"labels": {"app": "postgres"}, "deletionTimestamp": "2026-12-06T07:00:00Z"}, "spec": spec,
-            "status": status}
+        spec["initContainers"] = [dict({"name": n}, **({"restartPolicy": "Always"} if n in sidecars else {}))
+                                  for n in init_states]
+        st["initContainerStatuses"] = [status(n, v) for n, v in init_states.items() if v]
+    return {"metadata": {"labels": {"app": "postgres"}, "deletionTimestamp": ASKED, "deletionGracePeriodSeconds": 30},
+            "spec": spec, "status": st}
 
 
-def test_pods_stopped_when_nothing_of_them_runs():
+def test_pods_stopped_when_nothing_of_them_runs_nor_will():
     def stopped(*pods):
         return readiness.holds("k8s_pods_stopped", 0, json.dumps({"items": list(pods)}), {})
     assert stopped()  # none left
     assert stopped(_deleted({"postgres": "terminated"}), _deleted({"a": "terminated", "b": "terminated"}))
+    assert stopped(_deleted({"postgres": "terminated"}, finished="2026-12-06T07:00:00Z"))  # the second it was asked
     assert not stopped(_deleted({"a": "terminated", "b": "running"}))  # one container still runs
     assert not stopped(_deleted({"postgres": "waiting"}))  # not started yet: it may still start
     assert not stopped(_deleted({"a": "terminated", "b": None}))  # one not reported: not known to have stopped
+    # stopped before the deletion was asked (it crashed): its kubelet may have started it again since
+    assert not stopped(_deleted({"postgres": "terminated"}, finished="2026-12-06T06:59:59Z"))
+    assert not stopped(_deleted({"postgres": "terminated"}, finished=None))
+    # an init container that ran to its end long before counts; a sidecar (it restarts) must have stopped since
+    early = {"finished": "2026-12-06T07:00:02Z"}
+    pod = _deleted({"postgres": "terminated"}, {"init": "terminated"}, **early)
+    pod["status"]["initContainerStatuses"][0]["state"]["terminated"]["finishedAt"] = "2026-12-06T06:00:00Z"
+    assert stopped(pod)
+    pod = _deleted({"postgres": "terminated"}, {"proxy": "terminated"}, sidecars=("proxy",), **early)
+    pod["status"]["initContainerStatuses"][0]["state"]["terminated"]["finishedAt"] = "2026-12-06T06:00:00Z"
+    assert not stopped(pod)
     assert not stopped(_deleted({"postgres": "terminated"}, {"init": None}))  # an init container not reported
-    assert stopped(_deleted({"postgres": "terminated"}, {"init": "terminated"}))
     done_not_deleted = _deleted({"postgres": "terminated"})
     del done_not_deleted["metadata"]["deletionTimestamp"]
-    assert not stopped(done_not_deleted)  # not being deleted: its kubelet may start it again
+    assert not stopped(done_not_deleted)  # not being deleted, still Running: its kubelet may start it again
+    evicted = dict(done_not_deleted, status={"phase": "Failed", "reason": "Evicted"})
+    assert stopped(evicted) and stopped(dict(evicted, status={"phase": "Succeeded"}))  # finished: none starts again
     assert not stopped(_pod("postgres"))  # runs, not being deleted
     assert not stopped(dict(_pod("postgres", terminating=True), spec={"containers": [{"name": "p"}]}))  # no status
     assert not readiness.holds("k8s_pods_stopped", 0, "{}", {})  # no items: what runs is not known
@@ -70,6 +90,8 @@ def test_pods_ready_beside_a_pod_that_no_longer_runs():
     wanted = {"apps": ["postgres"]}
     assert readiness.holds("k8s_pods_ready", 0, json.dumps({"items": [ready, _deleted({"postgres": "terminated"})]}),
                            wanted)  # the old pod's containers have stopped: the kubelet removes it later
+    evicted = {"metadata": {"labels": {"app": "postgres"}}, "status": {"phase": "Failed", "reason": "Evicted"}}
+    assert readiness.holds("k8s_pods_ready", 0, json.dumps({"items": [ready, evicted]}), wanted)
     assert not readiness.holds("k8s_pods_ready", 0, json.dumps({"items": [ready, _deleted({"postgres": "running"})]}),
                                wanted)  # the old pod still runs beside the new one
 

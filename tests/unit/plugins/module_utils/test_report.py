@@ -3,8 +3,6 @@ report_dir, which writes it in the call that reads the final state."""
 import json
 import os
 
-import pytest
-
 from ansible_collections.blackduck.hub.plugins.module_utils import _report, _state
 
 FACTS = {"orchestration": "compose", "project": "hub", "old_version": "4.1.4", "new_version": "4.2.0",
@@ -122,10 +120,25 @@ def test_migration_state_writes_the_report_from_the_state_it_reads(tmp_path):
     assert _state.call(read, False)["reports"] == [os.path.join(folder, "report.json"), os.path.join(folder, "report.md")]
 
 
-def test_a_report_that_cannot_be_written_says_so(tmp_path):
+def test_a_report_that_cannot_be_written_is_a_warning_not_a_failure(tmp_path):
     path = str(tmp_path / "state.json")
     _state.call(_params(path, step="disk_space", status="started"), False)
-    with pytest.raises(_state.CallError) as err:
-        _state.call(_params(path, report_dir=str(tmp_path / "missing" / "folder"), report_facts=FACTS), False)
-    assert str(err.value).startswith("the report in %s was not written: " % (tmp_path / "missing" / "folder"))
-    assert "The state file is as it was" in str(err.value)
+    result = _state.call(_params(path, report_dir=str(tmp_path / "missing" / "folder"), report_facts=FACTS), False)
+    assert result["changed"] is False and result["reports"] == [] and len(result["warnings"]) == 1, result
+    assert result["warnings"][0].startswith("the report in %s was not written: " % (tmp_path / "missing" / "folder"))
+    assert "The state file is as it was" in result["warnings"][0]
+    assert result["state"]["steps"]["disk_space"]["status"] == "started"  # the state, read all the same
+
+
+def test_a_report_opened_up_is_made_0600_again_and_a_fact_not_given_is_empty(tmp_path):
+    path, folder = str(tmp_path / "state.json"), str(tmp_path)
+    _state.call(_params(path, step="disk_space", status="started"), False)
+    facts = dict((k, v) for k, v in FACTS.items() if k != "project")
+    read = _params(path, report_dir=folder, report_facts=facts)
+    _state.call(read, False)
+    with open(os.path.join(folder, "report.md")) as f:
+        assert "| Orchestration | compose (project ``) |" in f.read()
+    os.chmod(os.path.join(folder, "report.md"), 0o644)
+    result = _state.call(read, False)
+    assert result["changed"] is True and result["reports"] == [os.path.join(folder, "report.md")]
+    assert oct(os.stat(os.path.join(folder, "report.md")).st_mode & 0o777) == "0o600"
