@@ -12,7 +12,7 @@ import stat
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_bytes
-from ansible_collections.blackduck.hub.plugins.module_utils._command import write_atomic
+from ansible_collections.blackduck.hub.plugins.module_utils._command import same_file, write_atomic
 from ansible_collections.blackduck.hub.plugins.plugin_utils._action import HubAction
 
 ARGUMENT_SPEC = {
@@ -34,14 +34,6 @@ def octal(value, name):
     except ValueError:
         raise AnsibleActionFail("%s must be an octal mode such as 0600 (it is %r)" % (name, value))
     return bits
-
-
-def _same(path, data, mode):
-    try:
-        with open(path, "rb") as f:
-            return f.read() == data and stat.S_IMODE(os.stat(path).st_mode) == mode
-    except FileNotFoundError:
-        return False
 
 
 def write(directory, files, mode, dir_mode, check=False):
@@ -76,7 +68,7 @@ def write(directory, files, mode, dir_mode, check=False):
             os.chmod(directory, dir_mode)
     for name in sorted(files):
         path, data = os.path.join(directory, name), to_bytes(files[name])
-        if _same(path, data, mode):
+        if same_file(path, data, mode):
             continue
         changed.append(path)
         if not check:  # two runs may write one report folder at once: each its own temporary file

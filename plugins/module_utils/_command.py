@@ -15,11 +15,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import calendar
 import errno
 import hashlib
 import json
 import os
 import re
+import stat
 import subprocess
 import tempfile
 import threading
@@ -102,6 +104,15 @@ STAMP = "%Y-%m-%dT%H:%M:%SZ"  # how the collection writes a time: UTC, to the se
 def utc_stamp(seconds=None):
     """A time (now, or seconds since the epoch) as the state file, the manifest, the logs and the locks write it."""
     return time.strftime(STAMP, time.gmtime(seconds))
+
+
+def epoch(stamp):
+    """Seconds since the epoch of a time written so (utc_stamp's, or the Kubernetes API's: the same format); None for
+    anything else (missing, malformed)."""
+    try:
+        return calendar.timegm(time.strptime(stamp, STAMP))
+    except (TypeError, ValueError):
+        return None
 
 
 def _append(path, text, strict=False):
@@ -454,6 +465,15 @@ def sha256_file(path, chunk=CHUNK):
                 break
             digest.update(block)
     return digest.hexdigest()
+
+
+def same_file(path, data, mode):
+    """Whether path holds data (bytes) already, with mode: a file that need not be written again."""
+    try:
+        with open(path, "rb") as f:
+            return f.read() == data and stat.S_IMODE(os.fstat(f.fileno()).st_mode) == mode
+    except FileNotFoundError:
+        return False
 
 
 def write_atomic(path, data, mode=0o600, durable=True, unique=False):

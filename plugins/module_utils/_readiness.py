@@ -13,9 +13,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import calendar
 import json
 import time
+
+from ansible_collections.blackduck.hub.plugins.module_utils._command import epoch
 
 
 def swarm_service_of(name, stack):
@@ -39,14 +40,6 @@ def swarm_stack_ready(ps_lines, services, stack, healthy=True):
 TERMINAL_PHASES = ("Succeeded", "Failed")  # every container has stopped, and none is started again
 
 
-def _utc_seconds(stamp):
-    """An API timestamp ('2026-12-06T07:00:00Z') as seconds since the epoch, or None."""
-    try:
-        return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
-    except (TypeError, ValueError):
-        return None
-
-
 def k8s_pod_stopped(pod):
     """Nothing of the pod runs, nor will run again, so no process of it holds a database connection or the data folder:
     - a pod in a terminal phase (Succeeded, Failed: completed, evicted): its kubelet starts none of its containers
@@ -61,7 +54,7 @@ def k8s_pod_stopped(pod):
     spec, status, meta = pod.get("spec") or {}, pod.get("status") or {}, pod.get("metadata") or {}
     if status.get("phase") in TERMINAL_PHASES:
         return True
-    asked = _utc_seconds(meta.get("deletionTimestamp"))
+    asked = epoch(meta.get("deletionTimestamp"))
     if asked is None:
         return False
     asked -= int(meta.get("deletionGracePeriodSeconds") or 0)
@@ -73,7 +66,7 @@ def k8s_pod_stopped(pod):
         ended = states.get(container.get("name"), {}).get("terminated")
         if ended is None:
             return False
-        finished = _utc_seconds(ended.get("finishedAt"))
+        finished = epoch(ended.get("finishedAt"))
         if not ran_to_its_end and (finished is None or finished < asked):
             return False
     return bool(containers)

@@ -11,9 +11,8 @@ __metaclass__ = type
 import json
 import os
 import re
-import stat
 
-from ansible_collections.blackduck.hub.plugins.module_utils._command import write_atomic
+from ansible_collections.blackduck.hub.plugins.module_utils._command import same_file, write_atomic
 
 # what report.json's facts hold: what does not change from run to run (not what happens to be running)
 FACTS = ("orchestration", "project", "old_version", "new_version", "old_data", "new_data", "remove_old_data")
@@ -183,23 +182,15 @@ def report_md(hub, facts, read, state_file):
 
 def write(directory, hub, facts, read, state_file):
     """report.json and report.md of hub into directory (each whole at once, mode 0600), when there is anything to
-    report (due); a file whose content is already so is left alone (made 0600 again if it is not). Returns the paths
-    written (or whose mode was set)."""
+    report (due); a file whose content and mode are already so is left alone. Returns the paths written."""
     if not due(read["state"]):
         return []
     written = []
     for name, text in (("report.json", report_json(hub, facts, read["state"])),
                        ("report.md", report_md(hub, facts, read, state_file))):
         path, data = os.path.join(directory, name), text.encode("utf-8")
-        try:
-            with open(path, "rb") as f:
-                if f.read() == data:
-                    if stat.S_IMODE(os.fstat(f.fileno()).st_mode) != 0o600:  # someone opened it up: 0600 again
-                        os.chmod(path, 0o600)
-                        written.append(path)
-                    continue
-        except (IOError, OSError):
-            pass
+        if same_file(path, data, 0o600):  # content and mode already so (one opened up is written again, 0600)
+            continue
         write_atomic(path, data, 0o600, durable=False)
         written.append(path)
     return written

@@ -10,7 +10,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import calendar
 import json
 import os
 import time
@@ -18,7 +17,7 @@ import time
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils import _report as report
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
-    STAMP, log_line, read_json_of_format, utc_stamp, write_json_atomic)
+    epoch, log_line, read_json_of_format, utc_stamp, write_json_atomic)
 
 FORMAT = "blackduck.hub/migration-state"
 STEPS = (
@@ -111,14 +110,6 @@ def due(step, state, options=None, run_tags=("all",), skip_tags=()):
 
 def now():
     return utc_stamp()
-
-
-def epoch(stamp):
-    """Seconds since the epoch of a time as the state file writes it; None for anything else (missing, malformed)."""
-    try:
-        return calendar.timegm(time.strptime(stamp, STAMP))
-    except (TypeError, ValueError):
-        return None
 
 
 def new_state(hub):
