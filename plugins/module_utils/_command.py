@@ -98,6 +98,12 @@ def read_json_of_format(path, fmt, not_it):
     return data
 
 
+def options_of(kind, params):
+    """A module's options, as the namedtuple kind that holds them for module_utils (_dump.DumpOptions,
+    _restore.RestoreOptions): each field from the option of the same name."""
+    return kind(**dict((name, params[name]) for name in kind._fields))
+
+
 STAMP = "%Y-%m-%dT%H:%M:%SZ"  # how the collection writes a time: UTC, to the second
 
 

@@ -23,6 +23,7 @@ import math
 import os
 import stat
 
+from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils._command import human, run
 
 DUMP_FACTOR = 1.5
@@ -225,6 +226,43 @@ def shortage_message(filesystems, db_size):
 def summary_message(filesystems, db_size):
     return "enough free disk space for the migration of a %s database: %s" % (human(db_size), "; ".join(
         "%s needs %s, has %s free" % (describe(e), e["need_human"], e["free_human"]) for e in filesystems))
+
+
+def database_size(source, docker_cli=None, volume=None, data_path=None, server=None):
+    """(bytes, what was measured) of the old database: source volume (the Docker volume volume), path (the folder
+    data_path) or server (its databases' sizes; server: a callable opening its session, a context manager)."""
+    if source == "volume":
+        where = docker_volume_mountpoint(docker_cli, volume)
+        return du(where), "Docker volume %s (%s)" % (volume, where)
+    if source == "path":
+        return du(data_path), "folder %s" % data_path
+    with server() as target:
+        dbs = inventory.databases(target)
+        return sum(d["size_bytes"] for d in dbs.values()), "databases %s on %s" % (", ".join(sorted(dbs)), target.describe())
+
+
+def space_for_migration(result, dump_dir, new_volume_path, dump_factor, volume_factor, stream, source, docker_cli=None,
+                        volume=None, data_path=None, server=None):
+    """disk_space's work, into its result (returned): the old database measured (database_size's source, volume,
+    data_path, server), the free space where the dump (dump_dir; none with stream) and the new data (new_volume_path,
+    by default Docker's data root's volumes) go, each against what it needs (plan). ok: whether there is room; msg:
+    the summary, or what is short."""
+    if not new_volume_path:
+        root = docker_root(docker_cli)
+        if not root:
+            raise DiskError("new_volume_path is required: no Docker engine answered on the managed host to default it "
+                            "to Docker's data root. Set it to where the new database volume will live (for example the "
+                            "new Kubernetes hostPath).")
+        new_volume_path = os.path.join(root, "volumes")
+    result["new_volume_path"] = new_volume_path
+    size, measured = database_size(source, docker_cli, volume, data_path, server)
+    result.update(database_size=size, database_size_human=human(size), measured=measured)
+    filesystems = plan(size, fs_info(dump_dir) if dump_dir else None, fs_info(new_volume_path), dump_factor,
+                       volume_factor, stream)
+    ok = all(fs["ok"] for fs in filesystems)
+    result.update(filesystems=filesystems, ok=ok,
+                  msg=summary_message(filesystems, size) if ok else shortage_message(filesystems, size))
+    return result
 
 
 # ------------------------------------------------------------------------------------------------------- docker

@@ -20,12 +20,13 @@ import os
 import shutil
 import time
 import uuid
+from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils._command import (
-    ArgFormat, CommandError, DiskFullError, argv_tool, build_argv, run, sha256_file, stream_from_file, stream_to_file, utc_stamp, why)
+    ArgFormat, CommandError, DiskFullError, argv_tool, build_argv, human, run, sha256_file, stream_from_file, stream_to_file, utc_stamp, why)
 from ansible_collections.blackduck.hub.plugins.module_utils._progress import Progress
 from ansible_collections.blackduck.hub.plugins.module_utils._target import (
     APPLICATION_NAME, TargetError, stopped_because, tool_version, tools_folder)
@@ -41,6 +42,12 @@ PG_DUMP_FORMATS = {
     "compress": ArgFormat("opt", "--compress"),
     "dbname": ArgFormat("eq", "--dbname"),
 }
+
+
+# How a dump is made: db_dump's options of the same names (the manifest records them).
+DumpOptions = namedtuple("DumpOptions", ["format", "compression", "compression_level", "jobs", "checksums", "globals",
+                                         "no_role_passwords", "progress_interval"],
+                         defaults=["custom", "none", None, 2, "full", True, False, 10])
 
 
 class DumpError(Exception):
@@ -259,18 +266,52 @@ def check_format(target, fmt, dump_dir):
                         "connection.dump_mount to where, or use format custom.")
 
 
-def run_dump(target, params, log):
-    """Make the dump. Returns the manifest data."""
-    check_format(target, params.get("format") or "custom", params["dump_dir"])
-    dump_dir, names, dbs = params["dump_dir"], params["databases"], params["_dbs"]
+def dump_databases(target, dump_dir, names, options, result, force=False, allow_active_sessions=False,
+                   check_mode=False, log=None):
+    """db_dump's work, into its result (returned): the databases names of target dumped into dump_dir - unless it
+    holds a complete dump of this source already (kept: a rerun resumes after it; another source's is refused
+    without force), or in check mode (what would be dumped). What an interrupted run left is removed first, and the
+    databases must be quiet. Raises DumpError (and the errors of the target, the tools and the file system)."""
+    check_format(target, options.format, dump_dir)
+    server = inventory.server_version(target)
+    dbs = inventory.databases(target)
+    missing = [d for d in names if d not in dbs]
+    if missing:
+        raise DumpError("database %s not found on %s (it has: %s). Check the databases option and that this is the "
+                        "Hub's database server." % (", ".join(missing), target.describe(), ", ".join(sorted(dbs)) or "none"))
+    existing = manifest.load(dump_dir)
+    if complete_dump_to_keep(dump_dir, existing, names, fingerprint(server, dbs, names), force):
+        result.update(summary(existing), manifest=manifest.manifest_path(dump_dir),
+                      reason="a complete dump of this source is already in %s and its files match the manifest" % dump_dir)
+        return result
+    leftovers = partial_leftovers(dump_dir)
+    if check_mode:
+        result.update(changed=True, databases={n: {"size_bytes": dbs[n]["size_bytes"]} for n in names},
+                      removed_partial=leftovers, msg="would dump %s (%s) from %s into %s" % (
+                          ", ".join(names), human(sum(dbs[n]["size_bytes"] for n in names)), target.describe(), dump_dir))
+        return result
+    check_quiet(target, names, allow_active_sessions)
+    old_files = ([manifest.MANIFEST, GLOBALS_FILE] + [dump_file(n) for n in names]
+                 + [dump_file(n, "directory") for n in names])
+    if existing and force:
+        os.unlink(manifest.manifest_path(dump_dir))  # no manifest: the dump is incomplete until rewritten
+    result["removed_partial"] = remove_partial(dump_dir, old_files) if os.path.isdir(dump_dir) else []
+    data = run_dump(target, dump_dir, names, server, dbs, options, log)
+    result.update(summary(data), changed=True, manifest=manifest.manifest_path(dump_dir))
+    return result
+
+
+def run_dump(target, dump_dir, names, server, dbs, options, log):
+    """Make the dump of the databases names (dbs: inventory.databases of the server, server: its version) into
+    dump_dir. Returns the manifest data."""
     started = time.time()
     versions = {t: tool_version(target, t) for t in ("pg_dump", "pg_dumpall", "pg_restore")}
-    compress = compress_arg(params["compression"], params.get("compression_level"), tool_major(versions["pg_dump"]))
+    compress = compress_arg(options.compression, options.compression_level, tool_major(versions["pg_dump"]))
     prepare_dir(dump_dir)
     try:
         with Progress(os.path.join(dump_dir, PROGRESS_FILE), log, "dump",
                       expected_bytes=sum(dbs[n]["size_bytes"] for n in names) or None) as progress:
-            return _dump_all(target, params, progress, started, versions, compress)
+            return _dump_all(target, dump_dir, names, server, dbs, options, progress, started, versions, compress)
     except DiskFullError:
         raise
     except (CommandError, DumpError, TargetError) as exc:
@@ -282,16 +323,13 @@ def run_dump(target, params, log):
         raise stopped_under(target, "the dump", ", ".join(names), str(exc)[:500], exc)
 
 
-def _dump_all(target, params, progress, started, versions, compress):
-    fmt = params.get("format") or "custom"
-    dump_dir, names, interval = params["dump_dir"], params["databases"], params["progress_interval"]
-    jobs = max(1, params["jobs"])
-    server, dbs = params["_server"], params["_dbs"]
+def _dump_all(target, dump_dir, names, server, dbs, options, progress, started, versions, compress):
+    fmt, interval, jobs = options.format, options.progress_interval, max(1, options.jobs)
     files = {}
 
-    if params["globals"]:
+    if options.globals:
         argv = target.tool_argv("pg_dumpall", ["--globals-only"])
-        if params.get("_no_role_passwords"):
+        if options.no_role_passwords:
             argv.append("--no-role-passwords")
         res = dump_one(target, dump_dir, GLOBALS_FILE, argv, progress, interval)
         files[GLOBALS_FILE] = res
@@ -307,7 +345,7 @@ def _dump_all(target, params, progress, started, versions, compress):
         return res
 
     def counted(name):
-        return inventory.database_inventory(target, name, checksums=params["checksums"] == "full",
+        return inventory.database_inventory(target, name, checksums=options.checksums == "full",
                                             fixups=inventory.FIXUPS.get(name))
 
     results = {}
@@ -336,11 +374,11 @@ def _dump_all(target, params, progress, started, versions, compress):
         "seconds": round(time.time() - started, 3),
         "fingerprint": fingerprint(server, dbs, names),
         "tools": versions,
-        "options": {"format": fmt, "compression": params["compression"], "compress_arg": compress,
-                    "jobs": jobs, "checksums": params["checksums"]},
+        "options": {"format": fmt, "compression": options.compression, "compress_arg": compress,
+                    "jobs": jobs, "checksums": options.checksums},
         "databases": {},
     }
-    data.update(source_facts(target, server, params.get("_no_role_passwords")))  # the roles' digests for db_verify
+    data.update(source_facts(target, server, options.no_role_passwords))  # the roles' digests for db_verify
     if GLOBALS_FILE in files:
         g = files[GLOBALS_FILE]
         data["globals"] = {"file": GLOBALS_FILE, "bytes": g["bytes"], "sha256": g["sha256"], "seconds": g["seconds"]}

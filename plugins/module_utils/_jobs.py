@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 from ansible_collections.blackduck.hub.plugins.module_utils._inventory import quote_literal
 from ansible_collections.blackduck.hub.plugins.module_utils._query import query
 
@@ -65,3 +67,26 @@ def describe(jobs, limit=10):
         return "no job runs"
     return "%d job%s run%s: %s" % (len(jobs), "" if len(jobs) == 1 else "s", "s" if len(jobs) == 1 else "",
                                    listing(jobs, limit))
+
+
+def drain(target, database="bds_hub", timeout=0, interval=10, ignore_types=RESTARTED_BY_THE_MIGRATION,
+          clock=time.monotonic, sleep=time.sleep):
+    """hub_jobs' work: the running jobs (running_jobs), then - with a timeout (seconds) - a look every interval
+    seconds until none runs or the time is up. Returns {jobs (at the end), jobs_at_start, drained, waited (seconds,
+    from the first look: a slow query is no wait), table (whether the database has st.job_instances), msg}."""
+    deadline = clock() + timeout
+    first = now = running_jobs(target, database, ignore_types=ignore_types)
+    looked = clock()
+    while now and clock() < deadline:
+        sleep(min(interval, max(0.0, deadline - clock())))
+        now = running_jobs(target, database, ignore_types=ignore_types)
+    waited = int(round(clock() - looked))
+    table = first is not None
+    first, now = first or [], now or []
+    if not table:
+        msg = "%s has no %s: no job to wait for" % (database, TABLE)
+    elif first and not now:
+        msg = "no job runs now (waited %ds for %s)" % (waited, listing(first))
+    else:
+        msg = describe(now) + (" (still, after %ds)" % waited if now and waited else "")
+    return dict(jobs=now, jobs_at_start=first, drained=not now, waited=waited, table=table, msg=msg)

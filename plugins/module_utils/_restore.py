@@ -12,6 +12,7 @@ __metaclass__ = type
 import os
 import re
 import time
+from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _dump as dump
@@ -30,6 +31,12 @@ PG_RESTORE_FORMATS = {
     "clean": ArgFormat("fixed", items=["--clean", "--if-exists"]),
     "exit_on_error": ArgFormat("flag", "--exit-on-error"),
 }
+
+
+# How a restore (or a stream) is made: db_restore's options of the same names.
+RestoreOptions = namedtuple("RestoreOptions", ["globals", "role_passwords", "jobs", "force", "fixups", "analyze",
+                                               "allowed_errors", "progress_file"],
+                            defaults=[True, "dump", 2, False, True, True, (), None])
 
 
 class RestoreError(Exception):
@@ -316,11 +323,14 @@ def nothing_restored():
     return {"databases": {}, "warnings": [], "created": [], "replaced": []}
 
 
-def run_restore(target, dump_dir, data, todo, live, params, log):
-    """Restore (or stream) the databases todo and the roles. A query of the new server that failed on its full disk -
-    a CREATE DATABASE, an ANALYZE, a fixup, a marker - is told as such (disk_full_error), like pg_restore's."""
+def run_restore(target, dump_dir, data, todo, live, options, log, ours=(), replace=(), source=None):
+    """Restore the databases todo and the roles from the dump in dump_dir (data: its manifest) - or stream them from
+    source (data: the stream's record). live: the target's databases (inventory.databases); ours: those holding an
+    earlier restore of this dump, cleaned; replace: those dropped first (plan's). A query of the new server that
+    failed on its full disk - a CREATE DATABASE, an ANALYZE, a fixup, a marker - is told as such (disk_full_error),
+    like pg_restore's."""
     try:
-        return _restore_all(target, dump_dir, data, todo, live, params, log)
+        return _restore_all(target, dump_dir, data, todo, live, options, log, ours, replace, source)
     except CommandError as exc:  # _query.failed's words: "<what> on <the new server> (database <name>) failed: ..."
         found = restore_errors.disk_full(str(exc).splitlines()[:1]) if target and (
             " on %s (database " % target.describe()) in str(exc) else None
@@ -331,17 +341,17 @@ def run_restore(target, dump_dir, data, todo, live, params, log):
         raise err
 
 
-def _restore_all(target, dump_dir, data, todo, live, params, log):
+def _restore_all(target, dump_dir, data, todo, live, options, log, ours, replace, source):
     result = nothing_restored()
     me = inventory.role_rights(target)  # the connecting role: its name, and whether it is a superuser
     superuser = me["superuser"]
-    if params["globals"] and data.get("globals"):
+    if options.globals and data.get("globals"):
         # role_passwords=dump: every role gets the password it had on the old server (the restore's own role keeps
         # its password, or the restore could not go on); =target: roles the target already has keep theirs
         keep = {me["name"]}
-        if params.get("role_passwords") == "target":
+        if options.role_passwords == "target":
             keep |= set(inventory.roles(target)) | set(inventory.superusers(target))
-        errors, warnings = restore_globals(target, globals_text(dump_dir, data, params.get("_source")), superuser, keep)
+        errors, warnings = restore_globals(target, globals_text(dump_dir, data, source), superuser, keep)
         result["warnings"] += warnings
         no_room = restore_errors.disk_full(errors)
         if no_room:
@@ -349,7 +359,7 @@ def _restore_all(target, dump_dir, data, todo, live, params, log):
             raise disk_full_error(where, manifest.streamed(data))
         if errors:
             raise RestoreError("restoring the roles (globals.sql) failed: %s" % "; ".join(errors[:10]))
-    for name in params.get("_replace", []):
+    for name in replace:
         target.close_sql(name)  # the module's own session on it (psycopg2, from the plan) would block the drop
         query(target, "postgres", "DROP DATABASE %s;\n" % inventory.quote_ident(name),
               "dropping %s (an empty Hub's, or a rolled-back attempt's) to restore it again" % name)
@@ -363,35 +373,34 @@ def _restore_all(target, dump_dir, data, todo, live, params, log):
         query(target, "postgres", inventory.marker_sql(name, {"dump_id": data["dump_id"], "complete": False})
               + "\n", "recording the restore marker")
 
-    allowed = list(params.get("allowed_errors") or [])
+    allowed = list(options.allowed_errors or [])
     if not superuser:
         # Objects the source's superusers own cannot be given to them by a non-superuser (as on Amazon RDS);
         # the Hub's own objects belong to its admin role and are restored as they were.
         allowed += ['must be member of role "%s"' % re.escape(r) for r in data.get("superusers", [])]
 
     streamed = manifest.streamed(data)  # only the databases' size is known beforehand, not what pg_dump will send
-    with Progress(params.get("progress_file"), log, "restore", exact=not streamed, expected_bytes=sum(
+    with Progress(options.progress_file, log, "restore", exact=not streamed, expected_bytes=sum(
             data["databases"][n]["size_bytes" if streamed else "bytes"] for n in todo) or None) as progress:
 
         # a database the new server's image made (empty schemas at most, like the Hub's empty schema st) is
         # restored with --clean --if-exists, so the dump's own CREATE SCHEMA replaces the empty one
-        fresh = [n for n in todo if n in live and n not in params.get("_ours", [])
+        fresh = [n for n in todo if n in live and n not in ours
                  and inventory.user_relation_count(target, n) == 0]
 
         def one(name):
             entry = data["databases"][name]
-            clean = name in live and (params["force"] or name in params.get("_ours", []) or name in fresh)
+            clean = name in live and (options.force or name in ours or name in fresh)
             started = time.time()
-            res = restore_database(target, dump_dir, name, entry, clean, allowed, jobs=params["jobs"],
-                                   progress=lambda d, r: progress.update(entry["file"] or name, d, r),
-                                   source=params.get("_source"))
+            res = restore_database(target, dump_dir, name, entry, clean, allowed, jobs=options.jobs,
+                                   progress=lambda d, r: progress.update(entry["file"] or name, d, r), source=source)
             res["seconds"] = round(time.time() - started, 3)
             return name, res
 
         def finish(name):  # each database completed (fixups, ANALYZE, its marker) as soon as its own restore ends
             progress.phase(name, "applying the Hub's fixups to %s" % name)
-            fixed = apply_fixups(target, name) if params["fixups"] else []
-            if params["analyze"]:
+            fixed = apply_fixups(target, name) if options.fixups else []
+            if options.analyze:
                 progress.phase(name, "analyzing %s" % name)
                 analyze(target, name)
             marker = {"dump_id": data["dump_id"], "complete": True, "fixups": bool(fixed), "restored": utc_stamp(),
@@ -409,7 +418,7 @@ def _restore_all(target, dump_dir, data, todo, live, params, log):
         # --jobs. A database that fails leaves the others to complete: a rerun restores only what is not complete.
         directory = any(data["databases"][n].get("format") == "directory" for n in todo)
         try:
-            with ThreadPoolExecutor(max_workers=1 if directory else max(1, min(params["jobs"], len(todo) or 1))) as pool:
+            with ThreadPoolExecutor(max_workers=1 if directory else max(1, min(options.jobs, len(todo) or 1))) as pool:
                 futures = dict((pool.submit(one, n), n) for n in todo)
                 for future in as_completed(futures):
                     try:

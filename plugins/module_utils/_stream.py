@@ -98,7 +98,7 @@ def uncounted(data):
     return [n for n in sorted(data["databases"]) if "tables" not in data["databases"][n]]
 
 
-def transfer(source, target, dump_dir, data, todo, live, params, log):
+def transfer(source, target, dump_dir, data, todo, live, options, log, ours=(), replace=()):
     """Stream the databases in todo (restore.run_restore with the source), the record written first so that an
     interrupted transfer is recognised; the tables of the source not yet counted are counted by one worker of their
     own while the streams run (the source is quiet: nothing changes what they count), then the record completed. Each
@@ -110,7 +110,7 @@ def transfer(source, target, dump_dir, data, todo, live, params, log):
         counts = dict((n, counting.submit(inventory.database_inventory, source, n, checksums=True,
                                           fixups=inventory.FIXUPS.get(n))) for n in to_count)
         try:
-            result = (restore.run_restore(target, dump_dir, data, todo, live, dict(params, _source=source), log)
+            result = (restore.run_restore(target, dump_dir, data, todo, live, options, log, ours, replace, source)
                       if todo else restore.nothing_restored())
         except BaseException:
             give_up(source, counts, dump_dir, data)

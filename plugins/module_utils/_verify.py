@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from collections import namedtuple
+
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
 from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError
@@ -14,6 +16,42 @@ from ansible_collections.blackduck.hub.plugins.module_utils._target import Targe
 
 
 HUB_DATABASES = ("bds_hub", "bds_hub_report", "bdio")
+
+# What a comparison with a dump looks at: db_verify's options of the same names (databases: all the dump's when None).
+Comparison = namedtuple("Comparison", ["databases", "mode", "checksums", "jobs", "require_marker", "roles",
+                                       "role_passwords"], defaults=[None, "exact", True, 1, True, True, True])
+
+
+class VerifyError(Exception):
+    """A server that may not receive a migration (check_server's refusal), or a database that differs from its dump."""
+
+
+def check(target, result, gate, dump_dir=None, comparison=None, fail_on_mismatch=True):
+    """db_verify's work, into its result (returned): the server's version and each database's restore marker, the
+    requirements of gate (check_server's keyword arguments) and, with dump_dir, every database compared with that
+    dump (comparison). Raises VerifyError on an unmet requirement, or (fail_on_mismatch) on a difference."""
+    server = result["server"] = inventory.server_version(target)
+    markers = result["restore_markers"] = dict((name, inventory.read_marker(d["comment"]))
+                                               for name, d in inventory.databases(target).items())
+    found, problem = check_server(target, server, markers=markers, **gate)
+    result.update(found)
+    if problem:
+        raise VerifyError(problem)
+    if dump_dir:
+        data = manifest.load(dump_dir)
+        if data is None:
+            raise VerifyError("no complete dump in %s (no manifest.json) to compare with" % dump_dir)
+        result["dump_id"] = data["dump_id"]
+        result["databases"], result["differences"], roles = verify(target, data, comparison or Comparison())
+        if roles is not None:
+            result["roles"] = roles
+    result["verified"] = not result["differences"]
+    if result["differences"] and fail_on_mismatch:
+        raise VerifyError("the database differs from the dump in %d place(s), first: %s" % (
+            len(result["differences"]), "; ".join("%s %s %s (expected %s, found %s)" % (
+                d.get("database", ""), d["object"], d["detail"], d["expected"], d["actual"])
+                for d in result["differences"][:5])))
+    return result
 
 
 def rolled_back_attempt(markers, accept_dumps):
@@ -70,21 +108,21 @@ def check_server(target, server, require_major=None, require_create=False, requi
     return found, None
 
 
-def verify(target, data, p):
-    """(per database results, every difference, per role how its password compared) - p holds db_verify's
-    options: databases, mode, checksums, jobs, require_marker, roles, role_passwords. A query that failed because the
+def verify(target, data, how):
+    """(per database results, every difference, per role how its password compared) of the server against the dump
+    (data: its manifest), as how (a Comparison) says. A query that failed because the
     database's container or pod went away meanwhile says so (its own words are rarely about the cause)."""
     try:
-        return _compare(target, data, p)
+        return _compare(target, data, how)
     except (CommandError, TargetError) as exc:
         raise stopped_because(target, "the verification stopped because %(gone)s while it ran (%(detail)s). Nothing "
                               "was changed by it; start the database again and run again: it compares anew.",
                               str(exc)) or exc
 
 
-def _compare(target, data, p):
+def _compare(target, data, p):  # p: a Comparison
     live_dbs = inventory.databases(target)
-    names = p["databases"] or sorted(data["databases"])
+    names = p.databases or sorted(data["databases"])
     out, diffs = {}, []
     for name in names:
         expected = data["databases"].get(name)
@@ -97,15 +135,15 @@ def _compare(target, data, p):
             continue
         marker = inventory.read_marker(live_dbs[name]["comment"])
         db_diffs = []
-        if p["require_marker"] and not (marker and marker.get("dump_id") == data["dump_id"] and marker.get("complete")):
+        if p.require_marker and not (marker and marker.get("dump_id") == data["dump_id"] and marker.get("complete")):
             db_diffs.append({"kind": "marker", "object": name, "expected": data["dump_id"],
                              "actual": (marker or {}).get("dump_id"),
                              "detail": "the database was not (completely) restored from this dump"})
-        live = inventory.database_inventory(target, name, checksums=p["checksums"] and p["mode"] == "exact",
-                                            fixups=inventory.FIXUPS.get(name), jobs=p.get("jobs") or 1)
-        exp = expected if p["checksums"] else dict(expected, tables={
+        live = inventory.database_inventory(target, name, checksums=p.checksums and p.mode == "exact",
+                                            fixups=inventory.FIXUPS.get(name), jobs=p.jobs or 1)
+        exp = expected if p.checksums else dict(expected, tables={
             t: dict(v, checksum=None) for t, v in expected.get("tables", {}).items()})
-        found, tables = manifest.compare_database(exp, live, mode=p["mode"], fixups=inventory.FIXUPS.get(name),
+        found, tables = manifest.compare_database(exp, live, mode=p.mode, fixups=inventory.FIXUPS.get(name),
                                                   fixups_applied=bool(marker and marker.get("fixups")))
         db_diffs += found
         for d in db_diffs:
@@ -113,10 +151,10 @@ def _compare(target, data, p):
         diffs += db_diffs
         out[name] = {"marker": marker, "tables": tables, "differences": db_diffs}
     roles = None
-    if p["roles"] and data.get("roles"):
+    if p.roles and data.get("roles"):
         rights = inventory.role_rights(target)
         live_roles = inventory.roles_with_passwords(target) if rights["superuser"] else inventory.roles(target)
-        how = dict(passwords=p["role_passwords"], skip_passwords=[rights["name"]],
+        how = dict(passwords=p.role_passwords, skip_passwords=[rights["name"]],
                    attributes=manifest.SUPERUSER_ROLE_ATTRIBUTES if rights["superuser"] else manifest.ROLE_ATTRIBUTES)
         diffs += manifest.compare_roles(data["roles"], live_roles, **how)
         roles = manifest.role_summary(data["roles"], live_roles, how["passwords"], how["skip_passwords"])

@@ -197,14 +197,10 @@ reason:
   type: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _dump as dump
-from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
-from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
-from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, human, warn_lost_log_lines, within
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, options_of, warn_lost_log_lines, within
 from ansible_collections.blackduck.hub.plugins.module_utils._target import (
     TargetError, connection_argument_spec, target_session)
 
@@ -231,44 +227,11 @@ def main():
     result = dict(changed=False, dump_dir=dump_dir, removed_partial=[])
     try:
         with target_session(p["connection"], p["wait_timeout"], p["log_file"]) as target:
-            dump.check_format(target, p["format"], dump_dir)
-            server = inventory.server_version(target)
-            dbs = inventory.databases(target)
-            missing = [d for d in p["databases"] if d not in dbs]
-            if missing:
-                module.fail_json(msg="database %s not found on %s (it has: %s). Check the databases option and that this "
-                                     "is the Hub's database server." % (", ".join(missing), target.describe(),
-                                                                        ", ".join(sorted(dbs)) or "none"), **result)
-            names = list(p["databases"])
-            fp = dump.fingerprint(server, dbs, names)
-
-            existing = manifest.load(dump_dir)
-            if dump.complete_dump_to_keep(dump_dir, existing, names, fp, p["force"]):
-                result.update(dump.summary(existing), manifest=manifest.manifest_path(dump_dir),
-                              reason="a complete dump of this source is already in %s and its files match the manifest"
-                              % dump_dir)
-                module.exit_json(**result)
-
-            leftovers = dump.partial_leftovers(dump_dir)
-            if module.check_mode:
-                result.update(changed=True, databases={n: {"size_bytes": dbs[n]["size_bytes"]} for n in names},
-                              removed_partial=leftovers,
-                              msg="would dump %s (%s) from %s into %s" % (
-                                  ", ".join(names), human(sum(dbs[n]["size_bytes"] for n in names)),
-                                  target.describe(), dump_dir))
-                module.exit_json(**result)
-
-            dump.check_quiet(target, names, p["allow_active_sessions"])
-            old_files = ([manifest.MANIFEST, dump.GLOBALS_FILE] + [dump.dump_file(n) for n in names]
-                         + [dump.dump_file(n, "directory") for n in names])
-            if existing and p["force"]:
-                os.unlink(manifest.manifest_path(dump_dir))  # no manifest: the dump is incomplete until rewritten
-            result["removed_partial"] = dump.remove_partial(dump_dir, old_files) if os.path.isdir(dump_dir) else []
-            params = dict(p, databases=names, _server=server, _dbs=dbs, _no_role_passwords=p["no_role_passwords"])
-            data = dump.run_dump(target, params, module.log)
-            result.update(dump.summary(data), changed=True, manifest=manifest.manifest_path(dump_dir))
-            warn_lost_log_lines(module)
-            module.exit_json(**result)
+            dump.dump_databases(target, dump_dir, list(p["databases"]), options_of(dump.DumpOptions, p), result, force=p["force"],
+                                allow_active_sessions=p["allow_active_sessions"], check_mode=module.check_mode,
+                                log=module.log)
+        warn_lost_log_lines(module)
+        module.exit_json(**result)
     except (TargetError, CommandError, dump.DumpError, ValueError) as exc:
         warn_lost_log_lines(module)
         module.fail_json(msg=str(exc), **result)

@@ -229,10 +229,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _dump as dump
 from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
-from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
 from ansible_collections.blackduck.hub.plugins.module_utils import _restore as restore
-from ansible_collections.blackduck.hub.plugins.module_utils import _stream as stream
-from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, warn_lost_log_lines, within
+from ansible_collections.blackduck.hub.plugins.module_utils import _restore_job as job
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, options_of, warn_lost_log_lines, within
 from ansible_collections.blackduck.hub.plugins.module_utils._target import (
     CONNECTION_SPEC, TargetError, connection_argument_spec, target_session)
 
@@ -261,64 +260,18 @@ def main():
     result = dict(changed=False, dump_id=None)
     try:
         with contextlib.ExitStack() as sessions:
-            source = sessions.enter_context(target_session(p["source"], p["wait_timeout"], p["log_file"])) \
-                if p["source"] else None
-            if source:
-                names = p["databases"] or list(dump.DEFAULT_DATABASES)
-                data, new = stream.record(source, p["dump_dir"], names, p["no_role_passwords"])
-                result["source"] = data["source"]
-                if new and not module.check_mode:
-                    dump.prepare_dir(p["dump_dir"])
-            else:
-                data = manifest.load(p["dump_dir"])
-                if data is None:
-                    module.fail_json(msg="no complete dump in %s (no manifest.json): run db_dump first, or point dump_dir "
-                                         "at the folder it wrote." % p["dump_dir"], **result)
-                names = p["databases"] or sorted(data["databases"])
-                unknown = [n for n in names if n not in data["databases"]]
-                if unknown:
-                    module.fail_json(msg="database %s is not in the dump (it has: %s)" % (
-                        ", ".join(unknown), ", ".join(sorted(data["databases"]))), **result)
-                if manifest.streamed(data):
-                    module.fail_json(msg="%s holds the record of a stream (dump %s), not a dump: give the source it "
-                                         "streams from (option source), or use a dump_dir db_dump wrote."
-                                         % (p["dump_dir"], data["dump_id"]), **result)
-                restore.check_files(p["dump_dir"], data)
-            result["dump_id"] = data["dump_id"]
-            target = sessions.enter_context(target_session(p["connection"], p["wait_timeout"], p["log_file"]))
-            if source and stream.same_server(source, target):
-                module.fail_json(msg="source and connection reach the same server (%s): a stream goes from the old "
-                                     "server into another one. Nothing was changed." % target.describe(), **result)
-            server = inventory.server_version(target)
-            result["target"] = dict(target.identity(), server_version=server["version"], server_major=server["major"])
-            todo, done, ours, replace, live = restore.plan(target, data, names, p["force"], p["replace_empty_hub"],
-                                                           p["hub_data_tables"], p["replace_dumps"])
-            result.update(already_restored=done, restored={}, created=[], warnings_ignored=[], replaced_empty_hub=replace)
-            if not todo and not (source and stream.uncounted(data)):
-                result["msg"] = "the target already holds dump %s" % data["dump_id"]
-                if source:
-                    result["record"] = dump.summary(data)
-                module.exit_json(**result)
-            if source and not module.check_mode:  # nothing writes to the old databases, no other run reads them
-                dump.check_quiet(source, names, False)
-            if module.check_mode:
-                result.update(changed=bool(todo), msg="would %s %s from %s into %s%s" % (
-                    "stream" if source else "restore", ", ".join(todo) or "nothing (count the source's tables)",
-                    source.describe() if source else p["dump_dir"], target.describe(),
-                    " (replacing %s)" % ", ".join(replace) if replace else ""))
-                module.exit_json(**result)
-            restore.check_no_other_run(target, todo)
-            params = dict(p, _ours=ours, _replace=replace)
-            res = (stream.transfer(source, target, p["dump_dir"], data, todo, live, params, module.log) if source
-                   else restore.run_restore(target, p["dump_dir"], data, todo, live, params, module.log))
-            for w in res["warnings"]:
-                module.warn(w)
-            result.update(changed=bool(todo), restored=res["databases"], created=res["created"],
-                          warnings_ignored=res["warnings"])
-            if source:
-                result["record"] = dump.summary(data)
-            warn_lost_log_lines(module)
-            module.exit_json(**result)
+            def session(connection):
+                return sessions.enter_context(target_session(connection, p["wait_timeout"], p["log_file"]))
+
+            job.fill(session(p["source"]) if p["source"] else None, lambda: session(p["connection"]), p["dump_dir"],
+                     p["databases"], options_of(restore.RestoreOptions, p), result,
+                     replace_empty_hub=p["replace_empty_hub"], hub_data_tables=p["hub_data_tables"],
+                     replace_dumps=p["replace_dumps"], no_role_passwords=p["no_role_passwords"],
+                     check_mode=module.check_mode, log=module.log)
+        for warning in result["warnings_ignored"]:
+            module.warn(warning)
+        warn_lost_log_lines(module)
+        module.exit_json(**result)
     except (TargetError, CommandError, restore.RestoreError, dump.DumpError, ValueError) as exc:
         warn_lost_log_lines(module)
         module.fail_json(msg=str(exc), **result)

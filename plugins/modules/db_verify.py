@@ -206,10 +206,8 @@ differences:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
-from ansible_collections.blackduck.hub.plugins.module_utils import _manifest as manifest
-from ansible_collections.blackduck.hub.plugins.module_utils._verify import check_server, verify
-from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, options_of
+from ansible_collections.blackduck.hub.plugins.module_utils._verify import Comparison, VerifyError, check
 from ansible_collections.blackduck.hub.plugins.module_utils._target import (
     TargetError, connection_argument_spec, target_session)
 
@@ -235,35 +233,13 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     result = dict(changed=False, verified=False, differences=[])
+    gate = dict((name, p[name]) for name in ("require_major", "require_create", "require_no_hub_data", "accept_dumps",
+                                             "allow_empty_hub"))
     try:
         with target_session(p["connection"], p["wait_timeout"], p["log_file"]) as target:
-            server = inventory.server_version(target)
-            result["server"] = server
-            result["restore_markers"] = dict((name, inventory.read_marker(d["comment"]))
-                                             for name, d in inventory.databases(target).items())
-            found, problem = check_server(target, server, p["require_major"], p["require_create"],
-                                          p["require_no_hub_data"], p["accept_dumps"], result["restore_markers"],
-                                          p["allow_empty_hub"])
-            result.update(found)
-            if problem:
-                module.fail_json(msg=problem, **result)
-            if p["dump_dir"]:
-                data = manifest.load(p["dump_dir"])
-                if data is None:
-                    module.fail_json(msg="no complete dump in %s (no manifest.json) to compare with" % p["dump_dir"], **result)
-                result["dump_id"] = data["dump_id"]
-                result["databases"], result["differences"], roles = verify(target, data, p)
-                if roles is not None:
-                    result["roles"] = roles
-            result["verified"] = not result["differences"]
-            if result["differences"] and p["fail_on_mismatch"]:
-                first = result["differences"][:5]
-                module.fail_json(msg="the database differs from the dump in %d place(s), first: %s" % (
-                    len(result["differences"]), "; ".join("%s %s %s (expected %s, found %s)" % (
-                        d.get("database", ""), d["object"], d["detail"], d["expected"], d["actual"]) for d in first)),
-                    **result)
-            module.exit_json(**result)
-    except (TargetError, CommandError, ValueError) as exc:
+            check(target, result, gate, p["dump_dir"], options_of(Comparison, p), p["fail_on_mismatch"])
+        module.exit_json(**result)
+    except (VerifyError, TargetError, CommandError, ValueError) as exc:
         module.fail_json(msg=str(exc), **result)
 
 

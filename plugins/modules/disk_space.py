@@ -203,30 +203,14 @@ msg:
   type: str
 """
 
-import os
 import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _disk as disk
-from ansible_collections.blackduck.hub.plugins.module_utils import _inventory as inventory
-from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, human, set_log
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, set_log
 from ansible_collections.blackduck.hub.plugins.module_utils._target import (
     CONNECTION_SPEC, TargetError, target_session)
-
-
-def database_size(module, source, docker_cli):
-    """(bytes, what was measured) of the old database."""
-    p = module.params
-    if source == "volume":
-        where = disk.docker_volume_mountpoint(docker_cli, p["volume"])
-        return disk.du(where), "Docker volume %s (%s)" % (p["volume"], where)
-    if source == "path":
-        return disk.du(p["data_path"]), "folder %s" % p["data_path"]
-    with target_session(p["connection"], p["wait_timeout"], p["log_file"]) as target:
-        dbs = inventory.databases(target)
-        size = sum(d["size_bytes"] for d in dbs.values())
-        return size, "databases %s on %s" % (", ".join(sorted(dbs)), target.describe())
 
 
 def main():
@@ -263,30 +247,15 @@ def main():
         module.fail_json(msg="dump_factor and volume_factor must not be negative", **result)
     docker_cli = p["docker_cli"] or ((p["connection"] or {}).get("docker_cli")) or shutil.which("docker")
     try:
-        new_volume_path = p["new_volume_path"]
-        if not new_volume_path:
-            root = disk.docker_root(docker_cli)
-            if not root:
-                module.fail_json(msg="new_volume_path is required: no Docker engine answered on the managed host to "
-                                     "default it to Docker's data root. Set it to where the new database volume will "
-                                     "live (for example the new Kubernetes hostPath).", **result)
-            new_volume_path = os.path.join(root, "volumes")
-        result["new_volume_path"] = new_volume_path
-
-        size, measured = database_size(module, source, docker_cli)
-        result.update(database_size=size, database_size_human=human(size), measured=measured)
-
-        filesystems = disk.plan(size, disk.fs_info(dump_dir) if dump_dir else None, disk.fs_info(new_volume_path),
-                                p["dump_factor"], p["volume_factor"], p["stream"])
-        ok = all(fs["ok"] for fs in filesystems)
-        result.update(filesystems=filesystems, ok=ok)
-        if ok:
-            module.exit_json(msg=disk.summary_message(filesystems, size), **result)
-        msg = disk.shortage_message(filesystems, size)
-        if p["fail_on_short"]:
-            module.fail_json(msg=msg, **result)
-        module.warn(msg)
-        module.exit_json(msg=msg, **result)
+        disk.space_for_migration(
+            result, dump_dir, p["new_volume_path"], p["dump_factor"], p["volume_factor"], p["stream"], source,
+            docker_cli=docker_cli, volume=p["volume"], data_path=p["data_path"],
+            server=lambda: target_session(p["connection"], p["wait_timeout"], p["log_file"]))
+        if not result["ok"] and p["fail_on_short"]:
+            module.fail_json(**result)
+        if not result["ok"]:
+            module.warn(result["msg"])
+        module.exit_json(**result)
     except (TargetError, CommandError, disk.DiskError, ValueError) as exc:
         module.fail_json(msg=str(exc), **result)
 

@@ -95,8 +95,6 @@ msg:
   type: str
 """
 
-import time
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.blackduck.hub.plugins.module_utils import _jobs as jobs
@@ -119,26 +117,10 @@ def main():
         module.fail_json(msg="drain_timeout must be 0 or more and interval 1 or more (seconds)", changed=False)
     try:
         with target_session(p["connection"], p["wait_timeout"], p["log_file"]) as target:
-            start = time.monotonic()
-            deadline = start + p["drain_timeout"]
-            first = now = jobs.running_jobs(target, p["database"], ignore_types=p["ignore_job_types"])
-            looked = time.monotonic()  # what was waited is counted from the first look (a slow query is no wait)
-            while now and time.monotonic() < deadline:
-                time.sleep(min(p["interval"], max(0.0, deadline - time.monotonic())))
-                now = jobs.running_jobs(target, p["database"], ignore_types=p["ignore_job_types"])
-            waited = int(round(time.monotonic() - looked))
+            found = jobs.drain(target, p["database"], p["drain_timeout"], p["interval"], p["ignore_job_types"])
     except (TargetError, CommandError) as exc:
         module.fail_json(msg=str(exc), changed=False)
-    table = first is not None
-    first, now = first or [], now or []
-    if not table:
-        msg = "%s has no st.job_instances: no job to wait for" % p["database"]
-    elif first and not now:
-        msg = "no job runs now (waited %ds for %s)" % (waited, jobs.listing(first))
-    else:
-        msg = jobs.describe(now) + (" (still, after %ds)" % waited if now and waited else "")
-    module.exit_json(changed=False, jobs=now, jobs_at_start=first, drained=not now, waited=waited, table=table,
-                     msg=msg)
+    module.exit_json(changed=False, **found)
 
 
 if __name__ == "__main__":

@@ -377,15 +377,15 @@ def test_whatever_fails_under_a_database_that_went_away_says_so(fake_target, tmp
     a new error each run, as each run raises its own.)"""
     target = fake_target([])
     monkeypatch.setattr(_dump, "tool_version", lambda target, tool: "pg_dump (PostgreSQL) 9.6.24")
-    params = {"format": "custom", "dump_dir": str(tmp_path / "dump"), "databases": ["bds_hub", "bdio"],
-              "_dbs": {"bds_hub": {"size_bytes": 1}, "bdio": {"size_bytes": 1}}, "compression": "none"}
+    dbs = {"bds_hub": {"size_bytes": 1}, "bdio": {"size_bytes": 1}}
 
     def run_dump(exc):
         def fail(*a):
             raise exc
         monkeypatch.setattr(_dump, "_dump_all", fail)
         with pytest.raises(Exception) as info:
-            _dump.run_dump(target, params, lambda *a: None)
+            _dump.run_dump(target, str(tmp_path / "dump"), ["bds_hub", "bdio"], {}, dbs, _dump.DumpOptions(),
+                           lambda *a: None)
         return info.value
 
     first = raised()
@@ -410,14 +410,13 @@ def test_a_tool_that_failed_beside_a_database_still_there_is_asked_about_once(fa
     monkeypatch.setattr(_dump, "tool_version", lambda target, tool: "pg_dump (PostgreSQL) 9.6.24")
     out = tmp_path / "dump"
 
-    def dump_all(target, params, progress, *a):
+    def dump_all(target, dump_dir, names, server, dbs, options, progress, *a):
         _dump.dump_one(target, str(out), "bds_hub.dump", target.tool_argv("pg_dump", []), progress, 10)
 
     monkeypatch.setattr(_dump, "_dump_all", dump_all)
-    params = {"format": "custom", "dump_dir": str(out), "databases": ["bds_hub"], "_dbs": {"bds_hub": {"size_bytes": 1}},
-              "compression": "none"}
     with pytest.raises(CommandError, match="query failed"):
-        _dump.run_dump(target, params, lambda *a: None)
+        _dump.run_dump(target, str(out), ["bds_hub"], {}, {"bds_hub": {"size_bytes": 1}}, _dump.DumpOptions(),
+                       lambda *a: None)
     assert len(asked) == 1
 
 
@@ -454,13 +453,12 @@ def dump_all(tmp_path, monkeypatch, dump, counted, fmt):
         monkeypatch.setattr(_dump, "restore_list", lambda *a, **kw: 3)
     dbs = dict((n, {"size_bytes": 1, "owner": "blackduck", "encoding": "UTF8", "collate": "C", "ctype": "C"})
                for n in NAMES)
-    params = {"format": fmt, "dump_dir": str(tmp_path), "databases": NAMES, "progress_interval": 10, "jobs": 2,
-              "_server": {"version": "11.13", "num": 110013, "major": 11}, "_dbs": dbs, "globals": False,
-              "checksums": "full", "compression": "none", "_no_role_passwords": True}
+    options = _dump.DumpOptions(format=fmt, globals=False, no_role_passwords=True)
     target = type("Where", (), {"identity": lambda self: {"type": "fake", "where": "the fake server"},
                                 "tool_argv": lambda self, tool, args, **kw: [tool] + list(args)})()
     try:
-        return _dump._dump_all(target, params, Progress(None, lambda *a: None, "dump"), 0, {}, "0")
+        return _dump._dump_all(target, str(tmp_path), NAMES, {"version": "11.13", "num": 110013, "major": 11}, dbs,
+                               options, Progress(None, lambda *a: None, "dump"), 0, {}, "0")
     except Exception as exc:  # pylint: disable=broad-except
         return exc
 

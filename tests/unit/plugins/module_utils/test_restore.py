@@ -379,7 +379,7 @@ def test_a_full_disk_anywhere_in_the_restore_is_told_as_such(monkeypatch, fake_t
         monkeypatch.setattr(_restore, "_restore_all", restore_all)
 
     def run():
-        _restore.run_restore(target, "/d", {"databases": {}}, [], {}, {}, None)
+        _restore.run_restore(target, "/d", {"databases": {}}, [], {}, _restore.RestoreOptions(), None)
 
     # a query of the new server (_query.failed's words) on its full disk
     full = CommandError('creating database bdio on %s (database postgres) failed: ERROR:  could not write to file '

@@ -137,9 +137,9 @@ def test_a_database_that_fails_leaves_the_others_complete(monkeypatch, tmp_path)
     monkeypatch.setattr(_restore, "restore_database", restore_database)
     data = {"dump_id": "d-7", "options": {"format": "stream"}, "databases": dict(
         (n, {"file": None, "format": "stream", "bytes": 0, "size_bytes": 10}) for n in ("bds_hub", "bdio", "bds_hub_report"))}
-    params = {"globals": False, "jobs": 2, "force": False, "fixups": True, "analyze": True}
+    options = _restore.RestoreOptions(globals=False, jobs=2)
     with pytest.raises(_restore.RestoreError, match="pg_restore reported errors .*: bdio: relation st.x already exists"):
-        _restore.run_restore(Here(), str(tmp_path), data, ["bds_hub", "bdio", "bds_hub_report"], {}, params, lambda m: None)
+        _restore.run_restore(Here(), str(tmp_path), data, ["bds_hub", "bdio", "bds_hub_report"], {}, options, lambda m: None)
     markers = [sql for db, sql, what in sent if what == "recording the restore marker"]
     complete = sorted(m.split()[3].strip('"') for m in markers if '"complete": true' in m)
     assert complete == ["bds_hub", "bds_hub_report"]  # completed; bdio keeps the marker of a restore begun
@@ -166,9 +166,9 @@ def test_the_record_keeps_the_bytes_of_each_stream_that_completed_before_a_failu
     data = {"dump_id": "d-10", "options": {"format": "stream"}, "globals": {"file": None, "format": "stream"},
             "databases": dict((n, {"file": None, "format": "stream", "bytes": 0, "size_bytes": 10})
                               for n in ("bds_hub", "bdio", "bds_hub_report"))}
-    params = {"globals": False, "jobs": 1, "force": False, "fixups": False, "analyze": False}
+    options = _restore.RestoreOptions(globals=False, jobs=1, fixups=False, analyze=False)
     with pytest.raises(_restore.RestoreError, match="the stream of bdio stopped"):
-        _stream.transfer(Here(), Here(), str(tmp_path), data, ["bds_hub", "bdio", "bds_hub_report"], {}, params,
+        _stream.transfer(Here(), Here(), str(tmp_path), data, ["bds_hub", "bdio", "bds_hub_report"], {}, options,
                          lambda m: None)
     kept = json.load(open(str(tmp_path / "manifest.json")))["databases"]
     assert dict((n, d["bytes"]) for n, d in kept.items()) == {"bds_hub": 1000, "bds_hub_report": 300, "bdio": 0}
@@ -187,7 +187,7 @@ def test_a_failed_transfer_stops_the_count_of_the_source(monkeypatch, tmp_path):
     monkeypatch.setattr(_stream.restore, "run_restore", fails)
     data = {"dump_id": "d-8", "options": {"format": "stream"}, "databases": {"bds_hub": {"format": "stream"}}}
     with pytest.raises(_restore.RestoreError, match="the stream of bds_hub stopped"):
-        _stream.transfer(Here(), Here(), str(tmp_path), data, ["bds_hub"], {}, {}, None)
+        _stream.transfer(Here(), Here(), str(tmp_path), data, ["bds_hub"], {}, _restore.RestoreOptions(), None)
     (db, sql), = cancelled
     assert db == "postgres" and "pg_cancel_backend(pid)" in sql and "application_name = 'blackduck.hub'" in sql
     assert "datname IN ('bds_hub')" in sql
@@ -213,7 +213,7 @@ def test_a_count_that_failed_after_the_streams_says_whether_the_old_database_wen
     data = {"dump_id": "d-9", "options": {"format": "stream"},
             "databases": dict((n, {"format": "stream"}) for n in ("bdio", "bds_hub", "bds_hub_report"))}
     with pytest.raises(Exception) as info:
-        _stream.transfer(Here(reason), Here(), str(tmp_path), data, ["bdio"], {}, {}, None)
+        _stream.transfer(Here(reason), Here(), str(tmp_path), data, ["bdio"], {}, _restore.RestoreOptions(), None)
     assert len(cancelled) == 1 and "pg_cancel_backend(pid)" in cancelled[0]  # what still counts is stopped, not waited for
     if not reason:
         assert info.value is failed

@@ -141,9 +141,8 @@ def test_a_verification_that_failed_under_a_database_gone_says_so(fake_target, m
     target = fake_target([])
     target.gone_reason = reason
     data = {"dump_id": "d-1", "databases": {"bdio": {"tables": {}}}}
-    params = {"databases": None, "require_marker": False, "checksums": True, "mode": "exact", "jobs": 1, "roles": False}
     with pytest.raises(Exception) as info:
-        _verify.verify(target, data, params)
+        _verify.verify(target, data, _verify.Comparison(require_marker=False, roles=False))
     if not reason:
         assert info.value is failed
         return
