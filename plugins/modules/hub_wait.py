@@ -20,7 +20,7 @@ description:
     command that fails three times in a row (a wrong kubeconfig, a user who may not list pods, an engine that is
     down) ends the wait with its error, rather than waiting out O(timeout) blind.
   - The predicates are those of the roles' filters of the same names (P(blackduck.hub.k8s_pods_ready#filter),
-    P(blackduck.hub.swarm_stack_ready#filter)).
+    P(blackduck.hub.swarm_stack_ready#filter), P(blackduck.hub.docker_run_ready#filter)).
 author:
   - blackduck.hub contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -42,12 +42,18 @@ options:
         before the deletion (it may have been started again since), counts as running.
       - V(k8s_pods_ready) - C(kubectl get pods -o json) shows one ready pod per app of O(wanted)'s C(apps) (a
         list), and nothing else runs - no other pod, none terminating unless all its containers have stopped.
+      - V(docker_run_ready) - C(docker container inspect --format) lines, a JSON object per container with at least
+        its C(Name), C(Config.Image) and C(State), show every
+        container of O(wanted)'s C(names) (a list) running the image O(wanted)'s C(containers) names for it (the
+        vendor's C(docker-hub.sh) read as data), none unhealthy - nor, with its C(healthy) (default true), still
+        starting its health checks; a container whose health check asks a port it does not listen on (the C(4.x)
+        webserver's) only has to run.
       - V(swarm_stack_ready) - C(docker ps) lines C(<stack>_<service> <status>) show one container for every service
         of O(wanted)'s C(services) (a list) in its C(stack), none unhealthy - nor, with its C(healthy) (default
         true), still starting its health checks - and no other.
     type: str
     required: true
-    choices: [gone, k8s_pods_ready, k8s_pods_stopped, swarm_stack_ready]
+    choices: [docker_run_ready, gone, k8s_pods_ready, k8s_pods_stopped, swarm_stack_ready]
   wanted:
     description: What the predicate compares with (see O(until)).
     type: dict

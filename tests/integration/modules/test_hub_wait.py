@@ -1,8 +1,9 @@
 """hub_wait on the real Docker engine: a wait that sees a container go, one that runs out while it stays, the same in
 check mode (it only reads), a command that keeps failing, and a tool that is not there.
 
-The containers are the lab's PostgreSQL image running `sleep`, labelled for this test only; the predicates that read
-a stack or pods (swarm_stack_ready, k8s_pods_ready) run in every Swarm and Kubernetes upgrade of the playbook tests.
+The containers are the lab's PostgreSQL image running `sleep`, labelled for this test only - one with a health check
+for docker_run_ready; the predicates that read a stack or pods (swarm_stack_ready, k8s_pods_ready) run in every Swarm
+and Kubernetes upgrade of the playbook tests.
 On the lab's cluster: a pod deleted is stopped (k8s_pods_stopped) once its container has stopped, whether or not the
 kubelet has removed it yet - never while its container runs.
 """
@@ -65,6 +66,31 @@ def test_a_wait_that_runs_out_fails_with_its_last_check_and_the_same_in_check_mo
         assert time.monotonic() - started < 30  # it gave up on its clock, not at a command's own timeout
     left = subprocess.run(listing(label), capture_output=True, text=True, check=True).stdout
     assert cid.startswith(left.strip()) and left.strip()  # only read: the container still runs
+
+
+# as the docker_run role asks (vars/main.yml), raw: the task's arguments are templated
+INSPECT = ('{% raw %}{"Name": {{json .Name}}, "Config": {"Image": {{json .Config.Image}}}, "State": {{json .State}}}'
+           '{% endraw %}')
+
+
+def test_a_docker_run_hub_is_ready_once_its_container_passes_its_health_check(label):
+    """docker_run_ready on what the engine says of a container (docker container inspect, as the docker_run role
+    asks): not while its health check is starting, then ready; a container of another image than the one wanted is
+    never ready."""
+    name = "bdlab-hub-wait-%s" % label.rsplit("=", 1)[1]
+    image = "blackducksoftware/hub-postgres:%s" % labhub.OLD
+    subprocess.run(["docker", "run", "-d", "--rm", "--name", name, "--label", label, "--entrypoint", "sh",
+                    "--health-cmd", "test -f /tmp/ok", "--health-interval", "1s", "--health-start-period", "60s",
+                    image, "-c", "sleep 4; touch /tmp/ok; sleep 300"], capture_output=True, text=True, check=True)
+    argv = ["docker", "container", "inspect", "--format", INSPECT, name]
+    result = ansible_run.module("hub_wait", {"argv": argv, "until": "docker_run_ready", "timeout": 60, "interval": 1,
+                                             "wanted": {"containers": {name: {"image": image}}, "names": [name]}})
+    assert not result["failed"] and result["ready"] is True, result
+    assert result["attempts"] >= 2  # still starting at the first check
+    assert json.loads(result["stdout"])["State"]["Health"]["Status"] == "healthy"
+    other = ansible_run.module("hub_wait", {"argv": argv, "until": "docker_run_ready", "timeout": 3, "interval": 1,
+                                            "wanted": {"containers": {name: {"image": image + "-other"}}, "names": [name]}})
+    assert other["failed"] and other["wait_timed_out"] is True and other["ready"] is False, other
 
 
 def test_a_tool_that_is_not_there_fails_at_once_saying_so():
