@@ -2,7 +2,8 @@
 # Copyright: blackduck.hub contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Take or release a hub's lock: who this run is, and whether a lock found held belongs to a run that is gone,
-are known only here, on the controller; the lock file is on the managed host (module blackduck.hub.hub_lock)."""
+are known only here, on the controller; the lock file is on the managed host (module blackduck.hub.hub_lock, or -
+when that host is this controller - module_utils/_lock.call in this process, the same work)."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
@@ -13,6 +14,7 @@ import socket
 
 from ansible.utils.display import Display
 
+from ansible_collections.blackduck.hub.plugins.module_utils import _lock as lock
 from ansible_collections.blackduck.hub.plugins.module_utils._command import utc_stamp
 from ansible_collections.blackduck.hub.plugins.plugin_utils._action import HubAction
 
@@ -94,13 +96,26 @@ class ActionModule(HubAction):
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
 
+    def _lock(self, module_args, task_vars):
+        """The module's work on the managed host - in this process when the managed host is this controller, reached
+        as this process's own user (runs_here: no Python process of its own), else by the module."""
+        if not self.runs_here():
+            return self._execute_module(module_name="blackduck.hub.hub_lock", module_args=module_args,
+                                        task_vars=task_vars)
+        try:
+            return lock.call(module_args["keys"], module_args["state"], module_args["holder"],
+                             module_args.get("take_over"), module_args.get("lock_dir") or lock.LOCK_DIR,
+                             bool(self._task.check_mode))
+        except lock.LockError as exc:
+            return dict(failed=True, msg=str(exc), locks=exc.locks)
+
     def run(self, tmp=None, task_vars=None):
         result, args = self.begin(tmp, task_vars)
         holder = dict(this_run(task_vars.get("inventory_hostname", "")), dump_dir=args.get("dump_dir") or "")
         module_args = {"keys": args["keys"], "state": args["state"], "holder": holder}
         if args.get("lock_dir"):
             module_args["lock_dir"] = args["lock_dir"]
-        res = self._execute_module(module_name="blackduck.hub.hub_lock", module_args=module_args, task_vars=task_vars)
+        res = self._lock(module_args, task_vars)
         if res.get("failed") or not res.get("busy"):
             result.update(res, run=holder)
             return result
@@ -126,8 +141,7 @@ class ActionModule(HubAction):
             take_over[busy["key"]] = busy["holder"].get("run")
             reasons[busy["key"]] = why if is_gone else "hub_break_lock is true"
             module_args["take_over"] = take_over
-            res = self._execute_module(module_name="blackduck.hub.hub_lock", module_args=module_args,
-                                       task_vars=task_vars)
+            res = self._lock(module_args, task_vars)
             if res.get("failed") or not res.get("busy"):
                 break
         if res.get("busy"):

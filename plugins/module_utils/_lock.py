@@ -97,3 +97,43 @@ def release(path, holder):
         return "held_by_another"
     os.unlink(path)
     return "released"
+
+
+class LockError(Exception):
+    """The lock folder cannot be used; locks: what was done before (the all-or-none rule gave back what was taken)."""
+
+    def __init__(self, message, locks):
+        super(LockError, self).__init__(message)
+        self.locks = locks
+
+
+def call(keys, state, holder, take_over=None, lock_dir=LOCK_DIR, check_mode=False):
+    """hub_lock's work (its module, or its action plugin in the controller's own process): the locks of keys taken
+    for holder (state present; all or none: a busy one gives back what this call took), given back (absent), or -
+    in check mode - only looked at. take_over: per key, the run whose stale lock may be taken over. Returns
+    {changed, locks: [{key, path, status, holder}], busy}; raises LockError when the folder cannot be used."""
+    take_over = take_over or {}
+    out, changed = [], False
+    try:
+        for key in keys:
+            path = lock_path(lock_dir, key)
+            if check_mode:
+                dummy, found = read(path)
+                status = "free" if found is None else ("held" if found.get("run") == holder["run"] else "busy")
+            elif state == "present":
+                status, found = acquire(path, key, holder, take_over.get(key))
+                if status == "busy":  # all or none: give back what this call took
+                    for taken in out:
+                        if taken["status"] in ("acquired", "taken_over"):
+                            release(taken["path"], holder)
+                    out.append(dict(key=key, path=path, status=status, holder=found))
+                    return dict(changed=False, locks=out, busy=True)
+                changed = changed or status in ("acquired", "taken_over")
+            else:
+                status, found = release(path, holder), None
+                changed = changed or status == "released"
+            out.append(dict(key=key, path=path, status=status, holder=found))
+    except (IOError, OSError) as exc:
+        raise LockError("the hub's lock in %s cannot be used: %s. The folder must be writable (run as root, "
+                        "become: true) or set hub_lock_dir." % (lock_dir, exc), out)
+    return dict(changed=changed, locks=out, busy=False)

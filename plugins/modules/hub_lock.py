@@ -114,31 +114,11 @@ def main():
     if not p["holder"] or not p["holder"].get("run"):
         module.fail_json(msg="hub_lock runs through its action plugin, which says who this run is: call it as "
                              "blackduck.hub.hub_lock, not with ansible.legacy or a module path")
-    take_over = p["take_over"] or {}
-    out, changed = [], False
     try:
-        for key in p["keys"]:
-            path = lock.lock_path(p["lock_dir"], key)
-            if module.check_mode:
-                dummy, holder = lock.read(path)
-                status = "free" if holder is None else ("held" if holder.get("run") == p["holder"]["run"] else "busy")
-            elif p["state"] == "present":
-                status, holder = lock.acquire(path, key, p["holder"], take_over.get(key))
-                if status == "busy":  # all or none: give back what this call took
-                    for taken in out:
-                        if taken["status"] in ("acquired", "taken_over"):
-                            lock.release(taken["path"], p["holder"])
-                    out.append(dict(key=key, path=path, status=status, holder=holder))
-                    module.exit_json(changed=False, locks=out, busy=True)
-                changed = changed or status in ("acquired", "taken_over")
-            else:
-                status, holder = lock.release(path, p["holder"]), None
-                changed = changed or status == "released"
-            out.append(dict(key=key, path=path, status=status, holder=holder))
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="the hub's lock in %s cannot be used: %s. The folder must be writable (run as root, "
-                             "become: true) or set hub_lock_dir." % (p["lock_dir"], exc), locks=out)
-    module.exit_json(changed=changed, locks=out, busy=False)
+        found = lock.call(p["keys"], p["state"], p["holder"], p["take_over"], p["lock_dir"], module.check_mode)
+    except lock.LockError as exc:
+        module.fail_json(msg=str(exc), locks=exc.locks)
+    module.exit_json(**found)
 
 
 if __name__ == "__main__":

@@ -45,3 +45,37 @@ def test_a_file_that_is_not_a_lock_is_never_free(tmp_path):
         f.write("garbage")
     status, who = lock.acquire(path, KEY, holder("b"))
     assert status == "busy" and "unreadable lock file" in who["run"]
+
+
+def test_call_takes_all_or_none_and_check_mode_only_looks(tmp_path):
+    """hub_lock's work (_lock.call, the module's and the action plugin's in its own process): a key held by another
+    run makes the call give back what it took of the others; check mode says free, held or busy and writes nothing;
+    absent gives back only this run's."""
+    d = str(tmp_path)
+    me, other = holder("run-me"), holder("run-other")
+    assert lock.call(["b"], "present", other, lock_dir=d)["changed"] is True
+    seen = lock.call(["a", "b"], "present", me, lock_dir=d, check_mode=True)
+    assert [e["status"] for e in seen["locks"]] == ["free", "busy"] and not seen["changed"]
+    assert not os.path.exists(lock.lock_path(d, "a"))  # only looked
+    busy = lock.call(["a", "b"], "present", me, lock_dir=d)
+    assert busy["busy"] is True and [e["status"] for e in busy["locks"]] == ["acquired", "busy"]
+    assert busy["locks"][1]["holder"]["run"] == "run-other" and not os.path.exists(lock.lock_path(d, "a"))  # given back
+    assert lock.call(["b"], "absent", me, lock_dir=d)["changed"] is False  # not this run's: kept
+    assert lock.read(lock.lock_path(d, "b"))[1]["run"] == "run-other"
+    taken = lock.call(["a"], "present", me, lock_dir=d)
+    assert taken == {"changed": True, "busy": False, "locks": [dict(key="a", path=lock.lock_path(d, "a"),
+                                                                    status="acquired", holder=taken["locks"][0]["holder"])]}
+    assert lock.call(["a"], "present", me, lock_dir=d, check_mode=True)["locks"][0]["status"] == "held"
+
+
+def test_call_says_what_to_do_when_the_folder_cannot_be_used(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    try:
+        lock.call(["a"], "present", holder("run-me"), lock_dir=str(blocker / "locks"))
+    except lock.LockError as exc:
+        assert str(exc).startswith("the hub's lock in %s cannot be used: " % (blocker / "locks"))
+        assert str(exc).endswith("The folder must be writable (run as root, become: true) or set hub_lock_dir.")
+        assert exc.locks == []
+    else:
+        raise AssertionError("no LockError")
