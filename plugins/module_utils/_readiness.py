@@ -127,9 +127,11 @@ PREDICATES = {
     "k8s_pods_ready": ("one ready pod per wanted app, and no other",
                        lambda out, wanted: k8s_pods_ready(json.loads(out).get("items") or [], wanted["apps"])),
     "docker_run_ready": ("every container of the docker-run hub running its image, and healthy",
-                         lambda out, wanted: docker_run_ready([json.loads(line) for line in out.splitlines() if line.strip()],
-                                                              wanted["containers"], wanted["names"],
-                                                              wanted.get("healthy", True))),
+                         lambda out, wanted: docker_run_ready(
+                             [json.loads(line) for line in out.splitlines() if line.strip()],
+                             dict((name, {"image": image, "health_check_wrong_port": name in wanted.get("running_enough", [])})
+                                  for name, image in wanted["images"].items()),
+                             list(wanted["images"]), wanted.get("healthy", True))),
     "swarm_stack_ready": ("every service of the stack running and healthy",
                           lambda out, wanted: swarm_stack_ready(out.splitlines(), wanted["services"], wanted["stack"],
                                                                 wanted.get("healthy", True))),

@@ -43,11 +43,11 @@ options:
       - V(k8s_pods_ready) - C(kubectl get pods -o json) shows one ready pod per app of O(wanted)'s C(apps) (a
         list), and nothing else runs - no other pod, none terminating unless all its containers have stopped.
       - V(docker_run_ready) - C(docker container inspect --format) lines, a JSON object per container with at least
-        its C(Name), C(Config.Image) and C(State), show every
-        container of O(wanted)'s C(names) (a list) running the image O(wanted)'s C(containers) names for it (the
-        vendor's C(docker-hub.sh) read as data), none unhealthy - nor, with its C(healthy) (default true), still
-        starting its health checks; a container whose health check asks a port it does not listen on (the C(4.x)
-        webserver's) only has to run.
+        its C(Name), C(Config.Image) and C(State), show every container of O(wanted)'s C(images) (a dict, container
+        name to image) running that image, none unhealthy - nor, with its C(healthy) (default true), still starting
+        its health checks; a container of its C(running_enough) (a list, such as the C(4.x) webserver, whose health
+        check asks a port it does not listen on) only has to run. Only names and images, never the script's settings
+        (its C(-e) values).
       - V(swarm_stack_ready) - C(docker ps) lines C(<stack>_<service> <status>) show one container for every service
         of O(wanted)'s C(services) (a list) in its C(stack), none unhealthy - nor, with its C(healthy) (default
         true), still starting its health checks - and no other.

@@ -134,8 +134,14 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
     assert dbcheck.server_major(new_side) == int(labhub.VERSIONS["PG_NEW_MAJOR"])
     assert dbcheck.exact_fingerprint(new_side) == before  # exact, before any Hub process starts
 
-    rc, out, recap = ansible_run.playbook(inv)
+    # docker-run: at -vvv every module's arguments are shown (as in an AWX job's events): the wait for the new Hub's
+    # containers is given their names and images, never the script's settings
+    rc, out, recap = ansible_run.playbook(inv, *(["-vvv"] if new_orch == "docker_run" else []))
     assert rc == 0, out
+    if new_orch == "docker_run":
+        waits = [task for task in out.split("\nTASK [")[1:] if ": Start | Wait until every container" in task.split("\n")[0]]
+        assert waits and all('"until": "docker_run_ready"' in task for task in waits), out  # its arguments shown
+        assert not [task for task in waits if PROXY_PASSWORD in task]
     st = ansible_run.state(dump_root, name)
     assert st["steps"]["verify"]["data"]["version"] == new
     with open(os.path.join(dump_root, name, "dump", "manifest.json")) as f:

@@ -84,12 +84,12 @@ def test_a_docker_run_hub_is_ready_once_its_container_passes_its_health_check(la
                     image, "-c", "sleep 4; touch /tmp/ok; sleep 300"], capture_output=True, text=True, check=True)
     argv = ["docker", "container", "inspect", "--format", INSPECT, name]
     result = ansible_run.module("hub_wait", {"argv": argv, "until": "docker_run_ready", "timeout": 60, "interval": 1,
-                                             "wanted": {"containers": {name: {"image": image}}, "names": [name]}})
+                                             "wanted": {"images": {name: image}}})
     assert not result["failed"] and result["ready"] is True, result
     assert result["attempts"] >= 2  # still starting at the first check
     assert json.loads(result["stdout"])["State"]["Health"]["Status"] == "healthy"
     other = ansible_run.module("hub_wait", {"argv": argv, "until": "docker_run_ready", "timeout": 3, "interval": 1,
-                                            "wanted": {"containers": {name: {"image": image + "-other"}}, "names": [name]}})
+                                            "wanted": {"images": {name: image + "-other"}}})
     assert other["failed"] and other["wait_timed_out"] is True and other["ready"] is False, other
 
 

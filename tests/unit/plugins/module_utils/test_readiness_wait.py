@@ -29,11 +29,14 @@ def test_holds_reads_each_kind_of_output():
     image = "blackducksoftware/blackduck-postgres:1.0.0"
     inspected = json.dumps({"Name": "/hub-postgres", "Config": {"Image": image},
                             "State": {"Running": True, "Health": {"Status": "starting"}}})
-    wanted = {"containers": {"hub-postgres": {"image": image}}, "names": ["hub-postgres"]}
+    wanted = {"images": {"hub-postgres": image}}
     assert not readiness.holds("docker_run_ready", 0, inspected + "\n", wanted)  # its health check not passed yet
+    assert readiness.holds("docker_run_ready", 0, inspected + "\n", dict(wanted, running_enough=["hub-postgres"]))
     assert readiness.holds("docker_run_ready", 0, inspected.replace("starting", "healthy") + "\n", wanted)
     assert not readiness.holds("docker_run_ready", 0, inspected.replace("starting", "healthy"),
-                               dict(wanted, names=["hub-postgres", "hub-cfssl"]))  # one not there
+                               {"images": {"hub-postgres": image, "hub-cfssl": image}})  # one not there
+    assert not readiness.holds("docker_run_ready", 0, inspected.replace("starting", "healthy"),
+                               {"images": {"hub-postgres": image + "-other"}})  # another image
 
 
 def test_a_failed_or_unreadable_check_is_not_ready_never_an_error():
@@ -41,7 +44,7 @@ def test_a_failed_or_unreadable_check_is_not_ready_never_an_error():
     assert not readiness.holds("k8s_pods_ready", 0, "Unable to connect to the server", {"apps": ["postgres"]})
     assert not readiness.holds("k8s_pods_ready", 0, "{}", {"apps": ["postgres"]})  # no items: none ready
     assert not readiness.holds("swarm_stack_ready", 0, "hub_postgres Up", {})  # nothing wanted said: not ready
-    assert not readiness.holds("docker_run_ready", 0, "Error: No such container: hub-postgres", {"names": []})
+    assert not readiness.holds("docker_run_ready", 0, "Error: No such container: hub-postgres", {"images": {}})
 
 
 ASKED = "2026-12-06T07:00:30Z"  # the deletion asked at 07:00:00, with 30 s of grace
