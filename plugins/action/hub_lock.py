@@ -99,15 +99,11 @@ class ActionModule(HubAction):
     def _lock(self, module_args, task_vars):
         """The module's work on the managed host - in this process when the managed host is this controller, reached
         as this process's own user (runs_here: no Python process of its own), else by the module."""
-        if not self.runs_here():
-            return self._execute_module(module_name="blackduck.hub.hub_lock", module_args=module_args,
-                                        task_vars=task_vars)
-        try:
-            return lock.call(module_args["keys"], module_args["state"], module_args["holder"],
-                             module_args.get("take_over"), module_args.get("lock_dir") or lock.LOCK_DIR,
-                             bool(self._task.check_mode))
-        except lock.LockError as exc:
-            return dict(failed=True, msg=str(exc), locks=exc.locks)
+        return self.here_or_module(
+            "blackduck.hub.hub_lock", module_args, task_vars,
+            lambda: lock.call(module_args["keys"], module_args["state"], module_args["holder"],
+                              module_args.get("take_over"), module_args.get("lock_dir") or lock.LOCK_DIR,
+                              bool(self._task.check_mode)), lock.LockError)
 
     def run(self, tmp=None, task_vars=None):
         result, args = self.begin(tmp, task_vars)

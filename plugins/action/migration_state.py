@@ -20,16 +20,9 @@ class ActionModule(HubAction):
 
     def run(self, tmp=None, task_vars=None):
         result, args = self.begin(tmp, task_vars)
-        if not self.runs_here():
-            result.update(self._execute_module(module_name="blackduck.hub.migration_state",
-                                               module_args=self._task.args, task_vars=task_vars))
-            return result
-        try:
-            found = _state.call(args, bool(self._task.check_mode))
-        except _state.CallError as exc:
-            result.update(failed=True, msg=str(exc))
-            return result
-        warnings = found.pop("warnings")
+        found = self.here_or_module("blackduck.hub.migration_state", self._task.args, task_vars,
+                                    lambda: _state.call(args, bool(self._task.check_mode)), _state.CallError)
+        warnings = found.pop("warnings", None)
         if warnings:
             result.setdefault("warnings", []).extend(warnings)
         result.update(found)

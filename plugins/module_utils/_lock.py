@@ -100,11 +100,12 @@ def release(path, holder):
 
 
 class LockError(Exception):
-    """The lock folder cannot be used; locks: what was done before (the all-or-none rule gave back what was taken)."""
+    """The lock folder cannot be used; result: the locks done before (the all-or-none rule gave back what was taken),
+    for the task's result."""
 
     def __init__(self, message, locks):
         super(LockError, self).__init__(message)
-        self.locks = locks
+        self.result = {"locks": locks}
 
 
 def call(keys, state, holder, take_over=None, lock_dir=LOCK_DIR, check_mode=False):

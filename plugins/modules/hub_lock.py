@@ -117,7 +117,7 @@ def main():
     try:
         found = lock.call(p["keys"], p["state"], p["holder"], p["take_over"], p["lock_dir"], module.check_mode)
     except lock.LockError as exc:
-        module.fail_json(msg=str(exc), locks=exc.locks)
+        module.fail_json(msg=str(exc), **exc.result)
     module.exit_json(**found)
 
 

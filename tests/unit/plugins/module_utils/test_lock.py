@@ -76,6 +76,6 @@ def test_call_says_what_to_do_when_the_folder_cannot_be_used(tmp_path):
     except lock.LockError as exc:
         assert str(exc).startswith("the hub's lock in %s cannot be used: " % (blocker / "locks"))
         assert str(exc).endswith("The folder must be writable (run as root, become: true) or set hub_lock_dir.")
-        assert exc.locks == []
+        assert exc.result == {"locks": []}
     else:
         raise AssertionError("no LockError")
