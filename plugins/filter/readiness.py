@@ -212,26 +212,46 @@ def _has_mount(container, spec):
                for m in container.get("Mounts") or [])
 
 
-def docker_run_actions(inspected, containers, names, mounts=None):
+def _env_file(container, env_dir, name):
+    """The env file that gives a container's -e NAME=value values to docker ({path, content}), or None without
+    any; its path goes just before the image, after the script's own --env-file options, so it wins over them as
+    the -e options did."""
+    environment = container.get("environment") or {}
+    if not environment:
+        return None
+    if not env_dir:
+        raise AnsibleFilterError("the docker run of %s gives -e NAME=value options: give env_dir, a private folder for "
+                                 "the env file that passes their values to docker" % name)
+    return {"path": posixpath.join(env_dir, name + ".env"),
+            "content": "".join("%s=%s\n" % item for item in environment.items())}
+
+
+def _run(name, container, mount, env_dir):
+    argv, at = list(container["argv"]), container.get("image_at", len(container["argv"]))
+    env_file = _env_file(container, env_dir, name)
+    if env_file:
+        argv[at:at] = ["--env-file", env_file["path"]]
+    if mount:
+        argv[2:2] = ["--volume", mount]
+    return {"name": name, "do": "run", "argv": argv, "env_file": env_file}
+
+
+def docker_run_actions(inspected, containers, names, mounts=None, env_dir=None):
     """What starting the containers names of a docker-run hub takes, as docker-hub.sh does it: a container not there
-    is run (its argv, with its environment: the values of its -e NAME options), one there but stopped is started,
-    one running is kept. A container of that name running another image is in the way (another version of the Hub,
-    or not the Hub's at all): an error that says what to do, before anything starts. mounts ({name: 'host
-    folder:container folder'}, the dump folder for the database in migration mode): that container is run with the
-    folder bind-mounted (--volume); one there without it is stopped, removed and run again with it (its data is in
-    its volumes)."""
+    is run (its argv, with the env file of its -e NAME=value values: env_file {path, content} in env_dir, to be
+    written with mode 0600 before and removed after), one there but stopped is started, one running is kept. A
+    container of that name running another image is in the way (another version of the Hub, or not the Hub's at
+    all): an error that says what to do, before anything starts. mounts ({name: 'host folder:container folder'}, the
+    dump folder for the database in migration mode): that container is run with the folder bind-mounted (--volume);
+    one there without it is stopped, removed and run again with it (its data is in its volumes)."""
     found = containers_by_name(inspected)
     mounts = dict((name, _mount_spec(spec)) for name, spec in (mounts or {}).items())
     actions = []
     for name in names:
         want = containers[name]["image"]
-        argv = containers[name]["argv"]
-        if name in mounts:
-            argv = argv[:2] + ["--volume", mounts[name]] + argv[2:]
-        run = {"name": name, "do": "run", "argv": argv, "environment": containers[name].get("environment") or {}}
         c = found.get(name)
         if c is None:
-            actions.append(run)
+            actions.append(_run(name, containers[name], mounts.get(name), env_dir))
             continue
         image = (c.get("Config") or {}).get("Image")
         if image != want:
@@ -240,12 +260,12 @@ def docker_run_actions(inspected, containers, names, mounts=None):
                 "(its stop, or docker-hub.sh -d in the bundle of that version), or, if it is not the Hub's, "
                 "remove or rename it (docker rm -f %s); nothing was started" % (name, image, want, name, name))
         if name in mounts and not _has_mount(c, mounts[name]):
-            actions += [{"name": name, "do": "stop", "argv": ["docker", "stop", name], "environment": {}},
-                        {"name": name, "do": "remove", "argv": ["docker", "rm", name], "environment": {}},
-                        run]
+            actions += [{"name": name, "do": "stop", "argv": ["docker", "stop", name], "env_file": None},
+                        {"name": name, "do": "remove", "argv": ["docker", "rm", name], "env_file": None},
+                        _run(name, containers[name], mounts[name], env_dir)]
             continue
         actions.append({"name": name, "do": "keep" if (c.get("State") or {}).get("Running") else "start",
-                        "argv": ["docker", "start", name], "environment": {}})
+                        "argv": ["docker", "start", name], "env_file": None})
     return actions
 
 

@@ -32,7 +32,6 @@ _BLOCK = r"""^if\s+\[\s*"\$%s"\s*!=\s*""\s*\]\s*;\s*then[ \t]*\n(.*?)^fi\b"""
 _START_CALL = re.compile(r"^[ \t]*(start\w*)[ \t]*$", re.M)
 _CREATE_VOLUME = re.compile(r"^[ \t]*createVolume[ \t]+(.*)$", re.M)
 _LITERAL = "\x00"  # a $ bash does not expand (in single quotes, or escaped), while the words are read
-_READ_BY_DOCKER = re.compile(r"^(PATH|HOME|DOCKER_\w*|\w*_PROXY|LD_\w*|TMPDIR)$", re.I)
 _ARRAY_EXPANSION = re.compile(r"\$\{(\w+)\[@\]\}")
 _VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 # The URL a health check asks on the container itself: http(s)://localhost:<port> or 127.0.0.1:<port>.
@@ -178,13 +177,13 @@ def _container(argv, function):
     """{name, image, volumes, ports, data_volume} of a docker run's words (data_volume: the named volume mounted at
     /var/lib/postgresql/data, or None)."""
     found = {"name": None, "image": None, "volumes": [], "ports": [], "data_volume": None, "health_cmd": "",
-             "env_at": []}
+             "env_at": [], "image_at": None}
     at = 2
     while at < len(argv):
         word = argv[at]
         at += 1
         if not word.startswith("-"):
-            found["image"] = word
+            found["image"], found["image_at"] = word, at - 1
             break
         flag, sep, value = word.partition("=")
         if word.startswith("-e") and len(word) > 2:  # -eNAME, -eNAME=value, -e=NAME=value: one word
@@ -212,18 +211,25 @@ def _container(argv, function):
     return found
 
 
-def _environment_apart(argv, env_at):
-    """(argv, environment): each -e NAME=value of a docker run as -e NAME, its value in the environment docker is run
-    with, so that no value (-e HUB_PROXY_PASSWORD=..., as the vendor's README allows) is on a command line while it
-    runs. A name the docker command itself reads (PATH, HOME, DOCKER_*, a proxy's) stays as written."""
-    argv, environment = list(argv), {}
+def _environment_apart(argv, env_at, image_at, function):
+    """(argv, environment, image_at): the docker run without its -e NAME=value options, their values by name (the
+    last one given wins, as with docker), and where the image now is. The values reach docker in an env file of mode
+    0600 given just before the image (docker_run_actions), never on a command line or in the environment of a
+    command (either shows while it runs, and Ansible prints the environment of a module at -vvv): -e
+    HUB_PROXY_PASSWORD=..., as the vendor's README allows. -e NAME (the caller's own value) stays as written."""
+    drop, environment = set(), {}
     for at in env_at:
         prefix, name, value = _env_setting(argv, at)
-        if value is None or _READ_BY_DOCKER.match(name):
+        if value is None:
             continue
+        if re.search(r"[\r\n\x00]", value):
+            raise DockerRunError("the value of -e %s in the docker run of %s (not shown: it may be a password) holds a "
+                                 "line break, which an env file cannot hold: give it on one line" % (name, function))
+        environment.pop(name, None)
         environment[name] = value
-        argv[at] = prefix + name
-    return argv, environment
+        drop.update([at - 1, at] if not prefix else [at])
+    kept = [word for at, word in enumerate(argv) if at not in drop]
+    return kept, environment, image_at - len([at for at in drop if at < image_at])
 
 
 def _health_check_wrong_port(health_cmd, ports):
@@ -270,8 +276,8 @@ def parse(text, version, workdir, external=False):
         if name in containers:
             raise DockerRunError("two functions of docker-hub.sh run a container named %s: %s"
                                  % (name, FIX_SCRIPT))
-        argv, environment = _environment_apart(argv, found.pop("env_at"))
-        containers[name] = dict(found, argv=argv, environment=environment)
+        argv, environment, image_at = _environment_apart(argv, found.pop("env_at"), found.pop("image_at"), function)
+        containers[name] = dict(found, argv=argv, environment=environment, image_at=image_at)
         functions[function] = (name, bool(_SKIPPED_WHEN_EXTERNAL.match(body)))
         data_volumes += [data_volume] if data_volume else []
         databases += [name] if data_volume else []

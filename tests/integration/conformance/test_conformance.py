@@ -22,6 +22,7 @@ step 4 starts the new pod beside the old container and pipes each database into 
 case is also the kill on the vendor's files: its new pod deleted while pg_restore copies rows, step 4 fails naming
 the pod, and the next run resumes the stream.
 """
+import glob
 import json
 import os
 
@@ -134,14 +135,17 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
     assert dbcheck.server_major(new_side) == int(labhub.VERSIONS["PG_NEW_MAJOR"])
     assert dbcheck.exact_fingerprint(new_side) == before  # exact, before any Hub process starts
 
-    # docker-run: at -vvv every module's arguments are shown (as in an AWX job's events): the wait for the new Hub's
-    # containers is given their names and images, never the script's settings
+    # docker-run: at -vvv every module's arguments and the command that runs it are shown (as in an AWX job's events):
+    # the wait for the new Hub's containers is given their names and images, and the password of the webapp's
+    # -e HUB_PROXY_PASSWORD=... shows nowhere (it reaches docker in an env file, removed after)
     rc, out, recap = ansible_run.playbook(inv, *(["-vvv"] if new_orch == "docker_run" else []))
     assert rc == 0, out
     if new_orch == "docker_run":
         waits = [task for task in out.split("\nTASK [")[1:] if ": Start | Wait until every container" in task.split("\n")[0]]
         assert waits and all('"until": "docker_run_ready"' in task for task in waits), out  # its arguments shown
-        assert not [task for task in waits if PROXY_PASSWORD in task]
+        assert PROXY_PASSWORD.split()[0] not in out
+        assert '.hub-env/webapp.env"' in out  # the webapp's docker run was shown, with its env file
+        assert not glob.glob("/tmp/*.hub-env")
     st = ansible_run.state(dump_root, name)
     assert st["steps"]["verify"]["data"]["version"] == new
     with open(os.path.join(dump_root, name, "dump", "manifest.json")) as f:
@@ -165,7 +169,7 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
     assert "| blackduck_reporter | equal |" in report
 
     if new_orch == "docker_run":
-        # the password reached the webapp whole, through docker's environment (-e HUB_PROXY_PASSWORD on its command line)
+        # the password reached the webapp whole, through the env file
         env = json.loads(labhub.run(["docker", "inspect", "-f", "{{json .Config.Env}}", "webapp"]))
         assert "HUB_PROXY_PASSWORD=" + PROXY_PASSWORD in env
         assert PROXY_PASSWORD not in open(os.path.join(dump_root, name, "report.md")).read()

@@ -9,7 +9,8 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.blackduck.hub.plugins.filter.docker_run import (
     FilterModule, docker_run_script, docker_run_version)
-from ansible_collections.blackduck.hub.plugins.module_utils._docker_run import DockerRunError, bundle_version, parse
+from ansible_collections.blackduck.hub.plugins.module_utils._docker_run import (
+    DockerRunError, _environment_apart, bundle_version, parse)
 
 FIX = r": give the vendor's docker-run/docker-hub\.sh, unmodified$"
 
@@ -91,13 +92,14 @@ def test_internal_database():
     assert parse(MINI, "4.2.0", "/srv/hub/docker-run") == {
         "containers": {
             "cfssl": {"argv": CFSSL, "image": "blackducksoftware/hub-cfssl:4.2.0", "volumes": ["cert-volume"],
-                      "ports": [], "health_check_wrong_port": False, "environment": {}},
+                      "ports": [], "health_check_wrong_port": False, "environment": {}, "image_at": len(CFSSL) - 1},
             "postgres": {"argv": POSTGRES, "image": "blackducksoftware/hub-postgres:4.2.0",
                          "volumes": ["data-volume"], "ports": [], "health_check_wrong_port": False,
-                         "environment": {}},
+                         "environment": {}, "image_at": len(POSTGRES) - 1},
             "webserver": {"argv": webserver("--link", "postgres"), "image": "blackducksoftware/hub-nginx:4.2.0",
                           "volumes": ["webserver-volume"], "ports": [["443", "8443"]],
-                          "health_check_wrong_port": False, "environment": {}}},
+                          "health_check_wrong_port": False, "environment": {},
+                          "image_at": len(webserver("--link", "postgres")) - 1}},
         "up": ["cfssl", "postgres", "webserver"],
         "up_volumes": ["cert-volume", "data-volume", "webserver-volume"],
         "migrate": ["cfssl", "postgres"],
@@ -176,33 +178,33 @@ def test_errors_say_what_is_missing_and_what_to_do(change, message):
         parse(MINI.replace(*change), "4.2.0", "/w")
 
 
-@pytest.mark.parametrize("given,words", [
-    ("-e HUB_PROXY_PASSWORD='pr0xy$ecretPw'", ["-e", "HUB_PROXY_PASSWORD"]),
-    ("--env=HUB_PROXY_PASSWORD='pr0xy$ecretPw'", ["--env=HUB_PROXY_PASSWORD"]),
-    ("-eHUB_PROXY_PASSWORD=pr0xy\\$ecretPw", ["-eHUB_PROXY_PASSWORD"]),
-    ("-e=HUB_PROXY_PASSWORD=pr0xy\\$ecretPw", ["-e=HUB_PROXY_PASSWORD"]),  # docker reads -e=... as -e ...
-    ('--env "HUB_PROXY_PASSWORD=pr0xy\\$ecretPw"', ["--env", "HUB_PROXY_PASSWORD"]),
+@pytest.mark.parametrize("given", [
+    "-e HUB_PROXY_PASSWORD='pr0xy$ecretPw'",
+    "--env=HUB_PROXY_PASSWORD='pr0xy$ecretPw'",
+    "-eHUB_PROXY_PASSWORD=pr0xy\\$ecretPw",
+    "-e=HUB_PROXY_PASSWORD=pr0xy\\$ecretPw",  # docker reads -e=... as -e ...
+    '--env "HUB_PROXY_PASSWORD=pr0xy\\$ecretPw"',
+    "-e HUB_PROXY_PASSWORD=first -e HUB_PROXY_PASSWORD='pr0xy$ecretPw'",  # the last one wins, as with docker
 ])
-def test_an_environment_value_is_run_apart_from_the_command_line(given, words):
-    """-e NAME=value runs as -e NAME with the value in docker's environment: no password (the vendor's README allows
-    -e HUB_PROXY_PASSWORD=...) on a command line while docker runs. A $ bash leaves as it is (in single quotes,
-    escaped) is part of the value."""
-    found = parse(MINI.replace("-p 443:8443", given + " -e TZ=UTC -p 443:8443"), "4.2.0", "/w")
+def test_an_environment_value_is_taken_off_the_command_line(given):
+    """-e NAME=value leaves the docker run: its value is in environment (docker_run_actions gives it in an env file),
+    no password (the vendor's README allows -e HUB_PROXY_PASSWORD=...) is on a command line while docker runs, and
+    image_at still names the image. A $ bash leaves as it is (in single quotes, escaped) is part of the value; a name
+    docker itself reads (PATH) is a value like any other."""
+    found = parse(MINI.replace("-p 443:8443", given + " -e TZ=UTC -e PATH=/opt/bin -p 443:8443"), "4.2.0", "/w")
     webserver_run = found["containers"]["webserver"]
-    at = webserver_run["argv"].index("-p")
-    assert webserver_run["argv"][at - len(words) - 2:at] == words + ["-e", "TZ"]
-    assert webserver_run["environment"] == {"HUB_PROXY_PASSWORD": "pr0xy$ecretPw", "TZ": "UTC"}
-    assert not any("ecret" in word for word in webserver_run["argv"])
+    assert webserver_run["argv"] == webserver("--link", "postgres")
+    assert webserver_run["argv"][webserver_run["image_at"]] == "blackducksoftware/hub-nginx:4.2.0"
+    assert webserver_run["environment"] == {"HUB_PROXY_PASSWORD": "pr0xy$ecretPw", "TZ": "UTC", "PATH": "/opt/bin"}
     assert found["containers"]["cfssl"]["environment"] == {}
 
 
-def test_a_name_docker_itself_reads_stays_on_the_command_line():
-    found = parse(MINI.replace("-p 443:8443", "-e PATH=/opt/bin -e DOCKER_HOST=x -e https_proxy=p -p 443:8443"),
-                  "4.2.0", "/w")
-    argv = found["containers"]["webserver"]["argv"]
-    assert argv[argv.index("-p") - 6:argv.index("-p")] == [
-        "-e", "PATH=/opt/bin", "-e", "DOCKER_HOST=x", "-e", "https_proxy=p"]
-    assert found["containers"]["webserver"]["environment"] == {}
+def test_an_environment_value_on_two_lines_is_refused_without_showing_it():
+    argv = ["docker", "run", "--name", "webapp", "-e", "HUB_PROXY_PASSWORD=sec\nret", "image:1"]
+    with pytest.raises(DockerRunError, match=r"^the value of -e HUB_PROXY_PASSWORD in the docker run of startWebapp "
+                                             r"\(not shown: it may be a password\) holds a line break") as info:
+        _environment_apart(argv, [5], 6, "startWebapp")
+    assert "sec" not in str(info.value)
 
 
 @pytest.mark.parametrize("given", ["-e TZ", "--env TZ", "--env=TZ", "-eTZ", "-e=TZ"])

@@ -203,8 +203,8 @@ def test_k8s_node_problems_when_the_nodes_cannot_be_read():
     assert readiness.k8s_node_problems({"rc": 0, "stdout": "nope"}, [PINNED], "m1") == ["kubectl get nodes gave no JSON: nope"]
 
 
-DR = {"cfssl": {"image": "blackducksoftware/hub-cfssl:4.2.0", "argv": ["docker", "run", "--name", "cfssl", "-e", "TZ"],
-                "environment": {"TZ": "UTC"}},
+DR = {"cfssl": {"image": "blackducksoftware/hub-cfssl:4.2.0", "environment": {"TZ": "UTC", "PW": " a$b "}, "image_at": 4,
+                "argv": ["docker", "run", "--name", "cfssl", "blackducksoftware/hub-cfssl:4.2.0", "serve"]},
       "postgres": {"image": "blackducksoftware/hub-postgres:4.2.0", "argv": ["docker", "run", "--name", "postgres"]}}
 
 
@@ -244,9 +244,9 @@ def test_docker_run_ready_with_a_health_check_on_the_wrong_port():
 
 def test_docker_run_actions():
     there = [inspected("cfssl", DR["cfssl"]["image"], running=False)]
-    assert docker_run_actions(there, DR, ["cfssl", "postgres"]) == [
-        {"name": "cfssl", "do": "start", "argv": ["docker", "start", "cfssl"], "environment": {}},
-        {"name": "postgres", "do": "run", "argv": ["docker", "run", "--name", "postgres"], "environment": {}}]
+    assert docker_run_actions(there, DR, ["cfssl", "postgres"]) == [  # no env_dir: cfssl is only started
+        {"name": "cfssl", "do": "start", "argv": ["docker", "start", "cfssl"], "env_file": None},
+        {"name": "postgres", "do": "run", "argv": ["docker", "run", "--name", "postgres"], "env_file": None}]
     running = [inspected("cfssl", DR["cfssl"]["image"])]
     assert docker_run_actions(running, DR, ["cfssl"])[0]["do"] == "keep"
 
@@ -256,16 +256,15 @@ def test_docker_run_actions_with_the_dump_folder_mounted():
     before that streamed) stopped, removed and run again with it; one that has it kept."""
     spec = "/srv/dumps/hub/dump:/blackduck-hub-dump"
     mounted = ["docker", "run", "--volume", spec, "--name", "postgres"]
-    assert docker_run_actions([], DR, ["cfssl", "postgres"], {"postgres": spec}) == [
-        {"name": "cfssl", "do": "run", "argv": DR["cfssl"]["argv"], "environment": {"TZ": "UTC"}},
-        {"name": "postgres", "do": "run", "argv": mounted, "environment": {}}]
+    assert docker_run_actions([], DR, ["postgres"], {"postgres": spec}) == [
+        {"name": "postgres", "do": "run", "argv": mounted, "env_file": None}]
     without = inspected("postgres", DR["postgres"]["image"])
     without["Mounts"] = [{"Type": "volume", "Source": "/var/lib/docker/volumes/data-volume/_data",
                           "Destination": "/var/lib/postgresql/data"}]
     assert docker_run_actions([without], DR, ["postgres"], {"postgres": spec}) == [
-        {"name": "postgres", "do": "stop", "argv": ["docker", "stop", "postgres"], "environment": {}},
-        {"name": "postgres", "do": "remove", "argv": ["docker", "rm", "postgres"], "environment": {}},
-        {"name": "postgres", "do": "run", "argv": mounted, "environment": {}}]
+        {"name": "postgres", "do": "stop", "argv": ["docker", "stop", "postgres"], "env_file": None},
+        {"name": "postgres", "do": "remove", "argv": ["docker", "rm", "postgres"], "env_file": None},
+        {"name": "postgres", "do": "run", "argv": mounted, "env_file": None}]
     with_it = dict(without, Mounts=without["Mounts"] + [
         {"Type": "bind", "Source": "/srv/dumps/hub/dump", "Destination": "/blackduck-hub-dump"}])
     assert docker_run_actions([with_it], DR, ["postgres"], {"postgres": spec})[0]["do"] == "keep"
@@ -277,10 +276,26 @@ def test_docker_run_actions_with_the_dump_folder_mounted():
     assert docker_run_actions([without], DR, ["postgres"])[0]["do"] == "keep"  # no mount wanted: as it is
 
 
+def test_docker_run_actions_give_the_environment_in_an_env_file():
+    """A container run with -e NAME=value values: an env file in env_dir holds them (one NAME=value line each, spaces
+    and $ kept), named just before the image (after the script's own env files: it wins over them, as -e did),
+    the mount at the front; no value on the command line. Without env_dir: an error that says what to give."""
+    spec = "/srv/dumps/hub/dump:/blackduck-hub-dump"
+    run = docker_run_actions([], DR, ["cfssl"], {"cfssl": spec}, env_dir="/tmp/x.hub-env")[0]
+    assert run == {"name": "cfssl", "do": "run", "env_file": {"path": "/tmp/x.hub-env/cfssl.env",
+                                                              "content": "TZ=UTC\nPW= a$b \n"},
+                   "argv": ["docker", "run", "--volume", spec, "--name", "cfssl", "--env-file",
+                            "/tmp/x.hub-env/cfssl.env", "blackducksoftware/hub-cfssl:4.2.0", "serve"]}
+    stopped = [inspected("cfssl", DR["cfssl"]["image"], running=False)]
+    assert docker_run_actions(stopped, DR, ["cfssl"], env_dir="/tmp/x")[0]["env_file"] is None  # started as it was
+    with pytest.raises(AnsibleFilterError, match="^the docker run of cfssl gives -e NAME=value options: give env_dir"):
+        docker_run_actions([], DR, ["cfssl"])
+
+
 def test_docker_run_actions_refuse_another_image():
     other = [inspected("postgres", "postgres:15")]
     with pytest.raises(AnsibleFilterError) as info:
-        docker_run_actions(other, DR, ["cfssl", "postgres"])
+        docker_run_actions(other, DR, ["cfssl", "postgres"], env_dir="/tmp/x")
     assert str(info.value).startswith("a container named postgres runs postgres:15, not "
                                       "blackducksoftware/hub-postgres:4.2.0: it is in the way of the Hub's postgres.")
 
