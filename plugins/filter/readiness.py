@@ -227,10 +227,10 @@ def _env_file(container, env_dir, name):
 
 
 def _run(name, container, mount, env_dir):
-    argv, at = list(container["argv"]), container.get("image_at", len(container["argv"]))
+    argv = list(container["argv"])
     env_file = _env_file(container, env_dir, name)
     if env_file:
-        argv[at:at] = ["--env-file", env_file["path"]]
+        argv[container["image_at"]:container["image_at"]] = ["--env-file", env_file["path"]]
     if mount:
         argv[2:2] = ["--volume", mount]
     return {"name": name, "do": "run", "argv": argv, "env_file": env_file}

@@ -225,6 +225,9 @@ def _environment_apart(argv, env_at, image_at, function):
         if re.search(r"[\r\n\x00]", value):
             raise DockerRunError("the value of -e %s in the docker run of %s (not shown: it may be a password) holds a "
                                  "line break, which an env file cannot hold: give it on one line" % (name, function))
+        if not re.match(r"^[^#\s=][^\s=]*$", name):
+            raise DockerRunError("the docker run of %s gives -e with the name '%s', which an env file cannot hold (empty, "
+                                 "a space in it, or a # first): %s" % (function, name, FIX_SCRIPT))
         environment.pop(name, None)
         environment[name] = value
         drop.update([at - 1, at] if not prefix else [at])

@@ -22,7 +22,6 @@ step 4 starts the new pod beside the old container and pipes each database into 
 case is also the kill on the vendor's files: its new pod deleted while pg_restore copies rows, step 4 fails naming
 the pod, and the next run resumes the stream.
 """
-import glob
 import json
 import os
 
@@ -144,8 +143,9 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
         waits = [task for task in out.split("\nTASK [")[1:] if ": Start | Wait until every container" in task.split("\n")[0]]
         assert waits and all('"until": "docker_run_ready"' in task for task in waits), out  # its arguments shown
         assert PROXY_PASSWORD.split()[0] not in out
-        assert '.hub-env/webapp.env"' in out  # the webapp's docker run was shown, with its env file
-        assert not glob.glob("/tmp/*.hub-env")
+        env_dir = os.path.join(hub["bundles"][new], "docker-run", ".blackduck-hub-env")
+        assert '"%s/webapp.env"' % env_dir in out  # the webapp's docker run was shown, with its env file
+        assert not os.path.exists(env_dir)  # removed when the containers had started
     st = ansible_run.state(dump_root, name)
     assert st["steps"]["verify"]["data"]["version"] == new
     with open(os.path.join(dump_root, name, "dump", "manifest.json")) as f:

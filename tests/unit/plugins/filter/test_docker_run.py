@@ -199,12 +199,33 @@ def test_an_environment_value_is_taken_off_the_command_line(given):
     assert found["containers"]["cfssl"]["environment"] == {}
 
 
-def test_an_environment_value_on_two_lines_is_refused_without_showing_it():
-    argv = ["docker", "run", "--name", "webapp", "-e", "HUB_PROXY_PASSWORD=sec\nret", "image:1"]
+@pytest.mark.parametrize("value", ["sec\nret", "sec\rret", "sec\x00ret"])
+def test_an_environment_value_on_two_lines_is_refused_without_showing_it(value):
+    argv = ["docker", "run", "--name", "webapp", "-e", "HUB_PROXY_PASSWORD=" + value, "image:1"]
     with pytest.raises(DockerRunError, match=r"^the value of -e HUB_PROXY_PASSWORD in the docker run of startWebapp "
                                              r"\(not shown: it may be a password\) holds a line break") as info:
         _environment_apart(argv, [5], 6, "startWebapp")
     assert "sec" not in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["", "#NAME", "A NAME"])
+def test_a_name_an_env_file_cannot_hold_is_refused(name):
+    """An env file line NAME=value: docker reads a line that starts with # as a comment (the value silently lost),
+    and refuses an empty name or one with a space (quoting the line, value and all)."""
+    argv = ["docker", "run", "--name", "webapp", "-e", name + "=secret", "image:1"]
+    with pytest.raises(DockerRunError, match=r"^the docker run of startWebapp gives -e with the name '%s', which an "
+                                             r"env file cannot hold" % name) as info:
+        _environment_apart(argv, [5], 6, "startWebapp")
+    assert "secret" not in str(info.value)
+
+
+def test_the_words_after_the_image_are_the_containers_own():
+    """-e after the image is an argument of the container's command: kept as it is, never read as docker's."""
+    found = parse(MINI.replace("hub-nginx:$_VERSION", "hub-nginx:$_VERSION serve -e X=1 --env=Y=2"), "4.2.0", "/w")
+    webserver_run = found["containers"]["webserver"]
+    assert webserver_run["argv"][-5:] == ["blackducksoftware/hub-nginx:4.2.0", "serve", "-e", "X=1", "--env=Y=2"]
+    assert webserver_run["image_at"] == len(webserver_run["argv"]) - 5
+    assert webserver_run["environment"] == {}
 
 
 @pytest.mark.parametrize("given", ["-e TZ", "--env TZ", "--env=TZ", "-eTZ", "-e=TZ"])
@@ -217,6 +238,7 @@ def test_a_name_without_a_value_passes_the_callers_own(given):
     assert webserver_run["argv"][at - len(given.split()):at] == given.split()
     assert webserver_run["environment"] == {}
     assert webserver_run["ports"] == [["443", "8443"]]
+    assert webserver_run["argv"][webserver_run["image_at"]] == "blackducksoftware/hub-nginx:4.2.0"
 
 
 def test_a_variable_as_a_name_is_shown():

@@ -288,6 +288,9 @@ def test_docker_run_actions_give_the_environment_in_an_env_file():
                             "/tmp/x.hub-env/cfssl.env", "blackducksoftware/hub-cfssl:4.2.0", "serve"]}
     stopped = [inspected("cfssl", DR["cfssl"]["image"], running=False)]
     assert docker_run_actions(stopped, DR, ["cfssl"], env_dir="/tmp/x")[0]["env_file"] is None  # started as it was
+    # there without the mount: stopped, removed and run again, with its env file
+    assert [(a["do"], a["env_file"]) for a in docker_run_actions(stopped, DR, ["cfssl"], {"cfssl": spec}, "/tmp/x")] == [
+        ("stop", None), ("remove", None), ("run", {"path": "/tmp/x/cfssl.env", "content": "TZ=UTC\nPW= a$b \n"})]
     with pytest.raises(AnsibleFilterError, match="^the docker run of cfssl gives -e NAME=value options: give env_dir"):
         docker_run_actions([], DR, ["cfssl"])
 
