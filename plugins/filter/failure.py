@@ -1,14 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: blackduck.hub contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The reason a task failed, in words, whatever the task was: never an empty string."""
+"""The reason a task failed, in words, whatever the task was: never an empty string; and a tool's error with the
+values it quotes hidden."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.blackduck.hub.plugins.module_utils._command import hide_values
+
 
 def _last_lines(text, n=5):
-    lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
+    lines = [ln.strip() for ln in hide_values(text or "").strip().splitlines() if ln.strip()]
     return " | ".join(lines[-n:])
 
 
@@ -36,6 +39,12 @@ def _out_of_time(result, task, timeout):
 
 
 def failure_reason(result, task=None, timeout=""):
+    """_reason with what a container tool quotes of a file's values, and password literals, hidden (hide_values): the
+    reason goes to the state file, the reports, the log and the host's journal."""
+    return hide_values(_reason(result, task, timeout))
+
+
+def _reason(result, task=None, timeout=""):
     """Why a task failed: its msg, else the last lines of its stderr, else its exit code; a loop's failed items. A
     wait that ran out of retries (``task``: the failed task, ansible_failed_task; ``timeout``: the setting that bounds
     it) is said to have timed out, with its name. A result of a no_log task gives its msg and exit code only, never its
@@ -50,7 +59,7 @@ def failure_reason(result, task=None, timeout=""):
         parts.append(msg)
     for item in result.get("results") or []:
         if isinstance(item, dict) and item.get("failed"):
-            parts.append(failure_reason(item))
+            parts.append(_reason(item))
     hidden = bool(result.get("_ansible_no_log"))
     stderr = "" if hidden else _last_lines(result.get("stderr"))
     # a tool's own words when the task only said that it failed (a command's "non-zero return code")
@@ -69,4 +78,4 @@ def failure_reason(result, task=None, timeout=""):
 
 class FilterModule(object):
     def filters(self):
-        return {"failure_reason": failure_reason}
+        return {"failure_reason": failure_reason, "hide_values": hide_values}

@@ -180,6 +180,27 @@ def hide_passwords(text):
     return _QUOTED_STATEMENT.sub(lambda m: _ANY_LITERAL.sub(r"\1'(hidden)'", m.group(1)), text)
 
 
+# What the container tools quote of a file's values in their errors (the files hold passwords): kubectl apply's
+# "error when applying patch:" followed by the patch (the object's data, its last-applied-configuration) up to "to:";
+# Compose reading an env file (unterminated quoted value "..., Invalid template: "...") and Docker's (on line '...',
+# invalid utf8 bytes at line n: ...); the API server's Invalid value: "...".
+_TOOL_VALUES = [
+    (re.compile(r"(error when applying patch):?\n.*?\n(to:)", re.S), r"\1 (not shown: it holds the object's data) \2"),
+    (re.compile(r"(unterminated quoted value|Invalid template:) .*$", re.M), r"\1 (not shown: it may be a password)"),
+    (re.compile(r"(on line|invalid utf8 bytes at line \d+:) .*$", re.M), r"\1 (not shown: it may be a password)"),
+    (re.compile(r'(Invalid value: )"(?:[^"\\\n]|\\.)*"?'), r"\1(not shown)"),
+]
+
+
+def hide_values(text):
+    """A container tool's error (kubectl, docker compose, docker) with what it quotes of a file's values hidden, and
+    every PASSWORD '...' literal (hide_passwords): for a message that shows what a no_log command said."""
+    text = hide_passwords(text)
+    for pattern, replacement in _TOOL_VALUES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def _said(data):
     """A tool's stderr as text, its password literals hidden: every stderr this module hands on (to a caller, a
     message, the run's log) is read through here, so none of them can quote a password."""

@@ -47,6 +47,16 @@ def test_compose_files_and_images_are_proven(tmp_path):
     assert "hub-webserver.env" in out and "the Hub was not touched" in out
     nothing_of("cf-proof")
 
+    # a proxy password whose quote is not closed in the new bundle's hub-proxy.env: refused, the file and line named,
+    # the value not shown (docker compose quotes it from the quote on)
+    old3, dummy = vendor.copy_bundle("4.1.4", str(tmp_path / "y"))
+    new3, dummy = vendor.copy_bundle("4.2.0", str(tmp_path / "y"))
+    with open(os.path.join(new3, "docker-compose", "hub-proxy.env"), "a") as f:
+        f.write('HUB_PROXY_PASSWORD="pr0xy-s3cret\n')
+    rc, out, recap = ansible_run.playbook(inventory("cf-proof", old3, new3, str(tmp_path)), "--check", "-v")
+    assert rc != 0 and "hub-proxy.env: line" in out and "unterminated quoted value (not shown" in out, out
+    assert "pr0xy-s3cret" not in out
+
     # an image that is not on the engine, with pulling off: refused, named
     old2, dummy = vendor.copy_bundle("4.1.4", str(tmp_path / "x"))
     new2, dummy = vendor.copy_bundle("4.2.0", str(tmp_path / "x"))

@@ -1,9 +1,11 @@
 """plugins/filter/failure.py: why a task failed, never an empty string."""
-from ansible_collections.blackduck.hub.plugins.filter.failure import FilterModule, failure_reason
+import pytest
+
+from ansible_collections.blackduck.hub.plugins.filter.failure import FilterModule, failure_reason, hide_values
 
 
 def test_exported():
-    assert list(FilterModule().filters()) == ["failure_reason"]
+    assert list(FilterModule().filters()) == ["failure_reason", "hide_values"]
 
 
 def test_message_stderr_and_exit_code():
@@ -86,3 +88,35 @@ def test_a_no_log_result_gives_its_message_and_exit_code_never_its_output():
     assert "S3cret" not in failure_reason(items) and "exit code 1" in failure_reason(items)
     waited = {"failed": True, "_ansible_no_log": True, "attempts": 3, "rc": 0, "msg": "", "stdout": "S3cret"}
     assert failure_reason(waited) == "timed out: a wait gave up (its retries ran out)"
+
+
+# What the tools print, as they print it (kubectl 1.29 apply, docker compose 2.40, Docker 20.10, the API server)
+PATCH = ('error when applying patch:\n{"data":{"HUB_POSTGRES_ADMIN_PASSWORD":"s3cret"},"metadata":{"annotations":'
+         '{"kubectl.kubernetes.io/last-applied-configuration":"{\\"data\\":{\\"PW\\":\\"s3cret\\"}}"}}}\n'
+         'to:\nResource: "/v1, Resource=configmaps", GroupVersionKind: "/v1, Kind=ConfigMap"\nName: "hpup-admin", '
+         'Namespace: "hub"\nfor: "STDIN": error when patching "STDIN": configmaps "hpup-admin" is forbidden')
+
+
+@pytest.mark.parametrize("said,kept", [
+    (PATCH, ['error when applying patch (not shown: it holds the object\'s data) to:\nResource: "/v1, '
+             'Resource=configmaps"', 'configmaps "hpup-admin" is forbidden']),
+    ("failed to read /b/docker-compose/hub-proxy.env: line 2: unterminated quoted value \"s3cret",
+     ["failed to read /b/docker-compose/hub-proxy.env: line 2: unterminated quoted value (not shown"]),
+    ('failed to read /b/hub-proxy.env: Invalid template: "${s3cret"', ["failed to read /b/hub-proxy.env: Invalid template:"]),
+    ("docker: poorly formatted environment: no variable name on line '=s3cret'.\nSee 'docker run --help'.",
+     ["no variable name on line (not shown: it may be a password)\nSee 'docker run --help'."]),
+    ("env file /b/hub-proxy.env contains invalid utf8 bytes at line 3: [115 51 99 114 101 116]",
+     ["invalid utf8 bytes at line 3: (not shown"]),
+    ('The ConfigMap "hpup-admin" is invalid: data[PW]: Invalid value: "s3cret": a valid config key',
+     ['The ConfigMap "hpup-admin" is invalid: data[PW]: Invalid value: (not shown): a valid config key']),
+    ("psql: ERROR: LINE 1: ALTER ROLE x PASSWORD 'md5s3cret'", ["PASSWORD '(hidden)'"]),
+])
+def test_hide_values(said, kept):
+    """What a tool quotes of a file's values is hidden, the rest of its words kept (the file, the line, the object,
+    the API server's reason); failure_reason hides the same in a failed task's message or stderr."""
+    hidden = hide_values(said)
+    assert "s3cret" not in hidden and all(k in hidden for k in kept), hidden
+    assert "s3cret" not in failure_reason({"msg": said})
+    assert "s3cret" not in failure_reason({"rc": 1, "msg": "non-zero return code", "stderr": said})
+    assert hide_values("service \"webapp\" refers to undefined volume \"x\"") == (
+        "service \"webapp\" refers to undefined volume \"x\"")  # nothing else hidden
