@@ -187,7 +187,7 @@ def hide_passwords(text):
 _TOOL_VALUES = [
     (re.compile(r"(error when applying patch):?\n.*?\n(to:)", re.S), r"\1 (not shown: it holds the object's data) \2"),
     (re.compile(r"(unterminated quoted value|Invalid template:) .*$", re.M), r"\1 (not shown: it may be a password)"),
-    (re.compile(r"(on line|invalid utf8 bytes at line \d+:) .*$", re.M), r"\1 (not shown: it may be a password)"),
+    (re.compile(r"(on line(?= ')|invalid utf8 bytes at line \d+:) .*$", re.M), r"\1 (not shown: it may be a password)"),
     (re.compile(r'(Invalid value: )"(?:[^"\\\n]|\\.)*"?'), r"\1(not shown)"),
 ]
 

@@ -120,3 +120,5 @@ def test_hide_values(said, kept):
     assert "s3cret" not in failure_reason({"rc": 1, "msg": "non-zero return code", "stderr": said})
     assert hide_values("service \"webapp\" refers to undefined volume \"x\"") == (
         "service \"webapp\" refers to undefined volume \"x\"")  # nothing else hidden
+    assert hide_values("yaml: on line 5, column 3: did not find expected key") == (
+        "yaml: on line 5, column 3: did not find expected key")
