@@ -180,15 +180,31 @@ def hide_passwords(text):
     return _QUOTED_STATEMENT.sub(lambda m: _ANY_LITERAL.sub(r"\1'(hidden)'", m.group(1)), text)
 
 
-# What the container tools quote of a file's values in their errors (the files hold passwords): kubectl apply's
-# "error when applying patch:" followed by the patch (the object's data, its last-applied-configuration) up to "to:";
-# Compose reading an env file (unterminated quoted value "..., Invalid template: "...") and Docker's (on line '...',
-# invalid utf8 bytes at line n: ...); the API server's Invalid value: "...".
+# What the container tools quote of a file's values in their errors (the files hold passwords):
+# - kubectl apply: "error when applying patch:\n<patch>\nto:\n<object>\nfor:", "creating patch with:\noriginal:...
+#   modified:... current:...\nfor:", "retrieving original configuration from:\n...\nfor:", "serializing current
+#   configuration from:\n...\nfor:" (the object's data, its last-applied configuration); the API server's
+#   Invalid value: "..." (or a Go value);
+# - docker compose (compose-go): an env file's unterminated quoted value "... (to the end of the line) and
+#   Invalid template: "...", a Compose file's invalid interpolation format for <key>: "..." (older) or ...another $.\n
+#   <value> (newer);
+# - docker (an env file): no variable name on line '...', variable '...' contains whitespaces, invalid utf8 bytes at
+#   line n: [...].
+# Each keeps the tool's words around the value; a text hidden once is left as it is (hide_values twice: a role's
+# message, then failure_reason).
+_SHOWN = r"(?!\(not shown)"
+_STRING = r'"(?:[^"\\\n]|\\.)*"?'
 _TOOL_VALUES = [
-    (re.compile(r"(error when applying patch):?\n.*?\n(to:)", re.S), r"\1 (not shown: it holds the object's data) \2"),
-    (re.compile(r"(unterminated quoted value|Invalid template:) .*$", re.M), r"\1 (not shown: it may be a password)"),
-    (re.compile(r"(on line(?= ')|invalid utf8 bytes at line \d+:) .*$", re.M), r"\1 (not shown: it may be a password)"),
-    (re.compile(r'(Invalid value: )"(?:[^"\\\n]|\\.)*"?'), r"\1(not shown)"),
+    (re.compile(r"(applying patch|creating patch with|retrieving original configuration from|serializing current "
+                r"configuration from):?\n.*?\n(for:)", re.S), r"\1 (not shown: it holds the object's data) \2"),
+    (re.compile(r"(Invalid value: )" + _SHOWN + "(?:" + _STRING + r"|[^\n]*?(?=: |$))", re.M), r"\1(not shown)"),
+    (re.compile(r"(unterminated quoted value )" + _SHOWN + ".*$", re.M), r"\1(not shown: it may be a password)"),
+    (re.compile(r"(Invalid template: |invalid interpolation format for [^\n]*?: )" + _STRING),
+     r"\1(not shown: it may be a password)"),
+    (re.compile(r"(You may need to escape any \$ with another \$\.)\n.*$", re.M), r"\1 (the value not shown)"),
+    (re.compile(r"(on line )'.*$", re.M), r"\1(not shown: it may be a password)"),
+    (re.compile(r"(variable )'.*?'( contains whitespaces)"), r"\1(not shown: it may be a password)\2"),
+    (re.compile(r"(invalid utf8 bytes at line \d+: )" + _SHOWN + ".*$", re.M), r"\1(not shown: it may be a password)"),
 ]
 
 

@@ -95,30 +95,49 @@ PATCH = ('error when applying patch:\n{"data":{"HUB_POSTGRES_ADMIN_PASSWORD":"s3
          '{"kubectl.kubernetes.io/last-applied-configuration":"{\\"data\\":{\\"PW\\":\\"s3cret\\"}}"}}}\n'
          'to:\nResource: "/v1, Resource=configmaps", GroupVersionKind: "/v1, Kind=ConfigMap"\nName: "hpup-admin", '
          'Namespace: "hub"\nfor: "STDIN": error when patching "STDIN": configmaps "hpup-admin" is forbidden')
+CREATING = ('error when creating patch with:\noriginal:\n{"data":{"PW":"s3cret"}}\nmodified:\n{"data":{"PW":"s3cret"}}\n'
+            'current:\n{"data":{"PW":"s3cret"}}\nfor: "STDIN": unable to find api field in struct ConfigMap')
 
 
 @pytest.mark.parametrize("said,kept", [
-    (PATCH, ['error when applying patch (not shown: it holds the object\'s data) to:\nResource: "/v1, '
-             'Resource=configmaps"', 'configmaps "hpup-admin" is forbidden']),
+    (PATCH, ["error when applying patch (not shown: it holds the object's data) for: \"STDIN\": error when patching",
+             'configmaps "hpup-admin" is forbidden']),
+    (CREATING, ["error when creating patch with (not shown: it holds the object's data) for: \"STDIN\": unable to find"]),
     ("failed to read /b/docker-compose/hub-proxy.env: line 2: unterminated quoted value \"s3cret",
      ["failed to read /b/docker-compose/hub-proxy.env: line 2: unterminated quoted value (not shown"]),
-    ('failed to read /b/hub-proxy.env: Invalid template: "${s3cret"', ["failed to read /b/hub-proxy.env: Invalid template:"]),
+    ('failed to read /b/hub-proxy.env: Invalid template: "${s3cret"',
+     ["failed to read /b/hub-proxy.env: Invalid template: (not shown: it may be a password)"]),
+    ('invalid interpolation format for services.webapp.environment.PW: "s3cret${". You may need to escape any $ with '
+     'another $.', ["invalid interpolation format for services.webapp.environment.PW: (not shown: it may be a password). "
+                    "You may need"]),
+    ("invalid interpolation format for services.webapp.environment.PW.\nYou may need to escape any $ with another $.\n"
+     "s3cret${", ["invalid interpolation format for services.webapp.environment.PW.\nYou may need to escape any $ with "
+                  "another $. (the value not shown)"]),
     ("docker: poorly formatted environment: no variable name on line '=s3cret'.\nSee 'docker run --help'.",
      ["no variable name on line (not shown: it may be a password)\nSee 'docker run --help'."]),
+    ("docker: poorly formatted environment: variable 'HUB_PROXY_PASSWORD s3cret' contains whitespaces.",
+     ["variable (not shown: it may be a password) contains whitespaces."]),
     ("env file /b/hub-proxy.env contains invalid utf8 bytes at line 3: [115 51 99 114 101 116]",
      ["invalid utf8 bytes at line 3: (not shown"]),
     ('The ConfigMap "hpup-admin" is invalid: data[PW]: Invalid value: "s3cret": a valid config key',
      ['The ConfigMap "hpup-admin" is invalid: data[PW]: Invalid value: (not shown): a valid config key']),
+    ('The ConfigMap "x" is invalid: data: Invalid value: map[string]string{"PW":"s3cret"}: must have at most',
+     ['data: Invalid value: (not shown): must have at most']),
     ("psql: ERROR: LINE 1: ALTER ROLE x PASSWORD 'md5s3cret'", ["PASSWORD '(hidden)'"]),
 ])
 def test_hide_values(said, kept):
     """What a tool quotes of a file's values is hidden, the rest of its words kept (the file, the line, the object,
-    the API server's reason); failure_reason hides the same in a failed task's message or stderr."""
+    the API server's reason); hidden twice (a role's message, then failure_reason, its lines folded) the same, the
+    words after it kept; failure_reason hides the same in a failed task's message or stderr."""
     hidden = hide_values(said)
     assert "s3cret" not in hidden and all(k in hidden for k in kept), hidden
+    folded = " ".join(hidden.split())
+    assert hide_values(folded + ". Fix the file; the Hub was not touched.") == folded + ". Fix the file; the Hub was not touched."
     assert "s3cret" not in failure_reason({"msg": said})
     assert "s3cret" not in failure_reason({"rc": 1, "msg": "non-zero return code", "stderr": said})
-    assert hide_values("service \"webapp\" refers to undefined volume \"x\"") == (
-        "service \"webapp\" refers to undefined volume \"x\"")  # nothing else hidden
-    assert hide_values("yaml: on line 5, column 3: did not find expected key") == (
-        "yaml: on line 5, column 3: did not find expected key")
+
+
+def test_hide_values_leaves_the_rest():
+    for said in ("service \"webapp\" refers to undefined volume \"x\"", "yaml: on line 5, column 3: did not find expected key",
+                 "configmaps \"hpup-admin\" is forbidden: User \"x\" cannot patch"):
+        assert hide_values(said) == said
