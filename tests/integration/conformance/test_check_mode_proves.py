@@ -5,6 +5,7 @@ converted as the run converts it - through the API server. A file that would fai
 
 No Hub needs to run for this: check mode on a hub that is not there yet changes nothing either.
 """
+import base64
 import os
 import sys
 
@@ -91,3 +92,24 @@ def test_kubernetes_manifests_are_proven_by_the_api_server(tmp_path, k8s_lab):
     rc, out, recap = ansible_run.playbook(inventory("cf-proof-k8s", old, new, str(tmp_path), **extra), "--check")
     assert rc != 0 and "%s would not apply" % path in out, out
     assert "the Hub was not touched" in out
+
+    # kubectl quotes the object's data when it cannot patch what the namespace holds (here: a hub-config whose
+    # last-applied configuration is not JSON) - the new pods.env's proxy password among it: refused, not shown
+    with open(path, "w") as f:
+        f.write(text)
+    with open(os.path.join(new, "kubernetes", "pods.env"), "a") as f:
+        f.write("\nHUB_PROXY_PASSWORD=pr0xy-k8s-s3cret\n")
+    kubectl = ["kubectl", "--kubeconfig", labhub.KUBECONFIG]
+    labhub.run(kubectl + ["create", "namespace", "cf-proof-k8s"])
+    try:
+        labhub.run(kubectl + ["-n", "cf-proof-k8s", "create", "configmap", "hub-config", "--from-literal=A=1"])
+        labhub.run(kubectl + ["-n", "cf-proof-k8s", "annotate", "configmap", "hub-config",
+                              "kubectl.kubernetes.io/last-applied-configuration={not json"])
+        rc, out, recap = ansible_run.playbook(inventory("cf-proof-k8s", old, new, str(tmp_path), **extra), "--check", "-v")
+        assert rc != 0 and "%s would not apply (server-side dry run)" % os.path.join(new, "kubernetes", "pods.env") in out, out
+        assert "(not shown: it holds the object's data)" in out, out
+        assert "pr0xy-k8s-s3cret" not in out
+        with open(os.path.join(new, "kubernetes", "kubernetes-pre-db.yml"), "rb") as f:  # read by discover, not shown
+            assert base64.b64encode(f.read()).decode()[:60] not in out
+    finally:
+        labhub.run(kubectl + ["delete", "namespace", "cf-proof-k8s"])
