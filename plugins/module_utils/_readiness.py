@@ -138,6 +138,30 @@ PREDICATES = {
 }
 
 
+def k8s_pods_said(out):
+    """kubectl get pods -o json's output told as a line per pod - its name, app, phase, whether it is ready and
+    whether it is being deleted - for a wait's result: the JSON holds each pod's spec, whose env may set a password
+    inline, and a result shows at -v and in an AWX job's events. Output that is not that JSON is not shown either
+    (it may be the JSON, cut off)."""
+    try:
+        pods = json.loads(out).get("items") or []
+    except (ValueError, AttributeError):
+        return "(%d characters, not shown: not the pods' JSON)" % len(out) if out.strip() else ""
+    lines = []
+    for pod in pods:
+        meta, status = pod.get("metadata") or {}, pod.get("status") or {}
+        conditions = dict((c.get("type"), c.get("status")) for c in status.get("conditions") or [])
+        lines.append("%s app=%s %s %s%s" % (
+            meta.get("name") or "?", (meta.get("labels") or {}).get("app") or "-", status.get("phase") or "Unknown",
+            "ready" if conditions.get("Ready") == "True" else "not ready",
+            " (being deleted)" if meta.get("deletionTimestamp") else ""))
+    return "\n".join(lines)
+
+
+# what a wait's result tells of the last check's output, per predicate (the output itself, unless it may hold a secret)
+SAID = {"k8s_pods_stopped": k8s_pods_said, "k8s_pods_ready": k8s_pods_said}
+
+
 def holds(until, rc, out, wanted):
     """Whether the predicate until holds for one check: a command that failed (a container not there yet, an API
     server that did not answer) or printed what cannot be read is not ready yet, never an error."""
@@ -157,7 +181,8 @@ def wait(run, argv, until, wanted, timeout, interval, clock=time.monotonic, slee
     seconds have passed since the first check (monotonic clock; there is always one check), or the command failed
     FAILED_IN_A_ROW times in a row (a wrong kubeconfig, a user who may not list pods, an engine that is down: one
     failure alone is a hiccup, and the wait goes on). Returns {ready, attempts, seconds, rc, stdout, stderr} of the
-    last check and failed_in_a_row (how many checks before it failed too, itself included)."""
+    last check - its stdout as SAID tells it - and failed_in_a_row (how many checks before it failed too, itself
+    included)."""
     started = clock()
     attempts = failed_in_a_row = 0
     while True:
@@ -167,6 +192,7 @@ def wait(run, argv, until, wanted, timeout, interval, clock=time.monotonic, slee
         ready = holds(until, rc, out, wanted)
         elapsed = clock() - started
         if ready or failed_in_a_row >= FAILED_IN_A_ROW or elapsed + interval >= timeout:
-            return {"ready": ready, "attempts": attempts, "seconds": round(elapsed, 1), "rc": rc, "stdout": out,
+            return {"ready": ready, "attempts": attempts, "seconds": round(elapsed, 1), "rc": rc,
+                    "stdout": SAID.get(until, lambda said: said)(out),
                     "stderr": err, "failed_in_a_row": failed_in_a_row}
         sleep(interval)

@@ -105,7 +105,10 @@ rc:
   returned: always
   type: int
 stdout:
-  description: What the last check's command printed.
+  description:
+    - What the last check's command printed - for V(k8s_pods_stopped) and V(k8s_pods_ready) told as a line per pod
+      (its name, app, phase, whether it is ready and being deleted), not the pods' JSON, which holds their specs
+      (a container's C(env) may set a password inline).
   returned: always
   type: str
 stderr:

@@ -166,3 +166,32 @@ def test_a_command_that_keeps_failing_ends_the_wait_one_failure_does_not():
     assert found["ready"] is False and found["failed_in_a_row"] == readiness.FAILED_IN_A_ROW == 3
     assert found["attempts"] == 5 and found["stderr"] == "Unauthorized" and found["rc"] == 1
     assert clock.now - 100 < 20  # not the 300 s of the timeout
+
+
+def test_a_wait_on_pods_tells_a_line_per_pod_never_their_specs():
+    """The pods' JSON holds their specs - a container's env may set a password inline - and a wait's result shows at
+    -v: it tells what the predicate read of each pod, a line each."""
+    clock = _Clock()
+    ready = _pod("postgres")
+    ready["metadata"]["name"] = "postgres-7d9"
+    ready["status"]["phase"] = "Running"
+    ready["spec"] = {"containers": [{"name": "postgres", "env": [{"name": "POSTGRES_PASSWORD", "value": "s3cret"}]}]}
+    going = _pod("cfssl", ready=False, terminating=True)
+    pods = json.dumps({"items": [ready, going]})
+    run, calls = _runner([(0, pods, "")], clock)
+    found = readiness.wait(run, ["kubectl"], "k8s_pods_ready", {"apps": ["postgres"]}, timeout=0, interval=2,
+                           clock=clock, sleep=clock.sleep)
+    assert found["ready"] is False  # the cfssl pod is still being deleted, its containers not known to have stopped
+    assert found["stdout"] == "postgres-7d9 app=postgres Running ready\n? app=cfssl Unknown not ready (being deleted)"
+    assert "s3cret" not in json.dumps(found)
+    run, calls = _runner([(0, pods[:40], "")], clock)  # cut off: not shown either
+    found = readiness.wait(run, ["kubectl"], "k8s_pods_stopped", {}, timeout=0, interval=2, clock=clock,
+                           sleep=clock.sleep)
+    assert found["stdout"] == "(40 characters, not shown: not the pods' JSON)"
+    run, calls = _runner([(0, json.dumps({"items": []}), "")], clock)
+    assert readiness.wait(run, ["kubectl"], "k8s_pods_stopped", {}, timeout=0, interval=2, clock=clock,
+                          sleep=clock.sleep) == {"ready": True, "attempts": 1, "seconds": 0.5, "rc": 0, "stdout": "",
+                                                 "stderr": "", "failed_in_a_row": 0}
+    run, calls = _runner([(0, "hub_postgres Up 3 seconds\n", "")], clock)  # other kinds: the output as printed
+    assert readiness.wait(run, ["docker"], "swarm_stack_ready", {"services": ["postgres"], "stack": "hub"},
+                          timeout=0, interval=2, clock=clock, sleep=clock.sleep)["stdout"] == "hub_postgres Up 3 seconds\n"
