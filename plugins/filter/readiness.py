@@ -179,13 +179,21 @@ def k8s_node_problems(listed, selectors, machine_id, tolerations=None):
     return problems
 
 
-def k8s_scaled_up(workloads):
-    """The workloads (kubectl get deployments,replicationcontrollers,statefulsets -o json's items) that are not
-    scaled to zero, as kubectl names them: 'deployment/<name>'. A workload without spec.replicas runs one."""
+def k8s_scaled_up(lines):
+    """The workloads that are not scaled to zero, as kubectl names them ('deployment/<name>'), from kubectl get
+    deployments,replicationcontrollers,statefulsets -o custom-columns=KIND:.kind,NAME:.metadata.name,REPLICAS:.spec.replicas
+    --no-headers (KIND NAME REPLICAS lines: not the JSON, whose specs may set a password inline and would show at -v).
+    A workload without spec.replicas (<none>) runs one."""
     out = []
-    for w in workloads or []:
-        if (w.get("spec") or {}).get("replicas", 1) != 0:
-            out.append("%s/%s" % ((w.get("kind") or "").lower(), (w.get("metadata") or {}).get("name", "")))
+    for line in lines or []:
+        words = line.split()
+        if not words:
+            continue
+        if len(words) != 3:
+            raise AnsibleFilterError("k8s_scaled_up: %r is not a line KIND NAME REPLICAS of kubectl's custom columns" % line)
+        kind, name, replicas = words
+        if replicas != "0":
+            out.append("%s/%s" % (kind.lower(), name))
     return out
 
 

@@ -312,16 +312,10 @@ def test_docker_run_hub_names():
     assert docker_run_hub_names([]) == []
 
 
-def workload(kind, name, replicas=None):
-    w = {"kind": kind, "metadata": {"name": name}, "spec": {}}
-    if replicas is not None:
-        w["spec"]["replicas"] = replicas
-    return w
-
-
 def test_k8s_scaled_up_names_what_still_runs_as_kubectl_scale_takes_it():
-    items = [workload("Deployment", "webapp", 1), workload("Deployment", "postgres", 0),
-             workload("StatefulSet", "solr", 2), workload("ReplicationController", "old-rc"),
-             workload("ReplicationController", "zero-rc", 0)]
-    assert k8s_scaled_up(items) == ["deployment/webapp", "statefulset/solr", "replicationcontroller/old-rc"]
-    assert k8s_scaled_up([workload("Deployment", "a", 0)]) == [] and k8s_scaled_up(None) == []
+    lines = ["Deployment   webapp   1", "Deployment   postgres   0", "StatefulSet   solr   2",
+             "ReplicationController   old-rc   <none>", "ReplicationController   zero-rc   0", ""]
+    assert k8s_scaled_up(lines) == ["deployment/webapp", "statefulset/solr", "replicationcontroller/old-rc"]
+    assert k8s_scaled_up(["Deployment a 0"]) == [] and k8s_scaled_up(None) == [] and k8s_scaled_up([]) == []
+    with pytest.raises(AnsibleFilterError, match="not a line KIND NAME REPLICAS"):
+        k8s_scaled_up(['{"kind": "Deployment"}'])
