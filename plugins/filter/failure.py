@@ -24,7 +24,8 @@ def _ran_out(result, msg):
 
 def _out_of_time(result, task, timeout):
     """A wait that ran out, in words: which task (its name, as docs/troubleshooting.md lists it), the setting that
-    bounds it, and its last output unless that is a JSON document's tail (kubectl get -o json)."""
+    bounds it, and its last output (hub_wait's on pods: a line per pod) unless that is a JSON document's tail (an
+    until loop over kubectl get -o json)."""
     name = str(task.get("name") or "").strip() if isinstance(task, dict) else ""
     said = "timed out: %s" % (("'%s' gave up" % name) if name else "a wait gave up")
     waited = str(result.get("msg") or "").strip() or "its retries ran out"  # hub_wait says how long, how often

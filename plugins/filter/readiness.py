@@ -10,8 +10,10 @@ __metaclass__ = type
 
 import json
 import posixpath
+import re
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.six import string_types
 
 from ansible_collections.blackduck.hub.plugins.module_utils._readiness import (
     containers_by_name, docker_run_ready, k8s_pods_ready, swarm_service_of, swarm_stack_ready)
@@ -184,13 +186,19 @@ def k8s_scaled_up(lines):
     deployments,replicationcontrollers,statefulsets -o custom-columns=KIND:.kind,NAME:.metadata.name,REPLICAS:.spec.replicas
     --no-headers (KIND NAME REPLICAS lines: not the JSON, whose specs may set a password inline and would show at -v).
     A workload without spec.replicas (<none>) runs one."""
+    if lines is None:
+        return []
+    if not isinstance(lines, list) or not all(isinstance(line, string_types) for line in lines):
+        raise AnsibleFilterError("k8s_scaled_up: %s is not a line KIND NAME REPLICAS of kubectl's custom columns: give "
+                                 "it the command's stdout_lines" % type(lines).__name__)
     out = []
-    for line in lines or []:
+    for line in lines:
         words = line.split()
         if not words:
             continue
-        if len(words) != 3:
-            raise AnsibleFilterError("k8s_scaled_up: %r is not a line KIND NAME REPLICAS of kubectl's custom columns" % line)
+        if len(words) != 3 or not re.match(r"^(\d+|<none>)$", words[2]):
+            raise AnsibleFilterError("k8s_scaled_up: %r is not a line KIND NAME REPLICAS of kubectl's custom columns "
+                                     "(--no-headers)" % line)
         kind, name, replicas = words
         if replicas != "0":
             out.append("%s/%s" % (kind.lower(), name))

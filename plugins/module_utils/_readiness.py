@@ -141,21 +141,21 @@ PREDICATES = {
 def k8s_pods_said(out):
     """kubectl get pods -o json's output told as a line per pod - its name, app, phase, whether it is ready and
     whether it is being deleted - for a wait's result: the JSON holds each pod's spec, whose env may set a password
-    inline, and a result shows at -v and in an AWX job's events. Output that is not that JSON is not shown either
-    (it may be the JSON, cut off)."""
+    inline, and a result shows at -v and in an AWX job's events. Output that is not that list (not JSON, JSON cut
+    off, one object of another shape) is not shown either, only its length: a wait never fails on what it prints."""
     try:
-        pods = json.loads(out).get("items") or []
-    except (ValueError, AttributeError):
-        return "(%d characters, not shown: not the pods' JSON)" % len(out) if out.strip() else ""
-    lines = []
-    for pod in pods:
-        meta, status = pod.get("metadata") or {}, pod.get("status") or {}
-        conditions = dict((c.get("type"), c.get("status")) for c in status.get("conditions") or [])
-        lines.append("%s app=%s %s %s%s" % (
-            meta.get("name") or "?", (meta.get("labels") or {}).get("app") or "-", status.get("phase") or "Unknown",
-            "ready" if conditions.get("Ready") == "True" else "not ready",
-            " (being deleted)" if meta.get("deletionTimestamp") else ""))
-    return "\n".join(lines)
+        found = json.loads(out) if out.strip() else {"items": []}
+        lines = []
+        for pod in found["items"]:
+            meta, status = pod.get("metadata") or {}, pod.get("status") or {}
+            conditions = dict((c.get("type"), c.get("status")) for c in status.get("conditions") or [])
+            lines.append("%s app=%s %s %s%s" % (
+                meta.get("name") or "?", (meta.get("labels") or {}).get("app") or "-", status.get("phase") or "Unknown",
+                "ready" if conditions.get("Ready") == "True" else "not ready",
+                " (being deleted)" if meta.get("deletionTimestamp") else ""))
+        return "\n".join(lines)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return "(%d characters, not shown: not the pods' list of kubectl get pods -o json)" % len(out)
 
 
 # what a wait's result tells of the last check's output, per predicate (the output itself, unless it may hold a secret)

@@ -107,8 +107,9 @@ rc:
 stdout:
   description:
     - What the last check's command printed - for V(k8s_pods_stopped) and V(k8s_pods_ready) told as a line per pod
-      (its name, app, phase, whether it is ready and being deleted), not the pods' JSON, which holds their specs
-      (a container's C(env) may set a password inline).
+      (its name, app, phase, whether it is ready and being deleted; empty when no pod is left), not the pods' JSON,
+      which holds their specs (a container's C(env) may set a password inline). Output that is not that list is
+      not shown either, only its length.
   returned: always
   type: str
 stderr:

@@ -147,8 +147,11 @@ def test_a_pod_deleted_is_stopped_once_its_container_has_stopped(k8s_lab):
         assert not result["failed"] and result["ready"] is True, result
         assert result["attempts"] >= 2  # its container ran on for its grace period
         assert running_in(ns) == []  # when the wait ends, nothing of the pod runs
-        left = result["stdout"].splitlines()  # gone, or still being deleted
-        assert all(line.startswith("sleeper app=sleeper ") and line.endswith(" (being deleted)") for line in left), left
+        told = result["stdout"].splitlines()  # gone, or still being deleted
+        assert all(line.startswith("sleeper app=sleeper ") and line.endswith(" (being deleted)") for line in told), told
+        left = json.loads(subprocess.run(pods, capture_output=True, text=True, check=True).stdout)["items"]
+        assert all(p["metadata"].get("deletionTimestamp") and "terminated" in p["status"]["containerStatuses"][0]["state"]
+                   for p in left), left  # what is still there has stopped (it cannot start again)
     finally:
         subprocess.run(["kubectl", "--kubeconfig", labhub.KUBECONFIG, "delete", "namespace", ns, "--wait=false"],
                        capture_output=True, check=False)

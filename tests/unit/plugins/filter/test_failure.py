@@ -49,11 +49,17 @@ def test_a_wait_that_ran_out_is_named_with_its_setting():
 def test_a_hub_wait_that_ran_out_is_named_with_its_setting():
     """blackduck.hub.hub_wait fails with its own message (how long, how many checks) and wait_timed_out: the same
     words as an until loop's, its own message where no setting is known."""
-    pods = {"failed": True, "wait_timed_out": True, "attempts": 200, "rc": 0, "stdout": '{"items": []}',
+    pods = {"failed": True, "wait_timed_out": True, "attempts": 200, "rc": 0,
+            "stdout": "cfssl-5d8 app=cfssl Running ready\npostgres-7d9 app=postgres Pending not ready",  # a line per pod
             "msg": "waited 598.2 s (200 checks of kubectl) for one ready pod per wanted app, and no other: not so at "
                    "the last check"}
     task = {"name": "Apply | Wait until every deployment of the manifests is ready, alone"}
     assert failure_reason(pods, task, "hub_start_timeout") == (
+        "timed out: 'Apply | Wait until every deployment of the manifests is ready, alone' gave up "
+        "(hub_start_timeout: raise it if it was only slow); its last output: cfssl-5d8 app=cfssl Running ready | "
+        "postgres-7d9 app=postgres Pending not ready")
+    # a JSON document's tail (an until loop over kubectl get -o json) says nothing: left out
+    assert failure_reason(dict(pods, stdout='{"items": []}'), task, "hub_start_timeout") == (
         "timed out: 'Apply | Wait until every deployment of the manifests is ready, alone' gave up "
         "(hub_start_timeout: raise it if it was only slow)")
     left = {"failed": True, "wait_timed_out": True, "attempts": 3, "rc": 0, "stdout": "pod/postgres-1",

@@ -317,5 +317,7 @@ def test_k8s_scaled_up_names_what_still_runs_as_kubectl_scale_takes_it():
              "ReplicationController   old-rc   <none>", "ReplicationController   zero-rc   0", ""]
     assert k8s_scaled_up(lines) == ["deployment/webapp", "statefulset/solr", "replicationcontroller/old-rc"]
     assert k8s_scaled_up(["Deployment a 0"]) == [] and k8s_scaled_up(None) == [] and k8s_scaled_up([]) == []
-    with pytest.raises(AnsibleFilterError, match="not a line KIND NAME REPLICAS"):
-        k8s_scaled_up(['{"kind": "Deployment"}'])
+    for wrong in (['{"kind": "Deployment"}'], ["KIND   NAME   REPLICAS"], ["Deployment web 1 extra"],
+                  [{"kind": "Deployment", "metadata": {"name": "web"}}], "Deployment web 1"):
+        with pytest.raises(AnsibleFilterError, match="is not a line KIND NAME REPLICAS"):
+            k8s_scaled_up(wrong)  # a header, JSON items, stdout instead of stdout_lines: said, not guessed

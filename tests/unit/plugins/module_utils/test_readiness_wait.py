@@ -187,7 +187,12 @@ def test_a_wait_on_pods_tells_a_line_per_pod_never_their_specs():
     run, calls = _runner([(0, pods[:40], "")], clock)  # cut off: not shown either
     found = readiness.wait(run, ["kubectl"], "k8s_pods_stopped", {}, timeout=0, interval=2, clock=clock,
                            sleep=clock.sleep)
-    assert found["stdout"] == "(40 characters, not shown: not the pods' JSON)"
+    assert found["stdout"] == "(40 characters, not shown: not the pods' list of kubectl get pods -o json)"
+    for odd in ('{"items": 5}', '{"items": [null]}', '["x"]', '{"items": [{"metadata": "x"}]}', '{"kind": "Pod"}',
+                '{"items": [{"metadata": {"labels": ["a"]}}]}', '{"items": [{"status": {"conditions": ["x"]}}]}'):
+        assert readiness.k8s_pods_said(odd) == "(%d characters, not shown: not the pods' list of kubectl get pods -o json)" % (
+            len(odd)), odd  # never an error: the wait's result is kept
+    assert readiness.k8s_pods_said("") == "" and readiness.k8s_pods_said('{"items": []}') == ""
     run, calls = _runner([(0, json.dumps({"items": []}), "")], clock)
     assert readiness.wait(run, ["kubectl"], "k8s_pods_stopped", {}, timeout=0, interval=2, clock=clock,
                           sleep=clock.sleep) == {"ready": True, "attempts": 1, "seconds": 0.5, "rc": 0, "stdout": "",
