@@ -208,6 +208,22 @@ _TOOL_VALUES = [
 ]
 
 
+# A NAME=value (or name: value) whose name says it is a secret, as a container's log may print it - an entrypoint
+# under set -x, a settings dump, a JDBC URL's password=... or a proxy URL's user:password@ - for the log tails a
+# failed step keeps (state file, reports, the run's log, the step's message).
+_SECRET_ASSIGNMENT = re.compile(r"(\b[\w.-]*(?:password|passwd|pwd|secret|token|credential)[\w.-]*\s*[=:]\s*)"
+                                r"(?!\(not shown)(\"[^\"\n]*\"?|'[^'\n]*'?|[^\s&;,\"']+)", re.I)
+_URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)(?!\(not shown)[^@\s/]+(@)", re.I)
+
+
+def hide_log_secrets(text):
+    """A container's log lines with what may be a secret in them hidden: hide_values (the tools' quotes, PASSWORD
+    '...' literals), each NAME=value or name: value whose name says password, secret, token or credential, and the
+    password of a URL's user:password@."""
+    text = _SECRET_ASSIGNMENT.sub(r"\1(not shown)", hide_values(text))
+    return _URL_CREDENTIALS.sub(r"\1(not shown)\2", text)
+
+
 def hide_values(text):
     """A container tool's error (kubectl, docker compose, docker) with what it quotes of a file's values hidden, and
     every PASSWORD '...' literal (hide_passwords): for a message that shows what a no_log command said."""

@@ -13,7 +13,7 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, hide_passwords, run
+from ansible_collections.blackduck.hub.plugins.module_utils._command import CommandError, hide_log_secrets, run
 from ansible_collections.blackduck.hub.plugins.module_utils._target import HUB_VERSION_LABEL
 
 PROJECT_LABELS = {"compose": ("com.docker.compose.project", "com.docker.compose.service"),
@@ -31,8 +31,9 @@ def _run_json(argv, what):
 def _tail(argv, lines):
     rc, out, err = run(argv, timeout=120)
     # docker logs: the container's stderr comes on stderr; PostgreSQL's log quotes a failed statement (STATEMENT:
-    # ALTER ROLE ... PASSWORD '...'), and the tail goes to the state file, the reports and the run's log
-    text = (hide_passwords(out) + err).strip().splitlines()  # err: hidden by run()
+    # ALTER ROLE ... PASSWORD '...'), an entrypoint may print its settings, and the tail goes to the state file, the
+    # reports, the run's log and the failed step's message
+    text = hide_log_secrets(out + err).strip().splitlines()
     return text[-lines:]
 
 
@@ -74,7 +75,7 @@ def docker_services(docker, orchestration, project, log_lines=20, names=None):
                  "restarts": c.get("RestartCount", 0), "health_output": "", "log_tail": []}
         checks = health.get("Log") or []
         if checks:
-            entry["health_output"] = " ".join((checks[-1].get("Output") or "").split())[-500:]
+            entry["health_output"] = " ".join(hide_log_secrets(checks[-1].get("Output") or "").split())[-500:]
         if not is_well(entry):
             entry["log_tail"] = _tail([docker, "logs", "--tail", str(log_lines), c["Id"]], log_lines)
         services.append(entry)

@@ -571,3 +571,21 @@ def test_write_atomic_whole_with_its_mode_and_nothing_left_by_a_failure(tmp_path
         with pytest.raises(OSError):
             _command.write_atomic(str(tmp_path / "a-folder"), b"x", unique=unique)
     assert sorted(os.listdir(str(tmp_path))) == ["a-folder", "state.json"]
+
+
+def test_hide_log_secrets_hides_what_a_container_may_print_of_its_settings():
+    """A failed step keeps the last lines of each unwell container's log (state file, reports, the step's message):
+    what an entrypoint prints of its settings is hidden, the words around it kept."""
+    hide = _command.hide_log_secrets
+    assert hide("+ export HUB_PROXY_PASSWORD=pr0xy$ecret") == "+ export HUB_PROXY_PASSWORD=(not shown)"
+    assert hide("POSTGRES_PASSWORD='a b c' started") == "POSTGRES_PASSWORD=(not shown) started"
+    assert hide('hub.token: "abc def" next') == "hub.token: (not shown) next"
+    assert hide("url=jdbc:postgresql://db:5432/bds_hub?user=blackduck&password=s3cr3t&ssl=true") == (
+        "url=jdbc:postgresql://db:5432/bds_hub?user=blackduck&password=(not shown)&ssl=true")
+    assert hide("proxy http://hubuser:pr0xy@proxy.local:3128 refused") == "proxy http://hubuser:(not shown)@proxy.local:3128 refused"
+    assert hide("STATEMENT:  ALTER ROLE blackduck_user WITH PASSWORD 'md5f00d';") == (
+        "STATEMENT:  ALTER ROLE blackduck_user WITH PASSWORD '(hidden)';")
+    kept = 'FATAL:  password authentication failed for user "blackduck_user"\nlistening on 0.0.0.0:8443'
+    assert hide(kept) == kept  # no value: nothing hidden
+    once = hide("HUB_POSTGRES_ADMIN_PASSWORD_FILE=/run/secrets/admin and SECRET=x")
+    assert once == "HUB_POSTGRES_ADMIN_PASSWORD_FILE=(not shown) and SECRET=(not shown)" and hide(once) == once

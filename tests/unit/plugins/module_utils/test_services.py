@@ -44,7 +44,7 @@ def test_docker_services_name_the_unhealthy_one_and_its_log(tmp_path):
     docker = fake_cli(tmp_path, [
         {"match": ["ps"], "stdout": "id-hub-webapp-1\nid-hub-postgres-1\nid-hub-cfssl-1\n"},
         {"match": ["inspect"], "stdout": json.dumps(inspected)},
-        {"match": ["logs", "id-hub-webapp-1"], "stderr": "line 1\npassword authentication failed for user \"blackduck_user\"\n"},
+        {"match": ["logs", "id-hub-webapp-1"], "stderr": "+ HUB_PROXY_PASSWORD=pr0xy\npassword authentication failed for user \"blackduck_user\"\n"},
         {"match": ["logs", "id-hub-cfssl-1"], "stdout": "cannot start\n",
          "stderr": "STATEMENT:  ALTER ROLE blackduck_user WITH PASSWORD 'md5f00dcafe';\n"},
     ])
@@ -58,7 +58,7 @@ def test_docker_services_name_the_unhealthy_one_and_its_log(tmp_path):
         "cfssl (hub-cfssl-1) is exited with 1; the last lines of its log: cannot start | STATEMENT:  ALTER ROLE "
         "blackduck_user WITH PASSWORD '(hidden)';. "
         "webapp (hub-webapp-1) is unhealthy, restarted 2 times; its health check said: unhealthy: 503; the last lines "
-        "of its log: line 1 | password authentication failed for user \"blackduck_user\"")
+        "of its log: + HUB_PROXY_PASSWORD=(not shown) | password authentication failed for user \"blackduck_user\"")
     calls = [json.loads(line) for line in (tmp_path / "calls.log").read_text().splitlines()]
     assert calls[0] == ["ps", "-a", "-q", "--no-trunc", "--filter", "label=com.docker.compose.project=hub"]
 
