@@ -211,7 +211,7 @@ _TOOL_VALUES = [
 # A NAME=value (or name: value) whose name says it is a secret, as a container's log may print it - an entrypoint
 # under set -x, a settings dump, a JDBC URL's password=... or a proxy URL's user:password@ - for the log tails a
 # failed step keeps (state file, reports, the run's log, the step's message).
-_SECRET_ASSIGNMENT = re.compile(r"(\b[\w.-]*(?:password|passwd|pwd|secret|token|credential)[\w.-]*\s*[=:]\s*)"
+_SECRET_ASSIGNMENT = re.compile(r"(\b[\w.-]*(?:password|passwd|pwd|secret|token|credential)[\w.-]*[ \t]*[=:][ \t]*)"
                                 r"(?!\(not shown)(\"[^\"\n]*\"?|'[^'\n]*'?|[^\s&;,\"']+)", re.I)
 _URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)(?!\(not shown)[^@\s/]+(@)", re.I)
 

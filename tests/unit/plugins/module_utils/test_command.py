@@ -587,5 +587,6 @@ def test_hide_log_secrets_hides_what_a_container_may_print_of_its_settings():
         "STATEMENT:  ALTER ROLE blackduck_user WITH PASSWORD '(hidden)';")
     kept = 'FATAL:  password authentication failed for user "blackduck_user"\nlistening on 0.0.0.0:8443'
     assert hide(kept) == kept  # no value: nothing hidden
+    assert hide("secret:\nnext line") == "secret:\nnext line"  # nothing after it on its line: the next line kept
     once = hide("HUB_POSTGRES_ADMIN_PASSWORD_FILE=/run/secrets/admin and SECRET=x")
     assert once == "HUB_POSTGRES_ADMIN_PASSWORD_FILE=(not shown) and SECRET=(not shown)" and hide(once) == once
