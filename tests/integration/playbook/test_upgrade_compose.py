@@ -279,11 +279,13 @@ def test_fleet_with_one_failure_then_resume(lab_hubs, tmp_path):
     # hub c fails at the dump: a compression its old pg_dump does not have
     bad = {"pb-fleet-c": {"hub_dump_compression": "lz4"}, "pb-fleet-b": {"hub_rollback_on_failure": True},
            "pb-fleet-a": ansible_run.OVER_SSH}
-    # hub b fails at step 9, going back by itself: its new webapp never gets healthy
+    # hub b fails at step 9, going back by itself: its new webapp never gets healthy - its health check prints a
+    # setting with a password, which the failure's "What runs" says hidden
     b_file = labhub.bundle_file(hubs[1], labhub.NEW, "compose", "docker-compose.yml")
     b_text = open(b_file).read()
     head, webapp = b_text.split("\n  webapp:\n", 1)
-    sick = webapp.replace("test: [CMD, /usr/local/bin/docker-healthcheck.sh]", "test: [CMD, 'false']", 1)
+    sick = webapp.replace("test: [CMD, /usr/local/bin/docker-healthcheck.sh]",
+                          "test: [CMD, sh, -c, 'echo HUB_PROXY_PASSWORD=pr0xy-in-health; false']", 1)
     assert sick != webapp and "retries: 5" in sick
     with open(b_file, "w") as f:
         f.write(head + "\n  webapp:\n" + sick.replace("retries: 5", "retries: 1", 1))
@@ -318,6 +320,7 @@ def test_fleet_with_one_failure_then_resume(lab_hubs, tmp_path):
         assert "pb-fleet-a" in f.read()
     # b: the original cause named, and the old Hub serves again on its untouched old data
     assert "pb-fleet-b: FAILED at step 9 (start_hub): " in out and "unhealthy" in out, out
+    assert "its health check said: HUB_PROXY_PASSWORD=(not shown)" in out and "pr0xy-in-health" not in out, out
     assert "rolled back (hub_rollback_on_failure): the old Hub %s serves again" % labhub.OLD in out
     assert labhub.version_endpoint(hubs[1]) == {"version": labhub.OLD}
     b_state = state(dump_root, "pb-fleet-b")
