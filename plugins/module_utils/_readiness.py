@@ -78,6 +78,12 @@ def k8s_pods_stopped(pods):
     return all(k8s_pod_stopped(p) for p in pods or [])
 
 
+def k8s_pod_ready(pod):
+    """The pod's Ready condition is True."""
+    conditions = dict((c.get("type"), c.get("status")) for c in (pod.get("status") or {}).get("conditions") or [])
+    return conditions.get("Ready") == "True"
+
+
 def k8s_pods_ready(pods, wanted):
     """The pods of a namespace (kubectl get pods -o json's items): exactly one pod per wanted app (label app), each
     ready, and nothing else runs - no other pod, none terminating unless nothing of it runs any more, nor will
@@ -88,11 +94,7 @@ def k8s_pods_ready(pods, wanted):
     apps = sorted(((p.get("metadata") or {}).get("labels") or {}).get("app", "") for p in pods)
     if apps != sorted(wanted):
         return False
-    for pod in pods:
-        conditions = dict((c.get("type"), c.get("status")) for c in (pod.get("status") or {}).get("conditions") or [])
-        if conditions.get("Ready") != "True":
-            return False
-    return True
+    return all(k8s_pod_ready(pod) for pod in pods)
 
 
 def containers_by_name(inspected):
@@ -148,10 +150,9 @@ def k8s_pods_said(out):
         lines = []
         for pod in found["items"]:
             meta, status = pod.get("metadata") or {}, pod.get("status") or {}
-            conditions = dict((c.get("type"), c.get("status")) for c in status.get("conditions") or [])
             lines.append("%s app=%s %s %s%s" % (
                 meta.get("name") or "?", (meta.get("labels") or {}).get("app") or "-", status.get("phase") or "Unknown",
-                "ready" if conditions.get("Ready") == "True" else "not ready",
+                "ready" if k8s_pod_ready(pod) else "not ready",
                 " (being deleted)" if meta.get("deletionTimestamp") else ""))
         return "\n".join(lines)
     except (ValueError, KeyError, TypeError, AttributeError):
