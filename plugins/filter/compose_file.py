@@ -1,15 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: blackduck.hub contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters for the Hub's Compose and Swarm files as the vendor ships them."""
+"""Filters for the Hub's Compose and Swarm files as the vendor ships them, and for what docker compose says of them."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import json
+import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.blackduck.hub.plugins.module_utils._command import hide_values
 from ansible_collections.blackduck.hub.plugins.module_utils._yaml import load_yaml
 
 DATA_PATH = "/var/lib/postgresql/data"
@@ -124,7 +126,32 @@ def compose_apart_override(text, project, source="the Compose file", own=("logst
     return "".join(out + (["volumes:\n"] + volumes if volumes else []))
 
 
+# docker compose --progress plain: a line per resource and what became of it (" Container hub-webapp-1  Started"), a
+# line per service it pulls (" webapp Pulling", " webapp Pulled", " webapp Skipped - ...")
+_PROGRESS = re.compile(r"^\s*(?:DRY-RUN MODE -\s+)?(?:(?:Container|Network|Volume|Image) \S+\s+(?:Creating|Created|"
+                       r"Recreate|Recreated|Starting|Started|Stopping|Stopped|Removing|Removed|Running|Waiting|Healthy|"
+                       r"Pulling|Pulled|Resource is still in use)|\S+\s+(?:Pulling|Pulled|Skipped\b.*))\s*$")
+# its own log lines (a warning): time="..." level=warning msg="..."
+_LOGFMT = re.compile(r'^time="[^"]*" level=(\w+) msg="((?:[^"\\]|\\.)*)"\s*$')
+# at every step on the vendor's files, which begin with version: '2.1' (ignored by Compose v2): harmless
+_VERSION_OBSOLETE = "the attribute `version` is obsolete"
+
+
+def compose_said(stderr, warnings=False):
+    """What docker compose said (its stderr) apart from its progress lines and the warning it gives on every vendor
+    file, a line each, its own log lines as "warning: ..." - with what it quotes of a value hidden (hide_values, over
+    the whole text: a value may follow on the next line): it interpolates env files, and warns of a "variable" named
+    after what follows a $ in a password. ``warnings``: its warnings only."""
+    lines = []
+    for line in (stderr or "").splitlines():
+        logged = _LOGFMT.match(line)
+        lines.append("%s: %s" % (logged.group(1), re.sub(r"\\(.)", r"\1", logged.group(2))) if logged else line)
+    said = [line.strip() for line in hide_values("\n".join(lines)).splitlines()]
+    return [line for line in said if line and not _PROGRESS.match(line) and _VERSION_OBSOLETE not in line
+            and (not warnings or line.startswith("warning: "))]
+
+
 class FilterModule(object):
     def filters(self):
         return {"compose_data_volume": compose_data_volume, "compose_published_port": compose_published_port,
-                "compose_apart_override": compose_apart_override}
+                "compose_apart_override": compose_apart_override, "compose_said": compose_said}

@@ -205,6 +205,10 @@ _TOOL_VALUES = [
     (re.compile(r"(on line )'.*$", re.M), r"\1(not shown: it may be a password)"),
     (re.compile(r"(variable )'.*?'( contains whitespaces)"), r"\1(not shown: it may be a password)\2"),
     (re.compile(r"(invalid utf8 bytes at line \d+: )" + _SHOWN + ".*$", re.M), r"\1(not shown: it may be a password)"),
+    (re.compile(r"(unexpected character )" + _SHOWN + _STRING + r"( in variable name)(?: near " + _STRING + ")?"),
+     r"\1(not shown)\2 (the rest of the file not shown: it may hold passwords)"),
+    # Compose interpolates env files too: a value's $ followed by letters reads as a variable, which it names
+    (re.compile(r'(The \\?")(?!\(not shown)[^"\\\n]*(\\?" variable is not set)'), r"\1(not shown: it may be part of a value)\2"),
 ]
 
 

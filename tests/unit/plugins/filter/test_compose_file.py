@@ -4,7 +4,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.blackduck.hub.plugins.filter.compose_file import (
-    FilterModule, compose_apart_override, compose_data_volume, compose_published_port)
+    FilterModule, compose_apart_override, compose_data_volume, compose_published_port, compose_said)
 
 SHORT = """version: '2.1'
 services:
@@ -20,7 +20,7 @@ volumes: {data-volume: null, cert-volume: null}
 
 def test_exported():
     assert sorted(FilterModule().filters()) == ["compose_apart_override", "compose_data_volume",
-                                                "compose_published_port"]
+                                                "compose_published_port", "compose_said"]
 
 
 def test_short_syntax_and_project_prefix():
@@ -115,3 +115,51 @@ def test_tcp_connection():
     assert tcp_connection("db", 5432, "admin", "s3cret", "", True, "/opt/pg/bin") == {
         "type": "tcp", "host": "db", "port": 5432, "user": "admin", "sslmode": "require", "password": "s3cret",
         "tools_path": "/opt/pg/bin"}
+
+
+# docker compose --progress plain, as it spoke on the lab (Compose 2.40): a $ in an env file's value, an unhealthy
+# container while it waited
+UNHEALTHY = """time="2026-12-07T01:47:39Z" level=warning msg="/b/docker-compose.yml: the attribute `version` is obsolete, it will be ignored, please remove it"
+time="2026-12-07T01:47:39Z" level=warning msg="The \\"cr3tword\\" variable is not set. Defaulting to a blank string."
+ Network cxtest_default  Creating
+ Network cxtest_default  Created
+ Container cxtest-zk-1  Creating
+ Container cxtest-zk-1  Created
+ Container cxtest-zk-1  Starting
+ Container cxtest-zk-1  Started
+ Container cxtest-zk-1  Waiting
+container cxtest-zk-1 is unhealthy
+"""
+
+
+def test_compose_said_leaves_out_progress_and_hides_values():
+    """Its reason and its warnings, a line each, without the progress lines nor the version warning every vendor file
+    gives; the "variable" it names after a $ in a password hidden."""
+    assert compose_said(UNHEALTHY) == [
+        'warning: The "(not shown: it may be part of a value)" variable is not set. Defaulting to a blank string.',
+        "container cxtest-zk-1 is unhealthy"]
+    assert compose_said(UNHEALTHY, warnings=True) == [
+        'warning: The "(not shown: it may be part of a value)" variable is not set. Defaulting to a blank string.']
+
+
+def test_compose_said_keeps_what_is_not_progress():
+    """A resource line whose words are not a progress state (an error on it) is kept; dry-run progress is left out;
+    nothing said is nothing."""
+    said = (" DRY-RUN MODE -  Container hub-webapp-1  Removed\n"
+            " Container hub-webapp-1  Error response from daemon: driver failed programming external connectivity\n"
+            "invalid --pull option \"nope\"\n")
+    assert compose_said(said) == [
+        "Container hub-webapp-1  Error response from daemon: driver failed programming external connectivity",
+        'invalid --pull option "nope"']
+    assert compose_said(said, warnings=True) == []
+    assert compose_said("") == [] and compose_said(None) == []
+
+
+def test_compose_said_hides_a_value_on_the_line_after():
+    """A value Compose quotes on the line after its words is hidden with them; the lines of the images it pulls are
+    progress too."""
+    said = (" webapp Pulling\n webapp Skipped - Image is already being pulled by logstash\n webapp Pulled\n"
+            "invalid interpolation format for services.webapp.environment.PW.\n"
+            "You may need to escape any $ with another $.\npa${ss w0rd\n")
+    assert compose_said(said) == ["invalid interpolation format for services.webapp.environment.PW.",
+                                  "You may need to escape any $ with another $. (the value not shown)"]

@@ -130,6 +130,12 @@ CREATING = ('error when creating patch with:\noriginal:\n{"data":{"PW":"s3cret"}
     ('The ConfigMap "x" is invalid: data: Invalid value: map[string]string{"PW":"s3cret"}: must have at most',
      ['data: Invalid value: (not shown): must have at most']),
     ("psql: ERROR: LINE 1: ALTER ROLE x PASSWORD 'md5s3cret'", ["PASSWORD '(hidden)'"]),
+    ('time="2026-12-07T01:46:23Z" level=warning msg="The \\"s3cret\\" variable is not set. Defaulting to a blank',
+     ['msg="The \\"(not shown: it may be part of a value)\\" variable is not set. Defaulting']),
+    ('The "s3cret" variable is not set. Defaulting to a blank string.',
+     ['The "(not shown: it may be part of a value)" variable is not set.']),
+    ('failed to read /b/hub-proxy.env: line 3: unexpected character "{" in variable name near "{s3cret}\\nHUB_X=\\"1\\"\\n"',
+     ['line 3: unexpected character (not shown) in variable name (the rest of the file not shown: it may hold passwords)']),
 ])
 def test_hide_values(said, kept):
     """What a tool quotes of a file's values is hidden, the rest of its words kept (the file, the line, the object,
