@@ -543,7 +543,7 @@ def test_ee_context_holds_the_collection_ansible_and_runner(ee_context, tarball)
     with open(os.path.join(ee_context, "_build", "requirements.yml")) as f:
         galaxy = yaml.safe_load(f)
     names = [c["name"] for c in galaxy["collections"]]
-    assert "community.docker" in names, names  # the compose role's docker_compose_v2
+    assert "community.docker" in names, names  # the swarm role's docker_swarm_info
     # The image build runs ansible-builder's introspection over the installed collections.
     assert re.search(r"^RUN \$PYCMD /output/scripts/introspect.py introspect", containerfile, re.M), containerfile
 

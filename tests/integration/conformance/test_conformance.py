@@ -75,6 +75,9 @@ def heartbeats(hub):
 
 
 PROXY_PASSWORD = "pr0xy$ecret w"  # docker-run: a password in the new bundle's docker-hub.sh, in single quotes
+# Compose: a password in the new bundle's hub-proxy.env. Compose interpolates env files: it warns that the "variable"
+# ecr3tword is not set, naming that part of the password, at step 9
+COMPOSE_PROXY_PASSWORD = "pr0xy$ecr3tword"
 
 
 # docker-run cases run alone (make test: exclusive); the others of this file one after another on one worker (the
@@ -99,6 +102,9 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
         assert "--name webapp " in text
         with open(script, "w") as f:
             f.write(text.replace("--name webapp ", "--name webapp -e HUB_PROXY_PASSWORD='%s' " % PROXY_PASSWORD, 1))
+    if orch == new_orch == "compose" and not stream:  # a proxy password with a $, as the vendor's env file allows
+        with open(os.path.join(hub["bundles"][new], "docker-compose", "hub-proxy.env"), "a") as f:
+            f.write("HUB_PROXY_PASSWORD=%s\n" % COMPOSE_PROXY_PASSWORD)
     dump_root = str(tmp_path)
     inv = ansible_run.hub_inventory([hub], dump_root, **({name: {"hub_dump_mount": False}} if case in STREAMED else
                                                          {name: {"hub_transfer": "stream"}} if stream else {}))
@@ -145,6 +151,9 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
     # -e HUB_PROXY_PASSWORD=... shows nowhere (it reaches docker in an env file, removed after)
     rc, out, recap = ansible_run.playbook(inv, *(["-vvv"] if new_orch == "docker_run" else []))
     assert rc == 0, out
+    if orch == new_orch == "compose" and not stream:  # Compose's warning told, the part of the password it names not
+        assert "Say what docker compose warned of" in out and "(not shown: it may be part of a value)" in out, out
+        assert "ecr3tword" not in out
     if new_orch == "docker_run":
         waits = [task for task in out.split("\nTASK [")[1:] if ": Start | Wait until every container" in task.split("\n")[0]]
         assert waits and all('"until": "docker_run_ready"' in task for task in waits), out  # its arguments shown
