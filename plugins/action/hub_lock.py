@@ -29,10 +29,32 @@ ARGUMENT_SPEC = {
 }
 
 
+def _first_line(*paths):
+    for path in paths:
+        try:
+            with open(path) as f:
+                found = f.read().strip()
+        except (IOError, OSError):
+            continue
+        if found:
+            return found
+    return ""
+
+
 def _boot_id():
+    return _first_line("/proc/sys/kernel/random/boot_id")
+
+
+def _machine_id():
+    """This machine's id (systemd's, or D-Bus's): two machines of one host name (cloned VMs) tell apart by it."""
+    return _first_line("/etc/machine-id", "/var/lib/dbus/machine-id")
+
+
+def _pid_ns():
+    """The PID namespace this run's processes are in ('pid:[4026531836]' on a host): a container of its own has
+    another, and its processes cannot be seen from here (nor ours from there)."""
     try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            return f.read().strip()
+        return os.readlink("/proc/self/ns/pid")
     except (IOError, OSError):
         return ""
 
@@ -52,19 +74,28 @@ def this_run(host=""):
     inventory host (two hosts of one run naming the same hub are two holders, never one)."""
     pid = os.getppid()
     controller = socket.gethostname()
-    return {"run": "%s/%s/%d/%s%s" % (controller, _boot_id(), pid, process_start(pid), "/" + host if host else ""),
-            "controller": controller, "host": host,
+    return {"run": "%s/%s/%s/%d/%s%s" % (controller, _boot_id(), _pid_ns(), pid, process_start(pid),
+                                         "/" + host if host else ""),
+            "controller": controller, "host": host, "machine_id": _machine_id(), "pid_ns": _pid_ns(),
             "boot_id": _boot_id(), "pid": pid, "pid_start": process_start(pid), "user": getpass.getuser(),
             "started": utc_stamp(),
             "awx_job": os.environ.get("JOB_ID") or os.environ.get("AWX_JOB_ID") or ""}
 
 
 def gone(holder):
-    """Whether the run that holds a lock is known to have ended: it ran on this controller, since its last boot, and
-    its process is no longer there (or is another process with the same pid). Unknown (another controller) is not
-    gone."""
+    """Whether the run that holds a lock is known to have ended: it ran on this controller (its host name, its machine
+    id where both are known, and its PID namespace: not another container of the same host name), since its last
+    boot, and its process is no longer there (or is another process with the same pid). Unknown (another controller,
+    or a run this one cannot see) is not gone. A lock written before the machine id and the namespace were recorded
+    is judged by the rest."""
     if not holder or holder.get("controller") != socket.gethostname():
         return False, "it runs on another controller (%s)" % (holder or {}).get("controller", "?")
+    if holder.get("machine_id") and _machine_id() and holder["machine_id"] != _machine_id():
+        return False, "it runs on another machine of the same host name %s (machine id %s)" % (
+            holder["controller"], holder["machine_id"])
+    if holder.get("pid_ns") and holder["pid_ns"] != _pid_ns():
+        return False, ("it runs in another PID namespace (%s: another container of the same host name %s), whose "
+                       "processes cannot be seen from here" % (holder["pid_ns"], holder["controller"]))
     if holder.get("boot_id") and holder["boot_id"] != _boot_id():
         return True, "this controller has restarted since"
     pid = holder.get("pid")

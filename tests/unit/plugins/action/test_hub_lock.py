@@ -16,6 +16,27 @@ def test_a_run_of_this_controller_whose_process_is_gone(monkeypatch):
     assert action.gone(dict(me, controller="elsewhere")) == (False, "it runs on another controller (elsewhere)")
 
 
+def test_a_run_of_another_machine_or_container_of_the_same_name_is_not_gone(monkeypatch):
+    """Two controllers of one host name - cloned VMs, or containers run with one --hostname (cron, CI) - are not this
+    one: its process cannot be seen from here, nor is another boot a restart of this machine. Taking over their lock
+    would let two runs work one hub."""
+    me = action.this_run()
+    assert me["pid_ns"].startswith("pid:[") and me["pid_ns"] in me["run"]
+    other_vm = dict(me, machine_id="f" * 32, boot_id="another-boot", pid=2 ** 22 + 7)
+    monkeypatch.setattr(action, "_machine_id", lambda: "0" * 32)
+    assert action.gone(other_vm) == (False, "it runs on another machine of the same host name %s (machine id %s)" % (
+        me["controller"], "f" * 32))
+    other_container = dict(me, machine_id="0" * 32, pid_ns="pid:[4026532999]", pid=2 ** 22 + 7)
+    is_gone, why = action.gone(other_container)
+    assert is_gone is False and why.startswith("it runs in another PID namespace (pid:[4026532999]: another container")
+    assert action.gone(dict(other_container, boot_id="another-boot"))[0] is False  # nor a restart of this one
+    # where the machine id cannot be read here, or a lock written before these were recorded: judged as before
+    monkeypatch.setattr(action, "_machine_id", lambda: "")
+    assert action.gone(dict(other_vm, pid_ns=me["pid_ns"])) == (True, "this controller has restarted since")
+    legacy = dict((k, v) for k, v in me.items() if k not in ("machine_id", "pid_ns"))
+    assert action.gone(dict(legacy, pid=2 ** 22 + 7))[0] is True
+
+
 def test_describe_names_who_holds_it():
     text = action.describe({"run": "ctl/boot/42/999", "user": "ops", "controller": "ctl", "pid": 42,
                             "started": "2026-11-30T03:00:00Z", "dump_dir": "/var/backups/hub", "awx_job": "17"})
