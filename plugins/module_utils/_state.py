@@ -53,10 +53,12 @@ RULES = {
     "start_old_migration": {"until": ["dump"], "side": "old", "entry": "start_migration",
                             "timeout": "hub_migration_timeout"},
     "dump": {},
-    "stop_old_migration": {"side": "old", "entry": "stop_migration", "timeout": "hub_stop_timeout"},
-    "start_new_migration": {"until": ["restore"], "side": "new", "entry": "start_migration",
+    # the steps after the dump stand on it: a run that skips step 4 (--tags step6, --skip-tags dump) must not start
+    # the new database (on Kubernetes on the old one's hostPath, the old data moved aside) nor restore
+    "stop_old_migration": {"after": ["dump"], "side": "old", "entry": "stop_migration", "timeout": "hub_stop_timeout"},
+    "start_new_migration": {"until": ["restore"], "after": ["dump"], "side": "new", "entry": "start_migration",
                             "timeout": "hub_migration_timeout"},
-    "restore": {"destructive": "the new database is filled"},
+    "restore": {"after": ["dump"], "destructive": "the new database is filled"},
     "stop_new_migration": {"side": "new", "entry": "stop_migration", "timeout": "hub_stop_timeout"},
     "start_hub": {"after": ["restore"], "side": "new", "entry": "start", "timeout": "hub_start_timeout"},
     "verify": {"after": ["start_hub"]},

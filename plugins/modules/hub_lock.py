@@ -18,7 +18,7 @@ description:
   - A lock whose run has ended without releasing it (killed) is taken over, with a warning saying so - when the
     run was on this same controller and its process is gone. A lock held from another controller is taken over
     only with O(break_lock=true), since this controller cannot tell whether that run still goes on - and so is one
-    held from a controller of the same host name that is not this one (another machine id, or another PID namespace:
+    held from a controller of the same host name that is not this one (another machine id, or another PID namespace -
     cloned VMs, containers run with one C(--hostname)).
   - Each key is locked on its own (a migration across orchestrations locks both hubs); all or none.
   - This is an action plugin - it works out on the controller who this run is, and takes the lock on the managed
