@@ -5,8 +5,9 @@ On a Compose lab hub:
    before doing anything and names who holds the lock; the first completes, verified; its state file is its own;
 2. the hub migrated, a run with another dump folder changes nothing and says so (never takes a migrated Hub down);
 3. a lock left by a run that is gone (this controller, its process ended) is taken over with a warning; a lock held
-   from another controller refuses, unless hub_break_lock; every run releases its lock at the end; an inventory
-   that names the hub twice: one host holds the lock, the other stops before anything.
+   from another controller, or from another container of this host name, refuses, unless hub_break_lock; every run
+   releases its lock at the end; an inventory that names the hub twice: one host holds the lock, the other stops
+   before anything.
 On another hub, still up, each refused before the Hub goes down, with its message, the old data unchanged:
 4. a leftover second database container with the hub's labels (step 1 names both);
 5. a bundle whose docker-compose.yml is not YAML (the file named);
@@ -99,6 +100,13 @@ def test_one_run_per_hub(lab_hubs, tmp_path):
     assert rc == 0 and recap["one-run"]["changed"] == 0, out
     assert "took over the lock of docker:" in out and "its process %d is gone" % dead.pid in out
     assert not os.path.exists(path)
+    # held by a run in another container of this host name (another PID namespace), whose process cannot be seen from
+    # here: refused, as from another controller
+    with open(path, "w") as f:
+        json.dump({"key": "x", "holder": dict(stale, pid_ns="pid:[4026532999]")}, f)
+    rc, out, recap = ansible_run.playbook(inv_a)
+    assert rc != 0 and "It may still run: it runs in another PID namespace (pid:[4026532999]" in out, out
+    assert _lock.read(path)[1]["pid_ns"] == "pid:[4026532999]"
     # held from another controller: refused, and nothing done, unless hub_break_lock
     with open(path, "w") as f:
         json.dump({"key": "x", "holder": dict(stale, controller="ctl-elsewhere")}, f)
