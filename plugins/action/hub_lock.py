@@ -9,6 +9,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import getpass
+import hashlib
+import hmac
 import os
 import socket
 
@@ -46,8 +48,13 @@ def _boot_id():
 
 
 def _machine_id():
-    """This machine's id (systemd's, or D-Bus's): two machines of one host name (cloned VMs) tell apart by it."""
-    return _first_line("/etc/machine-id", "/var/lib/dbus/machine-id")
+    """This machine's id (systemd's, or D-Bus's) as a keyed hash of it - the id itself is confidential (machine-id(5)),
+    and the lock file, the task's result and a refusal show this: two machines of one host name (cloned VMs that got
+    ids of their own) tell apart by it. '' where it cannot be read."""
+    found = _first_line("/etc/machine-id", "/var/lib/dbus/machine-id")
+    if not found:
+        return ""
+    return hmac.new(b"blackduck.hub lock", found.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
 def _pid_ns():
@@ -91,7 +98,7 @@ def gone(holder):
     if not holder or holder.get("controller") != socket.gethostname():
         return False, "it runs on another controller (%s)" % (holder or {}).get("controller", "?")
     if holder.get("machine_id") and _machine_id() and holder["machine_id"] != _machine_id():
-        return False, "it runs on another machine of the same host name %s (machine id %s)" % (
+        return False, "it runs on another machine of the same host name %s (machine id hash %s)" % (
             holder["controller"], holder["machine_id"])
     if holder.get("pid_ns") and holder["pid_ns"] != _pid_ns():
         return False, ("it runs in another PID namespace (%s: another container of the same host name %s), whose "
@@ -111,7 +118,7 @@ def gone(holder):
 def same_run_other_host(holder, me):
     """Whether a lock is held by this very ansible-playbook run for another of its inventory hosts: the inventory
     names one hub twice."""
-    keys = ("controller", "boot_id", "pid", "pid_start")
+    keys = ("controller", "machine_id", "boot_id", "pid_ns", "pid", "pid_start")
     return bool(holder) and all(holder.get(k) == me.get(k) for k in keys) and holder.get("host") != me.get("host")
 
 

@@ -19,7 +19,7 @@ description:
     run was on this same controller and its process is gone. A lock held from another controller is taken over
     only with O(break_lock=true), since this controller cannot tell whether that run still goes on - and so is one
     held from a controller of the same host name that is not this one (another machine id, or another PID namespace -
-    cloned VMs, containers run with one C(--hostname)).
+    a cloned VM that got a machine id of its own, a container run with the same C(--hostname)).
   - Each key is locked on its own (a migration across orchestrations locks both hubs); all or none.
   - This is an action plugin - it works out on the controller who this run is, and takes the lock on the managed
     host.
@@ -89,7 +89,8 @@ locks:
   type: list
   elements: dict
 run:
-  description: This run, as the lock records it (controller, pid, process start, user, started, dump_dir).
+  description: This run, as the lock records it (controller, a keyed hash of its machine id, its PID namespace, boot
+    id, pid, process start, user, started, dump_dir).
   returned: always
   type: dict
 """

@@ -22,9 +22,11 @@ def test_a_run_of_another_machine_or_container_of_the_same_name_is_not_gone(monk
     would let two runs work one hub."""
     me = action.this_run()
     assert me["pid_ns"].startswith("pid:[") and me["pid_ns"] in me["run"]
+    with open("/etc/machine-id") as f:  # confidential (machine-id(5)): only a keyed hash of it is recorded
+        assert len(me["machine_id"]) == 32 and f.read().strip() not in json.dumps(me)
     other_vm = dict(me, machine_id="f" * 32, boot_id="another-boot", pid=2 ** 22 + 7)
     monkeypatch.setattr(action, "_machine_id", lambda: "0" * 32)
-    assert action.gone(other_vm) == (False, "it runs on another machine of the same host name %s (machine id %s)" % (
+    assert action.gone(other_vm) == (False, "it runs on another machine of the same host name %s (machine id hash %s)" % (
         me["controller"], "f" * 32))
     other_container = dict(me, machine_id="0" * 32, pid_ns="pid:[4026532999]", pid=2 ** 22 + 7)
     is_gone, why = action.gone(other_container)
@@ -53,3 +55,5 @@ def test_two_hosts_of_one_run_are_two_holders():
     assert action.same_run_other_host(a, b) and not action.same_run_other_host(a, action.this_run("hub-a"))
     assert not action.same_run_other_host(dict(a, pid=a["pid"] + 1), b)  # another run: the usual refusal
     assert not action.same_run_other_host(None, b)
+    # another container of the same host name whose playbook has the same pid and start: another run
+    assert not action.same_run_other_host(dict(a, pid_ns="pid:[4026532999]"), b)
