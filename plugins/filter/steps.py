@@ -157,7 +157,8 @@ def going_back_plan(back, run):
                          run["data"]["old"]["label"], facts["old_version"]))
     words.append("Record it: the attempt (steps done: %s) and its dump, moved aside from %s/dump, are kept; the next "
                  "upgrade run starts at step 1 with a new dump. The new data (%s) is kept until then: that run's restore "
-                 "replaces it (back it up first if what the new Hub was given must be kept)." % (
+                 "(step 7, or step 4 of a stream) replaces it (back it up first if what the new Hub was given must be "
+                 "kept)." % (
                      ", ".join(back["done"]) or "none", run["dump_dir"], run["data"]["new"]["label"])
                  if possible else "Nothing to do.")
     return {"record": possible, "start": start, "plan": " ".join(words)}

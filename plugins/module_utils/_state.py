@@ -54,12 +54,13 @@ RULES = {
                             "timeout": "hub_migration_timeout"},
     "dump": {},
     # the steps after the dump stand on it: a run that skips step 4 (--tags step6, --skip-tags dump) must not start
-    # the new database (on Kubernetes on the old one's hostPath, the old data moved aside) nor restore
+    # the new database (on Kubernetes on the old one's hostPath, the old data moved aside) nor restore; and step 8
+    # stands on the restore, or it would be recorded done with the new database left to run at step 9
     "stop_old_migration": {"after": ["dump"], "side": "old", "entry": "stop_migration", "timeout": "hub_stop_timeout"},
     "start_new_migration": {"until": ["restore"], "after": ["dump"], "side": "new", "entry": "start_migration",
                             "timeout": "hub_migration_timeout"},
     "restore": {"after": ["dump"], "destructive": "the new database is filled"},
-    "stop_new_migration": {"side": "new", "entry": "stop_migration", "timeout": "hub_stop_timeout"},
+    "stop_new_migration": {"after": ["restore"], "side": "new", "entry": "stop_migration", "timeout": "hub_stop_timeout"},
     "start_hub": {"after": ["restore"], "side": "new", "entry": "start", "timeout": "hub_start_timeout"},
     "verify": {"after": ["start_hub"]},
     "remove_old_data": {"after": ["verify"], "option": "hub_remove_old_data", "side": "old",

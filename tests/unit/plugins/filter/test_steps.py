@@ -136,8 +136,8 @@ def test_going_back_plan():
         "hub-prod: the old data is untouched. Going back: bring down what runs of the hub (compose and kubernetes, "
         "project hub), start 4.1.4 in full on its old data (hub_data) and wait until it answers 4.1.4. Record it: the "
         "attempt (steps done: disk_space, stop_hub) and its dump, moved aside from /d/dump, are kept; the next upgrade "
-        "run starts at step 1 with a new dump. The new data (hub_data96) is kept until then: that run's restore replaces "
-        "it (back it up first if what the new Hub was given must be kept).")}
+        "run starts at step 1 with a new dump. The new data (hub_data96) is kept until then: that run's restore (step 7, "
+        "or step 4 of a stream) replaces it (back it up first if what the new Hub was given must be kept).")}
     out = going_back_plan(a_back(True, "r"), dict(run, seen="4.1.4"))  # the old Hub answers: record only
     assert (out["record"], out["start"]) == (True, False)
     assert out["plan"].startswith("hub-prod: r. The old Hub 4.1.4 answers already. Record it: the attempt (steps done: "

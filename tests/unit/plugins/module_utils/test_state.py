@@ -229,7 +229,7 @@ def test_the_resume_rule(clock):
     assert run_through(states()) == everything_but_removal  # a first run; removal is off by default
     # what stands on the dump (steps 5 to 7), the new Hub (9, 10) and removal (11) wait for the steps before them,
     # which this same run does first: the runner asks again before each step
-    assert due_now(states(), {"hub_remove_old_data": True}) == everything_but_removal[:4] + ["stop_new_migration"]
+    assert due_now(states(), {"hub_remove_old_data": True}) == everything_but_removal[:4]
     assert run_through(states(), {"hub_remove_old_data": True}) == everything_but_removal + ["remove_old_data"]
     # failed at the dump: step 1 and 2 are not repeated; step 3 re-establishes the old database for the dump
     assert run_through(states("disk_space", "stop_hub", "start_old_migration")) == everything_but_removal[2:]
@@ -251,17 +251,22 @@ def test_tags_never_skip_what_a_later_step_stands_on(clock):
     clock.extend(["2024-01-02T03:00:00Z"] * 40)
     before_restore = [n for dummy, n, dummy2 in _state.STEPS][:6]
     assert run_through(states(*before_restore), {"hub_remove_old_data": True}, skip_tags=["restore"]) == [
-        "start_new_migration", "stop_new_migration"]  # the new database up for a restore, then down: nothing more
+        "start_new_migration"]  # the new database up for a restore: nothing more (step 8 stands on the restore)
     assert run_through(states(*before_restore), run_tags=["step9", "step10", "step11"]) == []
     assert [(s["number"], s["after"]) for s in _state.step_table() if s["after"]] == [
-        (5, ["dump"]), (6, ["dump"]), (7, ["dump"]), (9, ["restore"]), (10, ["start_hub"]), (11, ["verify"])]
+        (5, ["dump"]), (6, ["dump"]), (7, ["dump"]), (8, ["restore"]), (9, ["restore"]), (10, ["start_hub"]),
+        (11, ["verify"])]
     # nor what the dump stands on: without a dump, the new database is not started (on Kubernetes on the old one's
     # hostPath, that moves the old data aside) nor restored into, whatever the tags
     before_dump = [n for dummy, n, dummy2 in _state.STEPS][:3]
     assert run_through(states(*before_dump), run_tags=["step5", "step6", "step7"]) == []
-    assert run_through(states(*before_dump), skip_tags=["dump"]) == ["start_old_migration", "stop_new_migration"]
-    assert run_through(states(), skip_tags=["step4"]) == [
-        "disk_space", "stop_hub", "start_old_migration", "stop_new_migration"]
+    assert run_through(states(*before_dump), skip_tags=["dump"]) == ["start_old_migration"]
+    assert run_through(states(), skip_tags=["step4"]) == ["disk_space", "stop_hub", "start_old_migration"]
+    # a run with the restore skipped leaves step 8 to the run that restores: never recorded done before it, so the
+    # new database's migration containers go down before step 9 starts the new Hub
+    skipped = states(*before_dump + ["dump", "stop_old_migration", "start_new_migration"])
+    assert run_through(skipped, skip_tags=["restore"]) == ["start_new_migration"]
+    assert run_through(skipped) == ["start_new_migration", "restore", "stop_new_migration", "start_hub", "verify"]
 
 
 def test_no_step_while_going_back_has_not_ended(clock):
@@ -300,7 +305,7 @@ def test_tags_choose_steps():
         "disk_space", "stop_hub", "start_old_migration", "dump"]
     assert due_now(states(), run_tags=["always"]) == due_now(states())  # --tags always: every step due
     assert due_now(states(), skip_tags=["step9", "verify"]) == [
-        "disk_space", "stop_hub", "start_old_migration", "dump", "stop_new_migration"]  # 5 to 7 once the dump is done
+        "disk_space", "stop_hub", "start_old_migration", "dump"]  # 5 to 7 once the dump is done, 8 once the restore
     assert run_through(states(), skip_tags=["step9", "verify"]) == [
         "disk_space", "stop_hub", "start_old_migration", "dump", "stop_old_migration", "start_new_migration",
         "restore", "stop_new_migration"]
