@@ -80,11 +80,10 @@ def this_run(host=""):
     the play (the parent of this worker) and its start time, so that a pid reused later is not taken for it, and the
     inventory host (two hosts of one run naming the same hub are two holders, never one)."""
     pid = os.getppid()
-    controller = socket.gethostname()
-    return {"run": "%s/%s/%s/%d/%s%s" % (controller, _boot_id(), _pid_ns(), pid, process_start(pid),
-                                         "/" + host if host else ""),
-            "controller": controller, "host": host, "machine_id": _machine_id(), "pid_ns": _pid_ns(),
-            "boot_id": _boot_id(), "pid": pid, "pid_start": process_start(pid), "user": getpass.getuser(),
+    controller, boot_id, pid_ns, pid_start = socket.gethostname(), _boot_id(), _pid_ns(), process_start(pid)
+    return {"run": "%s/%s/%s/%d/%s%s" % (controller, boot_id, pid_ns, pid, pid_start, "/" + host if host else ""),
+            "controller": controller, "host": host, "machine_id": _machine_id(), "pid_ns": pid_ns,
+            "boot_id": boot_id, "pid": pid, "pid_start": pid_start, "user": getpass.getuser(),
             "started": utc_stamp(),
             "awx_job": os.environ.get("JOB_ID") or os.environ.get("AWX_JOB_ID") or ""}
 
@@ -97,7 +96,8 @@ def gone(holder):
     is judged by the rest."""
     if not holder or holder.get("controller") != socket.gethostname():
         return False, "it runs on another controller (%s)" % (holder or {}).get("controller", "?")
-    if holder.get("machine_id") and _machine_id() and holder["machine_id"] != _machine_id():
+    machine_id = _machine_id()
+    if holder.get("machine_id") and machine_id and holder["machine_id"] != machine_id:
         return False, "it runs on another machine of the same host name %s (machine id hash %s)" % (
             holder["controller"], holder["machine_id"])
     if holder.get("pid_ns") and holder["pid_ns"] != _pid_ns():
