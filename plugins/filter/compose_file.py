@@ -128,9 +128,11 @@ def compose_apart_override(text, project, source="the Compose file", own=("logst
 
 # docker compose --progress plain: a line per resource and what became of it (" Container hub-webapp-1  Started"), a
 # line per service it pulls (" webapp Pulling", " webapp Pulled", " webapp Skipped - ...")
-_PROGRESS = re.compile(r"^\s*(?:DRY-RUN MODE -\s+)?(?:(?:Container|Network|Volume|Image) \S+\s+(?:Creating|Created|"
-                       r"Recreate|Recreated|Starting|Started|Stopping|Stopped|Removing|Removed|Running|Waiting|Healthy|"
-                       r"Pulling|Pulled|Resource is still in use)|\S+\s+(?:Pulling|Pulled|Skipped\b.*))\s*$")
+_PROGRESS = re.compile(r"^\s*(?:DRY-RUN MODE -\s+)?(?:(?:Container|Network|Volume|Image) \S+\s+(?P<state>Creating|"
+                       r"Created|Recreate|Recreated|Starting|Started|Stopping|Stopped|Removing|Removed|Running|Waiting|"
+                       r"Healthy|Pulling|Pulled|Resource is still in use)|\S+\s+(?:Pulling|Pulled|Skipped\b.*))\s*$")
+# what became of a resource that is a change (the rest: on the way there, or as it was)
+_CHANGES = ("Created", "Recreated", "Started", "Stopped", "Removed")
 # its own log lines (a warning): time="..." level=warning msg="..."
 _LOGFMT = re.compile(r'^time="[^"]*" level=(\w+) msg="((?:[^"\\]|\\.)*)"\s*$')
 # at every step on the vendor's files, which begin with version: '2.1' (ignored by Compose v2): harmless
@@ -151,7 +153,14 @@ def compose_said(stderr, warnings=False):
             and (not warnings or line.startswith("warning: "))]
 
 
+def compose_changed(stderr):
+    """Whether docker compose (or its --dry-run) created, started, stopped or removed something: a progress line of
+    its stderr that says so."""
+    return any((m.group("state") in _CHANGES) for m in map(_PROGRESS.match, (stderr or "").splitlines()) if m)
+
+
 class FilterModule(object):
     def filters(self):
         return {"compose_data_volume": compose_data_volume, "compose_published_port": compose_published_port,
-                "compose_apart_override": compose_apart_override, "compose_said": compose_said}
+                "compose_apart_override": compose_apart_override, "compose_said": compose_said,
+                "compose_changed": compose_changed}

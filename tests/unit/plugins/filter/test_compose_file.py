@@ -4,7 +4,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.blackduck.hub.plugins.filter.compose_file import (
-    FilterModule, compose_apart_override, compose_data_volume, compose_published_port, compose_said)
+    FilterModule, compose_apart_override, compose_data_volume, compose_published_port, compose_said, compose_changed)
 
 SHORT = """version: '2.1'
 services:
@@ -19,7 +19,7 @@ volumes: {data-volume: null, cert-volume: null}
 
 
 def test_exported():
-    assert sorted(FilterModule().filters()) == ["compose_apart_override", "compose_data_volume",
+    assert sorted(FilterModule().filters()) == ["compose_apart_override", "compose_changed", "compose_data_volume",
                                                 "compose_published_port", "compose_said"]
 
 
@@ -163,3 +163,15 @@ def test_compose_said_hides_a_value_on_the_line_after():
             "You may need to escape any $ with another $.\npa${ss w0rd\n")
     assert compose_said(said) == ["invalid interpolation format for services.webapp.environment.PW.",
                                   "You may need to escape any $ with another $. (the value not shown)"]
+
+
+def test_compose_changed_reads_the_progress_lines():
+    """Created, started, stopped or removed (also under --dry-run) is a change; running, waiting, healthy is not, nor
+    a word of an error line that is not a progress line."""
+    assert compose_changed(UNHEALTHY) is True
+    assert compose_changed(" DRY-RUN MODE -  Container hub-webapp-1  Removed\n") is True
+    assert compose_changed(" Network n  Removed \n") is True  # the space Compose may leave after a state
+    assert compose_changed(" Container hub-webapp-1  Running\n Container hub-webapp-1  Waiting\n"
+                           " Container hub-webapp-1  Healthy\n webapp Pulled\n") is False
+    assert compose_changed("the volume was not Removed\n") is False
+    assert compose_changed("") is False and compose_changed(None) is False
