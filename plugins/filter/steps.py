@@ -14,8 +14,12 @@ def step_due(step, state, options=None, run_tags=None, skip_tags=None):
     return _state.due(step, state, options, run_tags or ["all"], skip_tags or [])
 
 
-def goes_back_now(step, ran_here=None):
-    return _state.goes_back_now(step, ran_here or [])
+def goes_back_now(step, ran_here=None, failure=None):
+    return _state.goes_back_now(step, ran_here or [], failure)
+
+
+def why_not_back(step, ran_here=None, failure=None):
+    return _state.why_not_back(step, ran_here or [], failure)
 
 
 def plan_line(step, done, what):
@@ -167,4 +171,5 @@ def going_back_plan(back, run):
 class FilterModule(object):
     def filters(self):
         return {"step_due": step_due, "plan_line": plan_line, "plan_lines": plan_lines,
-                "going_back_plan": going_back_plan, "goes_back_now": goes_back_now}
+                "going_back_plan": going_back_plan, "goes_back_now": goes_back_now,
+                "why_not_back": why_not_back}

@@ -43,6 +43,11 @@ class RestoreError(Exception):
     pass
 
 
+class OtherDataError(RestoreError):
+    """The target's bds_hub holds Hub data that did not come from this dump (another run's migration, or a new Hub
+    that served): not restored over, and not a reason to go back to the old version either."""
+
+
 class TargetFullError(RestoreError):
     """The new server's disk (not the dump folder's: _command.DiskFullError) filled during the restore."""
 
@@ -109,15 +114,15 @@ def plan(target, data, names, force, replace_empty_hub=False, hub_data_tables=()
                 # The new version was started without migrating: an empty Hub, replaced by the migrated data.
                 replace = [n_ for n_ in todo if n_ in live and n_ not in ours + earlier]
             elif replace_empty_hub:
-                raise RestoreError("the target's bds_hub holds Hub data (%s) that did not come from this dump%s: "
-                                   "refusing to restore over it. Nothing was changed. If that data may be lost, set "
-                                   "force=true (hub_force_restore: true with the upgrade role)."
-                                   % (holding, other_run(live)))
+                raise OtherDataError("the target's bds_hub holds Hub data (%s) that did not come from this dump%s: "
+                                     "refusing to restore over it. Nothing was changed. If that data may be lost, set "
+                                     "force=true (hub_force_restore: true with the upgrade role)."
+                                     % (holding, other_run(live)))
             else:
-                raise RestoreError("the target's bds_hub already holds Hub data (%d tables in schema st) that did not "
-                                   "come from this dump: refusing to restore over it. If it is an empty Hub started "
-                                   "by mistake, set replace_empty_hub=true (hub_replace_empty_hub: true with the upgrade role, its default); "
-                                   "to replace any data, force=true (hub_force_restore: true)." % n)
+                raise OtherDataError("the target's bds_hub already holds Hub data (%d tables in schema st) that did not "
+                                     "come from this dump: refusing to restore over it. If it is an empty Hub started "
+                                     "by mistake, set replace_empty_hub=true (hub_replace_empty_hub: true with the upgrade role, its default); "
+                                     "to replace any data, force=true (hub_force_restore: true)." % n)
     return todo, done, ours, replace + earlier, live
 
 

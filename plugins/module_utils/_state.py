@@ -82,14 +82,26 @@ def step_table():
     return out
 
 
-def goes_back_now(step, ran_here):
-    """Whether a failure of ``step`` (a row of step_table()) brings the old version back now: its ``goes_back``, and,
-    for a step after the new Hub started (step 10), only when step 9 ran in this run (``ran_here``: the names of the
-    steps this run began). A new Hub started by an earlier run may have served since, and going back would lose what
-    it was given: the next attempt replaces the new data with a new dump of the old."""
-    if not step.get("goes_back"):
-        return False
-    return step["number"] <= STEP_NUMBERS["start_hub"] or "start_hub" in (ran_here or ())
+def why_not_back(step, ran_here, failure=None):
+    """Why a failure of ``step`` (a row of step_table() whose ``goes_back`` is true) does not bring the old version
+    back now, or '' when it does. Going back would lose what the new database holds when that may have served: after
+    the new Hub started (step 10) in an earlier run (``ran_here``: the names of the steps this run began; a run that
+    begins step 9 itself counts as starting it), or when the restore refused because the new database holds Hub data
+    that did not come from this run's dump (``failure``, the failed task's result: db_restore's
+    target_holds_other_data) - another run's migration, or a new Hub that served, perhaps stopped now."""
+    if (failure or {}).get("target_holds_other_data"):
+        return ("the new database holds Hub data that did not come from this run's dump (another run's migration, or "
+                "a new Hub that served), and going back would start the old Hub on older data beside it")
+    if step["number"] > STEP_NUMBERS["start_hub"] and "start_hub" not in (ran_here or ()):
+        return ("the new Hub started in an earlier run and may have served since, and going back would lose what it "
+                "was given")
+    return ""
+
+
+def goes_back_now(step, ran_here, failure=None):
+    """Whether a failure of ``step`` brings the old version back now: its ``goes_back`` (the steps between the Hub
+    going down and the old data deleted), unless why_not_back() has a reason."""
+    return bool(step.get("goes_back")) and not why_not_back(step, ran_here, failure)
 
 
 def due(step, state, options=None, run_tags=("all",), skip_tags=()):

@@ -195,6 +195,13 @@ replaced_empty_hub:
   returned: success
   type: list
   elements: str
+target_holds_other_data:
+  description: True when the restore refused because the target's C(bds_hub) holds Hub data that did not come from
+    this dump (another run's migration, or a new Hub that served) - the upgrade role does not go back to the old
+    version on such a failure (C(hub_rollback_on_failure)).
+  returned: failure
+  type: bool
+  sample: true
 created:
   description: Databases that were created on the target.
   returned: success
@@ -274,6 +281,8 @@ def main():
         module.exit_json(**result)
     except (TargetError, CommandError, restore.RestoreError, dump.DumpError, ValueError) as exc:
         warn_lost_log_lines(module)
+        if isinstance(exc, restore.OtherDataError):
+            result["target_holds_other_data"] = True
         module.fail_json(msg=str(exc), **result)
     except (IOError, OSError) as exc:  # a file of the dump folder (the dump's, a stream's record), or the system's
         warn_lost_log_lines(module)

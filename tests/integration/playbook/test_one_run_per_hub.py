@@ -7,7 +7,8 @@ On a Compose lab hub:
 3. a lock left by a run that is gone (this controller, its process ended) is taken over with a warning; a lock held
    from another controller, or from another container of this host name, refuses, unless hub_break_lock; every run
    releases its lock at the end; an inventory that names the hub twice: one host holds the lock, the other stops
-   before anything.
+   before anything; the migrated new Hub then stopped, a run with a fresh dump folder and hub_rollback_on_failure:
+   its restore refuses the other run's data, and it does not go back (the old Hub stays down, the new data as it was).
 On another hub, still up, each refused before the Hub goes down, with its message, the old data unchanged:
 4. a leftover second database container with the hub's labels (step 1 names both);
 5. a bundle whose docker-compose.yml is not YAML (the file named);
@@ -126,6 +127,21 @@ def test_one_run_per_hub(lab_hubs, tmp_path):
     assert sorted(recap[h]["failed"] > 0 for h in ("one-run", "one-run-twin")) == [False, True], out
     assert "List each hub once in the inventory; nothing was done for one-run" in out
     assert not os.path.exists(path) and labhub.version_endpoint(hub) == {"version": labhub.NEW}
+
+    # 5. the migrated new Hub stopped, so that a run with a fresh dump folder cannot see it was migrated: that run's
+    # restore refuses the other run's data, and with hub_rollback_on_failure it does not go back (the old Hub would
+    # start on older data beside it): the old Hub stays down, the new data as it was
+    database = labhub.containers(hub, "postgres")
+    labhub.run(["docker", "stop"] + [c for c in labhub.containers(hub) if c not in database])
+    migrated = dbcheck.fingerprint(hub)  # nothing writes now
+    labhub.run(["docker", "stop"] + database)
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory(
+        [hub], str(tmp_path / "c"), **{"one-run": {"hub_rollback_on_failure": True}}))
+    assert rc != 0 and "step 7 (restore)" in out and "by another run" in out, out
+    assert "not rolled back: the new database holds Hub data that did not come from this run's dump" in out
+    assert "rolled back (hub_rollback_on_failure)" not in out and not labhub.containers(hub, "webapp")
+    assert "rollback" not in ansible_run.state(str(tmp_path / "c"), "one-run")
+    assert dbcheck.fingerprint(hub) == migrated  # read in the new migration containers step 6 started
 
 
 def test_refusals_and_the_drain_before_the_hub_goes_down(lab_hubs, tmp_path):

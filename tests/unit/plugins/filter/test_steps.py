@@ -1,6 +1,6 @@
 """plugins/filter/steps.py: the resume rule and the plan's line of a step, as the role uses them."""
 from ansible_collections.blackduck.hub.plugins.filter.steps import (
-    FilterModule, goes_back_now, going_back_plan, plan_line, plan_lines, step_due)
+    FilterModule, goes_back_now, going_back_plan, plan_line, plan_lines, step_due, why_not_back)
 from ansible_collections.blackduck.hub.plugins.module_utils import _state
 
 
@@ -9,7 +9,8 @@ def states(*done_steps):
 
 
 def test_exported():
-    assert sorted(FilterModule().filters()) == ["goes_back_now", "going_back_plan", "plan_line", "plan_lines", "step_due"]
+    assert sorted(FilterModule().filters()) == ["goes_back_now", "going_back_plan", "plan_line", "plan_lines",
+                                                "step_due", "why_not_back"]
 
 
 def test_the_plan_line_of_each_step():
@@ -208,3 +209,18 @@ def test_going_back_from_step_10_only_when_step_9_ran_in_this_run():
     assert goes_back_now(table["restore"], []) is True and goes_back_now(table["start_hub"], ["start_hub"]) is True
     assert goes_back_now(table["stop_hub"], ["stop_hub"]) is False  # the Hub's own data, nothing to go back from
     assert goes_back_now(table["remove_old_data"], ["start_hub", "remove_old_data"]) is False
+    assert why_not_back(table["restore"], []) == "" and why_not_back(table["verify"], ["start_hub"]) == ""
+    assert why_not_back(table["verify"], ["verify"]).startswith("the new Hub started in an earlier run")
+
+
+def test_no_going_back_over_data_another_run_restored():
+    """A restore (step 7, or step 4 of a stream) that refused because the new database holds Hub data not from this
+    run's dump (another run's migration, a new Hub that served) does not go back: the old Hub would start on older
+    data beside it. Any other failure of those steps does."""
+    table = dict((s["name"], s) for s in _state.step_table())
+    other = {"failed": True, "msg": "the target's bds_hub holds Hub data ...", "target_holds_other_data": True}
+    for step in ("dump", "restore"):
+        assert goes_back_now(table[step], [step], other) is False
+        assert why_not_back(table[step], [step], other).startswith("the new database holds Hub data that did not come")
+        assert goes_back_now(table[step], [step], {"failed": True, "msg": "pg_restore died"}) is True
+        assert goes_back_now(table[step], [step], {"target_holds_other_data": False}) is True

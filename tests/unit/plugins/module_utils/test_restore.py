@@ -335,13 +335,17 @@ def test_plan_replaces_a_rolled_back_attempt_and_nothing_else(monkeypatch):
     names = ["bds_hub", "bds_hub_report", "bdio"]
     _live(monkeypatch, {"bds_hub": {"dump_id": "d1", "complete": True}, "bds_hub_report": {"dump_id": "d1", "complete": True},
                         "bdio": {"dump_id": "d2", "complete": True}})
-    with pytest.raises(_restore.RestoreError, match="did not come from this dump"):
+    with pytest.raises(_restore.OtherDataError, match="did not come from this dump"):
         _restore.plan(None, data, names, False)  # another dump's data, not named as rolled back: refused
     todo, done, ours, replace, live = _restore.plan(None, data, names, False, replace_dumps=["d0", "d1"])
     assert todo == ["bds_hub", "bds_hub_report"] and done == ["bdio"] and replace == ["bds_hub", "bds_hub_report"]
     _live(monkeypatch, {"bds_hub": {"dump_id": "d9", "complete": True}})
-    with pytest.raises(_restore.RestoreError):
+    with pytest.raises(_restore.OtherDataError):  # db_restore says target_holds_other_data: the role does not go back
         _restore.plan(None, data, ["bds_hub"], False, replace_dumps=["d1"])
+    monkeypatch.setattr(_inventory, "hub_data_rows", lambda target, tables: {"st.project": 3})
+    with pytest.raises(_restore.OtherDataError, match=r"holds Hub data \(st.project has 3 rows\).* by another run"):
+        _restore.plan(None, data, ["bds_hub"], False, replace_empty_hub=True)
+    assert _restore.plan(None, data, ["bds_hub"], True, replace_empty_hub=True)[0] == ["bds_hub"]  # force: replaced
 
 
 def test_a_restore_under_a_container_that_went_away_says_so(fake_target):
