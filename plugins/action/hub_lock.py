@@ -88,31 +88,38 @@ def this_run(host=""):
             "awx_job": os.environ.get("JOB_ID") or os.environ.get("AWX_JOB_ID") or ""}
 
 
-def gone(holder):
-    """Whether the run that holds a lock is known to have ended: it ran on this controller (its host name, its machine
-    id where both are known, and its PID namespace: not another container of the same host name), since its last
-    boot, and its process is no longer there (or is another process with the same pid). Unknown (another controller,
-    or a run this one cannot see) is not gone. A lock written before the machine id and the namespace were recorded
-    is judged by the rest."""
+def judge(holder):
+    """Whether the run that holds a lock is known to have ended ('gone'), is seen running ('runs'), or cannot be judged
+    from here ('unknown'), and why. Gone: it ran on this controller (its host name, its machine id where both are
+    known, and its PID namespace: not another container of the same host name), since its last boot, and its process
+    is no longer there (or is another process with the same pid). Runs: the same, and its process is there, with its
+    start time. Unknown: another controller, or a run this one cannot see. A lock written before the machine id and
+    the namespace were recorded is judged by the rest."""
     if not holder or holder.get("controller") != socket.gethostname():
-        return False, "it runs on another controller (%s)" % (holder or {}).get("controller", "?")
+        return "unknown", "it runs on another controller (%s)" % (holder or {}).get("controller", "?")
     machine_id = _machine_id()
     if holder.get("machine_id") and machine_id and holder["machine_id"] != machine_id:
-        return False, "it runs on another machine of the same host name %s (machine id hash %s)" % (
+        return "unknown", "it runs on another machine of the same host name %s (machine id hash %s)" % (
             holder["controller"], holder["machine_id"])
     if holder.get("pid_ns") and holder["pid_ns"] != _pid_ns():
-        return False, ("it runs in another PID namespace (%s: another container of the same host name %s), whose "
-                       "processes cannot be seen from here" % (holder["pid_ns"], holder["controller"]))
+        return "unknown", ("it runs in another PID namespace (%s: another container of the same host name %s), "
+                           "whose processes cannot be seen from here" % (holder["pid_ns"], holder["controller"]))
     if holder.get("boot_id") and holder["boot_id"] != _boot_id():
-        return True, "this controller has restarted since"
+        return "gone", "this controller has restarted since"
     pid = holder.get("pid")
     if not isinstance(pid, int) or pid <= 0:
-        return False, "it names no process"
+        return "unknown", "it names no process"
     if not os.path.exists("/proc/%d" % pid):
-        return True, "its process %d is gone" % pid
+        return "gone", "its process %d is gone" % pid
     if holder.get("pid_start") and process_start(pid) != holder["pid_start"]:
-        return True, "its process %d is gone (the pid is another process's now)" % pid
-    return False, "its process %d still runs" % pid
+        return "gone", "its process %d is gone (the pid is another process's now)" % pid
+    return "runs", "its process %d still runs" % pid
+
+
+def gone(holder):
+    """Whether the run that holds a lock is known to have ended (judge()), and why."""
+    state, why = judge(holder)
+    return state == "gone", why
 
 
 def same_run_other_host(holder, me):
@@ -162,7 +169,16 @@ class ActionModule(HubAction):
                     "for %s). List each hub once in the inventory; nothing was done for %s." % (
                         busy["holder"].get("host") or "?", busy["path"], busy["key"], holder["host"] or "this host")))
                 return result
-            is_gone, why = gone(busy["holder"])
+            state, why = judge(busy["holder"])
+            is_gone = state == "gone"
+            if state == "runs" and args["break_lock"]:
+                result.update(res, run=holder, failed=True, msg=(
+                    "another run is migrating this hub: %s (lock %s on %s, for %s), and its process %s still runs on "
+                    "this controller: hub_break_lock does not take over a run seen running. Wait for it to end, or "
+                    "stop that process and run again. Nothing was done." % (
+                        describe(busy["holder"]), busy["path"], task_vars.get("inventory_hostname", "the hub's host"),
+                        busy["key"], busy["holder"].get("pid"))))
+                return result
             if not (is_gone or args["break_lock"]):
                 result.update(res, run=holder, failed=True, msg=(
                     "another run is migrating this hub: %s (lock %s on %s, for %s). It may still run: %s. Wait for it "

@@ -40,7 +40,8 @@ options:
     description: This run's dump folder, recorded in the lock for whoever finds it held.
     type: str
   break_lock:
-    description: Take the lock over even from a run that may still go on (held from another controller).
+    description: Take the lock over even from a run that may still go on (held from another controller). Never from a
+      run seen running on this controller (its process is there), whatever this says.
     type: bool
     default: false
   lock_dir:

@@ -1,8 +1,9 @@
 """One run per hub, and every failure explained (issue: a lock, and the fault cases that still mislead).
 
 On a Compose lab hub:
-1. two runs on one hub: while a run migrates it, a second run - with the same dump folder, or another - refuses
-   before doing anything and names who holds the lock; the first completes, verified; its state file is its own;
+1. two runs on one hub: while a run migrates it, a second run - with the same dump folder, or another, or with
+   hub_break_lock (the first is seen running) - refuses before doing anything and names who holds the lock; the
+   first completes, verified; its state file is its own;
 2. the hub migrated, a run with another dump folder changes nothing and says so (never takes a migrated Hub down);
 3. a lock left by a run that is gone (this controller, its process ended) is taken over with a warning; a lock held
    from another controller, or from another container of this host name, refuses, unless hub_break_lock; every run
@@ -72,6 +73,10 @@ def test_one_run_per_hub(lab_hubs, tmp_path):
         rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dumps))
         assert rc != 0 and "another run is migrating this hub: a run by" in out, out
         assert "dump folder %s" % os.path.join(dumps_a, "one-run") in out and "hub_break_lock=true" in out
+    # hub_break_lock (left on in group_vars, say) does not take over a run seen running on this controller
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dumps_b, **{"one-run": {"hub_break_lock": True}}))
+    assert rc != 0 and "hub_break_lock does not take over a run seen running" in out, out
+    assert "its process %d still runs on this controller" % proc.pid in out
     assert not os.path.exists(os.path.join(dumps_b, "one-run"))  # B wrote nothing
     assert proc.wait(timeout=900) == 0, open(str(tmp_path / "run-a.log")).read()
     st = ansible_run.state(dumps_a, "one-run")

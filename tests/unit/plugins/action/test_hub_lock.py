@@ -39,6 +39,16 @@ def test_a_run_of_another_machine_or_container_of_the_same_name_is_not_gone(monk
     assert action.gone(dict(legacy, pid=2 ** 22 + 7))[0] is True
 
 
+def test_a_run_seen_running_here_is_told_from_one_that_cannot_be_judged():
+    """hub_break_lock takes over what cannot be judged from here, never a run whose process is seen running."""
+    me = action.this_run()
+    assert action.judge(me) == ("runs", "its process %d still runs" % me["pid"])
+    assert action.judge(dict(me, pid=2 ** 22 + 7))[0] == "gone"
+    assert action.judge(dict(me, controller="elsewhere"))[0] == "unknown"
+    assert action.judge(dict(me, pid_ns="pid:[4026532999]"))[0] == "unknown"
+    assert action.judge(dict(me, pid=None)) == ("unknown", "it names no process")
+
+
 def test_describe_names_who_holds_it():
     text = action.describe({"run": "ctl/boot/42/999", "user": "ops", "controller": "ctl", "pid": 42,
                             "started": "2026-11-30T03:00:00Z", "dump_dir": "/var/backups/hub", "awx_job": "17"})
