@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import getpass
 import hashlib
 import hmac
@@ -109,10 +110,20 @@ def judge(holder):
     pid = holder.get("pid")
     if not isinstance(pid, int) or pid <= 0:
         return "unknown", "it names no process"
-    if not os.path.exists("/proc/%d" % pid):
-        return "gone", "its process %d is gone" % pid
-    if holder.get("pid_start") and process_start(pid) != holder["pid_start"]:
-        return "gone", "its process %d is gone (the pid is another process's now)" % pid
+    try:
+        os.kill(pid, 0)  # signal 0: only whether the process is there (seen or not in /proc: hidepid, no /proc)
+    except OSError as exc:
+        if exc.errno == errno.ESRCH:
+            return "gone", "its process %d is gone" % pid
+        if exc.errno != errno.EPERM:  # EPERM: there, another user's
+            return "unknown", "whether its process %d runs cannot be told here (%s)" % (pid, exc)
+    if holder.get("pid_start"):
+        start = process_start(pid)
+        if not start:
+            return "unknown", ("its process %d is there, but its start time cannot be read here (another user's "
+                               "processes hidden), so it may be another process with that pid" % pid)
+        if start != holder["pid_start"]:
+            return "gone", "its process %d is gone (the pid is another process's now)" % pid
     return "runs", "its process %d still runs" % pid
 
 
@@ -171,7 +182,7 @@ class ActionModule(HubAction):
                 return result
             state, why = judge(busy["holder"])
             is_gone = state == "gone"
-            if state == "runs" and args["break_lock"]:
+            if state == "runs":  # with hub_break_lock or without: wait for it, or stop it
                 result.update(res, run=holder, failed=True, msg=(
                     "another run is migrating this hub: %s (lock %s on %s, for %s), and its process %s still runs on "
                     "this controller: hub_break_lock does not take over a run seen running. Wait for it to end, or "

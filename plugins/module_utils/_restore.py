@@ -44,8 +44,9 @@ class RestoreError(Exception):
 
 
 class OtherDataError(RestoreError):
-    """The target's bds_hub holds Hub data that did not come from this dump (another run's migration, or a new Hub
-    that served): not restored over, and not a reason to go back to the old version either."""
+    """The target's bds_hub holds Hub data that did not come from this dump - another run's migration (its marker), or
+    a new Hub that was used (rows in its projects or code locations): not restored over, and not a reason to go back
+    to the old version either. An empty Hub's schema refused (replace_empty_hub=false) is a plain RestoreError."""
 
 
 class TargetFullError(RestoreError):
@@ -108,21 +109,22 @@ def plan(target, data, names, force, replace_empty_hub=False, hub_data_tables=()
     if "bds_hub" in todo and "bds_hub" in live and "bds_hub" not in ours + earlier and not force:
         n = inventory.hub_table_count(target)
         if n:
-            rows = inventory.hub_data_rows(target, hub_data_tables) if replace_empty_hub else {}
-            holding = inventory.rows_held(rows)
+            holding = inventory.rows_held(inventory.hub_data_rows(target, hub_data_tables))
+            # another run's data, or a Hub that was used: not restored over, and no reason to go back either
+            refused = OtherDataError if holding or other_run(live) else RestoreError
             if replace_empty_hub and not holding:
                 # The new version was started without migrating: an empty Hub, replaced by the migrated data.
                 replace = [n_ for n_ in todo if n_ in live and n_ not in ours + earlier]
             elif replace_empty_hub:
-                raise OtherDataError("the target's bds_hub holds Hub data (%s) that did not come from this dump%s: "
-                                     "refusing to restore over it. Nothing was changed. If that data may be lost, set "
-                                     "force=true (hub_force_restore: true with the upgrade role)."
-                                     % (holding, other_run(live)))
+                raise refused("the target's bds_hub holds Hub data (%s) that did not come from this dump%s: "
+                              "refusing to restore over it. Nothing was changed. If that data may be lost, set "
+                              "force=true (hub_force_restore: true with the upgrade role)."
+                              % (holding, other_run(live)))
             else:
-                raise OtherDataError("the target's bds_hub already holds Hub data (%d tables in schema st) that did not "
-                                     "come from this dump: refusing to restore over it. If it is an empty Hub started "
-                                     "by mistake, set replace_empty_hub=true (hub_replace_empty_hub: true with the upgrade role, its default); "
-                                     "to replace any data, force=true (hub_force_restore: true)." % n)
+                raise refused("the target's bds_hub already holds Hub data (%d tables in schema st) that did not "
+                              "come from this dump: refusing to restore over it. If it is an empty Hub started "
+                              "by mistake, set replace_empty_hub=true (hub_replace_empty_hub: true with the upgrade role, its default); "
+                              "to replace any data, force=true (hub_force_restore: true)." % n)
     return todo, done, ours, replace + earlier, live
 
 

@@ -1,4 +1,5 @@
 """plugins/action/hub_lock.py: who this run is, and whether the run that holds a lock is gone (controller side)."""
+import errno
 import json
 import os
 import socket
@@ -47,6 +48,21 @@ def test_a_run_seen_running_here_is_told_from_one_that_cannot_be_judged():
     assert action.judge(dict(me, controller="elsewhere"))[0] == "unknown"
     assert action.judge(dict(me, pid_ns="pid:[4026532999]"))[0] == "unknown"
     assert action.judge(dict(me, pid=None)) == ("unknown", "it names no process")
+
+
+def test_a_process_that_cannot_be_read_is_not_gone(monkeypatch):
+    """Where /proc hides other users' processes (hidepid) the process is asked with signal 0: EPERM means it is
+    there; a start time that cannot be read cannot tell it from another process with that pid - unknown, not gone."""
+    me = action.this_run()
+
+    def eperm(pid, sig):
+        raise OSError(errno.EPERM, "Operation not permitted")
+    monkeypatch.setattr(action.os, "kill", eperm)
+    assert action.judge(me)[0] == "runs"
+    monkeypatch.setattr(action, "process_start", lambda pid: "")
+    assert action.judge(me)[0] == "unknown" and "its start time cannot be read here" in action.judge(me)[1]
+    assert action.judge(dict(me, pid_start=""))[0] == "runs"  # a lock of a controller without /proc
+    assert action.gone(me)[0] is False
 
 
 def test_describe_names_who_holds_it():

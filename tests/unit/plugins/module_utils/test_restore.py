@@ -323,11 +323,12 @@ def test_restore_globals_keeps_existing_passwords(tmp_path, fake_target):
         all("PASSWORD" not in ln for ln in sent.splitlines() if ln.startswith("ALTER ROLE blackduck "))
 
 
-def _live(monkeypatch, markers, hub_tables=40):
+def _live(monkeypatch, markers, hub_tables=40, rows=0):
     comments = dict((name, _inventory.marker_sql(name, m).split(" IS ", 1)[1][1:-2] if m else None)
                     for name, m in markers.items())
     monkeypatch.setattr(_inventory, "databases", lambda target: dict((n, {"comment": c}) for n, c in comments.items()))
     monkeypatch.setattr(_inventory, "hub_table_count", lambda target: hub_tables)
+    monkeypatch.setattr(_inventory, "hub_data_rows", lambda target, tables: dict((t, rows) for t in tables))
 
 
 def test_plan_replaces_a_rolled_back_attempt_and_nothing_else(monkeypatch):
@@ -346,6 +347,22 @@ def test_plan_replaces_a_rolled_back_attempt_and_nothing_else(monkeypatch):
     with pytest.raises(_restore.OtherDataError, match=r"holds Hub data \(st.project has 3 rows\).* by another run"):
         _restore.plan(None, data, ["bds_hub"], False, replace_empty_hub=True)
     assert _restore.plan(None, data, ["bds_hub"], True, replace_empty_hub=True)[0] == ["bds_hub"]  # force: replaced
+
+
+def test_an_empty_hub_refused_is_not_other_data(monkeypatch):
+    """An empty Hub's schema (started, never used, no marker) refused with replace_empty_hub=false: a plain
+    RestoreError - nothing there to lose, so going back stays right; a used Hub's (rows held) is other data."""
+    data = {"dump_id": "d2"}
+    _live(monkeypatch, {"bds_hub": None})
+    with pytest.raises(_restore.RestoreError, match="already holds Hub data") as info:
+        _restore.plan(None, data, ["bds_hub"], False)
+    assert not isinstance(info.value, _restore.OtherDataError)
+    assert _restore.plan(None, data, ["bds_hub"], False, replace_empty_hub=True)[3] == ["bds_hub"]  # replaced
+    _live(monkeypatch, {"bds_hub": None}, rows=2)
+    with pytest.raises(_restore.OtherDataError, match="already holds Hub data"):
+        _restore.plan(None, data, ["bds_hub"], False, hub_data_tables=["st.project"])
+    with pytest.raises(_restore.OtherDataError, match=r"st.code_location has 2 rows, st.project has 2 rows"):
+        _restore.plan(None, data, ["bds_hub"], False, replace_empty_hub=True, hub_data_tables=["st.project", "st.code_location"])
 
 
 def test_a_restore_under_a_container_that_went_away_says_so(fake_target):
