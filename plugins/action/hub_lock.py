@@ -148,6 +148,14 @@ def describe(holder):
         h.get("dump_dir") or "?")
 
 
+def judged(locks):
+    """Check mode's locks (looked at, not taken) with what a real run would make of each held by another run: its
+    judge() as ``judged`` ('gone', 'runs' or 'unknown') and ``why`` - the plan says whether a real run would take it
+    over or refuse."""
+    return [dict(entry, **dict(zip(("judged", "why"), judge(entry.get("holder")))))
+            if entry.get("status") == "busy" else entry for entry in locks]
+
+
 class ActionModule(HubAction):
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
@@ -168,6 +176,8 @@ class ActionModule(HubAction):
         if args.get("lock_dir"):
             module_args["lock_dir"] = args["lock_dir"]
         res = self._lock(module_args, task_vars)
+        if self._task.check_mode and not res.get("failed"):
+            res["locks"] = judged(res.get("locks") or [])
         if res.get("failed") or not res.get("busy"):
             result.update(res, run=holder)
             return result

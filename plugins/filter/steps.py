@@ -110,13 +110,31 @@ def step_texts(run):
     }
 
 
+def _lock_line(locks, break_lock):
+    """The plan's lock line: free, or held by another run and what a real run would do about it - take it over when
+    that run is gone (or, with hub_break_lock, when it cannot be judged from here), else refuse (hub_lock's check
+    mode judges each held lock: judged, why)."""
+    busy = [entry for entry in locks if entry.get("status") == "busy"]
+    if not busy:
+        return "free (a real run takes it first: one run per hub)"
+    held = "HELD by another run (%s, dump folder %s)" % (
+        ", ".join(str((e.get("holder") or {}).get("controller", "?")) for e in busy),
+        ", ".join(str((e.get("holder") or {}).get("dump_dir", "?")) for e in busy))
+    judged = set(e.get("judged") for e in busy)
+    whys = "; ".join(e["why"] for e in busy if e.get("why"))
+    if judged == {"gone"}:
+        return "%s: a real run takes it over, with a warning - that run is gone (%s)" % (held, whys)
+    if break_lock and "runs" not in judged and None not in judged:
+        return "%s: a real run takes it over (hub_break_lock is true; %s)" % (held, whys)
+    return "%s: a real run would refuse now%s" % (held, " (%s)" % whys if whys else "")
+
+
 def plan_lines(state, run):
     """The check-mode plan: the hub, its state file, the way back, the lock, a line per step of the table
     (plan_line), what was checked. ``state`` is migration_state's result; ``run`` what the role knows (see
     plan_lines.yml)."""
     facts, done, back = run["facts"], state.get("done") or [], state.get("going_back") or {}
     new_orchestration = run.get("new_orchestration") or facts["orchestration"]
-    busy = [lock.get("holder") or {} for lock in run.get("locks") or [] if lock.get("status") == "busy"]
     going_back = ("possible now - blackduck.hub.rollback_hub would bring down what runs and start %s on %s (%s)" % (
         facts["old_version"], run["data"]["old"]["label"], back.get("reason")) if back.get("possible")
         else back.get("reason"))
@@ -132,10 +150,7 @@ def plan_lines(state, run):
             else " -> " + new_orchestration, facts["project"], facts["old_version"], facts["new_version"]),
         "state file %s: %s" % (run["state_file"], "steps done: " + ", ".join(done) if done else "no step done yet"),
         "going back: %s" % going_back,
-        "lock: " + ("HELD by another run (%s, dump folder %s): a real run would refuse now" % (
-            ", ".join(str(h.get("controller", "?")) for h in busy),
-            ", ".join(str(h.get("dump_dir", "?")) for h in busy))
-            if busy else "free (a real run takes it first: one run per hub)"),
+        "lock: " + _lock_line(run.get("locks") or [], run.get("break_lock")),
     ] + [plan_line(step, done, step_texts(dict(run, dump_made=_dump_made(state)))) for step in state["steps"]] + [
         "checked: %d files of the bundles as the steps will use them%s" % (
             len(files), ": " + "; ".join(notes) if notes else ""),

@@ -86,6 +86,9 @@ locks:
   description:
     - Per key - key, path (the lock file), status (acquired, held, taken_over, busy, free, released, not_held,
       held_by_another), holder (who holds it now, or held it before a take-over) and, after a take-over, why.
+    - In check mode, a lock held by another run (busy) also says what a real run would make of its holder - judged
+      (V(gone), taken over with a warning; V(runs), seen running here, refused; V(unknown), refused unless
+      O(break_lock)) and why.
   returned: always
   type: list
   elements: dict

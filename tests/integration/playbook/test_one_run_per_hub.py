@@ -5,11 +5,12 @@ On a Compose lab hub:
    hub_break_lock (the first is seen running) - refuses before doing anything and names who holds the lock; the
    first completes, verified; its state file is its own;
 2. the hub migrated, a run with another dump folder changes nothing and says so (never takes a migrated Hub down);
-3. a lock left by a run that is gone (this controller, its process ended) is taken over with a warning; a lock held
-   from another controller, or from another container of this host name, refuses, unless hub_break_lock; every run
-   releases its lock at the end; an inventory that names the hub twice: one host holds the lock, the other stops
-   before anything; the migrated new Hub then stopped, a run with a fresh dump folder and hub_rollback_on_failure:
-   its restore refuses the other run's data, and it does not go back (the old Hub stays down, the new data as it was).
+3. a lock left by a run that is gone (this controller, its process ended) is taken over with a warning (check mode
+   says it will be, and takes nothing); a lock held from another controller, or from another container of this host
+   name, refuses, unless hub_break_lock; every run releases its lock at the end; an inventory that names the hub
+   twice: one host holds the lock, the other stops before anything; the migrated new Hub then stopped, a run with a
+   fresh dump folder and hub_rollback_on_failure: its restore refuses the other run's data, and it does not go back
+   (the old Hub stays down, the new data as it was).
 On another hub, still up, each refused before the Hub goes down, with its message, the old data unchanged:
 4. a leftover second database container with the hub's labels (step 1 names both);
 5. a bundle whose docker-compose.yml is not YAML (the file named);
@@ -101,6 +102,10 @@ def test_one_run_per_hub(lab_hubs, tmp_path):
              "dump_dir": "/somewhere/else", "user": "ops", "started": "2026-11-30T01:00:00Z"}
     with open(path, "w") as f:
         json.dump({"key": "x", "holder": stale}, f)
+    rc, out, recap = ansible_run.playbook(inv_a, "--check")  # the plan says what a real run will do, and takes nothing
+    assert rc == 0 and "a real run takes it over, with a warning - that run is gone (its process %d is gone)" % (
+        dead.pid) in out, out
+    assert _lock.read(path)[1]["run"] == "gone"
     rc, out, recap = ansible_run.playbook(inv_a)
     assert rc == 0 and recap["one-run"]["changed"] == 0, out
     assert "took over the lock of docker:" in out and "its process %d is gone" % dead.pid in out

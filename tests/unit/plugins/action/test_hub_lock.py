@@ -83,3 +83,13 @@ def test_two_hosts_of_one_run_are_two_holders():
     assert not action.same_run_other_host(None, b)
     # another container of the same host name whose playbook has the same pid and start: another run
     assert not action.same_run_other_host(dict(a, pid_ns="pid:[4026532999]"), b)
+
+
+def test_check_mode_judges_each_lock_held_by_another_run():
+    me = action.this_run()
+    locks = [{"key": "a", "status": "free", "holder": None}, {"key": "b", "status": "busy", "holder": me},
+             {"key": "c", "status": "busy", "holder": dict(me, pid=2 ** 22 + 7)}]
+    out = action.judged(locks)
+    assert out[0] == locks[0] and "judged" not in locks[1]  # the free one as it was; the input untouched
+    assert (out[1]["judged"], out[1]["why"]) == ("runs", "its process %d still runs" % me["pid"])
+    assert out[2]["judged"] == "gone" and out[2]["key"] == "c"

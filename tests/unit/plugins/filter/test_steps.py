@@ -102,6 +102,24 @@ def test_the_plan_halfway_with_a_way_back_the_lock_held_and_the_dump_folder_moun
     assert refused[2] == "going back: step 11 removed the old data"  # no promise of going back by itself
 
 
+def test_the_plan_says_what_a_real_run_makes_of_a_held_lock():
+    """hub_lock's check mode judges each lock held by another run: gone - taken over; seen running - refused, with
+    hub_break_lock too; cannot be judged here - refused, or taken over with hub_break_lock."""
+    def line(judged, why, break_lock=False):
+        locks = [{"status": "busy", "holder": {"controller": "ctl", "dump_dir": "/d"}, "judged": judged, "why": why}]
+        return plan_lines(a_state(), a_run(locks=locks, break_lock=break_lock))[3]
+    held = "lock: HELD by another run (ctl, dump folder /d): "
+    assert line("gone", "its process 7 is gone") == (
+        held + "a real run takes it over, with a warning - that run is gone (its process 7 is gone)")
+    assert line("gone", "its process 7 is gone", True).startswith(held + "a real run takes it over, with a warning")
+    assert line("runs", "its process 7 still runs") == held + "a real run would refuse now (its process 7 still runs)"
+    assert line("runs", "its process 7 still runs", True) == line("runs", "its process 7 still runs")
+    assert line("unknown", "it runs on another controller (ctl)") == (
+        held + "a real run would refuse now (it runs on another controller (ctl))")
+    assert line("unknown", "it runs on another controller (ctl)", True) == (
+        held + "a real run takes it over (hub_break_lock is true; it runs on another controller (ctl))")
+
+
 def test_the_plan_says_why_the_dump_is_streamed():
     run = a_run(dump_transfer="streamed, custom format (the old database is an external server)")
     lines = plan_lines(a_state(), run)
