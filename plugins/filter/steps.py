@@ -14,12 +14,12 @@ def step_due(step, state, options=None, run_tags=None, skip_tags=None):
     return _state.due(step, state, options, run_tags or ["all"], skip_tags or [])
 
 
-def goes_back_now(step, ran_here=None, failure=None):
-    return _state.goes_back_now(step, ran_here or [], failure)
+def goes_back_now(step, ran_here=None, failure=None, state_before=None):
+    return _state.goes_back_now(step, ran_here or [], failure, state_before)
 
 
-def why_not_back(step, ran_here=None, failure=None):
-    return _state.why_not_back(step, ran_here or [], failure)
+def why_not_back(step, ran_here=None, failure=None, state_before=None):
+    return _state.why_not_back(step, ran_here or [], failure, state_before)
 
 
 def plan_line(step, done, what):
@@ -161,15 +161,20 @@ def going_back_plan(back, run):
     """What going back does now (go_back.yml): ``back`` is migration_state's result, ``run`` what the role knows -
     hub, facts, data (hub_data), orchestrations (the old and the new one), dump_dir, seen (the version the old Hub
     answers now, '' when not asked or silent). Returns record (a rollback to record: the way back is open), start
-    (the old Hub to start: it is to serve and does not yet) and plan (in words)."""
+    (the old Hub to start: it is to serve and does not yet), stop (the orchestrations whose Hub goes down first, the
+    new one's first: each, before the old Hub starts; only the new version's other orchestration when the old Hub
+    answers already - it must not serve beside it) and plan (in words)."""
     facts, possible, wanted = run["facts"], back["going_back"]["possible"] is True, back["going_back"]["wanted"]
     serving = (run.get("seen") or "") == facts["old_version"]
     start = wanted and not serving
+    orchestrations = sorted(set(run["orchestrations"]), key=run["orchestrations"].index)  # the old one first
+    others = orchestrations[1:]  # where only the new version runs
+    stop = orchestrations[::-1] if start else (others[::-1] if wanted and serving else [])
     words = ["%s: %s." % (run["hub"], back["going_back"]["reason"])]
     if serving:
-        words.append("The old Hub %s answers already." % facts["old_version"])
+        words.append("The old Hub %s answers already%s." % (facts["old_version"], "; bring down what runs of the hub "
+                     "on %s (the new version's)" % " and ".join(stop) if stop else ""))
     if start:
-        orchestrations = sorted(set(run["orchestrations"]), key=run["orchestrations"].index)
         words.append("Going back: bring down what runs of the hub (%s, project %s), start %s in full on its old data "
                      "(%s) and wait until it answers %s." % (
                          " and ".join(orchestrations), facts["project"], facts["old_version"],
@@ -180,7 +185,7 @@ def going_back_plan(back, run):
                  "kept)." % (
                      ", ".join(back["done"]) or "none", run["dump_dir"], run["data"]["new"]["label"])
                  if possible else "Nothing to do.")
-    return {"record": possible, "start": start, "plan": " ".join(words)}
+    return {"record": possible, "start": start, "stop": stop, "plan": " ".join(words)}
 
 
 class FilterModule(object):

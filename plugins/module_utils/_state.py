@@ -82,26 +82,35 @@ def step_table():
     return out
 
 
-def why_not_back(step, ran_here, failure=None):
+def why_not_back(step, ran_here, failure=None, state_before=None):
     """Why a failure of ``step`` (a row of step_table() whose ``goes_back`` is true) does not bring the old version
-    back now, or '' when it does. Going back would lose what the new database holds when that may have served: after
-    the new Hub started (step 10) in an earlier run (``ran_here``: the names of the steps this run began; a run that
-    begins step 9 itself counts as starting it), or when the restore refused because the new database holds Hub data
-    that did not come from this run's dump (``failure``, the failed task's result: db_restore's
+    back now, or '' when it does. Going back would lose what the new database holds when that may have served:
+    after the new Hub started (step 10) in an earlier run (``ran_here``: the names of the steps this run began); at
+    step 9 or 10 when an earlier run began step 9 and did not end it (``state_before``, the state as this run found
+    it: step 9 started or failed - that run was killed during the new Hub's start, or failed there without going
+    back, and the Hub may have come up and served since); or when the restore refused because the new database holds
+    Hub data that did not come from this run's dump (``failure``, the failed task's result: db_restore's
     target_holds_other_data) - another run's migration, or a new Hub that served, perhaps stopped now."""
     if (failure or {}).get("target_holds_other_data"):
         return ("the new database holds Hub data that did not come from this run's dump (another run's migration, or "
                 "a new Hub that served), and going back would start the old Hub on older data beside it")
+    if step["number"] < STEP_NUMBERS["start_hub"]:
+        return ""
+    earlier = ((state_before or {}).get("steps") or {}).get("start_hub") or {}
+    if earlier.get("status") in ("started", "failed"):
+        return ("an earlier run began step 9 (the new Hub's start, on %s) and left it %s: the new Hub may have come up "
+                "and served since, and going back would lose what it was given" % (
+                    earlier.get("started") or "?", earlier["status"]))
     if step["number"] > STEP_NUMBERS["start_hub"] and "start_hub" not in (ran_here or ()):
         return ("the new Hub started in an earlier run and may have served since, and going back would lose what it "
                 "was given")
     return ""
 
 
-def goes_back_now(step, ran_here, failure=None):
+def goes_back_now(step, ran_here, failure=None, state_before=None):
     """Whether a failure of ``step`` brings the old version back now: its ``goes_back`` (the steps between the Hub
     going down and the old data deleted), unless why_not_back() has a reason."""
-    return bool(step.get("goes_back")) and not why_not_back(step, ran_here, failure)
+    return bool(step.get("goes_back")) and not why_not_back(step, ran_here, failure, state_before)
 
 
 def due(step, state, options=None, run_tags=("all",), skip_tags=()):
@@ -233,7 +242,8 @@ def other_run(marker, state):
     """Whether another run migrated this hub: ``marker`` is the restore marker the new database holds (db_verify's
     ``restore_markers.bds_hub``). None when there is none, or it is this hub's own (this attempt's dump, or a
     rolled-back attempt's); else what that run did, from its state file beside its dump folder: {message, finished}
-    (finished: it verified and started the new Hub; else it must be run again with its own inventory)."""
+    (finished: it started the new Hub and verified it - step 10 done; else it must be run again with its own
+    inventory, which resumes it)."""
     marker = marker or {}
     dump_id = marker.get("dump_id") or ""
     own = attempt_dump_id(state) or ""
@@ -245,7 +255,7 @@ def other_run(marker, state):
     except (ValueError, IOError, OSError):
         theirs = None
     steps = [name for dummy, name, dummy2 in STEPS if theirs and done(theirs, name)]
-    finished = "start_hub" in steps
+    finished = "verify" in steps  # the new Hub started and verified (step 10): started alone is not finished
     what = (", verified and started (its state: steps %s)" % ", ".join(steps) if finished else
             ", which has not finished (its state: steps done %s): run that inventory again (hub_dump_dir %s) to "
             "finish it" % (", ".join(steps) or "unknown", folder))

@@ -182,8 +182,8 @@ rollback_unfinished:
 other_run:
   description:
     - With O(restored_by) naming another run's migration of this hub - C(message) (what it did, in words) and
-      C(finished) (it verified and started the new Hub; else it must be finished with its own inventory). Null
-      otherwise. The upgrade role then changes nothing - it never takes a migrated Hub down.
+      C(finished) (it started the new Hub and verified it, step 10; else it must be finished with its own
+      inventory). Null otherwise. The upgrade role then changes nothing - it never takes a migrated Hub down.
   returned: always
   type: dict
 reports:

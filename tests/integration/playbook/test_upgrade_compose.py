@@ -12,7 +12,8 @@ Scenarios (issue: upgrade_hub playbook and the Compose role):
    rollback brings the old version back on its untouched data (exactly as dumped, apart from the rows the old Hub
    writes again), the new data kept; a second rollback changes nothing; an upgrade run then starts from step 1 with a
    new dump, replacing the rolled-back attempt's data: asked at a wrong hub_url it fails at step 10, and a rerun with
-   hub_rollback_on_failure fails there too without going back (an earlier run started the new Hub); the next completes.
+   hub_rollback_on_failure fails there too without going back (an earlier run started the new Hub), and so does one
+   after a run killed during step 9 (it begins step 9 again itself); the next completes.
    (The wrong hub_url answers at once with a version no Hub has, so that these runs fail at the check of the version,
    not after the 30 s of asking a Hub that does not answer.)
 3. hub_remove_old_data removes the old volume, and only then; going back is then refused, nothing changed.
@@ -223,6 +224,21 @@ def test_end_to_end_rerun_and_removal(lab_hubs, tmp_path, wrong_hub):
     late = state(dump_root, "pb-e2e")
     assert late["steps"]["start_hub"]["status"] == "done" and late["steps"]["verify"]["status"] == "failed"
     assert late["rollback"] == rolled["rollback"] and len(late["attempts"]) == 1  # no new rollback
+    assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
+    # a run killed during step 9 left it started (its record, as a kill leaves it): a rerun begins step 9 again
+    # itself, and still does not go back when step 10 fails - the new Hub came up, and may have served, before it
+    path = os.path.join(dump_root, "pb-e2e", "state.json")
+    killed = dict(late, steps=dict(late["steps"], start_hub={"status": "started",
+                                                             "started": late["steps"]["start_hub"]["started"]}))
+    with open(path, "w") as f:
+        json.dump(killed, f)
+    rc, out, recap = ansible_run.playbook(wrong_url)
+    assert rc != 0 and "step 10 (verify)" in out and "rolled back (hub_rollback_on_failure)" not in out, out
+    assert "not rolled back: an earlier run began step 9 (the new Hub's start, on %s) and left it started" % (
+        late["steps"]["start_hub"]["started"]) in out
+    again = state(dump_root, "pb-e2e")
+    assert again["steps"]["start_hub"]["status"] == "done" and again["steps"]["verify"]["status"] == "failed"
+    assert again["rollback"] == rolled["rollback"] and len(again["attempts"]) == 1  # no new rollback
     assert labhub.version_endpoint(hub) == {"version": labhub.NEW}
     rc, out, recap = ansible_run.playbook(inv)
     assert rc == 0, out

@@ -151,20 +151,23 @@ def test_going_back_plan():
     run = {"hub": "hub-prod", "facts": a_run()["facts"], "data": a_run()["data"], "dump_dir": "/d",
            "orchestrations": ["compose", "kubernetes", "compose"], "seen": ""}
     out = going_back_plan(a_back(True, "the old data is untouched", done=["disk_space", "stop_hub"]), run)
-    assert out == {"record": True, "start": True, "plan": (
+    assert out == {"record": True, "start": True, "stop": ["kubernetes", "compose"], "plan": (
         "hub-prod: the old data is untouched. Going back: bring down what runs of the hub (compose and kubernetes, "
         "project hub), start 4.1.4 in full on its old data (hub_data) and wait until it answers 4.1.4. Record it: the "
         "attempt (steps done: disk_space, stop_hub) and its dump, moved aside from /d/dump, are kept; the next upgrade "
         "run starts at step 1 with a new dump. The new data (hub_data96) is kept until then: that run's restore (step 7, "
         "or step 4 of a stream) replaces it (back it up first if what the new Hub was given must be kept).")}
     out = going_back_plan(a_back(True, "r"), dict(run, seen="4.1.4"))  # the old Hub answers: record only
-    assert (out["record"], out["start"]) == (True, False)
-    assert out["plan"].startswith("hub-prod: r. The old Hub 4.1.4 answers already. Record it: the attempt (steps done: "
-                                  "none)")
+    assert (out["record"], out["start"], out["stop"]) == (True, False, ["kubernetes"])  # the new Hub not beside it
+    assert out["plan"].startswith("hub-prod: r. The old Hub 4.1.4 answers already; bring down what runs of the hub on "
+                                  "kubernetes (the new version's). Record it: the attempt (steps done: none)")
+    one = going_back_plan(a_back(True, "r"), dict(run, seen="4.1.4", orchestrations=["compose", "compose"]))
+    assert one["stop"] == [] and one["plan"].startswith("hub-prod: r. The old Hub 4.1.4 answers already. Record it")
     out = going_back_plan(a_back(None, "rolled back on x", rolled_back="done"), run)  # rolled back, the Hub is down
     assert (out["record"], out["start"]) == (False, True) and out["plan"].endswith("answers 4.1.4. Nothing to do.")
     out = going_back_plan(a_back(False, "step 11 removed the old data"), run)
-    assert out == {"record": False, "start": False, "plan": "hub-prod: step 11 removed the old data. Nothing to do."}
+    assert out == {"record": False, "start": False, "stop": [],
+                   "plan": "hub-prod: step 11 removed the old data. Nothing to do."}
 
 
 def test_the_plan_reads_the_dump_as_it_was_made():
@@ -229,6 +232,27 @@ def test_going_back_from_step_10_only_when_step_9_ran_in_this_run():
     assert goes_back_now(table["remove_old_data"], ["start_hub", "remove_old_data"]) is False
     assert why_not_back(table["restore"], []) == "" and why_not_back(table["verify"], ["start_hub"]) == ""
     assert why_not_back(table["verify"], ["verify"]).startswith("the new Hub started in an earlier run")
+
+
+def test_no_going_back_once_an_earlier_run_began_step_9():
+    """An earlier run killed during step 9 (its record: started), or failed there without going back: the new Hub may
+    have come up and served since - a rerun that fails at step 9 or 10 does not go back, though it began step 9
+    itself; an earlier run's failure before step 9 changes nothing for it."""
+    table = dict((s["name"], s) for s in _state.step_table())
+    killed = {"steps": {"start_hub": {"status": "started", "started": "2026-12-07T01:00:00Z"}}}
+    for step in ("start_hub", "verify"):
+        assert goes_back_now(table[step], ["start_hub", "verify"], {}, killed) is False
+        assert why_not_back(table[step], ["start_hub"], {}, killed) == (
+            "an earlier run began step 9 (the new Hub's start, on 2026-12-07T01:00:00Z) and left it started: the new "
+            "Hub may have come up and served since, and going back would lose what it was given")
+    failed = {"steps": {"start_hub": {"status": "failed", "started": "2026-12-07T01:00:00Z"}}}
+    said = why_not_back(table["start_hub"], ["start_hub"], None, failed)
+    assert said.endswith("and left it failed: the new Hub may have come up and served since, and going back would "
+                         "lose what it was given")
+    assert goes_back_now(table["restore"], ["restore"], {}, killed) is True  # before step 9: as before
+    fresh = {"steps": {"restore": {"status": "failed"}}}
+    assert goes_back_now(table["start_hub"], ["start_hub"], {}, fresh) is True
+    assert goes_back_now(table["verify"], ["start_hub", "verify"], {}, fresh) is True
 
 
 def test_no_going_back_over_data_another_run_restored():

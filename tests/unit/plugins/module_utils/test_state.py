@@ -408,11 +408,16 @@ def test_another_runs_migration_is_told_apart_from_this_hubs_own(tmp_path, clock
     for step in (8, 9):
         state = _state.apply(state, step, "done")
     _state.save(str(theirs / "state.json"), state)
+    # started, not verified (its step 10 failed, say, and it did not go back): not finished - the new Hub serves
+    # unverified, and that run's own inventory resumes at step 10
+    assert _state.other_run(marker, mine)["finished"] is False
+    state = _state.apply(state, 10, "done")
+    _state.save(str(theirs / "state.json"), state)
     out = _state.other_run(dict(marker, dump_dir=str(theirs / "dump") + "/"), mine)
     assert out["finished"] is True
     assert out["message"].endswith(", verified and started (its state: steps disk_space, stop_hub, start_old_migration, "
                                    "dump, stop_old_migration, start_new_migration, restore, stop_new_migration, "
-                                   "start_hub). This run changes nothing.")
+                                   "start_hub, verify). This run changes nothing.")
     (theirs / "state.json").write_text("not json")
     assert "steps done unknown" in _state.other_run(marker, mine)["message"]  # unreadable: as good as missing
 
