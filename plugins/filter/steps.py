@@ -139,7 +139,10 @@ def plan_lines(state, run):
         facts["old_version"], run["data"]["old"]["label"], back.get("reason")) if back.get("possible")
         else back.get("reason"))
     if run.get("rollback_on_failure") and back.get("possible") is not False:
+        start_hub = [s for s in state["steps"] if s["name"] == "start_hub"][0]
+        earlier = _state.why_not_back(start_hub, ["start_hub"], None, state.get("state"))  # as a real run reads it
         going_back += "; a failure after step 2 goes back by itself (hub_rollback_on_failure)%s" % (
+            ", but not at step 9 or 10: " + earlier if earlier else
             ", but not at step 10: an earlier run started the new Hub" if "start_hub" in done else "")
     found = run.get("preflight") or []
     files = [f for entry in found for f in entry.get("files") or []]
@@ -184,7 +187,7 @@ def going_back_plan(back, run):
                  "(step 7, or step 4 of a stream) replaces it (back it up first if what the new Hub was given must be "
                  "kept)." % (
                      ", ".join(back["done"]) or "none", run["dump_dir"], run["data"]["new"]["label"])
-                 if possible else "Nothing to do.")
+                 if possible else "Nothing to record." if stop else "Nothing to do.")
     return {"record": possible, "start": start, "stop": stop, "plan": " ".join(words)}
 
 

@@ -103,7 +103,7 @@ def test_one_run_per_hub(lab_hubs, tmp_path):
     with open(path, "w") as f:
         json.dump({"key": "x", "holder": stale}, f)
     rc, out, recap = ansible_run.playbook(inv_a, "--check")  # the plan says what a real run will do, and takes nothing
-    assert rc == 0 and "a real run takes it over, with a warning - that run is gone (its process %d is gone)" % (
+    assert rc == 0 and "a real run takes it over, with a warning - that run is gone (its process %d is gone" % (
         dead.pid) in out, out
     assert _lock.read(path)[1]["run"] == "gone"
     rc, out, recap = ansible_run.playbook(inv_a)

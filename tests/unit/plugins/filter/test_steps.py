@@ -161,10 +161,13 @@ def test_going_back_plan():
     assert (out["record"], out["start"], out["stop"]) == (True, False, ["kubernetes"])  # the new Hub not beside it
     assert out["plan"].startswith("hub-prod: r. The old Hub 4.1.4 answers already; bring down what runs of the hub on "
                                   "kubernetes (the new version's). Record it: the attempt (steps done: none)")
+    again = going_back_plan(a_back(None, "rolled back on x", rolled_back="done"), dict(run, seen="4.1.4"))
+    assert (again["record"], again["start"], again["stop"]) == (False, False, ["kubernetes"])
+    assert again["plan"].endswith("on kubernetes (the new version's). Nothing to record.")
     one = going_back_plan(a_back(True, "r"), dict(run, seen="4.1.4", orchestrations=["compose", "compose"]))
     assert one["stop"] == [] and one["plan"].startswith("hub-prod: r. The old Hub 4.1.4 answers already. Record it")
     out = going_back_plan(a_back(None, "rolled back on x", rolled_back="done"), run)  # rolled back, the Hub is down
-    assert (out["record"], out["start"]) == (False, True) and out["plan"].endswith("answers 4.1.4. Nothing to do.")
+    assert (out["record"], out["start"]) == (False, True) and out["plan"].endswith("answers 4.1.4. Nothing to record.")
     out = going_back_plan(a_back(False, "step 11 removed the old data"), run)
     assert out == {"record": False, "start": False, "stop": [],
                    "plan": "hub-prod: step 11 removed the old data. Nothing to do."}
@@ -253,6 +256,19 @@ def test_no_going_back_once_an_earlier_run_began_step_9():
     fresh = {"steps": {"restore": {"status": "failed"}}}
     assert goes_back_now(table["start_hub"], ["start_hub"], {}, fresh) is True
     assert goes_back_now(table["verify"], ["start_hub", "verify"], {}, fresh) is True
+
+
+def test_the_plan_says_a_run_will_not_go_back_after_an_earlier_run_began_step_9():
+    found = a_state("disk_space", "stop_hub", "start_old_migration", "dump", "stop_old_migration",
+                    "start_new_migration", "restore", "stop_new_migration", possible=True, reason="r")
+    found["state"] = {"steps": {"start_hub": {"status": "started", "started": "2026-12-07T01:00:00Z"}}}
+    line = plan_lines(found, a_run(rollback_on_failure=True))[2]
+    assert line.endswith("a failure after step 2 goes back by itself (hub_rollback_on_failure), but not at step 9 or "
+                         "10: an earlier run began step 9 (the new Hub's start, on 2026-12-07T01:00:00Z) and left it "
+                         "started: the new Hub may have come up and served since, and going back would lose what it "
+                         "was given"), line
+    found["state"] = {}
+    assert plan_lines(found, a_run(rollback_on_failure=True))[2].endswith("(hub_rollback_on_failure)")
 
 
 def test_no_going_back_over_data_another_run_restored():
