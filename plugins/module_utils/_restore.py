@@ -44,9 +44,10 @@ class RestoreError(Exception):
 
 
 class OtherDataError(RestoreError):
-    """The target's bds_hub holds Hub data that did not come from this dump - another run's migration (its marker), or
-    a new Hub that was used (rows in its projects or code locations): not restored over, and not a reason to go back
-    to the old version either. An empty Hub's schema refused (replace_empty_hub=false) is a plain RestoreError."""
+    """The target's bds_hub holds Hub data that another run's migration put there (its restore marker names another
+    dump, not a rolled-back attempt's): not restored over, and not a reason to go back to the old version either -
+    that migrated Hub may have served. A new Hub started without migrating (its data never came from the old Hub's,
+    used or not) is a plain RestoreError: going back restores what served before."""
 
 
 class TargetFullError(RestoreError):
@@ -110,8 +111,9 @@ def plan(target, data, names, force, replace_empty_hub=False, hub_data_tables=()
         n = inventory.hub_table_count(target)
         if n:
             holding = inventory.rows_held(inventory.hub_data_rows(target, hub_data_tables))
-            # another run's data, or a Hub that was used: not restored over, and no reason to go back either
-            refused = OtherDataError if holding or other_run(live) else RestoreError
+            # another run's migration (its marker): not restored over, and no reason to go back either - unlike a new
+            # Hub started without migrating (used or not), whose data the old Hub's never came from
+            refused = OtherDataError if other_run(live) else RestoreError
             if replace_empty_hub and not holding:
                 # The new version was started without migrating: an empty Hub, replaced by the migrated data.
                 replace = [n_ for n_ in todo if n_ in live and n_ not in ours + earlier]

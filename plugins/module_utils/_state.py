@@ -90,10 +90,10 @@ def why_not_back(step, ran_here, failure=None, state_before=None):
     it: step 9 started or failed - that run was killed during the new Hub's start, or failed there without going
     back, and the Hub may have come up and served since); or when the restore refused because the new database holds
     Hub data that did not come from this run's dump (``failure``, the failed task's result: db_restore's
-    target_holds_other_data) - another run's migration, or a new Hub that served, perhaps stopped now."""
+    target_holds_other_data) - another run's migration, whose Hub may have served, perhaps stopped now."""
     if (failure or {}).get("target_holds_other_data"):
-        return ("the new database holds Hub data that did not come from this run's dump (another run's migration, or "
-                "a new Hub that served), and going back would start the old Hub on older data beside it")
+        return ("the new database holds Hub data that did not come from this run's dump (another run migrated this hub: "
+                "its restore marker), and going back would start the old Hub on older data beside it")
     if step["number"] < STEP_NUMBERS["start_hub"]:
         return ""
     earlier = ((state_before or {}).get("steps") or {}).get("start_hub") or {}

@@ -197,8 +197,8 @@ replaced_empty_hub:
   elements: str
 target_holds_other_data:
   description: True when the restore refused because the target's C(bds_hub) holds Hub data that did not come from
-    this dump (another run's migration, or a new Hub that served) - the upgrade role does not go back to the old
-    version on such a failure (C(hub_rollback_on_failure)).
+    this dump but from another run's migration (its restore marker names another dump) - the upgrade role does not go
+    back to the old version on such a failure (C(hub_rollback_on_failure)).
   returned: failure
   type: bool
   sample: true

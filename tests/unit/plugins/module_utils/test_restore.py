@@ -349,9 +349,9 @@ def test_plan_replaces_a_rolled_back_attempt_and_nothing_else(monkeypatch):
     assert _restore.plan(None, data, ["bds_hub"], True, replace_empty_hub=True)[0] == ["bds_hub"]  # force: replaced
 
 
-def test_an_empty_hub_refused_is_not_other_data(monkeypatch):
-    """An empty Hub's schema (started, never used, no marker) refused with replace_empty_hub=false: a plain
-    RestoreError - nothing there to lose, so going back stays right; a used Hub's (rows held) is other data."""
+def test_a_hub_started_without_migrating_is_not_other_data(monkeypatch):
+    """A new Hub started without migrating (no marker), empty or used, refused: a plain RestoreError - its data never
+    came from the old Hub's, so going back restores what served before; only another run's marker is other data."""
     data = {"dump_id": "d2"}
     _live(monkeypatch, {"bds_hub": None})
     with pytest.raises(_restore.RestoreError, match="already holds Hub data") as info:
@@ -359,10 +359,12 @@ def test_an_empty_hub_refused_is_not_other_data(monkeypatch):
     assert not isinstance(info.value, _restore.OtherDataError)
     assert _restore.plan(None, data, ["bds_hub"], False, replace_empty_hub=True)[3] == ["bds_hub"]  # replaced
     _live(monkeypatch, {"bds_hub": None}, rows=2)
-    with pytest.raises(_restore.OtherDataError, match="already holds Hub data"):
-        _restore.plan(None, data, ["bds_hub"], False, hub_data_tables=["st.project"])
-    with pytest.raises(_restore.OtherDataError, match=r"st.code_location has 2 rows, st.project has 2 rows"):
+    with pytest.raises(_restore.RestoreError, match=r"st.code_location has 2 rows, st.project has 2 rows") as info:
         _restore.plan(None, data, ["bds_hub"], False, replace_empty_hub=True, hub_data_tables=["st.project", "st.code_location"])
+    assert not isinstance(info.value, _restore.OtherDataError)
+    _live(monkeypatch, {"bds_hub": {"dump_id": "d9", "complete": True, "dump_dir": "/other/dump"}})
+    with pytest.raises(_restore.OtherDataError, match="already holds Hub data"):
+        _restore.plan(None, data, ["bds_hub"], False)
 
 
 def test_a_restore_under_a_container_that_went_away_says_so(fake_target):
