@@ -127,12 +127,6 @@ def judge(holder):
     return "runs", "its process %d still runs" % pid
 
 
-def gone(holder):
-    """Whether the run that holds a lock is known to have ended (judge()), and why."""
-    state, why = judge(holder)
-    return state == "gone", why
-
-
 def same_run_other_host(holder, me):
     """Whether a lock is held by this very ansible-playbook run for another of its inventory hosts: the inventory
     names one hub twice."""

@@ -10,11 +10,11 @@ from ansible_collections.blackduck.hub.plugins.action import hub_lock as action
 def test_a_run_of_this_controller_whose_process_is_gone(monkeypatch):
     me = action.this_run()
     assert me["pid"] == os.getppid() and me["controller"] == socket.gethostname() and me["pid_start"]
-    assert action.gone(me) == (False, "its process %d still runs" % me["pid"])
-    assert action.gone(dict(me, pid=2 ** 22 + 7))[0] is True
-    assert action.gone(dict(me, pid_start="1"))[1].endswith("(the pid is another process's now)")
-    assert action.gone(dict(me, boot_id="another-boot")) == (True, "this controller has restarted since")
-    assert action.gone(dict(me, controller="elsewhere")) == (False, "it runs on another controller (elsewhere)")
+    assert action.judge(me) == ("runs", "its process %d still runs" % me["pid"])
+    assert action.judge(dict(me, pid=2 ** 22 + 7))[0] == "gone"
+    assert action.judge(dict(me, pid_start="1"))[1].endswith("(the pid is another process's now)")
+    assert action.judge(dict(me, boot_id="another-boot")) == ("gone", "this controller has restarted since")
+    assert action.judge(dict(me, controller="elsewhere")) == ("unknown", "it runs on another controller (elsewhere)")
 
 
 def test_a_run_of_another_machine_or_container_of_the_same_name_is_not_gone(monkeypatch):
@@ -27,17 +27,17 @@ def test_a_run_of_another_machine_or_container_of_the_same_name_is_not_gone(monk
         assert len(me["machine_id"]) == 32 and f.read().strip() not in json.dumps(me)
     other_vm = dict(me, machine_id="f" * 32, boot_id="another-boot", pid=2 ** 22 + 7)
     monkeypatch.setattr(action, "_machine_id", lambda: "0" * 32)
-    assert action.gone(other_vm) == (False, "it runs on another machine of the same host name %s (machine id hash %s)" % (
+    assert action.judge(other_vm) == ("unknown", "it runs on another machine of the same host name %s (machine id hash %s)" % (
         me["controller"], "f" * 32))
     other_container = dict(me, machine_id="0" * 32, pid_ns="pid:[4026532999]", pid=2 ** 22 + 7)
-    is_gone, why = action.gone(other_container)
-    assert is_gone is False and why.startswith("it runs in another PID namespace (pid:[4026532999]: another container")
-    assert action.gone(dict(other_container, boot_id="another-boot"))[0] is False  # nor a restart of this one
+    state, why = action.judge(other_container)
+    assert state == "unknown" and why.startswith("it runs in another PID namespace (pid:[4026532999]: another container")
+    assert action.judge(dict(other_container, boot_id="another-boot"))[0] == "unknown"  # nor a restart of this one
     # where the machine id cannot be read here, or a lock written before these were recorded: judged as before
     monkeypatch.setattr(action, "_machine_id", lambda: "")
-    assert action.gone(dict(other_vm, pid_ns=me["pid_ns"])) == (True, "this controller has restarted since")
+    assert action.judge(dict(other_vm, pid_ns=me["pid_ns"])) == ("gone", "this controller has restarted since")
     legacy = dict((k, v) for k, v in me.items() if k not in ("machine_id", "pid_ns"))
-    assert action.gone(dict(legacy, pid=2 ** 22 + 7))[0] is True
+    assert action.judge(dict(legacy, pid=2 ** 22 + 7))[0] == "gone"
 
 
 def test_a_run_seen_running_here_is_told_from_one_that_cannot_be_judged():
@@ -62,7 +62,7 @@ def test_a_process_that_cannot_be_read_is_not_gone(monkeypatch):
     monkeypatch.setattr(action, "process_start", lambda pid: "")
     assert action.judge(me)[0] == "unknown" and "its start time cannot be read here" in action.judge(me)[1]
     assert action.judge(dict(me, pid_start=""))[0] == "runs"  # a lock of a controller without /proc
-    assert action.gone(me)[0] is False
+    assert action.judge(me)[0] != "gone"
 
 
 def test_describe_names_who_holds_it():
