@@ -6,7 +6,8 @@ A new manifest pinning the database pod to a node that is not this host, or an o
 is refused in the plan; check mode changes
 nothing; an upgrade after the new version was started without migrating, with verification, and
 in the same run another hub's from an untouched old Hub; a rerun changes nothing, and beside it step 11 on the other
-(the moved-aside copy deleted, nothing else); going back (the folders swapped). (Step 11 when the new database is external: test_upgrade_external.)
+(the moved-aside copy deleted, nothing else); a run with a state of its own refused while the migrated Hub is down
+(the moved-aside copy says another migration happened); going back (the folders swapped). (Step 11 when the new database is external: test_upgrade_external.)
 The same with the data on a PersistentVolumeClaim that both bundles name: the new version gets a claim of its own,
 the old claim keeps the old data until step 11 deletes it; a first run failing at step 9 goes back by itself
 (hub_rollback_on_failure) to the old claim, and the next run replaces the attempt's data on the new claim.
@@ -83,7 +84,7 @@ def test_kubernetes_early_start_then_upgrade_rerun_and_back(lab_hubs, tmp_path):
     """One hostPath for both versions. Check mode changes nothing and names what step 11 would delete. The new
     version applied without migrating: its server refuses the old data (a different major), the Hub does not come up,
     the data stays safe; the playbook then migrates it, verified, the old folder moved aside intact; a rerun changes
-    nothing; going back swaps the folders.
+    nothing; with the Hub down, a run with a state of its own is refused before anything; going back swaps the folders.
     Beside it in the same runs, a second hub from an untouched running old Hub (its webapp scaled to nothing, so that
     its data holds still): the upgrade, verified, the old folder moved aside intact; then step 11 on request deletes
     the moved-aside copy and nothing else (the folder in use keeps the new data)."""
@@ -168,6 +169,23 @@ def test_kubernetes_early_start_then_upgrade_rerun_and_back(lab_hubs, tmp_path):
     assert state(dump_root, "pb-k8s-e2e")["steps"]["remove_old_data"]["status"] == "done"
     assert not os.path.exists(e2e_aside) and pg_version(e2e_data) == labhub.VERSIONS["PG_NEW_MAJOR"]
     assert labhub.version_endpoint(e2e) == {"version": labhub.NEW}
+
+    # the migrated Hub down, a run with a state of its own (another hub_dump_dir, going back on failure): its database
+    # cannot be asked for the restore marker, but the moved-aside copy says a migration it does not record happened -
+    # refused before anything: no folder moved (going back would have swapped them), nothing started
+    labhub.kubectl(hub, "scale", "deployment", "--all", "--replicas=0")
+    labhub.wait("the hub's pods to go", lambda: not pods(hub, "app"), timeout=120)
+    down = deployments(hub)
+    other = {"pb-k8s": {"hub_rollback_on_failure": True}}
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], os.path.join(dump_root, "other"), **other))
+    said = " ".join(out.split())
+    assert rc != 0 and recap["pb-k8s"]["changed"] == 0, out
+    assert ("pb-k8s's data folder %s holds a migration that this run's state (%s) does not record: its old data was "
+            "moved aside to %s by another run's step 6" % (data, os.path.join(dump_root, "other", "pb-k8s", "state.json"),
+                                                           aside)) in said, out
+    assert pg_version(data) == labhub.VERSIONS["PG_NEW_MAJOR"] and pg_version(aside) == labhub.VERSIONS["PG_OLD_MAJOR"]
+    assert not [p for p in os.listdir(os.path.dirname(data)) if p.startswith("data.blackduck-hub-%s-" % labhub.NEW)]
+    assert deployments(hub) == down and not pods(hub, "app")
 
     # going back: the new data folder moved aside (kept), the old one back in its place, the old Hub serving on it
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root), name="blackduck.hub.rollback_hub")
