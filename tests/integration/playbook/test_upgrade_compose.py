@@ -6,7 +6,7 @@ Scenarios (issue: upgrade_hub playbook and the Compose role):
    documented fixups); the old volume is still there. Check mode first, on the fresh old hub, changes nothing; the
    data moves through the dump folder mounted into the containers (hub_dump_mount's default): a directory-format dump
    written by pg_dump --jobs inside the old container, read by pg_restore --jobs inside the new one, root's files 0600
-   in 0700 folders.
+   in 0700 folders. A step chosen out of its order (--tags step6 before any dump) runs nothing.
 2. a rerun changes nothing; going back (rollback_hub): check mode says what it would do and changes nothing; going
    back that does not end blocks the upgrade (the old Hub may serve again) until a rollback ends; the
    rollback brings the old version back on its untouched data (exactly as dumped, apart from the rows the old Hub
@@ -97,6 +97,15 @@ def test_end_to_end_rerun_and_removal(lab_hubs, tmp_path, wrong_hub):
     assert not os.path.exists(os.path.join(dump_root, "pb-e2e"))
     labhub.compose(hub, labhub.OLD, "docker-compose.yml", "start", "webapp")  # the real run takes a live Hub down
     labhub.wait("the old webapp", lambda: labhub.version_endpoint(hub) == {"version": labhub.OLD}, timeout=60)
+
+    # a step chosen out of its order (--tags step6: the new version's database, before any dump) runs nothing - the
+    # step table's prerequisites, not the tags, decide: no step recorded, no container or volume changed
+    snapshot = (containers_snapshot(hub), volumes("pb-e2e"))
+    rc, out, recap = ansible_run.playbook(inv, "--tags", "step6")
+    assert rc == 0 and "Record the start of step" not in out, out  # (its first report is written: a change)
+    assert not os.path.exists(os.path.join(dump_root, "pb-e2e", "state.json")) or not state(dump_root, "pb-e2e")["steps"]
+    assert (containers_snapshot(hub), volumes("pb-e2e")) == snapshot
+    assert labhub.version_endpoint(hub) == {"version": labhub.OLD}
 
     # steps 1-4 (tags), then the old database is read independently while its migration containers run
     rc, out, recap = ansible_run.playbook(inv, "--tags", "step1,step2,step3,step4")
