@@ -110,25 +110,23 @@ def plan(target, data, names, force, replace_empty_hub=False, hub_data_tables=()
     if "bds_hub" in todo and "bds_hub" in live and "bds_hub" not in ours + earlier and not force:
         n = inventory.hub_table_count(target)
         if n:
-            rows = inventory.hub_data_rows(target, hub_data_tables) if replace_empty_hub else {}
-            holding = inventory.rows_held(rows)
             # another run's migration (its marker): not restored over, and no reason to go back either - unlike a new
             # Hub started without migrating (used or not), whose data the old Hub's never came from
             by_other_run = other_run(live)
             refused = OtherDataError if by_other_run else RestoreError
-            if replace_empty_hub and not holding:
-                # The new version was started without migrating: an empty Hub, replaced by the migrated data.
-                replace = [n_ for n_ in todo if n_ in live and n_ not in ours + earlier]
-            elif replace_empty_hub:
-                raise refused("the target's bds_hub holds Hub data (%s) that did not come from this dump%s: "
-                              "refusing to restore over it. Nothing was changed. If that data may be lost, set "
-                              "force=true (hub_force_restore: true with the upgrade role)."
-                              % (holding, by_other_run))
-            else:
+            if not replace_empty_hub:
                 raise refused("the target's bds_hub already holds Hub data (%d tables in schema st) that did not "
                               "come from this dump: refusing to restore over it. If it is an empty Hub started "
                               "by mistake, set replace_empty_hub=true (hub_replace_empty_hub: true with the upgrade role, its default); "
                               "to replace any data, force=true (hub_force_restore: true)." % n)
+            holding = inventory.rows_held(inventory.hub_data_rows(target, hub_data_tables))
+            if holding:
+                raise refused("the target's bds_hub holds Hub data (%s) that did not come from this dump%s: "
+                              "refusing to restore over it. Nothing was changed. If that data may be lost, set "
+                              "force=true (hub_force_restore: true with the upgrade role)."
+                              % (holding, by_other_run))
+            # The new version was started without migrating: an empty Hub, replaced by the migrated data.
+            replace = [n_ for n_ in todo if n_ in live and n_ not in ours + earlier]
     return todo, done, ours, replace + earlier, live
 
 
