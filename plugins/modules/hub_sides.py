@@ -181,7 +181,9 @@ sides:
       description:
         - Per side (C(old), C(new)) its data as C(discover) found it (C(kind), C(name) or C(path), C(exists)), with
           C(label) (its name for the plan and the report); the old side also has C(remove_hint) (how to remove it by
-          hand).
+          hand) and C(measure) (how step 1 measures it - M(blackduck.hub.disk_space)'s
+          O(blackduck.hub.disk_space#module:volume), O(blackduck.hub.disk_space#module:data_path) or
+          O(blackduck.hub.disk_space#module:database_size_from=server) - so the upgrade role never asks the kind).
         - "An old external server is C({kind: server, name: host:port})."
       type: dict
     hub_dump_mounts:

@@ -143,6 +143,17 @@ def data_label(data):
     return (data or {}).get("name") or (data or {}).get("path") or ""
 
 
+def data_measure(data):
+    """How step 1 measures a side's database (blackduck.hub.disk_space's options): the real usage of its volume or
+    folder on this host; a claim (its folder may be on another node) or a server by the server's own count."""
+    kind = (data or {}).get("kind")
+    if kind == "volume":
+        return {"volume": data["name"]}
+    if kind == "path":
+        return {"data_path": data["path"]}
+    return {"database_size_from": "server"}
+
+
 def check_dump_dir(dump_dir, stat):
     """Refuses a dump folder that is a file, or one this play may not write (``stat``: the stat module's)."""
     if not stat.get("exists"):
@@ -323,6 +334,7 @@ def sides(facts, orchestration, new_orchestration, database, postgres, old_postg
         old_data = dict(facts["old_data"], remove_hint=facts.get("remove_old_data_hint", ""))
     new_data = dict(facts["new_data"])
     old_data["label"], new_data["label"] = data_label(old_data), data_label(new_data)
+    old_data["measure"] = data_measure(old_data)
     # an external server is a lock key too (its host as DNS compares it: in lower case): two hubs cannot migrate from,
     # or into, one server at once - the second would take the first one's databases for its own
     locks = [facts["old_lock_key"], facts["new_lock_key"]] + [

@@ -38,7 +38,8 @@ def test_both_sides_the_hubs_own_databases():
     assert (out["hub_source_external"], out["hub_old_database"], out["hub_new_space_elsewhere"]) == (
         False, "internal", False)
     assert out["hub_data"]["old"] == dict(FACTS["old_data"], label="hub_postgres96-data",
-                                          remove_hint="docker volume rm hub_postgres96-data")
+                                          remove_hint="docker volume rm hub_postgres96-data",
+                                          measure={"volume": "hub_postgres96-data"})
     assert out["hub_data"]["new"]["label"] == "hub_postgres96-data-2"
     assert out["hub_dump_mounts"] == {"old": "/blackduck-hub-dump", "new": "/blackduck-hub-dump"}  # auto: mounted
     assert out["hub_dump_format"] == "directory"
@@ -51,6 +52,15 @@ def test_a_folder_names_the_data_and_a_claim_is_space_elsewhere():
                  new_data={"kind": "claim", "name": "blackduck-postgres", "exists": False})
     out = decide(facts=facts, new_orchestration="kubernetes")
     assert out["hub_data"]["old"]["label"] == "/var/lib/hub/pg" and out["hub_new_space_elsewhere"] is True
+    assert out["hub_data"]["old"]["measure"] == {"data_path": "/var/lib/hub/pg"}  # its real usage on this host
+
+
+def test_a_claim_is_measured_by_its_server():
+    """A claim's folder may be on another node: the upgrade role measures it by the server, as hub_sides says."""
+    facts = dict(FACTS, old_data={"kind": "claim", "name": "blackduck-postgres", "exists": True})
+    out = decide(facts=facts, orchestration="kubernetes", new_orchestration="kubernetes")
+    assert out["hub_data"]["old"]["measure"] == {"database_size_from": "server"}
+    assert "measure" not in out["hub_data"]["new"]
 
 
 def test_the_new_external_server():
@@ -180,6 +190,7 @@ def test_an_old_external_server_is_the_old_side():
     assert (out["hub_source_external"], out["hub_old_database"]) == (True, "external")
     assert out["hub_data"]["old"] == {
         "kind": "server", "name": "db94.example.com:5432", "exists": True, "label": "db94.example.com:5432",
+        "measure": {"database_size_from": "server"},
         "remove_hint": "nothing on this host: retire the old external server db94.example.com:5432 when you no "
                        "longer need it"}
     assert out["hub_lock_keys"] == ["docker:engine1:compose:hub", "postgres:db94.example.com:5432",
