@@ -269,6 +269,10 @@ def test_kubernetes_data_on_a_claim(lab_hubs, tmp_path):
     assert pg_version(claim_path(hub, claims(hub)[new_claim])) == labhub.VERSIONS["PG_NEW_MAJOR"]  # kept
     rolled = state(dump_root, "pb-k8s-pvc")
     assert rolled["status"] == "rolled back" and rolled["attempts"][0]["failed_step"] == 9
+    # what ran when it failed, as the rescue asked it (hub_facts.new_services: this namespace's pods)
+    seen = rolled["attempts"][0]["steps"]["start_hub"]["data"]["services"]
+    assert {"webapp": "not ready"}.items() <= {s["service"]: s["health"] for s in seen}.items(), seen
+    assert "What runs: " in out and "webapp" in out.split("What runs: ", 1)[1], out
 
     # the next run starts at step 1 with a new dump; its restore replaces the attempt's data on the new claim
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root))
