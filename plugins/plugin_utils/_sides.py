@@ -129,8 +129,11 @@ def _port(server, setting):
 
 
 def _connection(server, tools_path):
+    """The server's connection option. A password file (a file on the hub's host: a host's own setting) wins over a
+    password, which may be only the role's default for every hub - an AWX credential's (docs/awx.md)."""
+    password_file = server.get("admin_password_file") or ""
     return tcp_connection(server.get("host", ""), server["port"], server.get("admin") or "blackduck",
-                          server.get("admin_password") or "", server.get("admin_password_file") or "",
+                          "" if password_file else server.get("admin_password") or "", password_file,
                           server.get("enable_ssl") or False, tools_path or "")
 
 

@@ -118,7 +118,8 @@ def test_external_database_gate_and_migration(lab_hubs, tmp_path):
 
         # 1) the migration into the external server; the Hub's own settings (hub-postgres.env) point at it. In the
         #    same run, a second hub goes into a second server whose admin password differs, kept per host in a
-        #    vault-encrypted host_vars file (docs/awx.md, per-hub secrets)
+        #    vault-encrypted host_vars file (docs/awx.md, per-hub secrets); the fleet's AWX credential is there too,
+        #    with a password that is neither server's: each hub's own password file or password wins over it
         labhub.point_bundle_at(hub, labhub.NEW, target)
         hub_b = lab_hubs("pb-ext-b", "compose", scale=0.25, seed=22)
         other = labhub.external_server("pb-ext-b", "new", 26516)
@@ -134,9 +135,10 @@ def test_external_database_gate_and_migration(lab_hubs, tmp_path):
             "hub_postgres_required_major": new_major}})["all"]["hosts"])
         inv_dir, vault_pw = tmp_path / "inventory", tmp_path / "vault-password"
         ansible_run.vaulted_host_vars(str(inv_dir), "pb-ext-b", {"hub_postgres_admin_password": other_secret}, str(vault_pw))
-        rc, out, recap = ansible_run.playbook(inv, "--vault-password-file", str(vault_pw), tmpdir=str(inv_dir))
+        rc, out, recap = ansible_run.playbook(inv, "--vault-password-file", str(vault_pw), tmpdir=str(inv_dir),
+                                              env={"HUB_NEW_POSTGRES_ADMIN_PASSWORD_FILE": awx_file})
         assert rc == 0, out
-        assert other_secret not in out and other_secret not in open(os.path.join(dump_root, "pb-ext-b", "state.json")).read()
+        assert secret not in out and other_secret not in out and other_secret not in open(os.path.join(dump_root, "pb-ext-b", "state.json")).read()
         assert labhub.version_endpoint(hub_b) == {"version": labhub.NEW}
         assert state(dump_root, "pb-ext-b")["steps"]["restore"]["data"]["target"]["port"] == other["port"]
         assert int(ext_psql(other, "SELECT count(*) FROM st.project")) == hubgen.expected_row_counts(0.25, 22)["bds_hub"]["st.project"]

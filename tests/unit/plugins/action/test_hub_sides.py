@@ -70,6 +70,19 @@ def test_the_new_external_server():
     assert out["hub_new_space_elsewhere"] is True and out["hub_source_db"] == FACTS["old_db"]
 
 
+def test_a_hosts_password_file_wins_over_a_password():
+    """A fleet's AWX credential sets the password every hub gets by default; a hub whose server differs names a
+    password file on its own host (docs/awx.md): that file is read, the credential's password not even handed on.
+    Either alone is used as it is; the old server's settings the same."""
+    both = dict(NEW_SERVER, admin_password="the-credentials")
+    out = decide(database="external", postgres=both, old_postgres=dict(OLD_SERVER, admin_password="cred",
+                                                                       admin_password_file="/etc/hub/old"))
+    assert out["hub_target_db"]["password_file"] == "/etc/hub/admin" and "password" not in out["hub_target_db"]
+    assert out["hub_source_db"]["password_file"] == "/etc/hub/old" and "password" not in out["hub_source_db"]
+    out = decide(database="external", postgres=dict(both, admin_password_file=""))
+    assert out["hub_target_db"]["password"] == "the-credentials" and "password_file" not in out["hub_target_db"]
+
+
 def test_a_port_that_is_no_number_is_refused():
     with pytest.raises(SettingsError, match=r"^the port of the external server db96.example.com is not a number "
                                             r"\('54x32'\): set hub_postgres_port"):
