@@ -167,3 +167,12 @@ def test_every_entry_point_a_role_is_called_by_is_declared():
         if entry not in specs:
             missing.append("%s: %s's %s is not in roles/%s/meta/argument_specs.yml" % (where, role, entry, role))
     assert missing == []
+
+
+def test_each_orchestration_role_depends_on_the_contract():
+    """The shared defaults reach an orchestration role through its dependency on blackduck.hub.contract (its
+    meta/main.yml): a role without it would run with those options undefined."""
+    for role in orchestrations() + ["upgrade"]:
+        deps = _load(os.path.join(ROOT, "roles", role, "meta", "main.yml")).get("dependencies") or []
+        names = [d["role"] if isinstance(d, dict) else d for d in deps]
+        assert "blackduck.hub.contract" in names, (role, names)
