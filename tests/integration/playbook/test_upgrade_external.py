@@ -125,14 +125,19 @@ def test_external_database_gate_and_migration(lab_hubs, tmp_path):
         other = labhub.external_server("pb-ext-b", "new", 26516)
         servers.append("pb-ext-b")
         other_secret = "0ther-Server-Adm1n"
-        ext_psql(other, "ALTER ROLE blackduck PASSWORD '%s'" % other_secret, db="postgres")
+        # that server is an on-premises one whose admin role is a superuser (postgres), where Amazon RDS gives a
+        # CREATEROLE one (the first hub's), and the Hub's roles were made there beforehand with passwords of their
+        # own: the roles' passwords can be read, those the server had are kept (hub_role_passwords: target), and
+        # neither step 7 nor step 10 holds them against the dump's
+        ext_psql(other, "ALTER ROLE blackduck PASSWORD '%s'; ALTER ROLE postgres PASSWORD '%s'; "
+                        "ALTER ROLE blackduck_reporter PASSWORD 'its-own'" % (other_secret, other_secret), db="postgres")
         labhub.point_bundle_at(hub_b, labhub.NEW, other)
         with open(labhub.bundle_file(hub_b, labhub.NEW, "compose", "hub-postgres.env"), "a") as f:
             f.write("HUB_POSTGRES_ADMIN_PASSWORD=%s\n" % other_secret)  # the new Hub's own setting for its server
         inv = settings(target)
         inv["all"]["hosts"].update(ansible_run.hub_inventory([hub_b], dump_root, **{"pb-ext-b": {
             "hub_database": "external", "hub_postgres_host": other["host"], "hub_postgres_port": other["port"],
-            "hub_postgres_required_major": new_major}})["all"]["hosts"])
+            "hub_postgres_admin": "postgres", "hub_postgres_required_major": new_major}})["all"]["hosts"])
         inv_dir, vault_pw = tmp_path / "inventory", tmp_path / "vault-password"
         ansible_run.vaulted_host_vars(str(inv_dir), "pb-ext-b", {"hub_postgres_admin_password": other_secret}, str(vault_pw))
         rc, out, recap = ansible_run.playbook(inv, "--vault-password-file", str(vault_pw), tmpdir=str(inv_dir),
@@ -140,7 +145,10 @@ def test_external_database_gate_and_migration(lab_hubs, tmp_path):
         assert rc == 0, out
         assert secret not in out and other_secret not in out and other_secret not in open(os.path.join(dump_root, "pb-ext-b", "state.json")).read()
         assert labhub.version_endpoint(hub_b) == {"version": labhub.NEW}
-        assert state(dump_root, "pb-ext-b")["steps"]["restore"]["data"]["target"]["port"] == other["port"]
+        b_steps = state(dump_root, "pb-ext-b")["steps"]
+        assert b_steps["restore"]["data"]["target"]["port"] == other["port"] and b_steps["verify"]["status"] == "done"
+        # read by the superuser, and kept as the server had it: not compared (the first hub's admin may not read them)
+        assert b_steps["restore"]["data"]["roles"]["blackduck_reporter"] == "not compared (the target's passwords are kept)"
         assert int(ext_psql(other, "SELECT count(*) FROM st.project")) == hubgen.expected_row_counts(0.25, 22)["bds_hub"]["st.project"]
         st = state(dump_root, "pb-ext")
         assert st["steps"]["verify"]["status"] == "done"
