@@ -16,7 +16,7 @@ import posixpath
 from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import settings_of
 from ansible_collections.blackduck.hub.plugins.plugin_utils._action import HubAction
 from ansible_collections.blackduck.hub.plugins.plugin_utils._sides import (
-    RDS_FILE, SettingsError, check_dump_dir, rds_given, server_settings, settings_file, sides)
+    RDS_FILE, SettingsError, check_dump_dir, credential_fallback, rds_given, server_settings, settings_file, sides)
 
 SERVER = {"type": "dict", "default": {}, "options": {
     "host": {"type": "str", "default": ""},
@@ -24,6 +24,8 @@ SERVER = {"type": "dict", "default": {}, "options": {
     "admin": {"type": "str", "default": "blackduck"},
     "admin_password": {"type": "str", "default": "", "no_log": True},
     "admin_password_file": {"type": "str", "default": ""},
+    # an AWX credential's, the fleet's default: only where nothing else gives a password (credential_fallback)
+    "credential_password": {"type": "str", "default": "", "no_log": True},
     "enable_ssl": {"type": "raw", "default": False},
 }}
 ARGUMENT_SPEC = {
@@ -68,7 +70,8 @@ class ActionModule(HubAction):
                 rds = rds_given(text) if text is not None else rds
         try:
             facts = sides(args["facts"], args["orchestration"], new_orchestration, args["database"],
-                          server_settings(args["postgres"], env, rds["admin_password"], src), args["old_postgres"],
+                          credential_fallback(server_settings(args["postgres"], env, rds["admin_password"], src)),
+                          credential_fallback(args["old_postgres"]),
                           args["old_db_container"], args["tools_path"], args["dump_dir"], args["dump_mount"], args["dump_mount_target"],
                           args.get("transfer") or "file", env, src, rds["settings"])
             stat = self._module("ansible.builtin.stat", {"path": args["dump_dir"], "get_checksum": False}, task_vars)

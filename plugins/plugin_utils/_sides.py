@@ -129,12 +129,19 @@ def _port(server, setting):
 
 
 def _connection(server, tools_path):
-    """The server's connection option. A password file (a file on the hub's host: a host's own setting) wins over a
-    password, which may be only the role's default for every hub - an AWX credential's (docs/awx.md)."""
-    password_file = server.get("admin_password_file") or ""
     return tcp_connection(server.get("host", ""), server["port"], server.get("admin") or "blackduck",
-                          "" if password_file else server.get("admin_password") or "", password_file,
+                          server.get("admin_password") or "", server.get("admin_password_file") or "",
                           server.get("enable_ssl") or False, tools_path or "")
+
+
+def credential_fallback(server):
+    """A server's settings with the AWX credential's password (``credential_password``, the fleet's default,
+    docs/awx.md) as their password only where nothing else gives one - the inventory's password or password file, or
+    on Kubernetes the new bundle's (server_settings) - and without that key."""
+    out = dict((k, v) for k, v in server.items() if k != "credential_password")
+    if server.get("credential_password") and not _has_password(out):
+        out["admin_password"] = server["credential_password"]
+    return out
 
 
 def _has_password(server):

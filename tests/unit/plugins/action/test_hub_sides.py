@@ -70,17 +70,30 @@ def test_the_new_external_server():
     assert out["hub_new_space_elsewhere"] is True and out["hub_source_db"] == FACTS["old_db"]
 
 
-def test_a_hosts_password_file_wins_over_a_password():
-    """A fleet's AWX credential sets the password every hub gets by default; a hub whose server differs names a
-    password file on its own host (docs/awx.md): that file is read, the credential's password not even handed on.
-    Either alone is used as it is; the old server's settings the same."""
-    both = dict(NEW_SERVER, admin_password="the-credentials")
-    out = decide(database="external", postgres=both, old_postgres=dict(OLD_SERVER, admin_password="cred",
-                                                                       admin_password_file="/etc/hub/old"))
-    assert out["hub_target_db"]["password_file"] == "/etc/hub/admin" and "password" not in out["hub_target_db"]
+def test_the_credentials_password_is_the_last_resort():
+    """A fleet's AWX credential gives every hub a password by default (docs/awx.md); a hub's own password or password
+    file (at any level of the inventory), or on Kubernetes the new bundle's password, is used instead of it - the
+    credential's not even handed on. Where nothing else gives one, the credential's is used; the old server's the
+    same. A password and a file both given: both handed on, the module reads the password (its rule)."""
+    cred = "the-credentials"
+    alone = _sides.credential_fallback(dict(NOBODY, host="db96", credential_password=cred))
+    assert alone["admin_password"] == cred and "credential_password" not in alone
+    for own in ({"admin_password": "mine"}, {"admin_password_file": "/etc/hub/admin"}):
+        server = _sides.credential_fallback(dict(NOBODY, host="db96", credential_password=cred, **own))
+        assert server["admin_password"] == own.get("admin_password", "") and "credential_password" not in server
+        out = decide(database="external", postgres=server)
+        assert cred not in str(out["hub_target_db"])
+    # on Kubernetes the bundle's password (hpup-admin) is the hub's own: before the credential's
+    given = _sides.server_settings(dict(NOBODY, host="db96", credential_password=cred), {}, "from-bundle", "x")
+    assert _sides.credential_fallback(given)["admin_password"] == "from-bundle"
+    both = _sides.credential_fallback(dict(NEW_SERVER, admin_password="pw", credential_password=cred))
+    assert decide(database="external", postgres=both)["hub_target_db"]["password"] == "pw"
+    old = _sides.credential_fallback(dict(OLD_SERVER, admin_password="", admin_password_file="/etc/hub/old",
+                                          credential_password="old-cred"))
+    out = decide(database="external", postgres=NEW_SERVER, old_postgres=old)
     assert out["hub_source_db"]["password_file"] == "/etc/hub/old" and "password" not in out["hub_source_db"]
-    out = decide(database="external", postgres=dict(both, admin_password_file=""))
-    assert out["hub_target_db"]["password"] == "the-credentials" and "password_file" not in out["hub_target_db"]
+    old = _sides.credential_fallback(dict(OLD_SERVER, admin_password="", credential_password="old-cred"))
+    assert decide(database="external", postgres=NEW_SERVER, old_postgres=old)["hub_source_db"]["password"] == "old-cred"
 
 
 def test_a_port_that_is_no_number_is_refused():
