@@ -135,6 +135,10 @@ def test_docker_round_trip_is_exact_and_idempotent(old_hub, new_hub, tmp_path):
     assert r["failed"] is True and r["verified"] is False
     assert [(d["database"], d["object"], d["kind"]) for d in r["differences"]] == [("bds_hub", "st.project", "checksum")]
     assert "st.project" in r["msg"]
+    # without checksums only counts compare - the tables', the large objects' and those of the rows the Hub's fixups
+    # leave - so that change is not seen, and nothing else differs
+    r = ansible_run.module("db_verify", {"connection": target, "dump_dir": dump_dir, "checksums": False})
+    assert r["verified"] is True and r["differences"] == [], r.get("differences")
 
     # the old hub's data was never touched
     assert fingerprint(old_hub) == before
