@@ -94,6 +94,7 @@ class ActionModule(HubAction):
         # file, without a module (async_status, slurp: a Python process each); its result is read by async_status
         local = self.is_local()
         display.display("[%s] %s: started (job %s), progress every %ds" % (host, label, jid, int(args["interval"])))
+        ended = False  # only an ended job's status file is removed: one still running stays askable (async_status)
         try:
             while True:
                 if local and still_running(os.path.join(async_dir, jid)):
@@ -102,6 +103,7 @@ class ActionModule(HubAction):
                     status = self._execute_module(module_name="ansible.legacy.async_status", task_vars=task_vars,
                                                   module_args={"jid": jid, "mode": "status", "_async_dir": async_dir})
                 if status.get("finished") or (status.get("failed") and not status.get("started")):
+                    ended = True
                     break
                 now = time.monotonic()
                 elapsed = now - started
@@ -119,8 +121,9 @@ class ActionModule(HubAction):
                     last_line = now
                 time.sleep(poll_delay(elapsed, args["interval"]))
         finally:
-            self._execute_module(module_name="ansible.legacy.async_status", task_vars=task_vars,
-                                 module_args={"jid": jid, "mode": "cleanup", "_async_dir": async_dir})
+            if ended:
+                self._execute_module(module_name="ansible.legacy.async_status", task_vars=task_vars,
+                                     module_args={"jid": jid, "mode": "cleanup", "_async_dir": async_dir})
             self._remove_tmp_path(self._connection._shell.tmpdir)
 
         final = dict((k, v) for k, v in status.items() if k not in ASYNC_KEYS)

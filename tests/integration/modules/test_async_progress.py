@@ -28,7 +28,7 @@ def source_hub():
     labhub.remove(hub["name"])
 
 
-def play(tmp_path, dump_dir, databases=None, check=False):
+def play(tmp_path, dump_dir, databases=None, check=False, timeout=None):
     dump_args = {"connection": {"type": "docker", "project": "it-prog", "hub_version": labhub.OLD},
                  "dump_dir": dump_dir, "progress_interval": 0.2, "jobs": 1}
     if databases:
@@ -37,7 +37,8 @@ def play(tmp_path, dump_dir, databases=None, check=False):
         {"name": "Dump", "blackduck.hub.db_dump": dump_args, "async": 600, "poll": 0, "register": "job"},
         {"name": "Watch", "register": "dump",
          "blackduck.hub.async_progress": {"job": "{{ job }}", "interval": 0.5, "label": "the dump",
-                                          "progress_file": os.path.join(dump_dir, "progress.json")}},
+                                          "progress_file": os.path.join(dump_dir, "progress.json"),
+                                          **({"timeout": timeout} if timeout else {})}},
         {"name": "Keep the result", "ansible.builtin.copy": {"content": "{{ dump | to_json }}",
                                                              "dest": str(tmp_path / "result.json"), "mode": "0600"},
          "check_mode": False},
@@ -75,6 +76,30 @@ def test_progress_lines_while_the_dump_runs_then_its_result(source_hub, tmp_path
     # a second run finds the complete dump: the watcher reports db_dump's changed=false
     rc, out, again = play(tmp_path, dump_dir)
     assert rc == 0 and again["changed"] is False and again["dump_id"] == result["dump_id"], out
+
+
+def test_a_watch_that_times_out_leaves_the_job_running_and_askable(source_hub, tmp_path):
+    """The watcher's own timeout ends the watch, not the job: the dump runs on, its status file is kept (so that
+    async_status can still be asked, as the message says), and the dump completes."""
+    dump_dir = str(tmp_path / "dump")
+    said = "the dump did not end within 1s: it may still run on localhost (job "
+    rc, out, result = play(tmp_path, dump_dir, timeout=1)
+    assert rc != 0 and said in out, out
+    status = os.path.expanduser("~/.ansible_async/%s" % out.split(said, 1)[1].split(";", 1)[0])
+    assert os.path.exists(status), out
+
+    def ended():  # async_wrapper's file: {"started": 1, "finished": 0, ...} while the job runs, then its result
+        try:
+            with open(status) as f:
+                return "started" not in json.load(f)
+        except ValueError:  # being rewritten
+            return False
+
+    labhub.wait("the dump to end", ended, timeout=300)
+    with open(status) as f:
+        assert json.load(f)["changed"] is True
+    assert os.path.exists(os.path.join(dump_dir, "manifest.json"))
+    os.unlink(status)
 
 
 def test_a_failing_dump_fails_the_watcher_with_its_message(source_hub, tmp_path):
