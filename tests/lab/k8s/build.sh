@@ -1,24 +1,11 @@
 #!/usr/bin/env bash
 # Build kube-apiserver, controller-manager, scheduler and kubelet from Debian's source package (1.20),
 # once, into $LAB_CACHE/k8s/bin. Also the pause image's binary. See ../README.md.
-# `build.sh kubectl`: kubectl from the same source, for a machine that has none (Debian 12 ships no kubectl),
-# installed as /usr/local/bin/kubectl.
 source "$(dirname "$0")/../lib.sh"
 OUT="$LAB_CACHE/k8s/bin"
-if [ "${1:-}" = kubectl ]; then
-  BINS=(kubectl) CMDS=(kubectl)
-else
-  BINS=(kube-apiserver kube-controller-manager kube-scheduler kubelet pause)
-  CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet)
-fi
+BINS=(kube-apiserver kube-controller-manager kube-scheduler kubelet pause)
 have_all() { for b in "${BINS[@]}"; do [ -x "$OUT/$b" ] || return 1; done; }
-install_kubectl() {
-  if [ "${BINS[0]}" = kubectl ] && ! command -v kubectl >/dev/null; then
-    ln -sfn "$OUT/kubectl" /usr/local/bin/kubectl
-    log "kubectl: /usr/local/bin/kubectl -> $OUT/kubectl"
-  fi
-}
-if have_all; then log "kubernetes binaries cached in $OUT"; install_kubectl; exit 0; fi
+if have_all; then log "kubernetes binaries cached in $OUT"; exit 0; fi
 
 apt_install golang-go rsync jq golang-github-modern-go-reflect2-dev etcd-server dpkg-dev gcc libc6-dev make
 SRC="$LAB_CACHE/k8s/src"
@@ -50,15 +37,12 @@ sed -i 's/^\(\s*defaultSandboxOOMAdj int = \)-998/\10/' pkg/kubelet/dockershim/d
 sed -i 's/^\(\s*guaranteedOOMScoreAdj int = \)-997/\10/' pkg/kubelet/qos/policy.go
 grep -q 'defaultSandboxOOMAdj int = 0' pkg/kubelet/dockershim/docker_sandbox.go || die "could not patch defaultSandboxOOMAdj"
 grep -q 'guaranteedOOMScoreAdj int = 0' pkg/kubelet/qos/policy.go || die "could not patch guaranteedOOMScoreAdj"
-log "building ${CMDS[*]} (the cluster: about 8 minutes on 2 cores)"
+log "building kubernetes (about 8 minutes on 2 cores)"
 export GOPROXY=off GOFLAGS=-mod=vendor GO111MODULE=on
-make WHAT="${CMDS[*]/#/cmd/}" >"$LAB_CACHE/k8s/build.log" 2>&1 \
+make WHAT='cmd/kube-apiserver cmd/kube-controller-manager cmd/kube-scheduler cmd/kubelet' >"$LAB_CACHE/k8s/build.log" 2>&1 \
   || { tail -30 "$LAB_CACHE/k8s/build.log" >&2; die "kubernetes build failed (log: $LAB_CACHE/k8s/build.log)"; }
-for b in "${CMDS[@]}"; do
+for b in kube-apiserver kube-controller-manager kube-scheduler kubelet; do
   cp "_output/local/bin/linux/amd64/$b" "$OUT/$b.tmp" && mv "$OUT/$b.tmp" "$OUT/$b"
 done
-if [ "${BINS[0]}" != kubectl ]; then
-  gcc -static -O2 -o "$OUT/pause.tmp" build/pause/linux/pause.c -DVERSION=3.2 && mv "$OUT/pause.tmp" "$OUT/pause"
-fi
-log "${BINS[*]} built into $OUT"
-install_kubectl
+gcc -static -O2 -o "$OUT/pause.tmp" build/pause/linux/pause.c -DVERSION=3.2 && mv "$OUT/pause.tmp" "$OUT/pause"
+log "kubernetes binaries built into $OUT"

@@ -11,11 +11,9 @@ kc() { kubectl --kubeconfig "$KUBECONFIG_LAB" "$@"; }
 docker info >/dev/null 2>&1 \
   || die "the lab's Docker engine does not answer ('docker info' failed): start it with tests/lab/docker.sh up"
 [ -S /var/run/docker.sock ] || die "/var/run/docker.sock is missing: the kubelet needs the lab's dockerd there"
-if ! command -v kubectl >/dev/null; then  # Debian 12 has none: the same 1.20 as the cluster, from its source
-  log "kubectl is not on PATH: building it from Debian's kubernetes source (k8s/build.sh kubectl)"
-  "$LAB_DIR/k8s/build.sh" kubectl
-  command -v kubectl >/dev/null || die "kubectl is still not on PATH (/usr/local/bin/kubectl was installed: is /usr/local/bin on PATH?)"
-fi
+# the machine's kubectl, else Debian's (kubernetes-client: the same 1.20 as the cluster, from the same source)
+command -v kubectl >/dev/null || apt_install kubernetes-client
+command -v kubectl >/dev/null || die "kubectl is not on PATH, even after apt-get install kubernetes-client"
 for b in kube-apiserver kube-controller-manager kube-scheduler kubelet pause; do
   if [ ! -x "$K8S_BIN/$b" ]; then
     log "kubernetes binaries missing in $K8S_BIN: running k8s/build.sh"
