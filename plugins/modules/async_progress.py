@@ -22,8 +22,11 @@ description:
     reading its status file and the progress line by reading the progress file, without a module each time; the
     job's result is still read by M(ansible.builtin.async_status).
   - Returns the job's own result, as if the task had run without C(async) - C(changed), C(failed), C(msg) and
-    every return value of the module - and removes the job's status file.
-  - When the task did not run asynchronously (in check mode C(async) is off), O(job) is returned as it is.
+    every return value of the module, without what the async machinery adds to it (C(ansible_job_id),
+    C(finished), C(results_file), its C(stdout) and C(stderr) lines) - and, once the job has ended, removes its
+    status file (a watch that gives up, O(timeout), leaves it for M(ansible.builtin.async_status)).
+  - When the task did not run asynchronously (a role that turns C(async) off in check mode, as the upgrade role
+    does), O(job) is returned without those same keys.
   - This is an action plugin - it runs on the controller.
 author:
   - blackduck.hub contributors (!UNKNOWN)
