@@ -96,7 +96,8 @@ options:
         (RV(blackduck.hub.migration_state#module:rolled_back_dumps)) - Hub data is accepted (RV(rolled_back_data))
         when the restore markers of every Hub database there (C(bds_hub), C(bds_hub_report), C(bdio)) name the same
         one of them, as the next restore replaces it
-        (M(blackduck.hub.db_restore)'s O(blackduck.hub.db_restore#module:replace_dumps)).
+        (M(blackduck.hub.db_restore)'s O(blackduck.hub.db_restore#module:replace_dumps)); with O(allow_empty_hub),
+        when C(bds_hub)'s marker alone names one of them, as the restore itself decides.
     type: list
     elements: str
     default: []
