@@ -102,9 +102,14 @@ class ActionModule(HubAction):
                 else:
                     status = self._execute_module(module_name="ansible.legacy.async_status", task_vars=task_vars,
                                                   module_args={"jid": jid, "mode": "status", "_async_dir": async_dir})
-                if status.get("finished") or (status.get("failed") and not status.get("started")):
+                if status.get("finished"):
                     ended = True
                     break
+                if status.get("failed") and not status.get("started"):
+                    # async_status itself failed (its module, its interpreter): nothing is known of the job
+                    raise AnsibleActionFail("%s: its status could not be read (%s): it may still run on %s (job %s; "
+                                            "see ansible.builtin.async_status). Nothing was removed."
+                                            % (label, status.get("msg") or why_failed(status), host, jid))
                 now = time.monotonic()
                 elapsed = now - started
                 if args.get("timeout") and elapsed > args["timeout"]:

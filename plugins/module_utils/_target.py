@@ -502,7 +502,8 @@ def wait_ready(target, timeout, interval=2.0):
         if "password authentication failed" in err or "no password supplied" in err:
             raise TargetError("the server at %s refused the credentials: %s. Check connection.user and the password "
                               "(with the upgrade role: hub_postgres_admin and hub_postgres_admin_password_file or "
-                              "hub_postgres_admin_password; for an old external server the hub_old_postgres_ ones)."
+                              "hub_postgres_admin_password, else the AWX credential's HUB_NEW_POSTGRES_ADMIN_PASSWORD_FILE; "
+                              "for an old external server the hub_old_postgres_ ones and HUB_OLD_POSTGRES_ADMIN_PASSWORD_FILE)."
                               % (target.describe(), _first_line(err)))
         if time.monotonic() >= end:
             raise TargetError("the database server at %s was not ready after %ss: %s"

@@ -71,9 +71,17 @@ options:
         type: str
         default: ""
       admin_password_file:
-        description: A file on the managed host holding it.
+        description: A file on the managed host holding it (the password is used instead when both are given).
         type: str
         default: ""
+      credential_password:
+        description:
+          - The password an AWX credential gives every hub (the fleet's default, docs/awx.md) - used only where
+            neither C(admin_password) nor C(admin_password_file) is given, nor, for the new server on Kubernetes, the
+            new bundle's own password.
+        type: str
+        default: ""
+        version_added: 0.4.0
       enable_ssl:
         description: Whether to ask for TLS.
         type: raw

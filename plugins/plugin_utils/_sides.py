@@ -305,7 +305,8 @@ def sides(facts, orchestration, new_orchestration, database, postgres, old_postg
                 "bundle's hub-postgres.env, pods.env on Kubernetes) and the "
                 "admin role's password (hub_postgres_admin_password_file, like HUB_POSTGRES_ADMIN_PASSWORD_FILE, or "
                 "hub_postgres_admin_password; on Kubernetes, or the ConfigMap hpup-admin of "
-                "kubernetes-external-rds.yml)." + (" (%s: name the server in pods.env)" % said if said else ""))
+                "kubernetes-external-rds.yml; from AWX, HUB_NEW_POSTGRES_ADMIN_PASSWORD_FILE of its credential)."
+                + (" (%s: name the server in pods.env)" % said if said else ""))
         if postgres["host"].lower() in VENDOR_EXAMPLE_HOSTS:  # refused before any connection is tried
             raise SettingsError(_example_refusal(postgres["host"], postgres.get("named_in") or "hub_postgres_host", ""))
         target = _connection(postgres, tools_path)

@@ -82,6 +82,16 @@ if [ ! -s "$PKI/tokens.csv" ]; then
   mv -f "$PKI/tokens.csv.new" "$PKI/tokens.csv"  # whole or absent: a file cut short is never made again
 fi
 token_of() { awk -F, -v u="$1" '$2 == u {print $1}' "$PKI/tokens.csv"; }
+# patch_node_status JSON [QUERY]: a merge patch of the node's status through the API itself, as the admin - any
+# kubectl (kubectl patch --subresource needs 1.24; Debian's is 1.20); the token in a 0600 header file, not in argv
+patch_node_status() {
+  local hdr
+  hdr=$(mktemp)
+  printf 'Authorization: Bearer %s\nContent-Type: application/merge-patch+json\n' "$(token_of admin)" > "$hdr"
+  curl -sf --noproxy '*' --max-time 10 --cacert "$PKI/ca.crt" -H @"$hdr" -X PATCH --data "$1" \
+    "$API_URL/api/v1/nodes/$NODE_NAME/status${2:-}" >/dev/null || { rm -f "$hdr"; die "patching node $NODE_NAME's status failed"; }
+  rm -f "$hdr"
+}
 
 # write_kubeconfig FILE USER CONTEXT: a kubeconfig using USER's static token; rewritten only if it changed.
 write_kubeconfig() {
@@ -269,9 +279,7 @@ wait_healthy kubelet 120 kc get node "$NODE_NAME"
 # machine's DNS. So the admin sets the addresses once; the kubelet's status updates leave them alone.
 addrs=$(kc get node "$NODE_NAME" -o jsonpath='{range .status.addresses[*]}{.type}={.address},{end}')
 if [ "$addrs" != "InternalIP=127.0.0.1,Hostname=$NODE_NAME," ]; then
-  kc patch node "$NODE_NAME" --subresource=status --type=merge -p \
-    "{\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"127.0.0.1\"},{\"type\":\"Hostname\",\"address\":\"$NODE_NAME\"}]}}" \
-    >/dev/null
+  patch_node_status "{\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"127.0.0.1\"},{\"type\":\"Hostname\",\"address\":\"$NODE_NAME\"}]}}"
 fi
 if [ "$(kc get node "$NODE_NAME" -o jsonpath='{.metadata.labels.blackduck\.hub\.postgres}')" != true ]; then
   kc label node "$NODE_NAME" blackduck.hub.postgres=true --overwrite >/dev/null
