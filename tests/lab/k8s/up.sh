@@ -82,14 +82,14 @@ if [ ! -s "$PKI/tokens.csv" ]; then
   mv -f "$PKI/tokens.csv.new" "$PKI/tokens.csv"  # whole or absent: a file cut short is never made again
 fi
 token_of() { awk -F, -v u="$1" '$2 == u {print $1}' "$PKI/tokens.csv"; }
-# patch_node_status JSON [QUERY]: a merge patch of the node's status through the API itself, as the admin - any
+# patch_node_status JSON: a merge patch of the node's status through the API itself, as the admin - any
 # kubectl (kubectl patch --subresource needs 1.24; Debian's is 1.20); the token in a 0600 header file, not in argv
 patch_node_status() {
   local hdr
   hdr=$(mktemp)
   printf 'Authorization: Bearer %s\nContent-Type: application/merge-patch+json\n' "$(token_of admin)" > "$hdr"
   curl -sf --noproxy '*' --max-time 10 --cacert "$PKI/ca.crt" -H @"$hdr" -X PATCH --data "$1" \
-    "$API_URL/api/v1/nodes/$NODE_NAME/status${2:-}" >/dev/null || { rm -f "$hdr"; die "patching node $NODE_NAME's status failed"; }
+    "$API_URL/api/v1/nodes/$NODE_NAME/status" >/dev/null || { rm -f "$hdr"; die "patching node $NODE_NAME's status failed"; }
   rm -f "$hdr"
 }
 
