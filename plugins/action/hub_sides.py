@@ -24,10 +24,12 @@ SERVER = {"type": "dict", "default": {}, "options": {
     "admin": {"type": "str", "default": "blackduck"},
     "admin_password": {"type": "str", "default": "", "no_log": True},
     "admin_password_file": {"type": "str", "default": ""},
-    # an AWX credential's, the fleet's default: only where nothing else gives a password (credential_fallback)
-    "credential_password": {"type": "str", "default": "", "no_log": True},
+    # an AWX credential's file on the controller, the fleet's default: read only where nothing else gives a password
+    "credential_password_file": {"type": "str", "default": ""},
     "enable_ssl": {"type": "raw", "default": False},
 }}
+# where an AWX credential names its password files (docs/awx.md); setup.yml reads them into credential_password_file
+CREDENTIAL_ENV = {"new": "HUB_NEW_POSTGRES_ADMIN_PASSWORD_FILE", "old": "HUB_OLD_POSTGRES_ADMIN_PASSWORD_FILE"}
 ARGUMENT_SPEC = {
     "facts": {"type": "dict", "required": True},
     "orchestration": {"type": "str", "required": True},
@@ -70,8 +72,9 @@ class ActionModule(HubAction):
                 rds = rds_given(text) if text is not None else rds
         try:
             facts = sides(args["facts"], args["orchestration"], new_orchestration, args["database"],
-                          credential_fallback(server_settings(args["postgres"], env, rds["admin_password"], src)),
-                          credential_fallback(args["old_postgres"]),
+                          credential_fallback(server_settings(args["postgres"], env, rds["admin_password"], src),
+                                              CREDENTIAL_ENV["new"]),
+                          credential_fallback(args["old_postgres"], CREDENTIAL_ENV["old"]),
                           args["old_db_container"], args["tools_path"], args["dump_dir"], args["dump_mount"], args["dump_mount_target"],
                           args.get("transfer") or "file", env, src, rds["settings"])
             stat = self._module("ansible.builtin.stat", {"path": args["dump_dir"], "get_checksum": False}, task_vars)

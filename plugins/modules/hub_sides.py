@@ -74,11 +74,12 @@ options:
         description: A file on the managed host holding it (the password is used instead when both are given).
         type: str
         default: ""
-      credential_password:
+      credential_password_file:
         description:
-          - The password an AWX credential gives every hub (the fleet's default, docs/awx.md) - used only where
-            neither C(admin_password) nor C(admin_password_file) is given, nor, for the new server on Kubernetes, the
-            new bundle's own password.
+          - A file on the controller holding the password an AWX credential gives every hub (the fleet's default,
+            docs/awx.md) - read, and used, only where neither C(admin_password) nor C(admin_password_file) is given,
+            nor, for the new server on Kubernetes, the new bundle's own password.
+          - A file that cannot be read then is refused with a message that names it.
         type: str
         default: ""
         version_added: 0.4.0

@@ -134,13 +134,25 @@ def _connection(server, tools_path):
                           server.get("enable_ssl") or False, tools_path or "")
 
 
-def credential_fallback(server):
-    """A server's settings with the AWX credential's password (``credential_password``, the fleet's default,
-    docs/awx.md) as their password only where nothing else gives one - the inventory's password or password file, or
-    on Kubernetes the new bundle's (server_settings) - and without that key."""
-    out = dict((k, v) for k, v in server.items() if k != "credential_password")
-    if server.get("credential_password") and not _has_password(out):
-        out["admin_password"] = server["credential_password"]
+def credential_fallback(server, setting):
+    """A server's settings with the AWX credential's password as their password only where nothing else gives one -
+    the inventory's password or password file, or on Kubernetes the new bundle's (server_settings) - and without the
+    key ``credential_password_file``: the file (on the controller, named by the environment variable ``setting``,
+    docs/awx.md) is read only then, and for a server named (a host), so a hub with a password of its own, or whose
+    database is its own container, never needs it."""
+    out = dict((k, v) for k, v in server.items() if k != "credential_password_file")
+    path = server.get("credential_password_file") or ""
+    if path and out.get("host") and not _has_password(out):
+        try:
+            with open(path, "rb") as handle:
+                password = handle.read().decode("utf-8").rstrip()
+        except (IOError, OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(
+                "the AWX credential's password file %s (%s, in the controller's environment) cannot be read: %s. The "
+                "inventory gives this server no password of its own, so the run needs it: attach the credential to "
+                "the job again (or unset %s and give the hub's password in the inventory); nothing was done."
+                % (path, setting, getattr(exc, "strerror", None) or exc, setting))
+        out["admin_password"] = password
     return out
 
 

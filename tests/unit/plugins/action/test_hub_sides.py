@@ -1,6 +1,7 @@
 """plugins/action/hub_sides.py and plugin_utils/_sides.py: the two sides of a migration decided once - databases,
 connections, dump mounts, the data's names, the lock keys - and each refusal of settings that cannot work."""
 import base64
+import re
 
 import pytest
 
@@ -70,30 +71,41 @@ def test_the_new_external_server():
     assert out["hub_new_space_elsewhere"] is True and out["hub_source_db"] == FACTS["old_db"]
 
 
-def test_the_credentials_password_is_the_last_resort():
+def test_the_credentials_password_is_the_last_resort(tmp_path):
     """A fleet's AWX credential gives every hub a password by default (docs/awx.md); a hub's own password or password
     file (at any level of the inventory), or on Kubernetes the new bundle's password, is used instead of it - the
-    credential's not even handed on. Where nothing else gives one, the credential's is used; the old server's the
-    same. A password and a file both given: both handed on, the module reads the password (its rule)."""
-    cred = "the-credentials"
-    alone = _sides.credential_fallback(dict(NOBODY, host="db96", credential_password=cred))
-    assert alone["admin_password"] == cred and "credential_password" not in alone
+    credential's file not even read. Where nothing else gives one, the credential's is used (read on the controller,
+    as lookup('file') reads it: its trailing newline dropped); the old server's the same. A password and a file both
+    given: both handed on, the module reads the password (its rule)."""
+    cred = tmp_path / "cred"
+    cred.write_text("the-credentials\n")
+    fallback = _sides.credential_fallback
+    alone = fallback(dict(NOBODY, host="db96", credential_password_file=str(cred)), "HUB_NEW_X")
+    assert alone["admin_password"] == "the-credentials" and "credential_password_file" not in alone
+    gone = str(tmp_path / "gone")  # a stale environment variable: harmless where the hub gives its own password
     for own in ({"admin_password": "mine"}, {"admin_password_file": "/etc/hub/admin"}):
-        server = _sides.credential_fallback(dict(NOBODY, host="db96", credential_password=cred, **own))
-        assert server["admin_password"] == own.get("admin_password", "") and "credential_password" not in server
-        out = decide(database="external", postgres=server)
-        assert cred not in str(out["hub_target_db"])
+        for path in (str(cred), gone):
+            server = fallback(dict(NOBODY, host="db96", credential_password_file=path, **own), "HUB_NEW_X")
+            assert server["admin_password"] == own.get("admin_password", "") and "credential_password_file" not in server
+            out = decide(database="external", postgres=server)
+            assert "the-credentials" not in str(out["hub_target_db"])
+    with pytest.raises(SettingsError, match=r"^the AWX credential's password file %s \(HUB_NEW_X, in the controller's "
+                       r"environment\) cannot be read: No such file or directory\. .* unset HUB_NEW_X and give the "
+                       r"hub's password in the inventory\); nothing was done\.$" % re.escape(gone)):
+        fallback(dict(NOBODY, host="db96", credential_password_file=gone), "HUB_NEW_X")
+    # no server named: the hub's database is its own container (the old one always but from an old external server)
+    assert fallback(dict(NOBODY, credential_password_file=gone), "HUB_OLD_X") == NOBODY
     # on Kubernetes the bundle's password (hpup-admin) is the hub's own: before the credential's
-    given = _sides.server_settings(dict(NOBODY, host="db96", credential_password=cred), {}, "from-bundle", "x")
-    assert _sides.credential_fallback(given)["admin_password"] == "from-bundle"
-    both = _sides.credential_fallback(dict(NEW_SERVER, admin_password="pw", credential_password=cred))
+    given = _sides.server_settings(dict(NOBODY, host="db96", credential_password_file=gone), {}, "from-bundle", "x")
+    assert fallback(given, "HUB_NEW_X")["admin_password"] == "from-bundle"
+    both = fallback(dict(NEW_SERVER, admin_password="pw", credential_password_file=str(cred)), "HUB_NEW_X")
     assert decide(database="external", postgres=both)["hub_target_db"]["password"] == "pw"
-    old = _sides.credential_fallback(dict(OLD_SERVER, admin_password="", admin_password_file="/etc/hub/old",
-                                          credential_password="old-cred"))
+    old = fallback(dict(OLD_SERVER, admin_password="", admin_password_file="/etc/hub/old",
+                        credential_password_file=str(cred)), "HUB_OLD_X")
     out = decide(database="external", postgres=NEW_SERVER, old_postgres=old)
     assert out["hub_source_db"]["password_file"] == "/etc/hub/old" and "password" not in out["hub_source_db"]
-    old = _sides.credential_fallback(dict(OLD_SERVER, admin_password="", credential_password="old-cred"))
-    assert decide(database="external", postgres=NEW_SERVER, old_postgres=old)["hub_source_db"]["password"] == "old-cred"
+    old = fallback(dict(OLD_SERVER, admin_password="", credential_password_file=str(cred)), "HUB_OLD_X")
+    assert decide(database="external", postgres=NEW_SERVER, old_postgres=old)["hub_source_db"]["password"] == "the-credentials"
 
 
 def test_a_port_that_is_no_number_is_refused():
