@@ -238,15 +238,16 @@ def log_text(step, status, message=None, data=None):
     return text
 
 
-def other_run(marker, state):
+def other_run(marker, state, dump_dir=None):
     """Whether another run migrated this hub: ``marker`` is the restore marker the new database holds (db_verify's
     ``restore_markers.bds_hub``). None when there is none, or it is this hub's own (this attempt's dump, or a
-    rolled-back attempt's); else what that run did, from its state file beside its dump folder: {message, finished}
-    (finished: it started the new Hub and verified it - step 10 done; else it must be run again with its own
-    inventory, which resumes it)."""
+    rolled-back attempt's; or the dump or stream record in this attempt's ``dump_dir``: a stream that stopped before
+    step 4 was recorded leaves complete markers of the databases it finished); else what that run did, from its state
+    file beside its dump folder: {message, finished} (finished: it started the new Hub and verified it - step 10 done;
+    else it must be run again with its own inventory, which resumes it)."""
     marker = marker or {}
     dump_id = marker.get("dump_id") or ""
-    own = attempt_dump_id(state) or ""
+    own = attempt_dump_id(state) or archived_dump_id(dump_dir) or ""
     if not marker.get("complete") or not marker.get("dump_dir") or dump_id == own or dump_id in rolled_back_dumps(state):
         return None
     folder = os.path.dirname(marker["dump_dir"].rstrip("/"))
@@ -391,6 +392,7 @@ ARGUMENT_SPEC = dict(
     archive_dump=dict(type="path"),
     old_version=dict(type="str"),
     restored_by=dict(type="dict"),
+    dump_dir=dict(type="path"),
     log_file=dict(type="path"),
     report_dir=dict(type="path"),
     report_facts=dict(type="dict"),
@@ -443,7 +445,7 @@ def call(p, check_mode):
         going_back=dict(possible=possible, reason=reason, wanted=old_hub_wanted(state)),
         rolled_back_dumps=rolled_back_dumps(state),
         done=[name for n, name, dummy in STEPS if done(state, name)],
-        steps=step_table(), other_run=other_run(p["restored_by"], state),
+        steps=step_table(), other_run=other_run(p["restored_by"], state, p["dump_dir"]),
         rollback_unfinished=rollback_unfinished(state) or "", warnings=warnings, **extra)
     if p["report_dir"] and not check_mode:  # the run's report, from the state just read
         try:

@@ -72,6 +72,13 @@ options:
         state file (beside its dump folder) is read too, and RV(other_run) says what it did.
     type: dict
     version_added: 0.3.0
+  dump_dir:
+    description:
+      - This attempt's dump folder (the upgrade role's C(hub_dump_dir/dump)). With O(restored_by), a marker that names
+        the dump or stream record there is this attempt's own, not another run's - a stream stopped before step 4 was
+        recorded leaves markers of the databases it completed, and the next run resumes it.
+    type: path
+    version_added: 0.4.0
   report_dir:
     description:
       - Write the hub's migration report into this folder, from the state just read - C(report.json) (O(hub), the

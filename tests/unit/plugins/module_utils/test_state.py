@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from ansible_collections.blackduck.hub.plugins.module_utils import _state
+from ansible_collections.blackduck.hub.plugins.module_utils import _manifest, _state
 
 
 @pytest.fixture
@@ -393,6 +393,15 @@ def test_another_runs_migration_is_told_apart_from_this_hubs_own(tmp_path, clock
     assert _state.other_run(marker, restored_only) is None  # this attempt's restore, its dump record gone or never kept
     rolled = dict(mine, attempts=[{"dump_id": "d-other"}])
     assert _state.other_run(marker, rolled) is None  # this hub's own rolled-back attempt: the new restore replaces it
+    # a stream that stopped before step 4 was recorded (no dump id in the state), after bds_hub had completed: the
+    # stream's record in this attempt's dump folder names the marker - its own, resumed, whoever's state is read
+    stopped = _state.apply(_state.apply(_state.new_state("hub1"), "stop_hub", "done"), "dump", "failed")
+    mine_dir = tmp_path / "mine" / "dump"
+    mine_dir.mkdir(parents=True)
+    _manifest.write(str(mine_dir), {"dump_id": "d-other", "options": {"format": "stream"}})
+    assert _state.other_run(dict(marker, dump_dir=str(mine_dir)), stopped, str(mine_dir)) is None
+    assert _state.other_run(marker, stopped, str(mine_dir)) is None
+    assert _state.other_run(marker, stopped, str(tmp_path / "none"))["finished"] is False  # no record: another run's
 
     out = _state.other_run(marker, mine)  # its state file is missing
     assert out == {"finished": False, "message": (
