@@ -120,15 +120,16 @@ def playbook(inventory, *args, name="blackduck.hub.upgrade_hub", env=None, tmpdi
     return proc.returncode, out, recap
 
 
-def playbook_in_background(inventory, tmpdir, *args):
+def playbook_in_background(inventory, tmpdir, *args, **kwargs):
     """ansible-playbook of upgrade_hub (with args) in the background; returns the process (stdout+stderr to run-a.log
-    in tmpdir)."""
+    in tmpdir). new_session=True: in a process group of its own, which a test may kill whole (a cancelled job)."""
     path = os.path.join(tmpdir, "inventory-a.json")
     with open(path, "w") as f:
         json.dump(inventory, f)
     log = open(os.path.join(tmpdir, "run-a.log"), "w")
     argv = [os.path.join(BIN, "ansible-playbook"), "-i", path, "blackduck.hub.upgrade_hub"] + list(args)
-    return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=ansible_env())
+    return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=ansible_env(),
+                            start_new_session=kwargs.get("new_session", False))
 
 
 def vaulted_host_vars(inventory_dir, host, variables, vault_password_file):

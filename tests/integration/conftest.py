@@ -1,6 +1,9 @@
 """Integration tests run against the real lab (make lab): Docker engine, Compose, Swarm, Kubernetes."""
+import http.server
+import json
 import os
 import subprocess
+import threading
 
 import pytest
 
@@ -95,3 +98,27 @@ def vendor_hubs():
     yield deploy
     for name in names:
         labhub.remove(name)
+
+
+@pytest.fixture
+def wrong_hub():
+    """The URL of something on loopback that answers GET /api/current-version as a Hub would, with a version no Hub has
+    (0.0.0), and 404 to everything else: a hub_url that points at the wrong thing, answered at once (on loopback only)."""
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            body = json.dumps({"version": "0.0.0"}).encode() if self.path == "/api/current-version" else b""
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield "http://127.0.0.1:%d" % server.server_address[1]
+    server.shutdown()
+    server.server_close()

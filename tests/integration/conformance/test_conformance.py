@@ -200,9 +200,14 @@ def test_vendor_bundles(case, vendor_hubs, tmp_path, request):
 
     if new_orch != orch:
         # going back across orchestrations: the new Kubernetes Hub scaled to nothing, the old Compose Hub serving
-        # again through its webserver, on its data exactly as dumped (apart from what its webapp writes again)
+        # again through its webserver, on its data exactly as dumped (apart from what its webapp writes again). The
+        # old Hub is asked through its own front door: hub_url, the new Hub's address (here one that answers a
+        # version no Hub has), is not asked
+        wrong_hub = request.getfixturevalue("wrong_hub")
+        inv["all"]["hosts"][name]["hub_url"] = wrong_hub
         rc, out, recap = ansible_run.playbook(inv, name="blackduck.hub.rollback_hub")
         assert rc == 0, out
+        assert wrong_hub not in out
         assert labhub.version_endpoint(old_side) == {"version": old}
         assert dbcheck.exact_fingerprint(old_side, live_tables=LIVE) == dbcheck.exact_fingerprint_of(before, LIVE)
         assert reporter_logs_in(old_side, password)

@@ -148,6 +148,7 @@ def test_one_run_per_hub(lab_hubs, tmp_path):
         [hub], str(tmp_path / "c"), **{"one-run": {"hub_rollback_on_failure": True}}))
     assert rc != 0 and "step 7 (restore)" in out and "by another run" in out, out
     assert "not rolled back: the new database holds Hub data that did not come from this run's dump" in out
+    assert "with the inventory of the run that migrated it" in out and "rollback_hub to go back all the same" not in out
     assert "rolled back (hub_rollback_on_failure)" not in out and not labhub.containers(hub, "webapp")
     assert "rollback" not in ansible_run.state(str(tmp_path / "c"), "one-run")
     assert dbcheck.fingerprint(hub) == migrated  # read in the new migration containers step 6 started

@@ -15,6 +15,7 @@ The target is a separate PostgreSQL container of the newer major (the lab's stan
 """
 import json
 import os
+import signal
 import time
 
 import pytest
@@ -119,7 +120,9 @@ def test_external_database_gate_and_migration(lab_hubs, tmp_path):
         # 1) the migration into the external server; the Hub's own settings (hub-postgres.env) point at it. In the
         #    same run, a second hub goes into a second server whose admin password differs, kept per host in a
         #    vault-encrypted host_vars file (docs/awx.md, per-hub secrets); the fleet's AWX credential is there too,
-        #    with a password that is neither server's: each hub's own password file or password wins over it
+        #    with a password that is neither server's: each hub's own password file or password wins over it (its
+        #    file is not even read; nor the old server's, named by a stale variable: neither hub's old database is
+        #    an external server)
         labhub.point_bundle_at(hub, labhub.NEW, target)
         hub_b = lab_hubs("pb-ext-b", "compose", scale=0.25, seed=22)
         other = labhub.external_server("pb-ext-b", "new", 26516)
@@ -141,7 +144,8 @@ def test_external_database_gate_and_migration(lab_hubs, tmp_path):
         inv_dir, vault_pw = tmp_path / "inventory", tmp_path / "vault-password"
         ansible_run.vaulted_host_vars(str(inv_dir), "pb-ext-b", {"hub_postgres_admin_password": other_secret}, str(vault_pw))
         rc, out, recap = ansible_run.playbook(inv, "--vault-password-file", str(vault_pw), tmpdir=str(inv_dir),
-                                              env={"HUB_NEW_POSTGRES_ADMIN_PASSWORD_FILE": awx_file})
+                                              env={"HUB_NEW_POSTGRES_ADMIN_PASSWORD_FILE": awx_file,
+                                                   "HUB_OLD_POSTGRES_ADMIN_PASSWORD_FILE": str(tmp_path / "gone")})
         assert rc == 0, out
         assert secret not in out and other_secret not in out and other_secret not in open(os.path.join(dump_root, "pb-ext-b", "state.json")).read()
         assert labhub.version_endpoint(hub_b) == {"version": labhub.NEW}
@@ -339,7 +343,10 @@ def test_stream_into_an_external_server_without_a_dump_file(lab_hubs, tmp_path):
     """hub_transfer: stream - step 4 pipes each database from the old container straight into the external server: no
     dump file (only the record of the old side), step 1 asks room for the new data only, step 7 compares every table
     with the record; a rerun changes nothing. A stream between two Compose hubs whose override file would have no
-    absolute folder (a relative hub_dump_dir) is refused before anything is done."""
+    absolute folder (a relative hub_dump_dir) is refused before anything is done. The first run is cancelled (its
+    processes killed, as AWX cancels a job) once step 4's stream began: the stream goes on and completes on its own,
+    the state still says step 4 started, and the next run resumes it - the restore markers it finds name this
+    attempt's record, not another run's migration."""
     name = "pb-ext-stream"
     hub = lab_hubs(name, "compose", scale=0.25, seed=23)
     dump_root = str(tmp_path / "dumps")
@@ -362,9 +369,24 @@ def test_stream_into_an_external_server_without_a_dump_file(lab_hubs, tmp_path):
         assert "step 7 restore: nothing to restore (step 4 streamed the data)" in out
         assert labhub.version_endpoint(hub) == {"version": labhub.OLD}
 
+        record = os.path.join(dump_root, name, "dump", "manifest.json")
+        proc = ansible_run.playbook_in_background(inv, str(tmp_path), new_session=True)
+        try:
+            labhub.wait("step 4's stream to begin (its record)", lambda: proc.poll() is not None or os.path.exists(record),
+                        timeout=600, interval=0.1)
+            assert proc.poll() is None, "the run ended before its stream could be caught"
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        assert state(dump_root, name)["steps"]["dump"]["status"] == "started"
+        complete = "SELECT count(*) FROM pg_database WHERE shobj_description(oid, 'pg_database') LIKE '%\"complete\": true%'"
+        labhub.wait("the stream to complete on its own", lambda: int(ext_psql(target, complete, db="postgres")) == 3,
+                    timeout=300)
+
         rc, out, recap = ansible_run.playbook(inv)
         assert rc == 0, out
         st = state(dump_root, name)
+        assert st["steps"]["dump"]["data"]["dump_id"] == json.load(open(record))["dump_id"]  # resumed, not begun anew
         assert st["steps"]["dump"]["data"]["transfer"] == "stream"
         assert st["steps"]["dump"]["data"]["total_bytes"] > 0
         assert all("dump" not in fs["for"] for fs in st["steps"]["disk_space"]["data"]["filesystems"])  # no room asked

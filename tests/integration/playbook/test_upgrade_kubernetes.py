@@ -187,6 +187,13 @@ def test_kubernetes_early_start_then_upgrade_rerun_and_back(lab_hubs, tmp_path):
     assert pg_version(data) == labhub.VERSIONS["PG_NEW_MAJOR"] and pg_version(aside) == labhub.VERSIONS["PG_OLD_MAJOR"]
     assert not [p for p in os.listdir(os.path.dirname(data)) if p.startswith("data.blackduck-hub-%s-" % labhub.NEW)]
     assert deployments(hub) == down and not pods(hub, "app")
+    # rollback_hub with that inventory refuses the same way: going back would put the older data in the folder's place
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], os.path.join(dump_root, "other")),
+                                          name="blackduck.hub.rollback_hub")
+    assert rc != 0 and "holds a migration that this run's state (%s) does not record" % os.path.join(
+        dump_root, "other", "pb-k8s", "state.json") in " ".join(out.split()), out
+    assert pg_version(data) == labhub.VERSIONS["PG_NEW_MAJOR"] and pg_version(aside) == labhub.VERSIONS["PG_OLD_MAJOR"]
+    assert deployments(hub) == down and not pods(hub, "app")
 
     # going back: the new data folder moved aside (kept), the old one back in its place, the old Hub serving on it
     rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], dump_root), name="blackduck.hub.rollback_hub")
