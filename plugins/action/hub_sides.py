@@ -73,7 +73,7 @@ class ActionModule(HubAction):
         try:
             facts = sides(args["facts"], args["orchestration"], new_orchestration, args["database"],
                           credential_fallback(server_settings(args["postgres"], env, rds["admin_password"], src),
-                                              CREDENTIAL_ENV["new"]),
+                                              CREDENTIAL_ENV["new"], args["database"] == "external"),
                           credential_fallback(args["old_postgres"], CREDENTIAL_ENV["old"]),
                           args["old_db_container"], args["tools_path"], args["dump_dir"], args["dump_mount"], args["dump_mount_target"],
                           args.get("transfer") or "file", env, src, rds["settings"])

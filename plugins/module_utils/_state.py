@@ -238,16 +238,28 @@ def log_text(step, status, message=None, data=None):
     return text
 
 
+def _stream_begun(state, dump_dir):
+    """The dump id of the stream record in dump_dir when this attempt's step 4 began (a stream that stopped before it
+    was recorded), else None: a complete dump's manifest there is not evidence enough (a lost state file)."""
+    if not dump_dir or "dump" not in ((state or {}).get("steps") or {}):
+        return None
+    try:
+        record = manifest.load(dump_dir)
+    except (IOError, OSError, ValueError):
+        return None
+    return record.get("dump_id") if manifest.streamed(record) else None
+
+
 def other_run(marker, state, dump_dir=None):
     """Whether another run migrated this hub: ``marker`` is the restore marker the new database holds (db_verify's
     ``restore_markers.bds_hub``). None when there is none, or it is this hub's own (this attempt's dump, or a
-    rolled-back attempt's; or the dump or stream record in this attempt's ``dump_dir``: a stream that stopped before
-    step 4 was recorded leaves complete markers of the databases it finished); else what that run did, from its state
+    rolled-back attempt's; or the stream record in this attempt's ``dump_dir`` once its step 4 began: a stream that
+    stopped before step 4 was recorded leaves complete markers of the databases it finished); else what that run did, from its state
     file beside its dump folder: {message, finished} (finished: it started the new Hub and verified it - step 10 done;
     else it must be run again with its own inventory, which resumes it)."""
     marker = marker or {}
     dump_id = marker.get("dump_id") or ""
-    own = attempt_dump_id(state) or archived_dump_id(dump_dir) or ""
+    own = attempt_dump_id(state) or _stream_begun(state, dump_dir) or ""
     if not marker.get("complete") or not marker.get("dump_dir") or dump_id == own or dump_id in rolled_back_dumps(state):
         return None
     folder = os.path.dirname(marker["dump_dir"].rstrip("/"))

@@ -74,9 +74,10 @@ options:
     version_added: 0.3.0
   dump_dir:
     description:
-      - This attempt's dump folder (the upgrade role's C(hub_dump_dir/dump)). With O(restored_by), a marker that names
-        the dump or stream record there is this attempt's own, not another run's - a stream stopped before step 4 was
-        recorded leaves markers of the databases it completed, and the next run resumes it.
+      - This attempt's dump folder (the upgrade role's C(hub_dump_dir/dump)). With O(restored_by), once the state
+        records step 4 begun, a marker that names the stream record there is this attempt's own, not another run's - a
+        stream stopped before step 4 was recorded leaves markers of the databases it completed, and the next run
+        resumes it.
     type: path
     version_added: 0.4.0
   report_dir:

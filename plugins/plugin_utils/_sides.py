@@ -134,15 +134,16 @@ def _connection(server, tools_path):
                           server.get("enable_ssl") or False, tools_path or "")
 
 
-def credential_fallback(server, setting):
+def credential_fallback(server, setting, used=True):
     """A server's settings with the AWX credential's password as their password only where nothing else gives one -
     the inventory's password or password file, or on Kubernetes the new bundle's (server_settings) - and without the
     key ``credential_password_file``: the file (on the controller, named by the environment variable ``setting``,
-    docs/awx.md) is read only then, and for a server named (a host), so a hub with a password of its own, or whose
-    database is its own container, never needs it."""
+    docs/awx.md) is read only then, and for a server named (a host) that the run ``used`` (the new one: with
+    hub_database external), so a hub with a password of its own, or whose database is its own container, never
+    needs it."""
     out = dict((k, v) for k, v in server.items() if k != "credential_password_file")
     path = server.get("credential_password_file") or ""
-    if path and out.get("host") and not _has_password(out):
+    if path and used and out.get("host") and not _has_password(out):
         try:
             with open(path, "rb") as handle:
                 password = handle.read().decode("utf-8").rstrip()

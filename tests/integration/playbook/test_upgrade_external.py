@@ -380,13 +380,14 @@ def test_stream_into_an_external_server_without_a_dump_file(lab_hubs, tmp_path):
             proc.wait()
         assert state(dump_root, name)["steps"]["dump"]["status"] == "started"
         complete = "SELECT count(*) FROM pg_database WHERE shobj_description(oid, 'pg_database') LIKE '%\"complete\": true%'"
-        labhub.wait("the stream to complete on its own", lambda: int(ext_psql(target, complete, db="postgres")) == 3,
-                    timeout=300)
+        labhub.wait("the stream to complete on its own (its record too: the job ended)", lambda: int(
+            ext_psql(target, complete, db="postgres")) == 3 and "completed" in json.load(open(record)), timeout=300)
+        streamed = json.load(open(record))["dump_id"]
 
         rc, out, recap = ansible_run.playbook(inv)
         assert rc == 0, out
         st = state(dump_root, name)
-        assert st["steps"]["dump"]["data"]["dump_id"] == json.load(open(record))["dump_id"]  # resumed, not begun anew
+        assert st["steps"]["dump"]["data"]["dump_id"] == streamed  # resumed, not begun anew
         assert st["steps"]["dump"]["data"]["transfer"] == "stream"
         assert st["steps"]["dump"]["data"]["total_bytes"] > 0
         assert all("dump" not in fs["for"] for fs in st["steps"]["disk_space"]["data"]["filesystems"])  # no room asked

@@ -93,8 +93,10 @@ def test_the_credentials_password_is_the_last_resort(tmp_path):
                        r"environment\) cannot be read: No such file or directory\. .* unset HUB_NEW_X and give the "
                        r"hub's password in the inventory\); nothing was done\.$" % re.escape(gone)):
         fallback(dict(NOBODY, host="db96", credential_password_file=gone), "HUB_NEW_X")
-    # no server named: the hub's database is its own container (the old one always but from an old external server)
+    # no server named: the hub's database is its own container (the old one always but from an old external server);
+    # or a server named (a group's hub_postgres_host) for a hub whose new database is its own (hub_database internal)
     assert fallback(dict(NOBODY, credential_password_file=gone), "HUB_OLD_X") == NOBODY
+    assert fallback(dict(NOBODY, host="db96", credential_password_file=gone), "HUB_NEW_X", False) == dict(NOBODY, host="db96")
     # on Kubernetes the bundle's password (hpup-admin) is the hub's own: before the credential's
     given = _sides.server_settings(dict(NOBODY, host="db96", credential_password_file=gone), {}, "from-bundle", "x")
     assert fallback(given, "HUB_NEW_X")["admin_password"] == "from-bundle"

@@ -402,6 +402,10 @@ def test_another_runs_migration_is_told_apart_from_this_hubs_own(tmp_path, clock
     assert _state.other_run(dict(marker, dump_dir=str(mine_dir)), stopped, str(mine_dir)) is None
     assert _state.other_run(marker, stopped, str(mine_dir)) is None
     assert _state.other_run(marker, stopped, str(tmp_path / "none"))["finished"] is False  # no record: another run's
+    # not evidence enough: a state that never began step 4 (a lost state file), or a complete dump's manifest there
+    assert _state.other_run(marker, _state.new_state("hub1"), str(mine_dir))["finished"] is False
+    _manifest.write(str(mine_dir), {"dump_id": "d-other", "options": {"format": "custom"}})
+    assert _state.other_run(marker, stopped, str(mine_dir))["finished"] is False
 
     out = _state.other_run(marker, mine)  # its state file is missing
     assert out == {"finished": False, "message": (
