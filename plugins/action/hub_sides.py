@@ -13,30 +13,37 @@ __metaclass__ = type
 import base64
 import posixpath
 
+from ansible.module_utils.common.parameters import env_fallback
+
 from ansible_collections.blackduck.hub.plugins.filter.k8s_manifest import settings_of
 from ansible_collections.blackduck.hub.plugins.plugin_utils._action import HubAction
 from ansible_collections.blackduck.hub.plugins.plugin_utils._sides import (
     RDS_FILE, SettingsError, check_dump_dir, credential_fallback, rds_given, server_settings, settings_file, sides)
 
-SERVER = {"type": "dict", "default": {}, "options": {
-    "host": {"type": "str", "default": ""},
-    "port": {"type": "raw", "default": 5432},
-    "admin": {"type": "str", "default": "blackduck"},
-    "admin_password": {"type": "str", "default": "", "no_log": True},
-    "admin_password_file": {"type": "str", "default": ""},
-    # an AWX credential's file on the controller, the fleet's default: read only where nothing else gives a password
-    "credential_password_file": {"type": "str", "default": ""},
-    "enable_ssl": {"type": "raw", "default": False},
-}}
-# where an AWX credential names its password files (docs/awx.md); setup.yml reads them into credential_password_file
+# where an AWX credential names its password files (docs/awx.md), in the controller's environment
 CREDENTIAL_ENV = {"new": "HUB_NEW_POSTGRES_ADMIN_PASSWORD_FILE", "old": "HUB_OLD_POSTGRES_ADMIN_PASSWORD_FILE"}
+
+
+def _server(side):
+    return {"type": "dict", "default": {}, "options": {
+        "host": {"type": "str", "default": ""},
+        "port": {"type": "raw", "default": 5432},
+        "admin": {"type": "str", "default": "blackduck"},
+        "admin_password": {"type": "str", "default": "", "no_log": True},
+        "admin_password_file": {"type": "str", "default": ""},
+        # an AWX credential's file on the controller, the fleet's default: read only where nothing else gives a password
+        "credential_password_file": {"type": "str", "fallback": (env_fallback, [CREDENTIAL_ENV[side]])},
+        "enable_ssl": {"type": "raw", "default": False},
+    }}
+
+
 ARGUMENT_SPEC = {
     "facts": {"type": "dict", "required": True},
     "orchestration": {"type": "str", "required": True},
     "new_orchestration": {"type": "str"},
     "database": {"type": "str", "default": "internal", "choices": ["internal", "external"]},
-    "postgres": SERVER,
-    "old_postgres": SERVER,
+    "postgres": _server("new"),
+    "old_postgres": _server("old"),
     "old_db_container": {"type": "str", "default": ""},
     "tools_path": {"type": "str", "default": ""},
     "dump_dir": {"type": "str", "required": True},

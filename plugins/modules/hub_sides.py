@@ -80,8 +80,10 @@ options:
             docs/awx.md) - read, and used, only where neither C(admin_password) nor C(admin_password_file) is given,
             nor, for the new server on Kubernetes, the new bundle's own password.
           - A file that cannot be read then is refused with a message that names it.
+          - Without it, the file named by E(HUB_NEW_POSTGRES_ADMIN_PASSWORD_FILE) (for O(postgres)) or
+            E(HUB_OLD_POSTGRES_ADMIN_PASSWORD_FILE) (for O(old_postgres)) in the controller's environment, as an AWX
+            credential sets them.
         type: str
-        default: ""
         version_added: 0.4.0
       enable_ssl:
         description: Whether to ask for TLS.
