@@ -138,7 +138,10 @@ def plan_lines(state, run):
     going_back = ("possible now - blackduck.hub.rollback_hub would bring down what runs and start %s on %s (%s)" % (
         facts["old_version"], run["data"]["old"]["label"], back.get("reason")) if back.get("possible")
         else back.get("reason"))
-    if run.get("rollback_on_failure") and back.get("possible") is not False:
+    refused = (state.get("other_data") or {}).get("message")  # this attempt's restore found another run's migration
+    if refused:
+        going_back = "refused with this inventory - " + refused
+    elif run.get("rollback_on_failure") and back.get("possible") is not False:
         start_hub = [s for s in state["steps"] if s["name"] == "start_hub"][0]
         earlier = _state.why_not_back(start_hub, ["start_hub"], None, state.get("state"))  # as a real run reads it
         going_back += "; a failure after step 2 goes back by itself (hub_rollback_on_failure)%s" % (

@@ -42,12 +42,14 @@ def report_json(hub, facts, state):
                       indent=4, sort_keys=True) + "\n"
 
 
-def _summary(hub, facts, st, going_back, state_file):
+def _summary(hub, facts, st, going_back, state_file, other_data=None):
     verified = (st.get("steps", {}).get("verify") or {}).get("status") == "done"
     status = "completed" if verified else _cell(st.get("status", ""))
     if "failed_step" in st:
         status += " (failed at step %s)" % st["failed_step"]
-    if going_back.get("possible"):
+    if other_data:  # this attempt's restore found another run's migration: rollback_hub refuses (_state.other_data)
+        back = _cell("refused with this inventory - " + other_data["message"])
+    elif going_back.get("possible"):
         back = ("possible: `ansible-playbook blackduck.hub.rollback_hub -i <inventory> --limit %s` starts the old Hub %s "
                 "on its untouched old data (the new data is kept)" % (hub, facts["old_version"]))
     else:
@@ -175,7 +177,7 @@ def report_md(hub, facts, read, state_file):
     migration_state's answer (state, steps - the table -, going_back), state_file the state file's path."""
     st = read["state"]
     facts = dict(dict((k, "") for k in FACTS), **facts)  # a fact not given: an empty cell, not an error
-    lines = (_summary(hub, facts, st, read["going_back"], state_file) + _rollback(facts, st) + _attempts(st)
+    lines = (_summary(hub, facts, st, read["going_back"], state_file, read.get("other_data")) + _rollback(facts, st) + _attempts(st)
              + _steps(read["steps"], st) + _disk(st) + _jobs(st) + _dump(st) + _verification(st) + _old_data(facts, st))
     return "\n".join(lines) + "\n"
 

@@ -47,7 +47,12 @@ class OtherDataError(RestoreError):
     """The target's bds_hub holds Hub data that another run's migration put there (its restore marker names another
     dump, not a rolled-back attempt's): not restored over, and not a reason to go back to the old version either -
     that migrated Hub may have served. A new Hub started without migrating (its data never came from the old Hub's,
-    used or not) is a plain RestoreError: going back restores what served before."""
+    used or not) is a plain RestoreError: going back restores what served before. ``marker``: that run's restore
+    marker (its dump_id, dump_dir, restored), which db_restore returns as other_restore."""
+
+    def __init__(self, message, marker=None):
+        super(OtherDataError, self).__init__(message)
+        self.marker = marker or {}
 
 
 class TargetFullError(RestoreError):
@@ -91,6 +96,27 @@ def other_run(live):
         ", whose dump folder is %s" % marker["dump_dir"] if marker.get("dump_dir") else "")
 
 
+def roles_restored_as(live, names, dump_id):
+    """How the roles' passwords were last restored from dump dump_id ('dump' or 'target', db_restore's role_passwords),
+    from the restore markers of names in live (inventory.databases: the latest complete one that says, else one of an
+    interrupted restore, written once its roles were restored), or None when none says - markers of an older release,
+    or no roles restored."""
+    said = [m for m in (inventory.read_marker(live.get(n, {}).get("comment")) for n in names)
+            if m and m.get("dump_id") == dump_id and m.get("role_passwords")]
+    return max(said, key=lambda m: m.get("restored") or "")["role_passwords"] if said else None
+
+
+def roles_mode(options, data, live):
+    """How this restore leaves the roles' passwords, as its markers record it ('dump' or 'target'), or None when it
+    restores no roles. With role_passwords=target the roles the target has keep their passwords - those an earlier
+    restore of the same dump gave them from the old server included: 'dump' still."""
+    if not (options.globals and data.get("globals")):
+        return None
+    if options.role_passwords == "target" and roles_restored_as(live, list(data["databases"]), data["dump_id"]) == "dump":
+        return "dump"
+    return options.role_passwords
+
+
 def plan(target, data, names, force, replace_empty_hub=False, hub_data_tables=(), replace_dumps=()):
     """Which databases need a restore, and which are to be dropped first: an empty Hub's, or those restored from one
     of replace_dumps (rolled-back attempts: the data of an earlier dump of the same hub, replaced by this one).
@@ -113,7 +139,10 @@ def plan(target, data, names, force, replace_empty_hub=False, hub_data_tables=()
             # another run's migration (its marker): not restored over, and no reason to go back either - unlike a new
             # Hub started without migrating (used or not), whose data the old Hub's never came from
             by_other_run = other_run(live)
-            refused = OtherDataError if by_other_run else RestoreError
+            marker = inventory.read_marker(live["bds_hub"].get("comment"))
+
+            def refused(message):
+                return OtherDataError(message, marker) if by_other_run else RestoreError(message)
             if not replace_empty_hub:
                 raise refused("the target's bds_hub already holds Hub data (%d tables in schema st) that did not "
                               "come from this dump: refusing to restore over it. If it is an empty Hub started "
@@ -354,6 +383,9 @@ def _restore_all(target, dump_dir, data, todo, live, options, log, ours, replace
     result = nothing_restored()
     me = inventory.role_rights(target)  # the connecting role: its name, and whether it is a superuser
     superuser = me["superuser"]
+    # the roles are restored with the databases, each time; their markers say how (db_restore's role_passwords)
+    mode = roles_mode(options, data, live)
+    roles = {"role_passwords": mode} if mode else {}
     if options.globals and data.get("globals"):
         # role_passwords=dump: every role gets the password it had on the old server (the restore's own role keeps
         # its password, or the restore could not go on); =target: roles the target already has keep theirs
@@ -379,7 +411,7 @@ def _restore_all(target, dump_dir, data, todo, live, options, log, ours, replace
             result["created"].append(name)
 
     for name in todo:  # an interrupted restore of this dump is recognised, and cleaned, on the next run
-        query(target, "postgres", inventory.marker_sql(name, {"dump_id": data["dump_id"], "complete": False})
+        query(target, "postgres", inventory.marker_sql(name, dict(roles, dump_id=data["dump_id"], complete=False))
               + "\n", "recording the restore marker")
 
     allowed = list(options.allowed_errors or [])
@@ -412,9 +444,9 @@ def _restore_all(target, dump_dir, data, todo, live, options, log, ours, replace
             if options.analyze:
                 progress.phase(name, "analyzing %s" % name)
                 analyze(target, name)
-            marker = {"dump_id": data["dump_id"], "complete": True, "fixups": bool(fixed), "restored": utc_stamp(),
-                      "source_version": data.get("source", {}).get("server_version"),
-                      "dump_dir": os.path.abspath(dump_dir)}
+            marker = dict(roles, dump_id=data["dump_id"], complete=True, fixups=bool(fixed), restored=utc_stamp(),
+                          source_version=data.get("source", {}).get("server_version"),
+                          dump_dir=os.path.abspath(dump_dir))
             query(target, "postgres", inventory.marker_sql(name, marker) + "\n", "recording the restore marker")
             result["databases"][name].update(fixups=fixed, marker=marker)
             if streamed:  # what went through the pipe, in the stream's record (_stream.transfer writes it)

@@ -56,7 +56,9 @@ def fill(source, connect_target, dump_dir, databases, options, result, replace_e
     result["target"] = dict(target.identity(), server_version=server["version"], server_major=server["major"])
     todo, done, ours, replace, live = restore.plan(target, data, names, options.force, replace_empty_hub,
                                                    hub_data_tables, replace_dumps)
-    result.update(already_restored=done, restored={}, created=[], warnings_ignored=[], replaced_empty_hub=replace)
+    result.update(already_restored=done, restored={}, created=[], warnings_ignored=[], replaced_empty_hub=replace,
+                  role_passwords=(todo and restore.roles_mode(options, data, live))
+                  or restore.roles_restored_as(live, names, data["dump_id"]))
     if not todo and not (source and stream.uncounted(data)):
         result["msg"] = "the target already holds dump %s" % data["dump_id"]
         if source:

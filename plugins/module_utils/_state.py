@@ -90,8 +90,9 @@ def why_not_back(step, ran_here, failure=None, state_before=None):
     it: step 9 started or failed - that run was killed during the new Hub's start, or failed there without going
     back, and the Hub may have come up and served since); or when the restore refused because the new database holds
     Hub data that did not come from this run's dump (``failure``, the failed task's result: db_restore's
-    target_holds_other_data) - another run's migration, whose Hub may have served, perhaps stopped now."""
-    if (failure or {}).get("target_holds_other_data"):
+    target_holds_other_data; or an earlier run's, still recorded in ``state_before``: other_data()) - another run's
+    migration, whose Hub may have served, perhaps stopped now."""
+    if (failure or {}).get("target_holds_other_data") or other_data(state_before):  # now, or in an earlier run
         return ("the new database holds Hub data that did not come from this run's dump (another run migrated this hub: "
                 "its restore marker), and going back would start the old Hub on older data beside it")
     if step["number"] < STEP_NUMBERS["start_hub"]:
@@ -182,6 +183,8 @@ def apply(state, step, status, data=None, message=None):
         entry.get("data", {}).pop("services", None)  # what ran when it last failed
     else:
         entry["finished"] = stamp
+        if status == "done":
+            entry.get("data", {}).pop("other_data", None)  # the refusal other_data() reads: past, once done
         if entry.get("started"):
             entry["seconds"] = int(epoch(stamp) - epoch(entry["started"]))
     if data:
@@ -275,6 +278,28 @@ def other_run(marker, state, dump_dir=None):
     return {"finished": finished,
             "message": "this hub was migrated by another run (dump %s restored %s, dump folder %s)%s. This run changes "
                        "nothing." % (dump_id, marker.get("restored") or "?", marker["dump_dir"], what)}
+
+
+def other_data(state):
+    """Whether a step of this attempt failed on another run's migration in the new database, and has not been done
+    since: {dump_id, message} (that run's restore marker, as the main role's rescue recorded it from db_restore's
+    other_restore), or None. Going back with this run's inventory would start the old Hub beside that migration - on
+    older data - while the database holding it may be down now, or its restore incomplete (setup's other_run() sees
+    only a complete marker in a database that answers)."""
+    for n, name, dummy in STEPS:
+        entry = ((state or {}).get("steps") or {}).get(name) or {}
+        marker = (entry.get("data") or {}).get("other_data")
+        if marker and entry.get("status") != "done":
+            dump_id = marker.get("dump_id") or "?"
+            return {"dump_id": dump_id, "message": (
+                "step %d (%s) of this run found, on %s, that the new database holds another run's migration (dump %s%s%s"
+                "): going back with this run's inventory would start the old Hub beside it, on older data. Go back with "
+                "that run's inventory (its hub_dump_dir), not this one; if that run's Hub never served and going back "
+                "is wanted all the same, set hub_rollback_beside_dump: %s. Nothing was changed." % (
+                    n, name, marker.get("found") or "?", dump_id,
+                    ", restored %s" % marker["restored"] if marker.get("restored") else "",
+                    ", dump folder %s" % marker["dump_dir"] if marker.get("dump_dir") else "", dump_id))}
+    return None
 
 
 def going_back(state):
@@ -457,7 +482,7 @@ def call(p, check_mode):
         going_back=dict(possible=possible, reason=reason, wanted=old_hub_wanted(state)),
         rolled_back_dumps=rolled_back_dumps(state),
         done=[name for n, name, dummy in STEPS if done(state, name)],
-        steps=step_table(), other_run=other_run(p["restored_by"], state, p["dump_dir"]),
+        steps=step_table(), other_run=other_run(p["restored_by"], state, p["dump_dir"]), other_data=other_data(state),
         rollback_unfinished=rollback_unfinished(state) or "", warnings=warnings, **extra)
     if p["report_dir"] and not check_mode:  # the run's report, from the state just read
         try:

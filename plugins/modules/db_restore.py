@@ -184,6 +184,17 @@ restored:
   description: Per database restored now - seconds, bytes streamed, warnings, fixups applied, the marker written.
   returned: success
   type: dict
+role_passwords:
+  description:
+    - How the roles' passwords are as this dump restored them - C(dump) or C(target) (O(role_passwords)), that is
+      this run's setting when it restored the roles (or would, in check mode) - C(dump) still with O(role_passwords=target) when
+      an earlier restore of the same dump gave them the old server's passwords, which they keep - else what an earlier
+      restore of the same dump recorded in its restore markers (the latest), so that a rerun with the setting changed
+      reports what the target holds. Null when no marker says (no roles restored, or markers of an older release).
+  returned: success
+  type: str
+  sample: dump
+  version_added: 0.4.0
 already_restored:
   description: Databases that already held this dump (nothing done for them).
   returned: success
@@ -202,6 +213,16 @@ target_holds_other_data:
   returned: failure
   type: bool
   sample: true
+other_restore:
+  description:
+    - With RV(target_holds_other_data), that run's restore marker as the target's C(bds_hub) holds it - the upgrade
+      role records it in the state file, and M(blackduck.hub.migration_state) returns it as RV(blackduck.hub.migration_state#module:other_data)
+      so that going back with this run's inventory is refused.
+  returned: failure, when RV(target_holds_other_data) is true
+  type: dict
+  sample: {"dump_id": "20261130T010203Z-1a2b3c", "complete": true, "restored": "2026-11-30T01:20:00Z",
+           "dump_dir": "/var/backups/blackduck-hub/hub1/dump"}
+  version_added: 0.4.0
 created:
   description: Databases that were created on the target.
   returned: success
@@ -282,7 +303,7 @@ def main():
     except (TargetError, CommandError, restore.RestoreError, dump.DumpError, ValueError) as exc:
         warn_lost_log_lines(module)
         if isinstance(exc, restore.OtherDataError):
-            result["target_holds_other_data"] = True
+            result.update(target_holds_other_data=True, other_restore=exc.marker)
         module.fail_json(msg=str(exc), **result)
     except (IOError, OSError) as exc:  # a file of the dump folder (the dump's, a stream's record), or the system's
         warn_lost_log_lines(module)

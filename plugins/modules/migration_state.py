@@ -194,6 +194,16 @@ other_run:
       inventory). Null otherwise. The upgrade role then changes nothing - it never takes a migrated Hub down.
   returned: always
   type: dict
+other_data:
+  description:
+    - When a step of this attempt failed because the new database holds another run's migration (M(blackduck.hub.db_restore)'s
+      RV(blackduck.hub.db_restore#module:other_restore), recorded in that step's data as C(other_data)) and has not
+      been done since - C(dump_id) (that run's dump) and C(message) (why going back with this run's inventory is
+      refused, and what to do). Null otherwise. The rollback entry point refuses on it unless C(hub_rollback_beside_dump)
+      names that dump.
+  returned: always
+  type: dict
+  version_added: 0.4.0
 reports:
   description: The report files written (C(report.json), C(report.md)) - those whose content changed.
   returned: with O(report_dir), not in check mode

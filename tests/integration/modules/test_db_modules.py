@@ -101,12 +101,14 @@ def test_docker_round_trip_is_exact_and_idempotent(old_hub, new_hub, tmp_path):
     r, out = ansible_run.module_output("db_restore", {"connection": target, "dump_dir": dump_dir})
     assert r["changed"] is True, r
     assert sorted(r["restored"]) == ["bdio", "bds_hub", "bds_hub_report"]
+    assert r["role_passwords"] == "dump"  # the default: the roles as the old server had them
     hashes = [w.strip("';") for w in open(os.path.join(dump_dir, "globals.sql")).read().split() if w.startswith("'md5")]
     assert hashes and not any(h in out for h in hashes)  # the roles' password hashes never reach the output
 
     # db_verify exact, right after the restore
     r = ansible_run.module("db_verify", {"connection": target, "dump_dir": dump_dir})
     assert r["verified"] is True and r["differences"] == []
+    assert set(r["restore_markers"][n]["role_passwords"] for n in r["databases"]) == {"dump"}  # each marker says how
     assert r["server"]["major"] == labhub.VERSIONS["PG_NEW_MAJOR"]
     assert {t["table"] for t in r["databases"]["bds_hub"]["tables"]} == set(expected["bds_hub"])
 
@@ -126,8 +128,10 @@ def test_docker_round_trip_is_exact_and_idempotent(old_hub, new_hub, tmp_path):
     # idempotent restore
     r = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir}, check=True)
     assert r["changed"] is False
-    r = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir})
+    # (with the setting changed since: nothing is restored, and the roles are reported as the markers say they are)
+    r = ansible_run.module("db_restore", {"connection": target, "dump_dir": dump_dir, "role_passwords": "target"})
     assert r["changed"] is False and sorted(r["already_restored"]) == ["bdio", "bds_hub", "bds_hub_report"]
+    assert r["role_passwords"] == "dump"
 
     # a changed row is found, table by table - also with the tables shared between two sessions (jobs)
     labhub.psql(new_hub, "UPDATE st.project SET name = name || '!' WHERE id = (SELECT min(id) FROM st.project)")

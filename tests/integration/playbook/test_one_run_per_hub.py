@@ -10,7 +10,8 @@ On a Compose lab hub:
    name, refuses, unless hub_break_lock; every run releases its lock at the end; an inventory that names the hub
    twice: one host holds the lock, the other stops before anything; the migrated new Hub then stopped, a run with a
    fresh dump folder and hub_rollback_on_failure: its restore refuses the other run's data, and it does not go back
-   (the old Hub stays down, the new data as it was).
+   (the old Hub stays down, the new data as it was); rollback_hub with that inventory refuses as well, the database
+   down, unless hub_rollback_beside_dump names that run's dump (check mode).
 On another hub, still up, each refused before the Hub goes down, with its message, the old data unchanged:
 4. a leftover second database container with the hub's labels (step 1 names both);
 5. a bundle whose docker-compose.yml is not YAML (the file named);
@@ -152,6 +153,24 @@ def test_one_run_per_hub(lab_hubs, tmp_path):
     assert "rolled back (hub_rollback_on_failure)" not in out and not labhub.containers(hub, "webapp")
     assert "rollback" not in ansible_run.state(str(tmp_path / "c"), "one-run")
     assert dbcheck.fingerprint(hub) == migrated  # read in the new migration containers step 6 started
+
+    # 6. and rollback_hub with that inventory refuses too, though the database is down now (its marker unread): the
+    # state recorded which migration the restore refused; only hub_rollback_beside_dump naming that dump lets it go back
+    labhub.run(["docker", "stop"] + labhub.containers(hub))
+    dump_a = ansible_run.state(dumps_a, "one-run")["steps"]["restore"]["data"]["dump_id"]
+    assert ansible_run.state(str(tmp_path / "c"), "one-run")["steps"]["restore"]["data"]["other_data"]["dump_id"] == dump_a
+    for settings in ({}, {"hub_rollback_beside_dump": True}):  # a switch left on is no answer
+        rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path / "c"), **{"one-run": settings}),
+                                              name="blackduck.hub.rollback_hub")
+        assert rc != 0 and "Going back from one-run's upgrade is refused: step 7 (restore) of this run found" in out, out
+        assert "another run's migration (dump %s" % dump_a in out and "set hub_rollback_beside_dump: %s." % dump_a in out
+    assert not labhub.containers(hub, "webapp") and "rollback" not in ansible_run.state(str(tmp_path / "c"), "one-run")
+    assert not os.path.exists(lock_file(hub))  # released, and the report says why there is no way back with it
+    with open(os.path.join(str(tmp_path / "c"), "one-run", "report.md")) as f:
+        assert "| Going back | refused with this inventory - step 7 (restore) of this run found" in f.read()
+    rc, out, recap = ansible_run.playbook(ansible_run.hub_inventory([hub], str(tmp_path / "c"), **{"one-run": {
+        "hub_rollback_beside_dump": dump_a}}), "--check", name="blackduck.hub.rollback_hub")
+    assert rc == 0 and "is refused" not in out and "check mode, nothing done:" in out, out
 
 
 def test_refusals_and_the_drain_before_the_hub_goes_down(lab_hubs, tmp_path):

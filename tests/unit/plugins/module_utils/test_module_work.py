@@ -120,6 +120,43 @@ def test_check_mode_plans_the_restore_and_restores_nothing(server, monkeypatch, 
     assert result["dump_id"] == "d-2" and result["target"]["server_major"] == "9.6"
 
 
+def test_the_roles_are_reported_as_the_restore_that_last_restored_them(server, monkeypatch, tmp_path):
+    """A rerun that restores nothing reports the roles' passwords as the latest restore of that dump set them (its
+    markers), not as its own setting; one that restores them, as its own; markers that do not say: None."""
+    refuse_tools(monkeypatch)
+    data = {"dump_id": "d-3", "globals": {"file": "globals.sql"}, "databases": {"bds_hub": {}, "bdio": {}}}
+    monkeypatch.setattr(_restore_job.manifest, "load", lambda dump_dir: data)
+    monkeypatch.setattr(_restore_job.restore, "check_files", lambda dump_dir, data: None)
+
+    def marked(name, **marker):
+        server[name]["comment"] = "blackduck.hub restore " + json.dumps(dict(marker, dump_id="d-3", complete=True))
+
+    marked("bds_hub", role_passwords="dump", restored="2026-12-01T10:00:00Z")
+    marked("bdio", role_passwords="target", restored="2026-12-02T10:00:00Z")  # a later run restored the roles again
+    result = _restore_job.fill(None, Server, str(tmp_path), None, _restore.RestoreOptions(role_passwords="dump"), {})
+    assert sorted(result["already_restored"]) == ["bdio", "bds_hub"] and result["role_passwords"] == "target"
+    marked("bdio", role_passwords="target", restored="2026-11-30T10:00:00Z")
+    assert _restore_job.fill(None, Server, str(tmp_path), None, _restore.RestoreOptions(role_passwords="target"),
+                             {})["role_passwords"] == "dump"
+    marked("bds_hub", restored="2026-12-01T10:00:00Z")  # an older release's markers say nothing of the roles...
+    marked("bdio", restored="2026-12-02T10:00:00Z")
+    assert _restore_job.fill(None, Server, str(tmp_path), None, _restore.RestoreOptions(), {})["role_passwords"] is None
+    server["bdio"]["comment"] = None  # ...and a database to restore (check mode) restores the roles as this run says
+    monkeypatch.setattr(_restore.inventory, "hub_table_count", lambda target: 0)
+    result = _restore_job.fill(None, Server, str(tmp_path), None, _restore.RestoreOptions(role_passwords="target"), {},
+                               check_mode=True)
+    assert result["changed"] is True and result["role_passwords"] == "target"
+    assert _restore_job.fill(None, Server, str(tmp_path), None, _restore.RestoreOptions(globals=False), {},
+                             check_mode=True)["role_passwords"] is None  # no roles restored, none were before
+    # an interrupted restore of the dump gave the roles the old server's passwords: with target, they keep those
+    server["bdio"]["comment"] = "blackduck.hub restore " + json.dumps({"dump_id": "d-3", "complete": False,
+                                                                      "role_passwords": "dump"})
+    assert _restore_job.fill(None, Server, str(tmp_path), None, _restore.RestoreOptions(role_passwords="target"), {},
+                             check_mode=True)["role_passwords"] == "dump"
+    assert _restore_job.fill(None, Server, str(tmp_path), None, _restore.RestoreOptions(globals=False), {},
+                             check_mode=True)["role_passwords"] == "dump"  # the roles as that restore left them
+
+
 # ----------------------------------------------------------------------------------------------------- db_verify
 
 def test_an_unmet_requirement_is_refused_with_what_was_read(server, monkeypatch):

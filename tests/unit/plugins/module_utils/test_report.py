@@ -35,6 +35,16 @@ def _state_of_a_run():
     return {"hub": "hub1", "status": "failed", "failed_step": 7, "steps": steps}
 
 
+def test_the_report_says_going_back_is_refused_beside_another_runs_migration():
+    st = _state_of_a_run()
+    st["steps"]["restore"]["data"]["other_data"] = {"dump_id": "d-9", "found": "2026-12-07T10:00:00Z"}
+    read = dict(_read(st), other_data=_state.other_data(st))
+    back = [line for line in _report.report_md("hub1", FACTS, read, "/d/state.json").splitlines()
+            if line.startswith("| Going back |")]
+    assert back == ["| Going back | refused with this inventory - %s |" % read["other_data"]["message"]]
+    assert "set hub_rollback_beside_dump: d-9" in back[0]
+
+
 def test_the_report_says_each_step_and_what_was_found():
     md = _report.report_md("hub1", FACTS, _read(_state_of_a_run()), "/d/state.json")
     lines = md.splitlines()

@@ -363,8 +363,14 @@ def test_a_hub_started_without_migrating_is_not_other_data(monkeypatch):
         _restore.plan(None, data, ["bds_hub"], False, replace_empty_hub=True, hub_data_tables=["st.project", "st.code_location"])
     assert not isinstance(info.value, _restore.OtherDataError)
     _live(monkeypatch, {"bds_hub": {"dump_id": "d9", "complete": True, "dump_dir": "/other/dump"}})
-    with pytest.raises(_restore.OtherDataError, match="already holds Hub data"):
+    with pytest.raises(_restore.OtherDataError, match="already holds Hub data") as info:
         _restore.plan(None, data, ["bds_hub"], False)
+    # the marker travels with it (db_restore's other_restore): the state keeps it, rollback_hub refuses on it
+    assert info.value.marker == {"dump_id": "d9", "complete": True, "dump_dir": "/other/dump"}
+    _live(monkeypatch, {"bds_hub": {"dump_id": "d8", "complete": False}})  # that run's restore never completed
+    with pytest.raises(_restore.OtherDataError) as info:
+        _restore.plan(None, data, ["bds_hub"], False)
+    assert info.value.marker == {"dump_id": "d8", "complete": False}
 
 
 def test_a_restore_under_a_container_that_went_away_says_so(fake_target):

@@ -435,6 +435,33 @@ def test_another_runs_migration_is_told_apart_from_this_hubs_own(tmp_path, clock
     assert "steps done unknown" in _state.other_run(marker, mine)["message"]  # unreadable: as good as missing
 
 
+def test_a_restore_refused_over_another_runs_migration_is_kept_until_the_step_is_done(clock):
+    """The failed step's other_data (db_restore's other_restore, as the rescue records it) makes other_data() say why
+    going back with this inventory is refused - whether or not that database answers later, its marker complete or
+    not - through reruns that fail again or are cut off, until that step is done."""
+    clock.append("2024-01-02T03:00:00Z")
+    state = _state.new_state("hub1")
+    for step in range(1, 7):
+        state = _state.apply(state, step, "done")
+    assert _state.other_data(state) is None
+    state = _state.apply(state, "restore", "started")
+    marker = {"dump_id": "d-other", "complete": False, "dump_dir": "/other/hub1/dump", "found": "2024-01-02T03:00:00Z"}
+    failed = _state.apply(state, "restore", "failed", {"services": [], "other_data": marker}, "refused")
+    out = _state.other_data(failed)
+    assert out["dump_id"] == "d-other"
+    assert out["message"].startswith("step 7 (restore) of this run found, on 2024-01-02T03:00:00Z, that the new "
+                                     "database holds another run's migration (dump d-other, dump folder /other/hub1/dump)")
+    assert out["message"].endswith("set hub_rollback_beside_dump: d-other. Nothing was changed.")
+    assert ", restored 2024-01-01" in _state.other_data(_state.apply(
+        state, "restore", "failed", {"other_data": dict(marker, restored="2024-01-01T00:00:00Z")}))["message"]
+    again = _state.apply(failed, "restore", "started")  # a rerun, cut off before it fails or ends: still refused
+    assert _state.other_data(again)["dump_id"] == "d-other"
+    assert _state.other_data(_state.apply(again, "restore", "failed", {"services": []}))["dump_id"] == "d-other"
+    done = _state.apply(again, "restore", "done", {"dump_id": "d-mine"})  # restored since (hub_force_restore, say)
+    assert _state.other_data(done) is None and "other_data" not in done["steps"]["restore"]["data"]
+    assert _state.other_data(_state.apply(state, "restore", "failed", {"services": []})) is None  # another failure
+
+
 def test_a_failure_keeps_what_ran_until_the_step_starts_again_and_its_log_line(clock):
     clock.extend(["2024-01-02T03:00:00Z"])
     running = [{"name": "hub-postgres-1", "state": "exited"}]
