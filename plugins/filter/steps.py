@@ -14,12 +14,12 @@ def step_due(step, state, options=None, run_tags=None, skip_tags=None):
     return _state.due(step, state, options, run_tags or ["all"], skip_tags or [])
 
 
-def goes_back_now(step, ran_here=None, failure=None, state_before=None):
-    return _state.goes_back_now(step, ran_here or [], failure, state_before)
+def goes_back_now(step, ran_here=None, failure=None, state_before=None, state_now=None):
+    return _state.goes_back_now(step, ran_here or [], failure, state_before, state_now)
 
 
-def why_not_back(step, ran_here=None, failure=None, state_before=None):
-    return _state.why_not_back(step, ran_here or [], failure, state_before)
+def why_not_back(step, ran_here=None, failure=None, state_before=None, state_now=None):
+    return _state.why_not_back(step, ran_here or [], failure, state_before, state_now)
 
 
 def plan_line(step, done, what):

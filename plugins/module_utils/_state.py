@@ -82,7 +82,7 @@ def step_table():
     return out
 
 
-def why_not_back(step, ran_here, failure=None, state_before=None):
+def why_not_back(step, ran_here, failure=None, state_before=None, state_now=None):
     """Why a failure of ``step`` (a row of step_table() whose ``goes_back`` is true) does not bring the old version
     back now, or '' when it does. Going back would lose what the new database holds when that may have served:
     after the new Hub started (step 10) in an earlier run (``ran_here``: the names of the steps this run began); at
@@ -90,9 +90,9 @@ def why_not_back(step, ran_here, failure=None, state_before=None):
     it: step 9 started or failed - that run was killed during the new Hub's start, or failed there without going
     back, and the Hub may have come up and served since); or when the restore refused because the new database holds
     Hub data that did not come from this run's dump (``failure``, the failed task's result: db_restore's
-    target_holds_other_data; or an earlier run's, still recorded in ``state_before``: other_data()) - another run's
-    migration, whose Hub may have served, perhaps stopped now."""
-    if (failure or {}).get("target_holds_other_data") or other_data(state_before):  # now, or in an earlier run
+    target_holds_other_data; or an earlier run's, still recorded in ``state_now``, the state with this failure
+    recorded: other_data()) - another run's migration, whose Hub may have served, perhaps stopped now."""
+    if (failure or {}).get("target_holds_other_data") or other_data(state_now):  # now, or in an earlier run
         return ("the new database holds Hub data that did not come from this run's dump (another run migrated this hub: "
                 "its restore marker), and going back would start the old Hub on older data beside it")
     if step["number"] < STEP_NUMBERS["start_hub"]:
@@ -108,10 +108,10 @@ def why_not_back(step, ran_here, failure=None, state_before=None):
     return ""
 
 
-def goes_back_now(step, ran_here, failure=None, state_before=None):
+def goes_back_now(step, ran_here, failure=None, state_before=None, state_now=None):
     """Whether a failure of ``step`` brings the old version back now: its ``goes_back`` (the steps between the Hub
     going down and the old data deleted), unless why_not_back() has a reason."""
-    return bool(step.get("goes_back")) and not why_not_back(step, ran_here, failure, state_before)
+    return bool(step.get("goes_back")) and not why_not_back(step, ran_here, failure, state_before, state_now)
 
 
 def due(step, state, options=None, run_tags=("all",), skip_tags=()):
@@ -295,7 +295,7 @@ def other_data(state):
                 "step %d (%s) of this run found, on %s, that the new database holds another run's migration (dump %s%s%s"
                 "): going back with this run's inventory would start the old Hub beside it, on older data. Go back with "
                 "that run's inventory (its hub_dump_dir), not this one; if that run's Hub never served and going back "
-                "is wanted all the same, set hub_rollback_beside_dump: %s. Nothing was changed." % (
+                "is wanted all the same, set hub_rollback_beside_dump: %s." % (
                     n, name, marker.get("found") or "?", dump_id,
                     ", restored %s" % marker["restored"] if marker.get("restored") else "",
                     ", dump folder %s" % marker["dump_dir"] if marker.get("dump_dir") else "", dump_id))}

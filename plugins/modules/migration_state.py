@@ -171,7 +171,8 @@ next_step:
 going_back:
   description: Whether the old Hub can be brought back now - possible (V(true); V(false) once step 11 removed the old
     data; V(null) when this attempt never took the Hub down), and reason, in words; wanted - whether the old Hub is
-    to serve (the way back is open, or this hub was rolled back already).
+    to serve (the way back is open, or this hub was rolled back already). The way back may be open and still refused
+    with this inventory - see RV(other_data).
   returned: always
   type: dict
 rolled_back_dumps:

@@ -286,9 +286,14 @@ def test_no_going_back_over_data_another_run_restored():
     marker = {"dump_id": "d-other", "complete": False, "found": "2026-12-07T10:00:00Z"}
     found = _state.apply(_state.apply(_state.new_state("h"), "restore", "started"), "restore", "failed",
                          {"other_data": marker})
-    assert why_not_back(table["restore"], ["restore"], {"failed": True, "msg": "no connection"}, found).startswith(
+    assert why_not_back(table["restore"], ["restore"], {"failed": True, "msg": "no connection"}, {}, found).startswith(
         "the new database holds Hub data that did not come")
-    assert goes_back_now(table["verify"], ["start_hub"], {"failed": True}, found) is False
+    assert goes_back_now(table["verify"], ["start_hub"], {"failed": True}, {}, found) is False
+    # once that step is done (hub_force_restore, say), a later failure goes back again - though the state as the run
+    # found it still recorded the refusal
+    later = _state.apply(_state.apply(found, "restore", "done"), "stop_new_migration", "failed")
+    assert why_not_back(table["stop_new_migration"], ["restore", "stop_new_migration"], {"failed": True}, found,
+                        later) == ""
     run = a_run(rollback_on_failure=True)  # and the plan says going back is refused, and why
     said = plan_lines(dict(a_state("restore", possible=True, reason="r"), other_data=_state.other_data(found)), run)[2]
     assert said.startswith("going back: refused with this inventory - step 7 (restore) of this run found, on "

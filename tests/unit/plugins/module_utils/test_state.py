@@ -451,7 +451,7 @@ def test_a_restore_refused_over_another_runs_migration_is_kept_until_the_step_is
     assert out["dump_id"] == "d-other"
     assert out["message"].startswith("step 7 (restore) of this run found, on 2024-01-02T03:00:00Z, that the new "
                                      "database holds another run's migration (dump d-other, dump folder /other/hub1/dump)")
-    assert out["message"].endswith("set hub_rollback_beside_dump: d-other. Nothing was changed.")
+    assert out["message"].endswith("set hub_rollback_beside_dump: d-other.")
     assert ", restored 2024-01-01" in _state.other_data(_state.apply(
         state, "restore", "failed", {"other_data": dict(marker, restored="2024-01-01T00:00:00Z")}))["message"]
     again = _state.apply(failed, "restore", "started")  # a rerun, cut off before it fails or ends: still refused
