@@ -86,9 +86,9 @@ def check_files(dump_dir, data):
                            "copy; nothing was changed on the target." % (dump_dir, "; ".join(problems)))
 
 
-def other_run(live):
-    """Which other restore put the data there, from its marker: ' (restored from dump ..., ... in ...)', or ''."""
-    marker = inventory.read_marker(live.get("bds_hub", {}).get("comment"))
+def other_run(marker):
+    """Which other restore put the data there, from its marker (bds_hub's, or None): ' (it was restored from dump ...,
+    on ..., whose dump folder is ... by another run)', or ''."""
     if not marker:
         return ""
     return " (it was restored from dump %s%s%s by another run)" % (
@@ -138,8 +138,8 @@ def plan(target, data, names, force, replace_empty_hub=False, hub_data_tables=()
         if n:
             # another run's migration (its marker): not restored over, and no reason to go back either - unlike a new
             # Hub started without migrating (used or not), whose data the old Hub's never came from
-            by_other_run = other_run(live)
             marker = inventory.read_marker(live["bds_hub"].get("comment"))
+            by_other_run = other_run(marker)
 
             def refused(message):
                 return OtherDataError(message, marker) if by_other_run else RestoreError(message)

@@ -188,6 +188,8 @@ def apply(state, step, status, data=None, message=None):
         if entry.get("started"):
             entry["seconds"] = int(epoch(stamp) - epoch(entry["started"]))
     if data:
+        if data.get("other_data"):  # a refusal found now (other_data() names when)
+            data = dict(data, other_data=dict(data["other_data"], found=stamp))
         entry.setdefault("data", {}).update(data)
     if message:
         entry["message"] = message

@@ -283,7 +283,7 @@ def test_no_going_back_over_data_another_run_restored():
         assert goes_back_now(table[step], [step], {"failed": True, "msg": "pg_restore died"}) is True
         assert goes_back_now(table[step], [step], {"target_holds_other_data": False}) is True
     # nor a later run's failure of another kind (that database down, say) while the state still records the refusal
-    marker = {"dump_id": "d-other", "complete": False, "found": "2026-12-07T10:00:00Z"}
+    marker = {"dump_id": "d-other", "complete": False}
     found = _state.apply(_state.apply(_state.new_state("h"), "restore", "started"), "restore", "failed",
                          {"other_data": marker})
     assert why_not_back(table["restore"], ["restore"], {"failed": True, "msg": "no connection"}, {}, found).startswith(
@@ -296,5 +296,6 @@ def test_no_going_back_over_data_another_run_restored():
                         later) == ""
     run = a_run(rollback_on_failure=True)  # and the plan says going back is refused, and why
     said = plan_lines(dict(a_state("restore", possible=True, reason="r"), other_data=_state.other_data(found)), run)[2]
-    assert said.startswith("going back: refused with this inventory - step 7 (restore) of this run found, on "
-                           "2026-12-07T10:00:00Z, that the new database holds another run's migration (dump d-other)")
+    assert said.startswith("going back: refused with this inventory - step 7 (restore) of this run found, on %s, that "
+                           "the new database holds another run's migration (dump d-other)"
+                           % found["steps"]["restore"]["data"]["other_data"]["found"])

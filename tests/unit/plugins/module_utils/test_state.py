@@ -445,18 +445,20 @@ def test_a_restore_refused_over_another_runs_migration_is_kept_until_the_step_is
         state = _state.apply(state, step, "done")
     assert _state.other_data(state) is None
     state = _state.apply(state, "restore", "started")
-    marker = {"dump_id": "d-other", "complete": False, "dump_dir": "/other/hub1/dump", "found": "2024-01-02T03:00:00Z"}
+    marker = {"dump_id": "d-other", "complete": False, "dump_dir": "/other/hub1/dump"}
+    clock[:] = ["2024-01-02T03:05:00Z", "2024-01-02T03:10:00Z", "2024-01-02T03:20:00Z"]
     failed = _state.apply(state, "restore", "failed", {"services": [], "other_data": marker}, "refused")
     out = _state.other_data(failed)
-    assert out["dump_id"] == "d-other"
-    assert out["message"].startswith("step 7 (restore) of this run found, on 2024-01-02T03:00:00Z, that the new "
+    assert out["dump_id"] == "d-other" and failed["steps"]["restore"]["data"]["other_data"]["found"] == "2024-01-02T03:05:00Z"
+    assert out["message"].startswith("step 7 (restore) of this run found, on 2024-01-02T03:05:00Z, that the new "
                                      "database holds another run's migration (dump d-other, dump folder /other/hub1/dump)")
     assert out["message"].endswith("set hub_rollback_beside_dump: d-other.")
     assert ", restored 2024-01-01" in _state.other_data(_state.apply(
         state, "restore", "failed", {"other_data": dict(marker, restored="2024-01-01T00:00:00Z")}))["message"]
     again = _state.apply(failed, "restore", "started")  # a rerun, cut off before it fails or ends: still refused
     assert _state.other_data(again)["dump_id"] == "d-other"
-    assert _state.other_data(_state.apply(again, "restore", "failed", {"services": []}))["dump_id"] == "d-other"
+    later = _state.apply(again, "restore", "failed", {"services": []})  # failed again, otherwise: when it was found
+    assert _state.other_data(later)["dump_id"] == "d-other" and ", on 2024-01-02T03:05:00Z," in _state.other_data(later)["message"]
     done = _state.apply(again, "restore", "done", {"dump_id": "d-mine"})  # restored since (hub_force_restore, say)
     assert _state.other_data(done) is None and "other_data" not in done["steps"]["restore"]["data"]
     assert _state.other_data(_state.apply(state, "restore", "failed", {"services": []})) is None  # another failure
