@@ -230,6 +230,39 @@ def balance(weights, groups):
     return [sorted(keys) for dummy, dummy2, keys in bins if keys]
 
 
+OBJECT_KINDS = ("indexes", "views", "functions", "constraints")
+
+
+def _counts_of(kinds):
+    """'a,b,c,d': how many of each kind (OBJECT_KINDS' order), outside the system schemas, with kinds[k]'s extra
+    condition (an object of an extension or not)."""
+    def one(sql, extra):
+        return "(SELECT count(*) FROM %s AND %s)" % (sql, extra)
+    sql = ("pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_index i ON i.indexrelid = c.oid "
+           "WHERE c.relkind = 'i' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'",
+           "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('v', 'm') "
+           "AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
+           "pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+           "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')",
+           "pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+           "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')")
+    return " || ',' || ".join(one(s, k) for s, k in zip(sql, kinds))
+
+
+def _of_an_extension(catalog, oid):
+    return ("EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '%s'::regclass AND d.objid = %s AND d.deptype = 'e')"
+            % (catalog, oid))
+
+
+# An extension's own functions, views, tables (their indexes and constraints) are the new server's version of it:
+# pgcrypto 1.3 of PostgreSQL 9.6 has two functions more than the 1.1 of 9.4, which the Hub's bds_hub holds (the
+# vendor's external-postgres-init.pgsql creates it). So the Hub's own objects are counted apart from them.
+_MEMBER = (_of_an_extension("pg_class", "i.indrelid"), _of_an_extension("pg_class", "c.oid"),
+           _of_an_extension("pg_proc", "p.oid"),
+           "(%s OR %s)" % (_of_an_extension("pg_class", "c.conrelid"), _of_an_extension("pg_type", "c.contypid")))
+OBJECT_COUNTS = "SELECT 'objects', %s, %s;\n" % (_counts_of(["NOT " + m for m in _MEMBER]), _counts_of(_MEMBER))
+
+
 def database_inventory(target, database, checksums=True, fixups=None, jobs=1):
     """Tables (rows, checksum), sequences, large objects and object counts of one database. One session reads
     them in one snapshot; with jobs > 1 that many sessions share the tables by size and read at the same time,
@@ -252,16 +285,9 @@ def database_inventory(target, database, checksums=True, fixups=None, jobs=1):
                     % (quote_literal("seq:%s.%s" % (schema, name)), qualified(schema, name)))
     rest.append("SELECT 'lo', count(*), %s FROM pg_largeobject_metadata;\n" % (
         "coalesce(sum(('x' || substr(md5(lo_get(oid)), 1, 16))::bit(64)::bigint), 0)" if checksums else "0"))
-    rest.append(
-        "SELECT 'objects', "
-        "(SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'i' "
-        " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast') || ',' || "
-        "(SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('v', 'm') "
-        " AND n.nspname NOT IN ('pg_catalog', 'information_schema')) || ',' || "
-        "(SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-        " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')) || ',' || "
-        "(SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
-        " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')), 0;\n")
+    rest.append(OBJECT_COUNTS)
+    rest.append("SELECT 'extensions', coalesce(string_agg(extname || ' ' || extversion, ',' ORDER BY extname), ''), 0 "
+                "FROM pg_extension;\n")
     if jobs > 1 and len(tables) > 1:
         sizes = table_sizes(target, database)
         groups = balance(dict((key, sizes.get(key, 0)) for key in parts), jobs)
@@ -277,9 +303,11 @@ def database_inventory(target, database, checksums=True, fixups=None, jobs=1):
             inv["sequences"][key[4:]] = {"last_value": int(a), "is_called": b == "1"}
         elif key == "lo":
             inv["large_objects"] = {"count": int(a), "checksum": b if checksums else None}
-        elif key == "objects":
-            idx, views, funcs, cons = (int(x) for x in a.split(","))
-            inv["objects"] = {"indexes": idx, "views": views, "functions": funcs, "constraints": cons}
+        elif key == "objects":  # those of the database's own, then those of its extensions
+            inv["objects"], inv["extension_objects"] = [dict(zip(OBJECT_KINDS, (int(x) for x in counts.split(","))))
+                                                        for counts in (a, b)]
+        elif key == "extensions":
+            inv["extensions"] = dict(e.split(" ", 1) for e in a.split(",") if e)
         elif "#" in key:
             table, part = key.split("#", 1)
             inv["fixup_parts"].setdefault(table, {})[part] = {"rows": int(a), "checksum": b if checksums else None}

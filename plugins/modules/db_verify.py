@@ -16,8 +16,10 @@ description:
     and compares them with the manifest written by M(blackduck.hub.db_dump).
   - O(mode=exact) belongs right after the restore, before any Hub process starts (a live Hub writes at once) -
     every table's rows and checksum, sequences, large objects, indexes, views, functions and constraints must be
-    equal. Where the Hub's post-restore fixups ran (the restore marker says so), C(st.policy_setting) and
-    C(st.job_instances) are compared on the rows the fixups do not touch, and checked for the fixups' effect.
+    equal; those of an extension (pgcrypto in the Hub's C(bds_hub)) are the new server's version of it, so each
+    extension of the dump must be there, and its own objects are not counted. Where the Hub's post-restore fixups
+    ran (the restore marker says so), C(st.policy_setting) and C(st.job_instances) are compared on the rows the
+    fixups do not touch, and checked for the fixups' effect.
   - O(mode=live) is for a running Hub (step 10) - what can still be confirmed - the server version, the restore
     marker naming this dump, and that every table of the manifest is there with at least its rows.
   - Can require a server major version (O(require_major)), the gate for a Hub 4.2 external database (9.6).

@@ -44,6 +44,30 @@ def new_hub():
     labhub.remove(hub["name"])
 
 
+def install_extension(hub, version, functions):
+    """A SQL-only extension, bdlab_crypto, whose version on this hub's server is version, with that many functions:
+    as the Hub's pgcrypto, whose 1.1 of PostgreSQL 9.4 is 9.6's 1.3 with two functions more (the restore creates the
+    new server's version). Trusted where the server knows the word (13 on), as pgcrypto is."""
+    major = int(labhub.psql(hub, "SHOW server_version_num;", db="postgres").strip()) // 10000
+    share = labhub.psql(hub, "SELECT setting FROM pg_config WHERE name = 'SHAREDIR';", db="postgres").strip()
+    control = "default_version = '%s'\nrelocatable = true\n%s" % (version, "trusted = true\n" if major >= 13 else "")
+    script = "".join("CREATE FUNCTION bdlab_crypto_%d() RETURNS int LANGUAGE sql AS 'SELECT %d';\n" % (n, n)
+                     for n in range(functions))
+    files = {"bdlab_crypto.control": control, "bdlab_crypto--%s.sql" % version: script}
+    for name, text in files.items():
+        subprocess.run(["docker", "exec", "-i", "-u", "0", labhub.containers(hub, "postgres")[0], "sh", "-c",
+                        'cat > "$0"', "%s/extension/%s" % (share, name)], input=text, text=True, check=True)
+
+
+@pytest.fixture
+def old_hub_with_an_extension(old_hub):
+    """old_hub, its bds_hub with bdlab_crypto 1.1 (one function) for this test only."""
+    install_extension(old_hub, "1.1", 1)
+    labhub.psql(old_hub, "CREATE EXTENSION bdlab_crypto;")
+    yield old_hub
+    labhub.psql(old_hub, "DROP EXTENSION IF EXISTS bdlab_crypto;")
+
+
 def docker_conn(hub, version):
     return {"type": "docker", "project": hub["project"], "hub_version": version}
 
@@ -57,7 +81,9 @@ counts = dbcheck.counts
 fingerprint = dbcheck.fingerprint
 
 
-def test_docker_round_trip_is_exact_and_idempotent(old_hub, new_hub, tmp_path):
+def test_docker_round_trip_is_exact_and_idempotent(old_hub_with_an_extension, new_hub, tmp_path):
+    old_hub = old_hub_with_an_extension
+    install_extension(new_hub, "1.3", 3)  # the new server's version of it: two functions more
     dump_dir = str(tmp_path / "dump")
     source = docker_conn(old_hub, labhub.OLD)
     before = fingerprint(old_hub)
@@ -84,6 +110,8 @@ def test_docker_round_trip_is_exact_and_idempotent(old_hub, new_hub, tmp_path):
     assert manifest["databases"]["bds_hub"]["sequences"]["st.hub_event_seq"]["last_value"] == 424242
     assert manifest["databases"]["bds_hub"]["toc_entries"] > 50
     assert "blackduck_user" in manifest["roles"]
+    assert manifest["databases"]["bds_hub"]["extensions"]["bdlab_crypto"] == "1.1"
+    assert manifest["databases"]["bds_hub"]["extension_objects"]["functions"] == 1
     sha = subprocess.run(["sha256sum", os.path.join(dump_dir, "bds_hub.dump")], capture_output=True, text=True,
                          check=True).stdout.split()[0]
     assert sha == manifest["databases"]["bds_hub"]["sha256"] == r["databases"]["bds_hub"]["sha256"]
@@ -105,7 +133,8 @@ def test_docker_round_trip_is_exact_and_idempotent(old_hub, new_hub, tmp_path):
     hashes = [w.strip("';") for w in open(os.path.join(dump_dir, "globals.sql")).read().split() if w.startswith("'md5")]
     assert hashes and not any(h in out for h in hashes)  # the roles' password hashes never reach the output
 
-    # db_verify exact, right after the restore
+    # db_verify exact, right after the restore: the extension as the new server has it is no difference
+    assert labhub.psql(new_hub, "SELECT extversion FROM pg_extension WHERE extname = 'bdlab_crypto';").strip() == "1.3"
     r = ansible_run.module("db_verify", {"connection": target, "dump_dir": dump_dir})
     assert r["verified"] is True and r["differences"] == []
     assert set(r["restore_markers"][n]["role_passwords"] for n in r["databases"]) == {"dump"}  # each marker says how

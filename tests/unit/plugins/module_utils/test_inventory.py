@@ -261,7 +261,8 @@ def test_database_inventory_parses_every_kind_of_row(fake_target):
                   ("st.project", "3", "4242"),
                   ("seq:st.project_id_seq", "3", "1"),
                   ("lo", "2", "77"),
-                  ("objects", "40,3,5,60", "0"))
+                  ("objects", "40,3,5,60", "0,0,2,0"),
+                  ("extensions", "pgcrypto 1.1,plpgsql 1.0", "0"))
     target = fake_target([{"match": "relkind IN ('r', 'S')", "stdout": listing},
                           {"match": "REPEATABLE READ", "stdout": counts}])
     inv = _inventory.database_inventory(target, "bds_hub", fixups=_inventory.FIXUPS["bds_hub"])
@@ -272,6 +273,8 @@ def test_database_inventory_parses_every_kind_of_row(fake_target):
         "sequences": {"st.project_id_seq": {"last_value": 3, "is_called": True}},
         "large_objects": {"count": 2, "checksum": "77"},
         "objects": {"indexes": 40, "views": 3, "functions": 5, "constraints": 60},
+        "extension_objects": {"indexes": 0, "views": 0, "functions": 2, "constraints": 0},
+        "extensions": {"pgcrypto": "1.1", "plpgsql": "1.0"},
         "fixup_parts": {"st.policy_setting": {"unchanged": {"rows": 8, "checksum": "999"},
                                               "changed": {"rows": 2, "checksum": "0"},
                                               "after": {"rows": 2, "checksum": "0"}}},
@@ -284,6 +287,9 @@ def test_database_inventory_parses_every_kind_of_row(fake_target):
     assert "WHERE NOT (%s);" % _inventory.FIXUPS["bds_hub"][0]["changes"] in script
     assert 'float8send(t."score")' in script
     assert "FROM \"st\".\"project_id_seq\"" in script
+    # the Hub's own objects apart from its extensions' (pgcrypto's functions are the new server's version of it)
+    assert "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid" in script
+    assert "FROM pg_extension" in script
 
 
 def test_balance_spreads_the_heaviest_first_onto_the_lightest_group():
@@ -308,7 +314,7 @@ def test_database_inventory_with_jobs_shares_the_tables_by_size(fake_target):
         {"match": "REPEATABLE READ", "stdout": rows(
             ("st.policy_setting", "3", "22"), ("st.policy_setting#unchanged", "3", "22"),
             ("st.policy_setting#changed", "0", "0"), ("st.policy_setting#after", "0", "0"), ("st.small", "2", "33"),
-            ("seq:st.s_seq", "7", "1"), ("lo", "0", "0"), ("objects", "4,0,0,2", "0"))}])
+            ("seq:st.s_seq", "7", "1"), ("lo", "0", "0"), ("objects", "4,0,0,2", "0,0,0,0"))}])
     inv = _inventory.database_inventory(target, "bds_hub", fixups=_inventory.FIXUPS["bds_hub"], jobs=2)
     assert inv["tables"] == {"st.big": {"rows": 1000, "checksum": "11"}, "st.policy_setting": {"rows": 3, "checksum": "22"},
                              "st.small": {"rows": 2, "checksum": "33"}}
@@ -326,7 +332,7 @@ def test_database_inventory_with_jobs_shares_the_tables_by_size(fake_target):
 def test_database_inventory_with_one_table_needs_one_session(fake_target):
     target = fake_target([
         {"match": "relkind IN ('r', 'S')", "stdout": rows(("st", "t", "r", "id:int4"))},
-        {"match": "REPEATABLE READ", "stdout": rows(("st.t", "5", "9"), ("lo", "0", "0"), ("objects", "1,0,0,1", "0"))},
+        {"match": "REPEATABLE READ", "stdout": rows(("st.t", "5", "9"), ("lo", "0", "0"), ("objects", "1,0,0,1", "0,0,0,0"))},
     ])
     assert _inventory.database_inventory(target, "bdio", jobs=4)["tables"] == {"st.t": {"rows": 5, "checksum": "9"}}
     assert len(target.calls()) == 2 and not any("pg_table_size" in c["stdin"] for c in target.calls())
@@ -335,7 +341,7 @@ def test_database_inventory_with_one_table_needs_one_session(fake_target):
 def test_database_inventory_without_checksums(fake_target):
     target = fake_target([
         {"match": "relkind IN ('r', 'S')", "stdout": rows(("st", "t", "r", "id:int4"))},
-        {"match": "REPEATABLE READ", "stdout": rows(("st.t", "5", "0"), ("lo", "0", "0"), ("objects", "1,0,0,1", "0"))},
+        {"match": "REPEATABLE READ", "stdout": rows(("st.t", "5", "0"), ("lo", "0", "0"), ("objects", "1,0,0,1", "0,0,0,0"))},
     ])
     inv = _inventory.database_inventory(target, "bdio", checksums=False)
     assert inv["tables"] == {"st.t": {"rows": 5, "checksum": None}}

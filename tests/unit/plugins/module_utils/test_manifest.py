@@ -110,6 +110,8 @@ def inventory():
         },
         "large_objects": {"count": 2, "checksum": "777"},
         "objects": {"indexes": 40, "views": 3, "functions": 5, "constraints": 60},
+        "extension_objects": {"indexes": 0, "views": 0, "functions": 34, "constraints": 0},
+        "extensions": {"pgcrypto": "1.1", "plpgsql": "1.0"},
         "fixup_parts": {},
     }
 
@@ -169,6 +171,31 @@ def test_a_side_without_checksums_compares_large_objects_and_fixup_parts_by_coun
         live["fixup_parts"][POLICY]["unchanged"]["rows"] = 7
         assert kinds(_manifest.compare_database(exp, live, fixups=FIXUPS, fixups_applied=True)[0]) == [
             ("checksum", POLICY), ("large_objects", "pg_largeobject")], counted
+
+
+def test_exact_extensions_of_the_new_servers_version_are_no_diff():
+    """The Hub's bds_hub holds pgcrypto: 1.1 on 9.4, restored as 9.6's 1.3 with two functions more. The Hub's own
+    objects are compared; of the extensions, that each is there."""
+    live = inventory()
+    live["extension_objects"]["functions"] = 36
+    live["extensions"] = {"pgcrypto": "1.3", "plpgsql": "1.0", "pg_trgm": "1.3"}  # one more (template1's): fine
+    assert _manifest.compare_database(inventory(), live)[0] == []
+    live["objects"]["functions"] = 4
+    del live["extensions"]["pgcrypto"]
+    assert _manifest.compare_database(inventory(), live)[0] == [
+        {"kind": "objects", "object": "functions", "expected": 5, "actual": 4, "detail": "number of functions differs"},
+        {"kind": "extension", "object": "pgcrypto", "expected": "1.1", "actual": None,
+         "detail": "extension is missing"}]
+
+
+def test_exact_object_counts_of_an_older_releases_manifest_count_the_extensions_too():
+    old = inventory()
+    del old["extension_objects"], old["extensions"]
+    old["objects"]["functions"] = 5 + 34
+    assert _manifest.compare_database(old, inventory())[0] == []
+    live = inventory()
+    live["extension_objects"]["functions"] = 36
+    assert kinds(_manifest.compare_database(old, live)[0]) == [("objects", "functions")]
 
 
 def test_exact_missing_table():

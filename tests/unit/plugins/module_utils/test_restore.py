@@ -221,6 +221,20 @@ def test_restore_database_failure_without_a_recognised_error(fake_target, dump_f
         "pg_restore exited with 137: it was killed (SIGKILL) without a word: was its container or pod stopped")
 
 
+@pytest.mark.parametrize("rc, tail", [(137, ""), (1, "error: lost connection to pod\n"),
+                                      (1, "Error response from daemon: Container abc is not running\n")])
+def test_restore_database_that_did_not_reach_its_end_fails_even_after_harmless_errors(fake_target, dump_file, rc, tail):
+    """A non-superuser's restore prints a harmless error early on; killed later, or its kubectl or docker exec
+    connection lost, pg_restore never says how many errors it ignored: the database is partly restored."""
+    d, entry, dummy = dump_file
+    noise = APPLIANCE_NOISE.replace("WARNING: errors ignored on restore: 1\n", "")
+    target = fake_target([{"tool": "pg_restore", "rc": rc, "stderr": noise + tail}])
+    res = _restore.restore_database(target, d, "bds_hub", entry, clean=False, extra_allowed=[])
+    assert len(res["errors"]) == 1 and res["errors"][0].startswith("pg_restore exited with %d before its end: " % rc)
+    assert res["errors"][0].endswith(tail.strip() or "ALTER SCHEMA public OWNER TO blckdck;")
+    assert len(res["warnings"]) == 1  # the harmless one, still said
+
+
 def test_restore_database_lost_connection_fails_even_with_harmless_noise(fake_target, dump_file):
     d, entry, dummy = dump_file
     stderr = APPLIANCE_NOISE.replace(
