@@ -120,6 +120,26 @@ def docker_run_ready(inspected, containers, names, healthy=True):
     return True
 
 
+def docker_run_stopped_for_good(inspected, names):
+    """Why a docker-run hub cannot come up any more, or '': the first of names whose container has stopped (exited,
+    dead) and is not being restarted - docker-hub.sh sets no restart policy, so nothing starts it again and a wait
+    for it would only run out (the vendor's webapp that exits at once on a bad database setting, or on its memory
+    limit)."""
+    found = containers_by_name(inspected)
+    for name in names:
+        state = (found.get(name) or {}).get("State") or {}
+        if state.get("Status") in ("exited", "dead") and not state.get("Restarting"):
+            return "container %s %s with code %s at %s, and nothing starts it again (docker-hub.sh sets no restart " \
+                   "policy): see docker logs %s" % (name, state["Status"], state.get("ExitCode", "?"),
+                                                    state.get("FinishedAt") or "?", name)
+    return ""
+
+
+def _inspected(out):
+    """docker container inspect --format lines: a JSON object a line."""
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
 # name -> (what it waits for, in words; the predicate over the command's stdout and the wait's `wanted`)
 PREDICATES = {
     "gone": ("no line left (every container or pod gone)", lambda out, wanted: not out.strip()),
@@ -130,7 +150,7 @@ PREDICATES = {
                        lambda out, wanted: k8s_pods_ready(json.loads(out).get("items") or [], wanted["apps"])),
     "docker_run_ready": ("every container of the docker-run hub running its image, and healthy",
                          lambda out, wanted: docker_run_ready(
-                             [json.loads(line) for line in out.splitlines() if line.strip()],
+                             _inspected(out),
                              dict((name, {"image": image, "health_check_wrong_port": name in wanted.get("running_enough", [])})
                                   for name, image in wanted["images"].items()),
                              list(wanted["images"]), wanted.get("healthy", True))),
@@ -163,6 +183,23 @@ def k8s_pods_said(out):
 SAID = {"k8s_pods_stopped": k8s_pods_said, "k8s_pods_ready": k8s_pods_said}
 
 
+# name -> why what it waits for cannot come any more, over a check's stdout and the wait's `wanted` ('' while it can)
+HOPELESS = {
+    "docker_run_ready": lambda out, wanted: docker_run_stopped_for_good(_inspected(out), list(wanted["images"])),
+}
+
+
+def hopeless(until, rc, out, wanted):
+    """Why the wait for until cannot succeed any more, after a check that did not hold ('' while it still may, or
+    when the check failed or cannot be read)."""
+    if rc != 0 or until not in HOPELESS:
+        return ""
+    try:
+        return HOPELESS[until](out, wanted or {})
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return ""
+
+
 def holds(until, rc, out, wanted):
     """Whether the predicate until holds for one check: a command that failed (a container not there yet, an API
     server that did not answer) or printed what cannot be read is not ready yet, never an error."""
@@ -179,11 +216,11 @@ FAILED_IN_A_ROW = 3  # checks whose command failed, one after the other, that en
 
 def wait(run, argv, until, wanted, timeout, interval, clock=time.monotonic, sleep=time.sleep):
     """Run argv (run(argv) -> (rc, stdout, stderr)) every interval seconds until the predicate until holds, timeout
-    seconds have passed since the first check (monotonic clock; there is always one check), or the command failed
+    seconds have passed since the first check (monotonic clock; there is always one check), the command failed
     FAILED_IN_A_ROW times in a row (a wrong kubeconfig, a user who may not list pods, an engine that is down: one
-    failure alone is a hiccup, and the wait goes on). Returns {ready, attempts, seconds, rc, stdout, stderr} of the
-    last check - its stdout as SAID tells it - and failed_in_a_row (how many checks before it failed too, itself
-    included)."""
+    failure alone is a hiccup, and the wait goes on), or a check shows that the predicate cannot hold any more
+    (HOPELESS). Returns {ready, attempts, seconds, rc, stdout, stderr} of the last check - its stdout as SAID tells
+    it - failed_in_a_row (how many checks before it failed too, itself included) and hopeless (why not, or '')."""
     started = clock()
     attempts = failed_in_a_row = 0
     while True:
@@ -191,9 +228,10 @@ def wait(run, argv, until, wanted, timeout, interval, clock=time.monotonic, slee
         rc, out, err = run(argv)
         failed_in_a_row = failed_in_a_row + 1 if rc != 0 else 0
         ready = holds(until, rc, out, wanted)
+        why_not = "" if ready else hopeless(until, rc, out, wanted)
         elapsed = clock() - started
-        if ready or failed_in_a_row >= FAILED_IN_A_ROW or elapsed + interval >= timeout:
+        if ready or why_not or failed_in_a_row >= FAILED_IN_A_ROW or elapsed + interval >= timeout:
             return {"ready": ready, "attempts": attempts, "seconds": round(elapsed, 1), "rc": rc,
                     "stdout": SAID.get(until, lambda said: said)(out),
-                    "stderr": err, "failed_in_a_row": failed_in_a_row}
+                    "stderr": err, "failed_in_a_row": failed_in_a_row, "hopeless": why_not}
         sleep(interval)

@@ -18,7 +18,8 @@ description:
     check as C(retries)/C(until) on M(ansible.builtin.command) does.
   - A check whose command fails (an API server that did not answer) counts as not ready, and the wait goes on; a
     command that fails three times in a row (a wrong kubeconfig, a user who may not list pods, an engine that is
-    down) ends the wait with its error, rather than waiting out O(timeout) blind.
+    down) ends the wait with its error, rather than waiting out O(timeout) blind. So does a check that shows the
+    predicate cannot hold any more (RV(hopeless)).
   - The predicates are those of the roles' filters of the same names (P(blackduck.hub.k8s_pods_ready#filter),
     P(blackduck.hub.swarm_stack_ready#filter), P(blackduck.hub.docker_run_ready#filter)).
 author:
@@ -117,9 +118,17 @@ stderr:
   returned: always
   type: str
 wait_timed_out:
-  description: True when O(timeout) ran out before the predicate held (not when the command kept failing).
+  description: True when O(timeout) ran out before the predicate held (not when the command kept failing, nor when
+    it cannot hold any more).
   returned: always
   type: bool
+hopeless:
+  description:
+    - Why the predicate cannot hold any more, as the last check showed it - for V(docker_run_ready), a container
+      that stopped (exited or dead) and is not being restarted (the vendor's C(docker-hub.sh) sets no restart policy,
+      so nothing starts it again) - the wait then fails at once, not at O(timeout). Empty otherwise.
+  returned: always
+  type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -153,11 +162,15 @@ def main():
 
     found = readiness.wait(check, p["argv"], p["until"], p["wanted"], p["timeout"], p["interval"])
     broken = found.pop("failed_in_a_row") >= readiness.FAILED_IN_A_ROW
-    found.update(wait_timed_out=not (found["ready"] or broken), changed=False)
+    found.update(wait_timed_out=not (found["ready"] or broken or found["hopeless"]), changed=False)
     if broken:
         said = [line.strip() for line in found["stderr"].splitlines() if line.strip()]
         module.fail_json(msg="%s failed %d times in a row, so what runs cannot be seen: %s" % (
             p["argv"][0], readiness.FAILED_IN_A_ROW, said[-1] if said else "exit code %s" % found["rc"]), **found)
+    if found["hopeless"]:
+        module.fail_json(msg="stopped waiting after %s s (%d checks of %s) for %s: %s" % (
+            found["seconds"], found["attempts"], p["argv"][0], readiness.PREDICATES[p["until"]][0], found["hopeless"]),
+            **found)
     if not found["ready"]:
         module.fail_json(msg="waited %s s (%d checks of %s) for %s: not so at the last check" % (
             found["seconds"], found["attempts"], p["argv"][0], readiness.PREDICATES[p["until"]][0]), **found)

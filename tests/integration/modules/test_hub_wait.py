@@ -94,6 +94,23 @@ def test_a_docker_run_hub_is_ready_once_its_container_passes_its_health_check(la
     assert other["failed"] and other["wait_timed_out"] is True and other["ready"] is False, other
 
 
+def test_a_docker_run_container_that_exited_ends_the_wait_at_its_check(label):
+    """docker-hub.sh sets no restart policy: a container that exits (the webapp on a bad setting) stays so, and the
+    wait for the hub says which and how at the check that sees it, not after its timeout."""
+    name = "bdlab-hub-wait-%s" % label.rsplit("=", 1)[1]
+    image = "blackducksoftware/hub-postgres:%s" % labhub.OLD
+    subprocess.run(["docker", "run", "-d", "--name", name, "--label", label, "--entrypoint", "sh", "--health-cmd",
+                    "false", "--health-interval", "1s", "--health-start-period", "60s", image, "-c", "sleep 3; exit 3"],
+                   capture_output=True, text=True, check=True)  # its health check still starting while it runs
+    argv = ["docker", "container", "inspect", "--format", INSPECT, name]
+    result = ansible_run.module("hub_wait", {"argv": argv, "until": "docker_run_ready", "timeout": 600, "interval": 1,
+                                             "wanted": {"images": {name: image}}})
+    assert result["failed"] and result["ready"] is False and result["wait_timed_out"] is False, result
+    assert result["hopeless"].startswith("container %s exited with code 3 at " % name), result
+    assert result["msg"].endswith(result["hopeless"]) and "see docker logs %s" % name in result["msg"]
+    assert 2 <= result["attempts"] <= 10  # running at the first check; ended once it had exited, not at 600 s
+
+
 def test_a_tool_that_is_not_there_fails_at_once_saying_so():
     result = ansible_run.module("hub_wait", {"argv": ["/nonexistent/kubectl", "get", "pods"], "until": "gone",
                                              "timeout": 120})

@@ -135,7 +135,7 @@ def test_wait_checks_until_the_predicate_holds():
     found = readiness.wait(run, ["kubectl", "get", "pods"], "gone", {}, timeout=60, interval=2, clock=clock,
                            sleep=clock.sleep)
     assert found == {"ready": True, "attempts": 4, "seconds": 8.0, "rc": 0, "stdout": "", "stderr": "",
-                     "failed_in_a_row": 0}
+                     "failed_in_a_row": 0, "hopeless": ""}
     assert calls == [["kubectl", "get", "pods"]] * 4
 
 
@@ -196,7 +196,37 @@ def test_a_wait_on_pods_tells_a_line_per_pod_never_their_specs():
     run, calls = _runner([(0, json.dumps({"items": []}), "")], clock)
     assert readiness.wait(run, ["kubectl"], "k8s_pods_stopped", {}, timeout=0, interval=2, clock=clock,
                           sleep=clock.sleep) == {"ready": True, "attempts": 1, "seconds": 0.5, "rc": 0, "stdout": "",
-                                                 "stderr": "", "failed_in_a_row": 0}
+                                                 "stderr": "", "failed_in_a_row": 0, "hopeless": ""}
     run, calls = _runner([(0, "hub_postgres Up 3 seconds\n", "")], clock)  # other kinds: the output as printed
     assert readiness.wait(run, ["docker"], "swarm_stack_ready", {"services": ["postgres"], "stack": "hub"},
                           timeout=0, interval=2, clock=clock, sleep=clock.sleep)["stdout"] == "hub_postgres Up 3 seconds\n"
+
+
+def _inspect_line(name, image, **state):
+    return json.dumps({"Name": "/" + name, "Config": {"Image": image}, "State": state})
+
+
+def test_a_docker_run_container_that_stopped_for_good_ends_the_wait_at_once():
+    """docker-hub.sh sets no restart policy: a webapp that exited stays so, and the wait says so at that check
+    instead of running out its timeout; one that is being restarted (a policy an administrator added) may still
+    come up."""
+    wanted = {"images": {"webapp": "hub-webapp:4.2.0", "cfssl": "hub-cfssl:4.2.0"}}
+    up = _inspect_line("cfssl", "hub-cfssl:4.2.0", Status="running", Running=True)
+    starting = _inspect_line("webapp", "hub-webapp:4.2.0", Status="running", Running=True,
+                             Health={"Status": "starting"})
+    restarting = _inspect_line("webapp", "hub-webapp:4.2.0", Status="restarting", Running=True, Restarting=True,
+                               ExitCode=1)
+    exited = _inspect_line("webapp", "hub-webapp:4.2.0", Status="exited", Running=False, ExitCode=137,
+                           FinishedAt="2026-12-08T04:00:00Z")
+    clock = _Clock()
+    run, calls = _runner([(0, up + "\n" + starting, ""), (0, up + "\n" + restarting, ""), (0, up + "\n" + exited, ""),
+                          (0, "never asked", "")], clock)
+    found = readiness.wait(run, ["docker"], "docker_run_ready", wanted, timeout=1800, interval=3, clock=clock,
+                           sleep=clock.sleep)
+    assert found["ready"] is False and found["attempts"] == 3 and clock.now - 100 < 20
+    assert found["hopeless"] == ("container webapp exited with code 137 at 2026-12-08T04:00:00Z, and nothing starts "
+                                 "it again (docker-hub.sh sets no restart policy): see docker logs webapp")
+    # a failed or unreadable check is no such proof, nor is a wait of another kind
+    assert readiness.hopeless("docker_run_ready", 1, exited, wanted) == ""
+    assert readiness.hopeless("docker_run_ready", 0, "not json", wanted) == ""
+    assert readiness.hopeless("gone", 0, exited, wanted) == ""
