@@ -307,7 +307,7 @@ def database_inventory(target, database, checksums=True, fixups=None, jobs=1):
             inv["objects"], inv["extension_objects"] = [dict(zip(OBJECT_KINDS, (int(x) for x in counts.split(","))))
                                                         for counts in (a, b)]
         elif key == "extensions":
-            inv["extensions"] = dict(e.split(" ", 1) for e in a.split(",") if e)
+            inv["extensions"] = dict(e.partition(" ")[::2] for e in a.split(",") if e)
         elif "#" in key:
             table, part = key.split("#", 1)
             inv["fixup_parts"].setdefault(table, {})[part] = {"rows": int(a), "checksum": b if checksums else None}

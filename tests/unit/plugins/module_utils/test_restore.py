@@ -233,6 +233,10 @@ def test_restore_database_that_did_not_reach_its_end_fails_even_after_harmless_e
     assert len(res["errors"]) == 1 and res["errors"][0].startswith("pg_restore exited with %d before its end: " % rc)
     assert res["errors"][0].endswith(tail.strip() or "ALTER SCHEMA public OWNER TO blckdck;")
     assert len(res["warnings"]) == 1  # the harmless one, still said
+    # errors ignored, none of them read (they were cut off): not known to be harmless
+    target.set_rules([{"tool": "pg_restore", "rc": 1, "stderr": "pg_restore: warning: errors ignored on restore: 2\n"}])
+    assert _restore.restore_database(target, d, "bds_hub", entry, clean=False, extra_allowed=[])["errors"] == [
+        "pg_restore: warning: errors ignored on restore: 2"]
 
 
 def test_restore_database_lost_connection_fails_even_with_harmless_noise(fake_target, dump_file):
