@@ -5,7 +5,7 @@
 project, its swarm and stack, its cluster and namespace, or its external server), not after the dump folder, so a
 second run refuses whatever its dump folder or controller.
 
-The file is created with O_EXCL (exactly one creator wins) and holds who holds it: the run (controller, pid of its
+The file is created whole, by a hard link (exactly one creator wins), and holds who holds it: the run (controller, pid of its
 ansible-playbook and that process's start time), the user, when, the dump folder. A stale lock (its run is gone) is
 taken over by renaming it aside first - a rename of the same file succeeds for one taker only - then creating anew.
 """
@@ -17,6 +17,7 @@ import errno
 import hashlib
 import json
 import os
+import tempfile
 
 LOCK_DIR = "/var/lib/blackduck-hub/locks"
 
@@ -42,19 +43,25 @@ def read(path):
 
 
 def _create(path, key, holder):
-    """Create the lock file; False if it exists."""
+    """Create the lock file with who holds it in it, at once; False if it exists. It is written beside first, then
+    hard-linked to its name (a link, like O_EXCL, succeeds for one creator only): another run - the same hub named
+    twice in one inventory, its hosts in parallel - never reads it empty, which it would take for an unknown holder."""
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
         os.makedirs(directory, 0o700)
+    fd, written = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)  # mode 0600
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError as exc:
-        if exc.errno == errno.EEXIST:
-            return False
-        raise
-    with os.fdopen(fd, "w") as f:
-        json.dump({"key": key, "holder": holder}, f, sort_keys=True)
-    return True
+        with os.fdopen(fd, "w") as f:
+            json.dump({"key": key, "holder": holder}, f, sort_keys=True)
+        try:
+            os.link(written, path)
+        except OSError as exc:
+            if exc.errno == errno.EEXIST:
+                return False
+            raise
+        return True
+    finally:
+        os.unlink(written)
 
 
 def acquire(path, key, holder, take_over=None):

@@ -323,8 +323,8 @@ def restore_database(target, dump_dir, name, entry, clean, extra_allowed, progre
                 kept.append(e)
         errors = kept
     # pg_restore that went through to its end with errors (here all known-harmless, and read) exits with 1 and says
-    # how many it ignored; any other end - killed, or its exec's connection lost - left the database partly restored, whatever
-    # harmless errors it printed before (a non-superuser's "must be owner of extension plpgsql", on every restore)
+    # how many it ignored; any other end - killed, or its exec's connection lost - left the database partly restored,
+    # whatever harmless errors it printed before (a non-superuser's "must be owner of extension plpgsql", every time)
     if res["rc"] != 0 and not errors and not (res["rc"] == 1 and ignored and warnings):
         errors = ["pg_restore exited with %d: %s" % (res["rc"], why(res["rc"], res["stderr"])) if not res["stderr"].strip()
                   else ("pg_restore exited with %d before its end: " % res["rc"] if warnings else "")

@@ -19,8 +19,10 @@ HARMLESS = (
      "dumps made by the older Hub appliance name a role blckdck that no Hub needs"),
     (re.compile(r'role "[^"]+" already exists'),
      "the new Hub's database image already created this role; its attributes are set by the ALTER ROLE that follows"),
-    (re.compile(r'must be owner of extension plpgsql'),
-     "plpgsql is installed by the server itself; only its comment could not be restored"),
+    (re.compile(r'must be owner of extension (?:plpgsql|pgcrypto)$'),
+     "the extension is there already, under another role - plpgsql as the server installs it, pgcrypto as the "
+     "vendor's external-postgres-init.pgsql creates it in bds_hub (run by a DBA, as on Amazon RDS): the new server's "
+     "version of it stays; only the dump's drop or comment of it could not be run"),
     (re.compile(r'schema "public" already exists'),
      "every new database has a public schema"),
     (re.compile(r'current user cannot be dropped'),

@@ -28,8 +28,9 @@ description:
   - Each dump file streams into C(pg_restore) next to the server (inside the container or pod, or on the managed
     host for V(tcp)), never copied into the container. Databases are restored O(jobs) at a time.
   - Every pg_restore error fails the task, except a documented allowlist of known-harmless ones (the role
-    C(blckdck) of dumps from the old appliance, roles that already exist, the comment on extension plpgsql,
-    schema public that already exists), which come back as warnings. O(allowed_errors) adds patterns.
+    C(blckdck) of dumps from the old appliance, roles that already exist, the drop or comment of extension plpgsql
+    or pgcrypto where another role owns it, schema public that already exists), which come back as warnings.
+    O(allowed_errors) adds patterns.
   - Applies the Hub's post-restore fixups to C(bds_hub) (reset the reporting transfer job) when O(fixups=true).
   - Records in each restored database (its comment) which dump was restored; a target already restored from the
     same dump gives C(changed=false).

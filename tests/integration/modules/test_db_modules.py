@@ -44,28 +44,28 @@ def new_hub():
     labhub.remove(hub["name"])
 
 
-def install_extension(hub, version, functions):
-    """A SQL-only extension, bdlab_crypto, whose version on this hub's server is version, with that many functions:
-    as the Hub's pgcrypto, whose 1.1 of PostgreSQL 9.4 is 9.6's 1.3 with two functions more (the restore creates the
-    new server's version). Trusted where the server knows the word (13 on), as pgcrypto is."""
-    major = int(labhub.psql(hub, "SHOW server_version_num;", db="postgres").strip()) // 10000
+def pgcrypto_on_the_old_server(hub):
+    """pgcrypto as the Hub's bds_hub holds it (the vendor's external-postgres-init.pgsql creates it): PostgreSQL 9.4's
+    is version 1.1, and a restore creates the newer server's own version, with more functions (9.6's 1.3 has two
+    more). The lab's older server has no contrib: there a stand-in, SQL only, with pgcrypto's name, version 1.1, its
+    comment and two functions; the newer server's is the real pgcrypto 1.3. Returns the old server's version."""
     share = labhub.psql(hub, "SELECT setting FROM pg_config WHERE name = 'SHAREDIR';", db="postgres").strip()
-    control = "default_version = '%s'\nrelocatable = true\n%s" % (version, "trusted = true\n" if major >= 13 else "")
-    script = "".join("CREATE FUNCTION bdlab_crypto_%d() RETURNS int LANGUAGE sql AS 'SELECT %d';\n" % (n, n)
-                     for n in range(functions))
-    files = {"bdlab_crypto.control": control, "bdlab_crypto--%s.sql" % version: script}
-    for name, text in files.items():
-        subprocess.run(["docker", "exec", "-i", "-u", "0", labhub.containers(hub, "postgres")[0], "sh", "-c",
-                        'cat > "$0"', "%s/extension/%s" % (share, name)], input=text, text=True, check=True)
+    if labhub.psql(hub, "SELECT count(*) FROM pg_available_extensions WHERE name = 'pgcrypto';", db="postgres").strip() == "0":
+        files = {"pgcrypto.control": "default_version = '1.1'\ncomment = 'cryptographic functions'\nrelocatable = true\n",
+                 "pgcrypto--1.1.sql": "CREATE FUNCTION digest(text, text) RETURNS bytea LANGUAGE sql AS 'SELECT NULL::bytea';\n"
+                                      "CREATE FUNCTION gen_salt(text) RETURNS text LANGUAGE sql AS 'SELECT $1';\n"}
+        for name, text in files.items():
+            subprocess.run(["docker", "exec", "-i", "-u", "0", labhub.containers(hub, "postgres")[0], "sh", "-c",
+                            'cat > "$0"', "%s/extension/%s" % (share, name)], input=text, text=True, check=True)
+    labhub.psql(hub, "CREATE EXTENSION pgcrypto;")
+    return labhub.psql(hub, "SELECT extversion FROM pg_extension WHERE extname = 'pgcrypto';").strip()
 
 
 @pytest.fixture
-def old_hub_with_an_extension(old_hub):
-    """old_hub, its bds_hub with bdlab_crypto 1.1 (one function) for this test only."""
-    install_extension(old_hub, "1.1", 1)
-    labhub.psql(old_hub, "CREATE EXTENSION bdlab_crypto;")
-    yield old_hub
-    labhub.psql(old_hub, "DROP EXTENSION IF EXISTS bdlab_crypto;")
+def old_pgcrypto(old_hub):
+    """old_hub's bds_hub with pgcrypto, for this test only: its version on the old server."""
+    yield pgcrypto_on_the_old_server(old_hub)
+    labhub.psql(old_hub, "DROP EXTENSION IF EXISTS pgcrypto;")
 
 
 def docker_conn(hub, version):
@@ -81,9 +81,7 @@ counts = dbcheck.counts
 fingerprint = dbcheck.fingerprint
 
 
-def test_docker_round_trip_is_exact_and_idempotent(old_hub_with_an_extension, new_hub, tmp_path):
-    old_hub = old_hub_with_an_extension
-    install_extension(new_hub, "1.3", 3)  # the new server's version of it: two functions more
+def test_docker_round_trip_is_exact_and_idempotent(old_hub, old_pgcrypto, new_hub, tmp_path):
     dump_dir = str(tmp_path / "dump")
     source = docker_conn(old_hub, labhub.OLD)
     before = fingerprint(old_hub)
@@ -110,8 +108,7 @@ def test_docker_round_trip_is_exact_and_idempotent(old_hub_with_an_extension, ne
     assert manifest["databases"]["bds_hub"]["sequences"]["st.hub_event_seq"]["last_value"] == 424242
     assert manifest["databases"]["bds_hub"]["toc_entries"] > 50
     assert "blackduck_user" in manifest["roles"]
-    assert manifest["databases"]["bds_hub"]["extensions"]["bdlab_crypto"] == "1.1"
-    assert manifest["databases"]["bds_hub"]["extension_objects"]["functions"] == 1
+    assert manifest["databases"]["bds_hub"]["extensions"]["pgcrypto"] == old_pgcrypto
     sha = subprocess.run(["sha256sum", os.path.join(dump_dir, "bds_hub.dump")], capture_output=True, text=True,
                          check=True).stdout.split()[0]
     assert sha == manifest["databases"]["bds_hub"]["sha256"] == r["databases"]["bds_hub"]["sha256"]
@@ -133,8 +130,8 @@ def test_docker_round_trip_is_exact_and_idempotent(old_hub_with_an_extension, ne
     hashes = [w.strip("';") for w in open(os.path.join(dump_dir, "globals.sql")).read().split() if w.startswith("'md5")]
     assert hashes and not any(h in out for h in hashes)  # the roles' password hashes never reach the output
 
-    # db_verify exact, right after the restore: the extension as the new server has it is no difference
-    assert labhub.psql(new_hub, "SELECT extversion FROM pg_extension WHERE extname = 'bdlab_crypto';").strip() == "1.3"
+    # db_verify exact, right after the restore: pgcrypto as the new server has it (its own functions) is no difference
+    assert labhub.psql(new_hub, "SELECT extversion FROM pg_extension WHERE extname = 'pgcrypto';").strip() == "1.3"
     r = ansible_run.module("db_verify", {"connection": target, "dump_dir": dump_dir})
     assert r["verified"] is True and r["differences"] == []
     assert set(r["restore_markers"][n]["role_passwords"] for n in r["databases"]) == {"dump"}  # each marker says how
@@ -457,13 +454,16 @@ def test_active_sessions_and_disk_full(old_hub, tmp_path):
         subprocess.run(["umount", str(small)], check=False)
 
 
-def test_tcp_round_trip_as_a_non_superuser(old_hub, new_hub, tmp_path):
+def test_tcp_round_trip_as_a_non_superuser(old_hub, old_pgcrypto, new_hub, tmp_path):
     """External-database path: the managed host's own client tools over TCP, as the Hub's admin role. The old Hub
     has the vendor's optional replication user (bin/hub_add_replication_user.sh): a non-superuser may not give it
-    REPLICATION, so it comes without, and the result says so."""
+    REPLICATION, so it comes without, and the result says so. The new bds_hub has pgcrypto already, as a DBA made
+    it with the vendor's external-postgres-init.pgsql (on Amazon RDS, as its master user): the admin role may not
+    drop it nor set its comment, and need not."""
     dump_dir = str(tmp_path / "dump")
     src, dst = tcp_conn(old_hub), tcp_conn(new_hub)
     labhub.psql(old_hub, "CREATE ROLE blackduck_replication LOGIN REPLICATION;", db="postgres")
+    labhub.psql(new_hub, "CREATE EXTENSION pgcrypto;")  # as the superuser
     # the passfile folder of a module run that was killed (its process gone) is swept by the next TCP target; one of
     # a process that runs is left alone
     gone = subprocess.Popen(["true"])
@@ -482,6 +482,9 @@ def test_tcp_round_trip_as_a_non_superuser(old_hub, new_hub, tmp_path):
         # (Ansible masks the lab's password, "blackduck", wherever it stands in the output: the role's name too)
         assert [w for w in r["warnings_ignored"] if w.startswith("roles restored without what only a superuser may grant")
                 and w.endswith("_replication (REPLICATION)")], "\n".join(r["warnings_ignored"])
+        assert [w for w in r["warnings_ignored"] if "must be owner of extension pgcrypto" in w], r["warnings_ignored"]
+        assert labhub.psql(new_hub, "SELECT r.rolname, e.extversion FROM pg_extension e JOIN pg_roles r ON r.oid = "
+                                    "e.extowner WHERE e.extname = 'pgcrypto';").strip() == "postgres|1.3"
         assert labhub.psql(new_hub, "SELECT rolcanlogin, rolreplication FROM pg_roles WHERE rolname = "
                                     "'blackduck_replication'", db="postgres").strip() == "t|f"
         log = str(tmp_path / "psycopg2.log")

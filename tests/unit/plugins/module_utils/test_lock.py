@@ -39,6 +39,29 @@ def test_take_over_only_the_stale_holder_named(tmp_path):
     assert [f for f in os.listdir(str(tmp_path)) if "stale" in f] == []
 
 
+def test_a_lock_is_never_seen_half_written(tmp_path, monkeypatch):
+    """The same hub twice in one inventory, its hosts in parallel: the second reads the first's lock while it is being
+    written - it must find no lock yet, or the whole holder (which names that run), never an empty file."""
+    path = lock.lock_path(str(tmp_path), KEY)
+    seen = []
+    dump = lock.json.dump
+
+    def dump_and_look(obj, f, **kw):
+        seen.append(lock.read(path))  # another run, right now
+        dump(obj, f, **kw)
+        f.flush()
+        seen.append(lock.read(path))
+
+    monkeypatch.setattr(lock.json, "dump", dump_and_look)
+    assert lock.acquire(path, KEY, holder("a")) == ("acquired", None)
+    assert seen == [(None, None), (None, None)]
+    monkeypatch.undo()
+    assert lock.read(path) == (KEY, holder("a")) and os.listdir(str(tmp_path)) == [os.path.basename(path)]
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+    assert lock.acquire(path, KEY, holder("b")) == ("busy", holder("a"))
+    assert os.listdir(str(tmp_path)) == [os.path.basename(path)]  # the loser's file beside is gone too
+
+
 def test_a_file_that_is_not_a_lock_is_never_free(tmp_path):
     path = lock.lock_path(str(tmp_path), KEY)
     with open(path, "w") as f:

@@ -73,6 +73,8 @@ def test_pg94_real_error_next_to_harmless_ones():
     ('psql:<stdin>:20: ERROR:  role "blackduck_user" already exists', 'role "blackduck_user" already exists'),
     ("pg_restore: error: could not execute query: ERROR:  must be owner of extension plpgsql",
      "must be owner of extension plpgsql"),
+    ("pg_restore: error: could not execute query: ERROR:  must be owner of extension pgcrypto",
+     "must be owner of extension pgcrypto"),
     ('pg_restore: [archiver (db)] could not execute query: ERROR:  schema "public" already exists',
      'schema "public" already exists'),
     ("psql:<stdin>:9: ERROR:  current user cannot be dropped", "current user cannot be dropped"),
@@ -89,6 +91,8 @@ def test_known_harmless(line, pattern_text):
     ('pg_restore: error: could not execute query: ERROR:  schema "st" already exists', 'schema "st" already exists'),
     ("pg_restore: error: could not execute query: ERROR:  must be owner of extension pg_trgm",
      "must be owner of extension pg_trgm"),
+    ("pg_restore: error: could not execute query: ERROR:  must be owner of extension pgcrypto_x",
+     "must be owner of extension pgcrypto_x"),
     ('pg_restore: [archiver (db)] connection to database "bds_hub" failed: FATAL:  database "bds_hub" does not exist',
      'database "bds_hub" does not exist'),
     ('psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: FATAL:  password '
