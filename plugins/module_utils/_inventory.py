@@ -116,16 +116,22 @@ def roles_with_passwords(target):
     return out
 
 
+def _of_an_extension(catalog, oid):
+    """SQL: the object oid of catalog (its pg_class, pg_proc, ...) belongs to an extension."""
+    return ("EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '%s'::regclass AND d.objid = %s AND d.deptype = 'e')"
+            % (catalog, oid))
+
+
 def user_relation_count(target, database):
     """Tables, views, sequences and functions outside the system schemas and not part of an extension: 0 for a
     database as a server's image or a DBA's init script makes it (empty schemas, extensions such as pgcrypto)."""
-    not_in_extension = "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = %s.oid AND d.deptype = 'e')"
     return int(query(target, database,
                      "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                      "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname NOT IN ('pg_catalog', "
-                     "'information_schema') AND n.nspname !~ '^pg_toast' AND %s) + (SELECT count(*) FROM pg_proc p "
+                     "'information_schema') AND n.nspname !~ '^pg_toast' AND NOT %s) + (SELECT count(*) FROM pg_proc p "
                      "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', "
-                     "'information_schema') AND %s);" % (not_in_extension % "c", not_in_extension % "p"),
+                     "'information_schema') AND NOT %s);" % (_of_an_extension("pg_class", "c.oid"),
+                                                             _of_an_extension("pg_proc", "p.oid")),
                      "looking for objects in %s" % database)[0][0])
 
 
@@ -247,11 +253,6 @@ def _counts_of(kinds):
            "pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
            "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')")
     return " || ',' || ".join(one(s, k) for s, k in zip(sql, kinds))
-
-
-def _of_an_extension(catalog, oid):
-    return ("EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '%s'::regclass AND d.objid = %s AND d.deptype = 'e')"
-            % (catalog, oid))
 
 
 # An extension's own functions, views, tables (their indexes and constraints) are the new server's version of it:

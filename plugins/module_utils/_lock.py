@@ -5,8 +5,8 @@
 project, its swarm and stack, its cluster and namespace, or its external server), not after the dump folder, so a
 second run refuses whatever its dump folder or controller.
 
-The file is created whole, by a hard link (exactly one creator wins), and holds who holds it: the run (controller, pid of its
-ansible-playbook and that process's start time), the user, when, the dump folder. A stale lock (its run is gone) is
+The file is created whole, by a hard link (exactly one creator wins), and holds who holds it: the run (controller,
+pid of its ansible-playbook and that process's start time), the user, when, the dump folder. A stale lock (its run is gone) is
 taken over by renaming it aside first - a rename of the same file succeeds for one taker only - then creating anew.
 """
 from __future__ import absolute_import, division, print_function
